@@ -1,0 +1,65 @@
+// The Monte-Carlo engine: evaluates chunks of independently drawn networks at
+// the spec's points and returns per-chunk moment sums, the unit the result
+// store keeps. Network m draws every parameter from the counter-based stream
+// keyed by (seed, m); sums within a chunk run in network order. So a chunk's
+// sums depend on (canonical spec, seed, chunk index) alone: bit-identical for
+// any thread count and any split of chunks among workers or processes.
+//
+// Thread safety: an Engine is immutable after Create; RunChunk and RunChunks
+// may be called concurrently.
+#ifndef NNFT_CORE_ENGINE_H_
+#define NNFT_CORE_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/spec.h"
+#include "core/tuples.h"
+
+namespace nnft {
+
+// Moment sums of one chunk: sums[t] = sum over the chunk's networks of
+// prod_{i in tuples()[t]} phi(x_i) (or, with integrate_output_layer, of the
+// conditional expectation of that product given the hidden layers).
+struct ChunkSums {
+  int64_t chunk = 0;     // chunk index k
+  int64_t networks = 0;  // networks summed (the chunk size C)
+  std::vector<double> sums;
+};
+
+class Engine {
+ public:
+  // Validates `spec` against `limits` (see Validate) and prepares the tuple set.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(const ExperimentSpec& spec,
+                                                        const Limits& limits = {});
+
+  const ExperimentSpec& spec() const { return spec_; }
+  const TupleSet& tuples() const { return tuples_; }
+
+  // Computes chunk k on the calling thread.
+  ChunkSums RunChunk(int64_t k) const;
+
+  // Computes chunks [first, last) on `threads` OpenMP threads (0: all).
+  // `on_chunk` is called once per finished chunk, serialised (never two at
+  // once) but not in chunk order; returning false stops the run after the
+  // chunks in flight (cooperative cancellation). Returns Cancelled if stopped.
+  absl::Status RunChunks(int64_t first, int64_t last, int threads,
+                         const std::function<bool(ChunkSums)>& on_chunk) const;
+
+  ~Engine();
+
+ private:
+  Engine(ExperimentSpec spec, TupleSet tuples);
+  struct Impl;
+  ExperimentSpec spec_;
+  TupleSet tuples_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nnft
+
+#endif  // NNFT_CORE_ENGINE_H_

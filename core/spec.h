@@ -1,0 +1,148 @@
+// The experiment spec in core types: an architecture with its parameter
+// density, the points, the observables and the sampling plan. The proto in
+// proto/nnft/v1/ mirrors it; server/ converts between the two. Conventions
+// follow DESIGN.md section 2 (fan-in scaling, layer l maps n_l -> n_{l+1}).
+#ifndef NNFT_CORE_SPEC_H_
+#define NNFT_CORE_SPEC_H_
+
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+#include "Eigen/Core"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace nnft {
+
+enum class Activation {
+  kIdentity,
+  kRelu,
+  kErf,
+  kTanh,
+  kSigmoid,
+  kGelu,      // x * Phi(x), the exact (erf) form
+  kSoftplus,  // log(1 + e^x)
+  kSin,
+  kCos,
+};
+
+// Lower-case name ("relu", "erf", ...), as used in the API and in logs.
+absl::string_view ActivationName(Activation activation);
+
+// Law of the first hidden layer's bias.
+enum class BiasLaw {
+  kGaussian,      // b0_i ~ N(0, sb_0^2)
+  kUniformPhase,  // b0_i ~ Unif[-pi, pi] (cos activation only; sb_0 unused)
+};
+
+// Multi-layer perceptron with L >= 1 hidden layers, fan-in scaling:
+//   z^(1) = b^(0) + W^(0) x,  z^(l+1) = b^(l) + W^(l) act(z^(l)),
+//   phi(x) = z^(L+1),  W^(l)_ij ~ N(0, sw[l]^2 / n_l),  b^(l)_i ~ N(0, sb[l]^2),
+// with n_0 = input_dim, n_l = widths[l-1] for l = 1..L, n_{L+1} = 1.
+struct MlpSpec {
+  // Input dimension d, in [1, Limits::max_input_dim].
+  int input_dim = 1;
+  // Hidden widths n_1..n_L, each in [1, Limits::max_width]; 1 <= L <= max_depth.
+  std::vector<int> widths = {1000};
+  Activation activation = Activation::kErf;
+  // Weight scales sw[0..L] (L + 1 entries), each > 0.
+  std::vector<double> sw = {1.0, 1.0};
+  // Bias scales sb[0..L] (L + 1 entries), each >= 0; 0 means no bias.
+  std::vector<double> sb = {0.0, 0.0};
+  // Law of b^(0). kUniformPhase requires the cos activation.
+  BiasLaw first_bias = BiasLaw::kGaussian;
+};
+
+// Gauss-net (arXiv 2008.08601), normalised for every d:
+//   phi(x) = b1 + sum_i W1_i exp(W0_i.x + b0_i) / sqrt(exp(2 (sb0^2 + sw0^2 |x|^2 / d))),
+//   W0 ~ N(0, sw0^2/d), b0 ~ N(0, sb0^2), W1 ~ N(0, sw1^2/N), b1 ~ N(0, sb1^2).
+// Then G2(x, y) = sb1^2 + sw1^2 exp(-sw0^2 |x - y|^2 / (2d)).
+struct GaussNetSpec {
+  int input_dim = 1;  // d >= 1
+  int width = 1000;   // N >= 1
+  double sw0 = 1.0;   // > 0
+  double sb0 = 0.0;   // >= 0
+  double sw1 = 1.0;   // > 0
+  double sb1 = 0.0;   // >= 0
+};
+
+// The phi^4 free cos-net (arXiv 2307.03223):
+//   phi(x) = sqrt(2 vol(B_L^d) / (sa^2 (2 pi)^d)) sum_i a_i cos(b_i.x + c_i) / sqrt(b_i^2 + m^2),
+//   a_i ~ N(0, sa^2/N), b_i ~ Unif(ball of radius cutoff in R^d), c_i ~ Unif[-pi, pi];
+// G2(p) = 1 / (p^2 + m^2) for |p| < cutoff.
+struct CosNetSpec {
+  int input_dim = 1;     // d in [1, 3]
+  int width = 1000;      // N >= 1
+  double mass = 1.0;     // m > 0
+  double cutoff = 10.0;  // Lambda > 0 (momentum-space ball radius)
+  double sa = 1.0;       // > 0 (drops out of every correlator; kept for fidelity)
+};
+
+using Architecture = std::variant<MlpSpec, GaussNetSpec, CosNetSpec>;
+
+// Input dimension d of any architecture.
+int InputDim(const Architecture& architecture);
+
+enum class Precision {
+  kFloat64,  // networks evaluated in double precision
+  kFloat32,  // networks evaluated in single precision (moments still summed in double)
+};
+
+// Which correlators G^(n)(x_i1..x_in) to estimate.
+struct ObservableSpec {
+  // Orders n, each in [1, 6], no repeats.
+  std::vector<int> orders = {2, 4};
+  // Explicit index tuples (point indices in [0, P), any order; stored sorted).
+  // Empty: every tuple of each order in `orders`, up to permutation.
+  std::vector<std::vector<int>> tuples;
+};
+
+struct SamplingSpec {
+  // Seed of the counter-based stream; network m draws from the stream keyed by (seed, m).
+  uint64_t seed = 1;
+  // Number of networks; rounded up to a whole number of chunks, at least 2 chunks.
+  int64_t num_networks = 100000;
+  // Networks per chunk C, in [1, Limits::max_chunk_size]. Chunk k holds networks [kC, (k+1)C).
+  int chunk_size = 1000;
+  Precision precision = Precision::kFloat64;
+  // Exact variance reduction: integrate the Gaussian output layer (W_L, b_L)
+  // analytically given the last hidden layer (Wick's theorem on the conditional
+  // covariance). Unbiased; changes the numbers, so it is part of the digest.
+  bool integrate_output_layer = false;
+};
+
+struct ExperimentSpec {
+  Architecture architecture = MlpSpec{};
+  // P points, one per row, P x d.
+  Eigen::MatrixXd points;
+  ObservableSpec observables;
+  SamplingSpec sampling;
+};
+
+// Resource limits checked by Validate. Defaults suit one machine.
+struct Limits {
+  int max_input_dim = 4096;
+  int max_width = 1000000;
+  int max_depth = 64;
+  int max_points = 4096;
+  // Tuples in the sub-multiset closure of the requested tuples (memory: 8 bytes
+  // per tuple per thread and per stored chunk).
+  int64_t max_tuples = int64_t{1} << 22;
+  int64_t max_networks = int64_t{1} << 40;
+  int max_chunk_size = 1 << 20;
+  // Parameters of one network (sum of layer sizes); bounds per-thread memory.
+  int64_t max_parameters = int64_t{1} << 28;
+};
+
+// Checks every field against its range and `limits`. Errors are
+// InvalidArgument naming the field and the allowed range, e.g.
+// "architecture.mlp.widths[0] = 0: must be in [1, 1000000]".
+absl::Status Validate(const ExperimentSpec& spec, const Limits& limits = {});
+
+// Number of chunks the spec's sampling plan needs (num_networks rounded up).
+int64_t NumChunks(const SamplingSpec& sampling);
+
+}  // namespace nnft
+
+#endif  // NNFT_CORE_SPEC_H_

@@ -1,0 +1,44 @@
+// Exact theory beside the Monte Carlo: for each requested tuple, the
+// infinite-width (Gaussian process) correlator from the NNGP kernel, and the
+// exact finite-width correlator where it is known (single-hidden-layer nets,
+// whose neurons are i.i.d., so cumulants add: G4_c = (sw1^4/N)(3 M4 - sum C C),
+// N^2 G6_c from M6, M4, C; see PHYSICS.md).
+#ifndef NNFT_CORE_THEORY_H_
+#define NNFT_CORE_THEORY_H_
+
+#include <vector>
+
+#include "Eigen/Core"
+#include "absl/status/statusor.h"
+#include "core/spec.h"
+#include "core/tuples.h"
+
+namespace nnft {
+
+struct TheoryValues {
+  // NNGP kernel K(x_i, x_j) at the spec's points (P x P); empty when unknown.
+  Eigen::MatrixXd kernel;
+  // Per requested tuple (TupleSet::requested order); NaN where unknown.
+  std::vector<double> gp_full;       // Wick: sum over pairings of products of K
+  std::vector<double> gp_connected;  // K for n = 2, else 0
+  std::vector<double> exact_full;    // at the spec's finite width
+  std::vector<double> exact_connected;
+  // True when exact_* holds at finite width for this architecture (otherwise
+  // exact_* is NaN and gp_* is the only theory).
+  bool has_exact = false;
+  // A sentence saying which formulas were used (for users and logs).
+  std::string method;
+};
+
+// InvalidArgument for an invalid spec; never fails for a valid one (unknown
+// entries are NaN).
+absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
+                                           const TupleSet& tuples);
+
+// The NNGP kernel alone, at `points` (P x d).
+absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
+                                           const Eigen::MatrixXd& points);
+
+}  // namespace nnft
+
+#endif  // NNFT_CORE_THEORY_H_
