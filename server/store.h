@@ -1,0 +1,137 @@
+// The result store: per-chunk moment sums keyed by (spec digest, chunk index)
+// and the persistent job rows, in one SQLite database `<data_dir>/nnft.db` in
+// WAL mode (DESIGN.md section 3, "Store" and "Queue").
+//
+// Only complete chunks are stored; each chunk row is written in one
+// transaction, so after a crash (SIGKILL included) a chunk is either wholly
+// present or absent. Chunk sums are stored as a little-endian IEEE-754 blob
+// with a CRC-32 of the blob; GetChunk verifies it and answers DataLoss on a
+// mismatch. Chunks are content-addressed and shared between jobs: deleting a
+// job never deletes chunks.
+//
+// Thread safety: a ResultStore may be used from any number of threads (one
+// connection, serialised by a mutex). Several processes may open the same
+// data directory (SQLite locking, busy timeout), though nnft runs one server
+// per data directory.
+#ifndef NNFT_SERVER_STORE_H_
+#define NNFT_SERVER_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/engine.h"
+
+struct sqlite3;
+
+namespace nnft::server {
+
+// Life cycle of a job (AIP-151 style long-running operation).
+enum class JobState {
+  kQueued,     // persisted, waiting for an executor
+  kRunning,    // an executor is computing its missing chunks
+  kSucceeded,  // all its chunks are stored; Result() answers
+  kFailed,     // stopped by an error (JobRecord::error_*)
+  kCancelled,  // stopped by CancelJob; its finished chunks stay stored
+};
+
+// "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED".
+absl::string_view JobStateName(JobState state);
+
+// True for kSucceeded, kFailed and kCancelled.
+bool IsTerminal(JobState state);
+
+// One persisted job. Times are absl::InfinitePast() when unset.
+struct JobRecord {
+  std::string name;        // "jobs/<16 hex>"
+  std::string request_id;  // idempotency key given by the client ("" if none)
+  std::string owner;       // "" when the server has no authentication
+  std::string digest;      // SpecDigest of the spec
+  std::string spec_bytes;  // RequestSpecBytes of the spec (DecodeCanonicalSpec)
+  std::string spec_json;   // the spec as submitted, for display only
+  int64_t num_networks = 0;
+  int64_t num_chunks = 0;  // chunks requested, NumChunks(spec.sampling)
+  int priority = 0;
+  double target_stderr = 0;  // 0: run all num_chunks
+  JobState state = JobState::kQueued;
+  int error_code = 0;  // absl::StatusCode of a failed job
+  std::string error_message;
+  absl::Time create_time = absl::InfinitePast();
+  absl::Time start_time = absl::InfinitePast();
+  absl::Time end_time = absl::InfinitePast();
+  int64_t submissions = 1;  // identical submissions that joined this job
+  // Progress at the last persisted transition (recomputed from the chunks on
+  // resume). For a job stopped early by target_stderr, chunks_done is the
+  // number of chunks its result uses.
+  int64_t chunks_done = 0;
+  int64_t chunks_from_store = 0;
+  // Monotone submission sequence: FIFO order among equal priorities.
+  int64_t sequence = 0;
+};
+
+class ResultStore {
+ public:
+  // Creates `data_dir` if needed and opens (or creates) `<data_dir>/nnft.db`:
+  // WAL journal, synchronous=NORMAL, a busy timeout, and the schema (with a
+  // schema version; FailedPrecondition for a database of a newer version).
+  static absl::StatusOr<std::unique_ptr<ResultStore>> Open(
+      const std::string& data_dir);
+
+  ResultStore(const ResultStore&) = delete;
+  ResultStore& operator=(const ResultStore&) = delete;
+  ~ResultStore();
+
+  // Stores a complete chunk under (digest, chunk.chunk). A chunk already
+  // stored is left as it is (INSERT OR IGNORE: chunks are deterministic).
+  // InvalidArgument for a negative index or a non-positive network count.
+  absl::Status PutChunk(absl::string_view digest, const ChunkSums& chunk);
+
+  // The chunk (digest, k), or nullopt when absent. DataLoss when its checksum
+  // or blob length does not match.
+  absl::StatusOr<std::optional<ChunkSums>> GetChunk(absl::string_view digest,
+                                                    int64_t k);
+
+  // Indices k < below stored for `digest`, ascending.
+  absl::StatusOr<std::vector<int64_t>> StoredChunks(absl::string_view digest,
+                                                    int64_t below);
+
+  // Number of chunks k < below stored for `digest`.
+  absl::StatusOr<int64_t> CountChunks(absl::string_view digest, int64_t below);
+
+  // Inserts or replaces the job row `job.name`.
+  absl::Status PutJob(const JobRecord& job);
+  // Every job row, in sequence order.
+  absl::StatusOr<std::vector<JobRecord>> LoadJobs();
+  // Removes the job row (not its chunks). NotFound when absent.
+  absl::Status DeleteJob(absl::string_view name);
+
+  // The journal mode SQLite reports ("wal" once opened); for tests and status.
+  absl::StatusOr<std::string> JournalMode();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  ResultStore(sqlite3* db, std::string path)
+      : db_(db), path_(std::move(path)) {}
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InitSchema() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  const std::string path_;
+};
+
+// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of `data`.
+uint32_t Crc32(absl::string_view data);
+
+}  // namespace nnft::server
+
+#endif  // NNFT_SERVER_STORE_H_
