@@ -1,1 +1,329 @@
-// Placeholder until the module lands.
+#include "server/digest.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+
+#ifndef NNFT_MARCH
+#define NNFT_MARCH "unknown"
+#endif
+
+namespace nnft::server {
+namespace {
+
+// Bump whenever the numbers any spec produces could change (engine, RNG
+// streams, summation order) or the canonical encoding changes.
+constexpr int kEngineVersion = 1;
+
+// Layout: magic, format version (u32), mode (u8), then the fields below.
+constexpr char kMagic[] = "NNFT-SPEC";
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint8_t kModeCanonical = 0;
+constexpr uint8_t kModeRequest = 1;
+
+// Stable codes: never renumber (the enum's own values may be reordered).
+constexpr Activation kActivations[] = {
+    Activation::kIdentity, Activation::kRelu,    Activation::kErf,
+    Activation::kTanh,     Activation::kSigmoid, Activation::kGelu,
+    Activation::kSoftplus, Activation::kSin,     Activation::kCos,
+};
+constexpr uint8_t kArchMlp = 1, kArchGaussNet = 2, kArchCosNet = 3;
+
+uint8_t ActivationCode(Activation a) {
+  for (uint8_t i = 0; i < std::size(kActivations); ++i) {
+    if (kActivations[i] == a) return i;
+  }
+  return 0xff;  // unreachable for a valid enum value
+}
+
+class Writer {
+ public:
+  void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void U32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) U8(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void U64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) U8(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void I32(int32_t v) { U32(static_cast<uint32_t>(v)); }
+  void I64(int64_t v) { U64(static_cast<uint64_t>(v)); }
+  void F64(double v) { U64(std::bit_cast<uint64_t>(v)); }
+  void Bytes(const char* p, size_t n) { out_.append(p, n); }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(absl::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool AtEnd() const { return pos_ == in_.size(); }
+  size_t Remaining() const { return in_.size() - pos_; }
+  uint8_t U8() {
+    if (pos_ >= in_.size()) return Fail();
+    return static_cast<uint8_t>(in_[pos_++]);
+  }
+  uint32_t U32() {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(U8()) << (8 * i);
+    return v;
+  }
+  uint64_t U64() {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(U8()) << (8 * i);
+    return v;
+  }
+  int32_t I32() { return static_cast<int32_t>(U32()); }
+  int64_t I64() { return static_cast<int64_t>(U64()); }
+  double F64() { return std::bit_cast<double>(U64()); }
+  absl::string_view Bytes(size_t n) {
+    if (Remaining() < n) {
+      Fail();
+      return {};
+    }
+    absl::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  // A count of items of at least `min_item_bytes` each that must fit in the
+  // remaining input (guards allocations against malformed bytes).
+  uint32_t Count(size_t min_item_bytes) {
+    uint32_t n = U32();
+    if (ok_ && static_cast<uint64_t>(n) * min_item_bytes > Remaining()) {
+      Fail();
+      return 0;
+    }
+    return ok_ ? n : 0;
+  }
+
+ private:
+  uint8_t Fail() {
+    ok_ = false;
+    pos_ = in_.size();
+    return 0;
+  }
+  absl::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void WriteDoubles(Writer& w, const std::vector<double>& v) {
+  w.U32(static_cast<uint32_t>(v.size()));
+  for (double x : v) w.F64(x);
+}
+
+void WriteArchitecture(Writer& w, const Architecture& architecture) {
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
+    w.U8(kArchMlp);
+    w.I32(mlp->input_dim);
+    w.U32(static_cast<uint32_t>(mlp->widths.size()));
+    for (int n : mlp->widths) w.I32(n);
+    w.U8(ActivationCode(mlp->activation));
+    WriteDoubles(w, mlp->sw);
+    WriteDoubles(w, mlp->sb);
+    w.U8(mlp->first_bias == BiasLaw::kGaussian ? 0 : 1);
+  } else if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
+    w.U8(kArchGaussNet);
+    w.I32(g->input_dim);
+    w.I32(g->width);
+    for (double x : {g->sw0, g->sb0, g->sw1, g->sb1}) w.F64(x);
+  } else {
+    const auto& c = std::get<CosNetSpec>(architecture);
+    w.U8(kArchCosNet);
+    w.I32(c.input_dim);
+    w.I32(c.width);
+    for (double x : {c.mass, c.cutoff, c.sa}) w.F64(x);
+  }
+}
+
+void WriteObservables(Writer& w, const ObservableSpec& observables,
+                      bool canonical) {
+  std::vector<int> orders = observables.orders;
+  std::vector<std::vector<int>> tuples = observables.tuples;
+  if (canonical) {
+    for (auto& t : tuples) std::sort(t.begin(), t.end());  // multisets
+    std::sort(orders.begin(), orders.end());
+    orders.erase(std::unique(orders.begin(), orders.end()), orders.end());
+    std::sort(tuples.begin(), tuples.end());
+    tuples.erase(std::unique(tuples.begin(), tuples.end()), tuples.end());
+  }
+  w.U32(static_cast<uint32_t>(orders.size()));
+  for (int n : orders) w.I32(n);
+  w.U32(static_cast<uint32_t>(tuples.size()));
+  for (const auto& t : tuples) {
+    w.U32(static_cast<uint32_t>(t.size()));
+    for (int i : t) w.I32(i);
+  }
+}
+
+std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
+  Writer w;
+  w.Bytes(kMagic, sizeof(kMagic) - 1);
+  w.U32(kFormatVersion);
+  w.U8(mode);
+  WriteArchitecture(w, spec.architecture);
+  // Points row-major, exact bits (so -0.0 and 0.0 differ, as they may in
+  // the numbers).
+  w.U64(static_cast<uint64_t>(spec.points.rows()));
+  w.U64(static_cast<uint64_t>(spec.points.cols()));
+  for (Eigen::Index r = 0; r < spec.points.rows(); ++r) {
+    for (Eigen::Index c = 0; c < spec.points.cols(); ++c) {
+      w.F64(spec.points(r, c));
+    }
+  }
+  WriteObservables(w, spec.observables, mode == kModeCanonical);
+  const SamplingSpec& s = spec.sampling;
+  w.U64(s.seed);
+  w.I32(s.chunk_size);
+  w.U8(s.precision == Precision::kFloat64 ? 0 : 1);
+  w.U8(s.integrate_output_layer ? 1 : 0);
+  return w.Take();
+}
+
+std::vector<double> ReadDoubles(Reader& r) {
+  std::vector<double> v(r.Count(8));
+  for (double& x : v) x = r.F64();
+  return v;
+}
+
+absl::StatusOr<Architecture> ReadArchitecture(Reader& r) {
+  const uint8_t tag = r.U8();
+  if (tag == kArchMlp) {
+    MlpSpec mlp;
+    mlp.input_dim = r.I32();
+    mlp.widths.resize(r.Count(4));
+    for (int& n : mlp.widths) n = r.I32();
+    const uint8_t code = r.U8();
+    if (code >= std::size(kActivations)) {
+      return absl::DataLossError(
+          absl::StrCat("spec bytes: unknown activation code ", code));
+    }
+    mlp.activation = kActivations[code];
+    mlp.sw = ReadDoubles(r);
+    mlp.sb = ReadDoubles(r);
+    const uint8_t law = r.U8();
+    if (law > 1) return absl::DataLossError("spec bytes: unknown bias law");
+    mlp.first_bias = law == 0 ? BiasLaw::kGaussian : BiasLaw::kUniformPhase;
+    return mlp;
+  }
+  if (tag == kArchGaussNet) {
+    GaussNetSpec g;
+    g.input_dim = r.I32();
+    g.width = r.I32();
+    g.sw0 = r.F64();
+    g.sb0 = r.F64();
+    g.sw1 = r.F64();
+    g.sb1 = r.F64();
+    return g;
+  }
+  if (tag == kArchCosNet) {
+    CosNetSpec c;
+    c.input_dim = r.I32();
+    c.width = r.I32();
+    c.mass = r.F64();
+    c.cutoff = r.F64();
+    c.sa = r.F64();
+    return c;
+  }
+  return absl::DataLossError(
+      absl::StrCat("spec bytes: unknown architecture tag ", tag));
+}
+
+absl::Status ReadObservables(Reader& r, ObservableSpec& observables) {
+  observables.orders.resize(r.Count(4));
+  for (int& n : observables.orders) n = r.I32();
+  observables.tuples.resize(r.Count(4));
+  for (auto& t : observables.tuples) {
+    t.resize(r.Count(4));
+    for (int& i : t) i = r.I32();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string EngineFingerprint() {
+  return absl::StrCat("nnft-engine/", kEngineVersion, "; march=", NNFT_MARCH);
+}
+
+std::string CanonicalSpecBytes(const ExperimentSpec& spec) {
+  return Encode(spec, kModeCanonical);
+}
+
+std::string RequestSpecBytes(const ExperimentSpec& spec) {
+  return Encode(spec, kModeRequest);
+}
+
+std::string SpecDigest(const ExperimentSpec& spec) {
+  std::string input = EngineFingerprint();
+  input.push_back('\0');
+  input += CanonicalSpecBytes(spec);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  // EVP_Digest fails only on allocation failure or a broken OpenSSL.
+  if (EVP_Digest(input.data(), input.size(), md, &md_len, EVP_sha256(),
+                 nullptr) != 1 ||
+      md_len != 32) {
+    std::abort();
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(md), md_len));
+}
+
+absl::StatusOr<ExperimentSpec> DecodeCanonicalSpec(absl::string_view bytes) {
+  Reader r(bytes);
+  const size_t magic_len = sizeof(kMagic) - 1;
+  if (r.Bytes(magic_len) != absl::string_view(kMagic, magic_len)) {
+    return absl::DataLossError("spec bytes: bad magic (not an nnft spec)");
+  }
+  const uint32_t version = r.U32();
+  if (r.ok() && version != kFormatVersion) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec bytes: format version ", version,
+                     " unknown; this build reads version ", kFormatVersion));
+  }
+  const uint8_t mode = r.U8();
+  if (mode != kModeCanonical && mode != kModeRequest) {
+    return absl::DataLossError("spec bytes: unknown mode");
+  }
+  ExperimentSpec spec;
+  NNFT_ASSIGN_OR_RETURN(spec.architecture, ReadArchitecture(r));
+  const uint64_t rows = r.U64(), cols = r.U64();
+  const uint64_t max_entries = r.Remaining() / 8;
+  if (!r.ok() || rows > max_entries || cols > max_entries ||
+      (rows != 0 && cols > max_entries / rows)) {
+    return absl::DataLossError("spec bytes: truncated points");
+  }
+  spec.points.resize(static_cast<Eigen::Index>(rows),
+                     static_cast<Eigen::Index>(cols));
+  for (uint64_t i = 0; i < rows; ++i) {
+    for (uint64_t j = 0; j < cols; ++j) spec.points(i, j) = r.F64();
+  }
+  NNFT_RETURN_IF_ERROR(ReadObservables(r, spec.observables));
+  spec.sampling.seed = r.U64();
+  spec.sampling.chunk_size = r.I32();
+  const uint8_t precision = r.U8();
+  const uint8_t integrate = r.U8();
+  if (!r.ok()) return absl::DataLossError("spec bytes: truncated");
+  if (!r.AtEnd()) return absl::DataLossError("spec bytes: trailing bytes");
+  if (precision > 1 || integrate > 1) {
+    return absl::DataLossError("spec bytes: bad precision or flag");
+  }
+  spec.sampling.precision =
+      precision == 0 ? Precision::kFloat64 : Precision::kFloat32;
+  spec.sampling.integrate_output_layer = integrate == 1;
+  spec.sampling.num_networks = int64_t{2} * spec.sampling.chunk_size;
+  return spec;
+}
+
+}  // namespace nnft::server

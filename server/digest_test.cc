@@ -1,1 +1,186 @@
-// Placeholder until the module lands.
+#include "server/digest.h"
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace nnft::server {
+namespace {
+
+ExperimentSpec MlpExample() {
+  ExperimentSpec spec;
+  MlpSpec mlp;
+  mlp.input_dim = 2;
+  mlp.widths = {16, 8};
+  mlp.activation = Activation::kTanh;
+  mlp.sw = {1.0, 1.5, 0.5};
+  mlp.sb = {0.0, 0.1, 0.2};
+  spec.architecture = mlp;
+  spec.points.resize(3, 2);
+  spec.points << 0.0, 1.0, -0.5, 0.25, 1e-300, -2.0;
+  spec.observables.orders = {4, 2};
+  spec.observables.tuples = {{2, 0}, {1, 1, 0, 2}};
+  spec.sampling.seed = 42;
+  spec.sampling.num_networks = 10000;
+  spec.sampling.chunk_size = 500;
+  return spec;
+}
+
+bool SameSpec(const ExperimentSpec& a, const ExperimentSpec& b) {
+  // Byte equality of the request encoding covers every field it holds;
+  // num_networks is compared separately by the callers that need it.
+  return RequestSpecBytes(a) == RequestSpecBytes(b);
+}
+
+TEST(SpecDigestTest, EqualSpecsGiveEqualDigests) {
+  EXPECT_EQ(SpecDigest(MlpExample()), SpecDigest(MlpExample()));
+  EXPECT_EQ(SpecDigest(MlpExample()).size(), 64u);
+}
+
+TEST(SpecDigestTest, NumNetworksIsIgnored) {
+  ExperimentSpec more = MlpExample();
+  more.sampling.num_networks = 123456789;
+  EXPECT_EQ(SpecDigest(MlpExample()), SpecDigest(more));
+}
+
+TEST(SpecDigestTest, TupleOrderAndDuplicatesAreIgnored) {
+  ExperimentSpec other = MlpExample();
+  other.observables.tuples = {{0, 1, 1, 2}, {0, 2}, {2, 0}};
+  other.observables.orders = {2, 4};
+  EXPECT_EQ(SpecDigest(MlpExample()), SpecDigest(other));
+  // ...but the request bytes keep the submitted order.
+  EXPECT_NE(RequestSpecBytes(MlpExample()), RequestSpecBytes(other));
+}
+
+TEST(SpecDigestTest, EveryNumericFieldChangesTheDigest) {
+  const std::string base = SpecDigest(MlpExample());
+  std::vector<std::pair<std::string, std::function<void(ExperimentSpec&)>>>
+      edits = {
+          {"input_dim",
+           [](ExperimentSpec& s) {
+             std::get<MlpSpec>(s.architecture).input_dim = 3;
+           }},
+          {"widths",
+           [](ExperimentSpec& s) {
+             std::get<MlpSpec>(s.architecture).widths[1] = 9;
+           }},
+          {"depth",
+           [](ExperimentSpec& s) {
+             std::get<MlpSpec>(s.architecture).widths.push_back(8);
+           }},
+          {"activation",
+           [](ExperimentSpec& s) {
+             std::get<MlpSpec>(s.architecture).activation = Activation::kErf;
+           }},
+          {"sw",
+           [](ExperimentSpec& s) {
+             auto& sw = std::get<MlpSpec>(s.architecture).sw[2];
+             sw = std::nextafter(sw, 1.0);
+           }},
+          {"sb",
+           [](ExperimentSpec& s) {
+             std::get<MlpSpec>(s.architecture).sb[0] = 1e-12;
+           }},
+          {"first_bias",
+           [](ExperimentSpec& s) {
+             std::get<MlpSpec>(s.architecture).first_bias =
+                 BiasLaw::kUniformPhase;
+           }},
+          {"point bits", [](ExperimentSpec& s) { s.points(0, 0) = -0.0; }},
+          {"point ulp",
+           [](ExperimentSpec& s) {
+             s.points(2, 0) = std::nextafter(s.points(2, 0), 1.0);
+           }},
+          {"orders", [](ExperimentSpec& s) { s.observables.orders = {2}; }},
+          {"tuple",
+           [](ExperimentSpec& s) {
+             s.observables.tuples[0] = {0, 1};
+           }},
+          {"seed", [](ExperimentSpec& s) { s.sampling.seed = 43; }},
+          {"chunk_size",
+           [](ExperimentSpec& s) { s.sampling.chunk_size = 501; }},
+          {"precision",
+           [](ExperimentSpec& s) {
+             s.sampling.precision = Precision::kFloat32;
+           }},
+          {"integrate_output_layer",
+           [](ExperimentSpec& s) { s.sampling.integrate_output_layer = true; }},
+          {"architecture",
+           [](ExperimentSpec& s) {
+             s.architecture = GaussNetSpec{.input_dim = 2};
+           }},
+      };
+  for (const auto& [what, edit] : edits) {
+    ExperimentSpec spec = MlpExample();
+    edit(spec);
+    EXPECT_NE(SpecDigest(spec), base) << what;
+  }
+}
+
+TEST(SpecDigestTest, GaussNetAndCosNetFieldsChangeTheDigest) {
+  ExperimentSpec g = MlpExample();
+  g.architecture = GaussNetSpec{.input_dim = 2, .width = 10};
+  ExperimentSpec g2 = g;
+  std::get<GaussNetSpec>(g2.architecture).sb1 = 0.5;
+  EXPECT_NE(SpecDigest(g), SpecDigest(g2));
+  ExperimentSpec c = MlpExample();
+  c.architecture = CosNetSpec{.input_dim = 2, .width = 10};
+  ExperimentSpec c2 = c;
+  std::get<CosNetSpec>(c2.architecture).cutoff = 11.0;
+  EXPECT_NE(SpecDigest(c), SpecDigest(c2));
+  EXPECT_NE(SpecDigest(g), SpecDigest(c));
+}
+
+TEST(DecodeCanonicalSpecTest, RoundTripsEveryArchitecture) {
+  std::vector<ExperimentSpec> specs = {MlpExample(), MlpExample(),
+                                       MlpExample()};
+  specs[1].architecture = GaussNetSpec{.input_dim = 2,
+                                       .width = 7,
+                                       .sw0 = 1.25,
+                                       .sb0 = 0.5,
+                                       .sw1 = 2.0,
+                                       .sb1 = 0.125};
+  specs[2].architecture = CosNetSpec{
+      .input_dim = 2, .width = 9, .mass = 0.5, .cutoff = 3.0, .sa = 2.0};
+  specs[2].sampling.precision = Precision::kFloat32;
+  specs[2].sampling.integrate_output_layer = true;
+  for (const ExperimentSpec& spec : specs) {
+    absl::StatusOr<ExperimentSpec> decoded =
+        DecodeCanonicalSpec(RequestSpecBytes(spec));
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_TRUE(SameSpec(*decoded, spec));
+    EXPECT_EQ(decoded->observables.tuples, spec.observables.tuples);
+    EXPECT_EQ(decoded->points.rows(), spec.points.rows());
+    EXPECT_EQ(decoded->sampling.seed, spec.sampling.seed);
+    // The canonical form decodes to a spec with the same digest.
+    absl::StatusOr<ExperimentSpec> canonical =
+        DecodeCanonicalSpec(CanonicalSpecBytes(spec));
+    ASSERT_TRUE(canonical.ok()) << canonical.status();
+    EXPECT_EQ(SpecDigest(*canonical), SpecDigest(spec));
+  }
+}
+
+TEST(DecodeCanonicalSpecTest, RejectsTruncatedAndForeignBytes) {
+  const std::string bytes = RequestSpecBytes(MlpExample());
+  for (size_t n = 0; n < bytes.size(); n += 7) {
+    EXPECT_EQ(DecodeCanonicalSpec(bytes.substr(0, n)).status().code(),
+              absl::StatusCode::kDataLoss)
+        << n;
+  }
+  EXPECT_EQ(DecodeCanonicalSpec(bytes + "x").status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeCanonicalSpec("hello").status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(EngineFingerprintTest, NamesEngineVersionAndTarget) {
+  const std::string f = EngineFingerprint();
+  EXPECT_EQ(f.rfind("nnft-engine/", 0), 0u) << f;
+  EXPECT_NE(f.find("; march="), std::string::npos) << f;
+}
+
+}  // namespace
+}  // namespace nnft::server

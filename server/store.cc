@@ -1,1 +1,434 @@
-// Placeholder until the module lands.
+#include "server/store.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <bit>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+
+namespace nnft::server {
+namespace {
+
+// Schema version stored in PRAGMA user_version. Bump with a migration when
+// the tables change.
+constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 10000;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS chunks (
+  digest   TEXT    NOT NULL,
+  k        INTEGER NOT NULL,
+  networks INTEGER NOT NULL,
+  sums     BLOB    NOT NULL,
+  crc32    INTEGER NOT NULL,
+  PRIMARY KEY (digest, k)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jobs (
+  name              TEXT PRIMARY KEY,
+  sequence          INTEGER NOT NULL,
+  request_id        TEXT    NOT NULL,
+  owner             TEXT    NOT NULL,
+  digest            TEXT    NOT NULL,
+  spec_bytes        BLOB    NOT NULL,
+  spec_json         TEXT    NOT NULL,
+  num_networks      INTEGER NOT NULL,
+  num_chunks        INTEGER NOT NULL,
+  priority          INTEGER NOT NULL,
+  target_stderr     REAL    NOT NULL,
+  state             INTEGER NOT NULL,
+  error_code        INTEGER NOT NULL,
+  error_message     TEXT    NOT NULL,
+  create_us         INTEGER,
+  start_us          INTEGER,
+  end_us            INTEGER,
+  submissions       INTEGER NOT NULL,
+  chunks_done       INTEGER NOT NULL,
+  chunks_from_store INTEGER NOT NULL
+);
+)sql";
+
+// Stable on-disk codes of JobState.
+int StateCode(JobState s) { return static_cast<int>(s); }
+absl::StatusOr<JobState> StateFromCode(int code) {
+  if (code < 0 || code > static_cast<int>(JobState::kCancelled)) {
+    return absl::DataLossError(absl::StrCat("job row: bad state ", code));
+  }
+  return static_cast<JobState>(code);
+}
+
+absl::Status SqliteError(sqlite3* db, absl::string_view what) {
+  const int code = sqlite3_errcode(db);
+  std::string msg = absl::StrCat("sqlite ", what, ": ", sqlite3_errmsg(db));
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(msg);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+// A prepared statement, finalised on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  absl::Status Prepared() const {
+    return rc_ == SQLITE_OK ? absl::OkStatus() : SqliteError(db_, "prepare");
+  }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
+  void BindText(int i, absl::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_TRANSIENT);
+  }
+  void BindBlob(int i, absl::string_view v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_TRANSIENT);
+  }
+  void BindTime(int i, absl::Time t) {
+    if (t == absl::InfinitePast()) {
+      sqlite3_bind_null(stmt_, i);
+    } else {
+      Bind(i, absl::ToUnixMicros(t));
+    }
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  int64_t Int(int c) { return sqlite3_column_int64(stmt_, c); }
+  double Double(int c) { return sqlite3_column_double(stmt_, c); }
+  std::string Blob(int c) {
+    const void* p = sqlite3_column_blob(stmt_, c);
+    const int n = sqlite3_column_bytes(stmt_, c);
+    return p ? std::string(static_cast<const char*>(p), n) : std::string();
+  }
+  absl::Time Time(int c) {
+    if (sqlite3_column_type(stmt_, c) == SQLITE_NULL) {
+      return absl::InfinitePast();
+    }
+    return absl::FromUnixMicros(Int(c));
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+std::string EncodeSums(const std::vector<double>& sums) {
+  std::string blob(sums.size() * 8, '\0');
+  for (size_t i = 0; i < sums.size(); ++i) {
+    const uint64_t bits = std::bit_cast<uint64_t>(sums[i]);
+    for (int b = 0; b < 8; ++b) {
+      blob[8 * i + b] = static_cast<char>(bits >> (8 * b));
+    }
+  }
+  return blob;
+}
+
+std::vector<double> DecodeSums(absl::string_view blob) {
+  std::vector<double> sums(blob.size() / 8);
+  for (size_t i = 0; i < sums.size(); ++i) {
+    uint64_t bits = 0;
+    for (int b = 0; b < 8; ++b) {
+      bits |= static_cast<uint64_t>(static_cast<uint8_t>(blob[8 * i + b]))
+              << (8 * b);
+    }
+    sums[i] = std::bit_cast<double>(bits);
+  }
+  return sums;
+}
+
+}  // namespace
+
+uint32_t Crc32(absl::string_view data) {
+  static const std::array<uint32_t, 256> kTable = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t crc = 0xFFFFFFFFu;
+  for (char ch : data) {
+    crc = kTable[(crc ^ static_cast<uint8_t>(ch)) & 0xff] ^ (crc >> 8);
+  }
+  return crc ^ 0xFFFFFFFFu;
+}
+
+absl::string_view JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kQueued:
+      return "QUEUED";
+    case JobState::kRunning:
+      return "RUNNING";
+    case JobState::kSucceeded:
+      return "SUCCEEDED";
+    case JobState::kFailed:
+      return "FAILED";
+    case JobState::kCancelled:
+      return "CANCELLED";
+  }
+  return "UNKNOWN";
+}
+
+bool IsTerminal(JobState state) {
+  return state == JobState::kSucceeded || state == JobState::kFailed ||
+         state == JobState::kCancelled;
+}
+
+absl::StatusOr<std::unique_ptr<ResultStore>> ResultStore::Open(
+    const std::string& data_dir) {
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "data_dir is empty: must name a directory");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot create data_dir '", data_dir, "': ", ec.message()));
+  }
+  std::string path = (std::filesystem::path(data_dir) / "nnft.db").string();
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+      nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status s =
+        db ? SqliteError(db, "open")
+           : absl::ResourceExhaustedError("sqlite open: no memory");
+    sqlite3_close(db);
+    return s;
+  }
+  std::unique_ptr<ResultStore> store(new ResultStore(db, std::move(path)));
+  absl::MutexLock lock(&store->mu_);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  NNFT_RETURN_IF_ERROR(store->InitSchema());
+  return store;
+}
+
+ResultStore::~ResultStore() {
+  absl::MutexLock lock(&mu_);
+  sqlite3_close(db_);
+}
+
+absl::Status ResultStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    absl::Status s = SqliteError(db_, "exec");
+    sqlite3_free(err);
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ResultStore::InitSchema() {
+  // WAL: readers never block the writer; synchronous=NORMAL keeps every
+  // committed transaction atomic across a process kill (a power loss may
+  // drop the last commits, never tear one).
+  NNFT_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+  NNFT_RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL"));
+  Stmt version(db_, "PRAGMA user_version");
+  NNFT_RETURN_IF_ERROR(version.Prepared());
+  const int64_t found = version.Step() == SQLITE_ROW ? version.Int(0) : 0;
+  if (found > kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": schema version ", found,
+                     " is newer than this build's ", kSchemaVersion));
+  }
+  NNFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  absl::Status s = Exec(kSchema);
+  if (s.ok()) {
+    s = Exec(absl::StrCat("PRAGMA user_version=", kSchemaVersion).c_str());
+  }
+  if (!s.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
+absl::StatusOr<std::string> ResultStore::JournalMode() {
+  absl::MutexLock lock(&mu_);
+  Stmt st(db_, "PRAGMA journal_mode");
+  NNFT_RETURN_IF_ERROR(st.Prepared());
+  if (st.Step() != SQLITE_ROW) return SqliteError(db_, "journal_mode");
+  return st.Blob(0);
+}
+
+absl::Status ResultStore::PutChunk(absl::string_view digest,
+                                   const ChunkSums& chunk) {
+  if (chunk.chunk < 0 || chunk.networks <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("chunk ", chunk.chunk, " with ", chunk.networks,
+                     " networks: index must be >= 0 and networks >= 1"));
+  }
+  const std::string blob = EncodeSums(chunk.sums);
+  absl::MutexLock lock(&mu_);
+  Stmt st(db_,
+          "INSERT OR IGNORE INTO chunks (digest, k, networks, sums, crc32) "
+          "VALUES (?, ?, ?, ?, ?)");
+  NNFT_RETURN_IF_ERROR(st.Prepared());
+  st.BindText(1, digest);
+  st.Bind(2, chunk.chunk);
+  st.Bind(3, chunk.networks);
+  st.BindBlob(4, blob);
+  st.Bind(5, static_cast<int64_t>(Crc32(blob)));
+  if (st.Step() != SQLITE_DONE) return SqliteError(db_, "put chunk");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<ChunkSums>> ResultStore::GetChunk(
+    absl::string_view digest, int64_t k) {
+  absl::MutexLock lock(&mu_);
+  Stmt st(
+      db_,
+      "SELECT networks, sums, crc32 FROM chunks WHERE digest = ? AND k = ?");
+  NNFT_RETURN_IF_ERROR(st.Prepared());
+  st.BindText(1, digest);
+  st.Bind(2, k);
+  const int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) return SqliteError(db_, "get chunk");
+  const std::string blob = st.Blob(1);
+  if (blob.size() % 8 != 0 || static_cast<int64_t>(Crc32(blob)) != st.Int(2)) {
+    return absl::DataLossError(
+        absl::StrCat("chunk ", k, " of ", digest,
+                     ": checksum mismatch (stored sums are corrupt)"));
+  }
+  ChunkSums chunk;
+  chunk.chunk = k;
+  chunk.networks = st.Int(0);
+  chunk.sums = DecodeSums(blob);
+  return chunk;
+}
+
+absl::StatusOr<std::vector<int64_t>> ResultStore::StoredChunks(
+    absl::string_view digest, int64_t below) {
+  absl::MutexLock lock(&mu_);
+  Stmt st(db_, "SELECT k FROM chunks WHERE digest = ? AND k < ? ORDER BY k");
+  NNFT_RETURN_IF_ERROR(st.Prepared());
+  st.BindText(1, digest);
+  st.Bind(2, below);
+  std::vector<int64_t> ks;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) ks.push_back(st.Int(0));
+  if (rc != SQLITE_DONE) return SqliteError(db_, "list chunks");
+  return ks;
+}
+
+absl::StatusOr<int64_t> ResultStore::CountChunks(absl::string_view digest,
+                                                 int64_t below) {
+  absl::MutexLock lock(&mu_);
+  Stmt st(db_, "SELECT COUNT(*) FROM chunks WHERE digest = ? AND k < ?");
+  NNFT_RETURN_IF_ERROR(st.Prepared());
+  st.BindText(1, digest);
+  st.Bind(2, below);
+  if (st.Step() != SQLITE_ROW) return SqliteError(db_, "count chunks");
+  return st.Int(0);
+}
+
+absl::Status ResultStore::PutJob(const JobRecord& job) {
+  absl::MutexLock lock(&mu_);
+  Stmt st(db_,
+          "INSERT OR REPLACE INTO jobs (name, sequence, request_id, owner, "
+          "digest, spec_bytes, spec_json, num_networks, num_chunks, priority, "
+          "target_stderr, state, error_code, error_message, create_us, "
+          "start_us, end_us, submissions, chunks_done, chunks_from_store) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  NNFT_RETURN_IF_ERROR(st.Prepared());
+  st.BindText(1, job.name);
+  st.Bind(2, job.sequence);
+  st.BindText(3, job.request_id);
+  st.BindText(4, job.owner);
+  st.BindText(5, job.digest);
+  st.BindBlob(6, job.spec_bytes);
+  st.BindText(7, job.spec_json);
+  st.Bind(8, job.num_networks);
+  st.Bind(9, job.num_chunks);
+  st.Bind(10, int64_t{job.priority});
+  st.Bind(11, job.target_stderr);
+  st.Bind(12, int64_t{StateCode(job.state)});
+  st.Bind(13, int64_t{job.error_code});
+  st.BindText(14, job.error_message);
+  st.BindTime(15, job.create_time);
+  st.BindTime(16, job.start_time);
+  st.BindTime(17, job.end_time);
+  st.Bind(18, job.submissions);
+  st.Bind(19, job.chunks_done);
+  st.Bind(20, job.chunks_from_store);
+  if (st.Step() != SQLITE_DONE) return SqliteError(db_, "put job");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<JobRecord>> ResultStore::LoadJobs() {
+  absl::MutexLock lock(&mu_);
+  Stmt st(db_,
+          "SELECT name, sequence, request_id, owner, digest, spec_bytes, "
+          "spec_json, num_networks, num_chunks, priority, target_stderr, "
+          "state, error_code, error_message, create_us, start_us, end_us, "
+          "submissions, chunks_done, chunks_from_store FROM jobs "
+          "ORDER BY sequence");
+  NNFT_RETURN_IF_ERROR(st.Prepared());
+  std::vector<JobRecord> jobs;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    JobRecord j;
+    j.name = st.Blob(0);
+    j.sequence = st.Int(1);
+    j.request_id = st.Blob(2);
+    j.owner = st.Blob(3);
+    j.digest = st.Blob(4);
+    j.spec_bytes = st.Blob(5);
+    j.spec_json = st.Blob(6);
+    j.num_networks = st.Int(7);
+    j.num_chunks = st.Int(8);
+    j.priority = static_cast<int>(st.Int(9));
+    j.target_stderr = st.Double(10);
+    NNFT_ASSIGN_OR_RETURN(j.state, StateFromCode(static_cast<int>(st.Int(11))));
+    j.error_code = static_cast<int>(st.Int(12));
+    j.error_message = st.Blob(13);
+    j.create_time = st.Time(14);
+    j.start_time = st.Time(15);
+    j.end_time = st.Time(16);
+    j.submissions = st.Int(17);
+    j.chunks_done = st.Int(18);
+    j.chunks_from_store = st.Int(19);
+    jobs.push_back(std::move(j));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db_, "load jobs");
+  return jobs;
+}
+
+absl::Status ResultStore::DeleteJob(absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  Stmt st(db_, "DELETE FROM jobs WHERE name = ?");
+  NNFT_RETURN_IF_ERROR(st.Prepared());
+  st.BindText(1, name);
+  if (st.Step() != SQLITE_DONE) return SqliteError(db_, "delete job");
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("job '", name, "' not found"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace nnft::server

@@ -1,1 +1,228 @@
-// Placeholder until the module lands.
+#include "server/store.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace nnft::server {
+namespace {
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::path(testing::TempDir()) /
+            (std::string("nnft_store_") + info->name() + "_" +
+             std::to_string(getpid()));
+    std::filesystem::remove_all(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+ChunkSums Chunk(int64_t k) {
+  ChunkSums c;
+  c.chunk = k;
+  c.networks = 100;
+  c.sums = {1.0 + k,
+            -0.0,
+            std::numeric_limits<double>::denorm_min(),
+            std::numeric_limits<double>::quiet_NaN(),
+            std::numeric_limits<double>::infinity(),
+            0.1 * k,
+            -1e300};
+  return c;
+}
+
+void ExpectSameBits(const std::vector<double>& a,
+                    const std::vector<double>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(std::bit_cast<uint64_t>(a[i]), std::bit_cast<uint64_t>(b[i]))
+        << "entry " << i;
+  }
+}
+
+TEST(Crc32Test, MatchesTheStandardCheckValue) {
+  EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);
+  EXPECT_EQ(Crc32(""), 0u);
+}
+
+TEST(ResultStoreTest, ChunkRoundTripKeepsEveryBit) {
+  TempDir dir;
+  auto store = ResultStore::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->PutChunk("d1", Chunk(3)).ok());
+  auto got = (*store)->GetChunk("d1", 3);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->chunk, 3);
+  EXPECT_EQ((*got)->networks, 100);
+  ExpectSameBits((*got)->sums, Chunk(3).sums);
+  // Other digests and indices are absent.
+  EXPECT_FALSE((*store)->GetChunk("d2", 3)->has_value());
+  EXPECT_FALSE((*store)->GetChunk("d1", 2)->has_value());
+}
+
+TEST(ResultStoreTest, PutChunkKeepsTheFirstCopy) {
+  TempDir dir;
+  auto store = *ResultStore::Open(dir.path());
+  ASSERT_TRUE(store->PutChunk("d", Chunk(0)).ok());
+  ChunkSums other = Chunk(0);
+  other.sums[0] = 99.0;
+  ASSERT_TRUE(store->PutChunk("d", other).ok());
+  EXPECT_EQ((*store->GetChunk("d", 0))->sums[0], 1.0);
+}
+
+TEST(ResultStoreTest, RejectsBadChunks) {
+  TempDir dir;
+  auto store = *ResultStore::Open(dir.path());
+  ChunkSums bad = Chunk(-1);
+  EXPECT_EQ(store->PutChunk("d", bad).code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = Chunk(1);
+  bad.networks = 0;
+  EXPECT_EQ(store->PutChunk("d", bad).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ResultStoreTest, StoredChunksListsIndicesBelowTheBound) {
+  TempDir dir;
+  auto store = *ResultStore::Open(dir.path());
+  for (int64_t k : {5, 0, 2, 9})
+    ASSERT_TRUE(store->PutChunk("d", Chunk(k)).ok());
+  ASSERT_TRUE(store->PutChunk("other", Chunk(1)).ok());
+  EXPECT_EQ(*store->StoredChunks("d", 6), (std::vector<int64_t>{0, 2, 5}));
+  EXPECT_EQ(*store->StoredChunks("d", 100), (std::vector<int64_t>{0, 2, 5, 9}));
+  EXPECT_EQ(*store->CountChunks("d", 6), 3);
+  EXPECT_TRUE(store->StoredChunks("none", 10)->empty());
+}
+
+TEST(ResultStoreTest, ChecksumDetectsCorruptedBlob) {
+  TempDir dir;
+  std::string db_path;
+  {
+    auto store = *ResultStore::Open(dir.path());
+    ASSERT_TRUE(store->PutChunk("d", Chunk(0)).ok());
+    ASSERT_TRUE(store->PutChunk("d", Chunk(1)).ok());
+    db_path = store->path();
+  }
+  // Overwrite chunk 0's blob with zeros and truncate chunk 1's, behind the
+  // store's back.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE chunks SET sums = CAST(zeroblob(56) AS BLOB) "
+                         "WHERE digest = 'd' AND k = 0;"
+                         "UPDATE chunks SET sums = substr(sums, 1, 12) "
+                         "WHERE digest = 'd' AND k = 1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = *ResultStore::Open(dir.path());
+  EXPECT_EQ(store->GetChunk("d", 0).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store->GetChunk("d", 1).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(ResultStoreTest, UsesWriteAheadLogging) {
+  TempDir dir;
+  auto store = *ResultStore::Open(dir.path());
+  EXPECT_EQ(*store->JournalMode(), "wal");
+}
+
+JobRecord Job(const std::string& name, int64_t sequence) {
+  JobRecord j;
+  j.name = name;
+  j.sequence = sequence;
+  j.request_id = "req-" + name;
+  j.owner = "alice";
+  j.digest = "abc";
+  j.spec_bytes = std::string("\0\x01\xff spec", 8);
+  j.spec_json = R"({"seed": "1"})";
+  j.num_networks = 5000;
+  j.num_chunks = 5;
+  j.priority = -3;
+  j.target_stderr = 0.25;
+  j.state = JobState::kFailed;
+  j.error_code = 13;
+  j.error_message = "boom";
+  j.create_time = absl::FromUnixMicros(1700000000123456);
+  j.start_time = absl::FromUnixMicros(1700000001000000);
+  j.submissions = 4;
+  j.chunks_done = 3;
+  j.chunks_from_store = 1;
+  return j;
+}
+
+TEST(ResultStoreTest, JobRowsSurviveReopen) {
+  TempDir dir;
+  {
+    auto store = *ResultStore::Open(dir.path());
+    ASSERT_TRUE(store->PutJob(Job("jobs/b", 2)).ok());
+    ASSERT_TRUE(store->PutJob(Job("jobs/a", 1)).ok());
+    JobRecord replaced = Job("jobs/b", 2);
+    replaced.state = JobState::kSucceeded;
+    ASSERT_TRUE(store->PutJob(replaced).ok());
+    ASSERT_TRUE(store->PutChunk("abc", Chunk(0)).ok());
+  }
+  auto store = *ResultStore::Open(dir.path());
+  auto jobs = store->LoadJobs();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 2u);
+  const JobRecord& a = (*jobs)[0];
+  const JobRecord want = Job("jobs/a", 1);
+  EXPECT_EQ(a.name, want.name);
+  EXPECT_EQ(a.request_id, want.request_id);
+  EXPECT_EQ(a.owner, want.owner);
+  EXPECT_EQ(a.spec_bytes, want.spec_bytes);
+  EXPECT_EQ(a.spec_json, want.spec_json);
+  EXPECT_EQ(a.num_networks, want.num_networks);
+  EXPECT_EQ(a.num_chunks, want.num_chunks);
+  EXPECT_EQ(a.priority, want.priority);
+  EXPECT_EQ(a.target_stderr, want.target_stderr);
+  EXPECT_EQ(a.state, want.state);
+  EXPECT_EQ(a.error_code, want.error_code);
+  EXPECT_EQ(a.error_message, want.error_message);
+  EXPECT_EQ(a.create_time, want.create_time);
+  EXPECT_EQ(a.start_time, want.start_time);
+  EXPECT_EQ(a.end_time, absl::InfinitePast());
+  EXPECT_EQ(a.submissions, want.submissions);
+  EXPECT_EQ(a.chunks_done, want.chunks_done);
+  EXPECT_EQ(a.chunks_from_store, want.chunks_from_store);
+  EXPECT_EQ((*jobs)[1].state, JobState::kSucceeded);
+  ExpectSameBits((*store->GetChunk("abc", 0))->sums, Chunk(0).sums);
+
+  ASSERT_TRUE(store->DeleteJob("jobs/a").ok());
+  EXPECT_EQ(store->DeleteJob("jobs/a").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->LoadJobs()->size(), 1u);
+}
+
+TEST(ResultStoreTest, RefusesADatabaseFromANewerSchema) {
+  TempDir dir;
+  std::string db_path;
+  { db_path = (*ResultStore::Open(dir.path()))->path(); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "PRAGMA user_version=999", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(ResultStore::Open(dir.path()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace nnft::server
