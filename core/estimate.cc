@@ -1,1 +1,263 @@
-// Placeholder until the module lands.
+// Binning accumulator and estimators over chunk moment sums; the formulas,
+// assumptions and costs are stated beside the declarations in estimate.h.
+#include "core/estimate.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace nnft {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// One set partition of n slots: blocks as bit masks of slots, and the
+// moment-cumulant coefficient (-1)^(k-1) (k-1)! for k blocks.
+struct Partition {
+  double coefficient = 0.0;
+  std::vector<int> blocks;
+};
+
+// Every set partition of {0..n-1}, enumerated as restricted growth strings
+// (slot s joins an existing block or opens the next one).
+void EnumeratePartitions(int n, int slot, std::vector<int>* blocks,
+                         std::vector<Partition>* out) {
+  if (slot == n) {
+    const int k = static_cast<int>(blocks->size());
+    double factorial = 1.0;
+    for (int i = 2; i < k; ++i) factorial *= i;
+    out->push_back({(k % 2 == 1 ? 1.0 : -1.0) * factorial, *blocks});
+    return;
+  }
+  for (size_t b = 0; b < blocks->size(); ++b) {
+    (*blocks)[b] |= 1 << slot;
+    EnumeratePartitions(n, slot + 1, blocks, out);
+    (*blocks)[b] &= ~(1 << slot);
+  }
+  blocks->push_back(1 << slot);
+  EnumeratePartitions(n, slot + 1, blocks, out);
+  blocks->pop_back();
+}
+
+// Partitions of n slots, n in [0, kMaxOrder], tabulated once (thread-safe
+// static initialisation). Bell numbers 1, 1, 2, 5, 15, 52, 203.
+const std::vector<Partition>& Partitions(int n) {
+  static const auto* table = [] {
+    auto* t = new std::vector<std::vector<Partition>>(kMaxOrder + 1);
+    for (int m = 1; m <= kMaxOrder; ++m) {
+      std::vector<int> blocks;
+      EnumeratePartitions(m, 0, &blocks, &(*t)[m]);
+    }
+    return t;
+  }();
+  return (*table)[n];
+}
+
+// kappa = sum_pi coefficient(pi) prod_{B in pi} m[B], with m indexed by the
+// slot mask of the block.
+double CumulantFromMasks(int n, const double* moment_by_mask) {
+  double kappa = 0.0;
+  for (const Partition& p : Partitions(n)) {
+    double product = p.coefficient;
+    for (int block : p.blocks) product *= moment_by_mask[block];
+    kappa += product;
+  }
+  return kappa;
+}
+
+void CheckOrAbort(bool condition, const char* what) {
+  if (condition) return;
+  std::fprintf(stderr, "nnft: broken invariant: %s\n", what);
+  std::abort();
+}
+
+// The sub-multiset of `tuple` picked by slot mask `mask` (sorted, since
+// `tuple` is).
+Tuple SubTuple(const Tuple& tuple, int mask) {
+  Tuple sub;
+  for (size_t s = 0; s < tuple.size(); ++s) {
+    if (mask & (1 << s)) sub.push_back(tuple[s]);
+  }
+  return sub;
+}
+
+// Index in the tuple set of every slot-mask sub-multiset of `tuple`.
+std::vector<int> SubTupleIndices(const TupleSet& set, const Tuple& tuple) {
+  const int n = static_cast<int>(tuple.size());
+  std::vector<int> index(1 << n, -1);
+  for (int mask = 1; mask < (1 << n); ++mask) {
+    index[mask] = set.Find(SubTuple(tuple, mask));
+    CheckOrAbort(index[mask] >= 0, "tuple set not closed under sub-multisets");
+  }
+  return index;
+}
+
+// The bins of an accumulator with their weights w_b = n_b / N.
+struct BinView {
+  BinView(const std::vector<std::vector<double>>& bins_in,
+          const std::vector<int64_t>& counts_in,
+          const std::vector<double>& total_in, int64_t networks)
+      : bins(bins_in),
+        counts(counts_in),
+        total(total_in),
+        total_n(static_cast<double>(networks)),
+        w(bins_in.size()) {
+    for (size_t b = 0; b < bins.size(); ++b) {
+      w[b] = static_cast<double>(counts[b]) / total_n;
+      sum_w2 += w[b] * w[b];
+    }
+  }
+
+  int num_bins() const { return static_cast<int>(bins.size()); }
+
+  // se^2 = sum_b w_b^2 (mbar_b - mean)^2 / (1 - sum_b w_b^2); NaN for B < 2.
+  double StderrOfMean(int t, double mean) const {
+    if (num_bins() < 2) return kNaN;
+    double ss = 0.0;
+    for (int b = 0; b < num_bins(); ++b) {
+      const double dev = bins[b][t] / static_cast<double>(counts[b]) - mean;
+      ss += w[b] * w[b] * dev * dev;
+    }
+    return std::sqrt(ss / (1.0 - sum_w2));
+  }
+
+  // The cumulant of an order-n tuple whose slot-mask sub-multisets have tuple
+  // indices `sub`, and its delete-one-bin jackknife error (NaN for B < 2).
+  std::pair<double, double> ConnectedWithJackknife(
+      int n, const std::vector<int>& sub) const {
+    double m[1 << kMaxOrder];
+    for (int mask = 1; mask < (1 << n); ++mask) {
+      m[mask] = total[sub[mask]] / total_n;
+    }
+    const double theta = CumulantFromMasks(n, m);
+    if (num_bins() < 2) return {theta, kNaN};
+    std::vector<double> theta_del(num_bins());
+    double theta_j = num_bins() * theta;
+    for (int b = 0; b < num_bins(); ++b) {
+      const double rest_n = total_n - static_cast<double>(counts[b]);
+      for (int mask = 1; mask < (1 << n); ++mask) {
+        m[mask] = (total[sub[mask]] - bins[b][sub[mask]]) / rest_n;
+      }
+      theta_del[b] = CumulantFromMasks(n, m);
+      theta_j -= (1.0 - w[b]) * theta_del[b];
+    }
+    double var = 0.0;
+    for (int b = 0; b < num_bins(); ++b) {
+      const double h = 1.0 / w[b];
+      const double pseudo = h * theta - (h - 1.0) * theta_del[b];
+      var += (pseudo - theta_j) * (pseudo - theta_j) / (h - 1.0);
+    }
+    return {theta, std::sqrt(var / num_bins())};
+  }
+
+  const std::vector<std::vector<double>>& bins;
+  const std::vector<int64_t>& counts;
+  const std::vector<double>& total;
+  double total_n;
+  std::vector<double> w;
+  double sum_w2 = 0.0;
+};
+
+}  // namespace
+
+double Cumulant(const Tuple& tuple,
+                const std::function<double(const Tuple&)>& moment) {
+  const int n = static_cast<int>(tuple.size());
+  CheckOrAbort(n >= 1 && n <= kMaxOrder, "Cumulant: order outside [1, 6]");
+  double m[1 << kMaxOrder];
+  for (int mask = 1; mask < (1 << n); ++mask) {
+    m[mask] = moment(SubTuple(tuple, mask));
+  }
+  return CumulantFromMasks(n, m);
+}
+
+MomentAccumulator::MomentAccumulator(const TupleSet& tuples, uint64_t seed,
+                                     int max_bins)
+    : tuples_(&tuples), seed_(seed), max_bins_(max_bins) {
+  CheckOrAbort(max_bins >= 2 && max_bins % 2 == 0,
+               "MomentAccumulator: max_bins must be even and >= 2");
+  total_.assign(tuples.size(), 0.0);
+}
+
+absl::Status MomentAccumulator::Add(const ChunkSums& chunk) {
+  if (chunk.chunk <= last_chunk_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "chunk ", chunk.chunk, " arrived after chunk ", last_chunk_,
+        ": chunk indices must be strictly increasing"));
+  }
+  if (static_cast<int64_t>(chunk.sums.size()) != tuples_->size()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("chunk ", chunk.chunk, " has ", chunk.sums.size(),
+                     " sums: expected one per tuple, ", tuples_->size()));
+  }
+  if (chunk.networks < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("chunk ", chunk.chunk, ": networks = ", chunk.networks,
+                     ": must be >= 1"));
+  }
+  if (bins_.empty() || chunks_in_bin_.back() == chunks_per_bin_) {
+    if (static_cast<int>(bins_.size()) == max_bins_) {
+      // Every bin is full: merge adjacent pairs, double the bin size.
+      for (int b = 0; b < max_bins_ / 2; ++b) {
+        std::vector<double>& into = bins_[b];
+        if (b > 0) into.swap(bins_[2 * b]);  // bin 0 stays in place
+        const std::vector<double>& from = bins_[2 * b + 1];
+        for (size_t t = 0; t < into.size(); ++t) into[t] += from[t];
+        counts_[b] = counts_[2 * b] + counts_[2 * b + 1];
+        chunks_in_bin_[b] = chunks_in_bin_[2 * b] + chunks_in_bin_[2 * b + 1];
+      }
+      bins_.resize(max_bins_ / 2);
+      counts_.resize(max_bins_ / 2);
+      chunks_in_bin_.resize(max_bins_ / 2);
+      chunks_per_bin_ *= 2;
+    }
+    bins_.emplace_back(tuples_->size(), 0.0);
+    counts_.push_back(0);
+    chunks_in_bin_.push_back(0);
+  }
+  std::vector<double>& bin = bins_.back();
+  for (size_t t = 0; t < bin.size(); ++t) {
+    bin[t] += chunk.sums[t];
+    total_[t] += chunk.sums[t];
+  }
+  counts_.back() += chunk.networks;
+  chunks_in_bin_.back() += 1;
+  networks_ += chunk.networks;
+  chunks_ += 1;
+  last_chunk_ = chunk.chunk;
+  return absl::OkStatus();
+}
+
+CorrelatorEstimate MomentAccumulator::Finish() const {
+  CorrelatorEstimate est;
+  est.networks = networks_;
+  est.chunks = chunks_;
+  est.bins = static_cast<int64_t>(bins_.size());
+  est.seed = seed_;
+  const BinView view(bins_, counts_, total_, networks_);
+  for (int r : tuples_->requested()) {
+    const Tuple& tuple = tuples_->tuples()[r];
+    est.tuples.push_back(tuple);
+    if (networks_ == 0) {
+      est.mean.push_back(kNaN);
+      est.stderr_mean.push_back(kNaN);
+      est.connected.push_back(kNaN);
+      est.stderr_connected.push_back(kNaN);
+      continue;
+    }
+    const double mean = total_[r] / view.total_n;
+    est.mean.push_back(mean);
+    est.stderr_mean.push_back(view.StderrOfMean(r, mean));
+    const auto [connected, stderr_connected] = view.ConnectedWithJackknife(
+        static_cast<int>(tuple.size()), SubTupleIndices(*tuples_, tuple));
+    est.connected.push_back(connected);
+    est.stderr_connected.push_back(stderr_connected);
+  }
+  return est;
+}
+
+}  // namespace nnft

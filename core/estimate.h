@@ -11,6 +11,7 @@
 #define NNFT_CORE_ESTIMATE_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -36,17 +37,40 @@ struct CorrelatorEstimate {
 
 class MomentAccumulator {
  public:
-  // max_bins >= 2 (even).
+  // max_bins >= 2 (even); aborts otherwise (a programming error). `tuples`
+  // must outlive the accumulator. Not thread-safe: one writer at a time.
   MomentAccumulator(const TupleSet& tuples, uint64_t seed, int max_bins = 64);
 
-  // Folds the next chunk. Chunks must arrive in index order 0, 1, 2, ...;
-  // FailedPrecondition otherwise, or when the sums' length is wrong.
+  // Folds the next chunk. Chunk indices must be strictly increasing; gaps
+  // are allowed (the server folds the completed chunks of a running job, in
+  // index order, for interim estimates), and bins then hold consecutive
+  // folded chunks. FailedPrecondition for a non-increasing index or a sums
+  // length other than tuples.size(); InvalidArgument for networks < 1. On
+  // error the accumulator is unchanged.
   absl::Status Add(const ChunkSums& chunk);
 
   int64_t chunks() const { return chunks_; }
 
-  // The estimate from the chunks so far. Errors need >= 2 bins; with fewer
-  // they are reported as NaN.
+  // The estimate from the chunks so far (may be called repeatedly, between
+  // Adds). Errors need >= 2 bins; with fewer they are reported as NaN, and
+  // with no chunk every value is NaN.
+  //
+  // Standard error of a mean, from B bins of n_b networks (N = sum n_b,
+  // w_b = n_b / N, bin means mbar_b, mean = sum_b w_b mbar_b):
+  //   se^2 = sum_b w_b^2 (mbar_b - mean)^2 / (1 - sum_b w_b^2),
+  // unbiased for independent networks whatever the bin sizes, and equal to
+  // var(bin means) / B for equal bins. Assumes bins are independent (networks
+  // are i.i.d. by construction); bins of many networks make the bin means
+  // nearly Gaussian, so the error of the error is about 1/sqrt(2(B-1)).
+  //
+  // Connected parts: Cumulant() of the full-sample moments; error by the
+  // delete-one-bin jackknife, in the form for unequal bins (Busing, Meijer
+  // and van der Leeden, Stat. Comput. 9 (1999) 3; h_b = N / n_b):
+  //   pseudo_b = h_b theta - (h_b - 1) theta_(-b),
+  //   theta_J = B theta - sum_b (1 - w_b) theta_(-b),
+  //   se^2 = (1/B) sum_b (pseudo_b - theta_J)^2 / (h_b - 1),
+  // which for equal bins is (B-1)/B sum_b (theta_(-b) - mean theta_(-.))^2.
+  // Cost O(R B 2^n + R B Bell(n) n) for R requested tuples of order <= n.
   CorrelatorEstimate Finish() const;
 
  private:
@@ -54,7 +78,10 @@ class MomentAccumulator {
   uint64_t seed_;
   int max_bins_;
   int64_t chunks_ = 0;
+  int64_t last_chunk_ = -1;  // index of the last folded chunk
   int64_t networks_ = 0;
+  // Sums over every folded chunk, added in chunk order.
+  std::vector<double> total_;
   int64_t chunks_per_bin_ = 1;
   // bins_[b] = sums over the chunks of bin b; counts_[b] = networks in bin b.
   std::vector<std::vector<double>> bins_;

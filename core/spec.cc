@@ -1,1 +1,277 @@
-// Placeholder until the module lands.
+// Validation of experiment specs. Every message names the field by its path
+// in the proto (snake_case, as in proto/nnft/v1/spec.proto), its value and
+// the allowed range, so a user can fix the JSON file from the message alone.
+#include "core/spec.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/status_macros.h"
+#include "core/tuples.h"
+
+namespace nnft {
+namespace {
+
+absl::Status CheckRange(absl::string_view field, int64_t value, int64_t lo,
+                        int64_t hi) {
+  if (value >= lo && value <= hi) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " = ", value, ": must be in [", lo, ", ", hi, "]"));
+}
+
+// value > 0 and finite.
+absl::Status CheckPositive(absl::string_view field, double value) {
+  if (std::isfinite(value) && value > 0.0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " = ", value, ": must be finite and > 0"));
+}
+
+// value >= 0 and finite.
+absl::Status CheckNonNegative(absl::string_view field, double value) {
+  if (std::isfinite(value) && value >= 0.0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " = ", value, ": must be finite and >= 0"));
+}
+
+bool IsKnownActivation(Activation a) {
+  const int v = static_cast<int>(a);
+  return v >= static_cast<int>(Activation::kIdentity) &&
+         v <= static_cast<int>(Activation::kCos);
+}
+
+absl::Status ValidateMlp(const MlpSpec& mlp, const Limits& limits) {
+  NNFT_RETURN_IF_ERROR(CheckRange("architecture.mlp.input_dim", mlp.input_dim,
+                                  1, limits.max_input_dim));
+  const int64_t depth = static_cast<int64_t>(mlp.widths.size());
+  if (depth < 1 || depth > limits.max_depth) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "architecture.mlp.widths has ", depth,
+        " entries (hidden layers): must be in [1, ", limits.max_depth, "]"));
+  }
+  for (int64_t l = 0; l < depth; ++l) {
+    NNFT_RETURN_IF_ERROR(
+        CheckRange(absl::StrCat("architecture.mlp.widths[", l, "]"),
+                   mlp.widths[l], 1, limits.max_width));
+  }
+  if (!IsKnownActivation(mlp.activation)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "architecture.mlp.activation = ", static_cast<int>(mlp.activation),
+        ": unknown activation"));
+  }
+  if (static_cast<int64_t>(mlp.sw.size()) != depth + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "architecture.mlp.sw has ", mlp.sw.size(), " entries: must have ",
+        depth + 1, " (one per layer, len(widths) + 1)"));
+  }
+  if (static_cast<int64_t>(mlp.sb.size()) != depth + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "architecture.mlp.sb has ", mlp.sb.size(), " entries: must have ",
+        depth + 1, " (one per layer, len(widths) + 1)"));
+  }
+  for (int64_t l = 0; l <= depth; ++l) {
+    NNFT_RETURN_IF_ERROR(
+        CheckPositive(absl::StrCat("architecture.mlp.sw[", l, "]"), mlp.sw[l]));
+    NNFT_RETURN_IF_ERROR(CheckNonNegative(
+        absl::StrCat("architecture.mlp.sb[", l, "]"), mlp.sb[l]));
+  }
+  if (mlp.first_bias == BiasLaw::kUniformPhase &&
+      mlp.activation != Activation::kCos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "architecture.mlp.first_bias = uniform_phase needs activation cos, "
+        "got ",
+        ActivationName(mlp.activation)));
+  }
+  if (mlp.first_bias != BiasLaw::kGaussian &&
+      mlp.first_bias != BiasLaw::kUniformPhase) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "architecture.mlp.first_bias = ", static_cast<int>(mlp.first_bias),
+        ": unknown bias law"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGaussNet(const GaussNetSpec& g, const Limits& limits) {
+  NNFT_RETURN_IF_ERROR(CheckRange("architecture.gauss_net.input_dim",
+                                  g.input_dim, 1, limits.max_input_dim));
+  NNFT_RETURN_IF_ERROR(
+      CheckRange("architecture.gauss_net.width", g.width, 1, limits.max_width));
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw0", g.sw0));
+  NNFT_RETURN_IF_ERROR(CheckNonNegative("architecture.gauss_net.sb0", g.sb0));
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw1", g.sw1));
+  return CheckNonNegative("architecture.gauss_net.sb1", g.sb1);
+}
+
+absl::Status ValidateCosNet(const CosNetSpec& c, const Limits& limits) {
+  NNFT_RETURN_IF_ERROR(
+      CheckRange("architecture.cos_net.input_dim", c.input_dim, 1, 3));
+  NNFT_RETURN_IF_ERROR(
+      CheckRange("architecture.cos_net.width", c.width, 1, limits.max_width));
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.mass", c.mass));
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.cutoff", c.cutoff));
+  return CheckPositive("architecture.cos_net.sa", c.sa);
+}
+
+// Parameters of one network: weights plus biases of every layer. Fits int64
+// for every spec within the width, depth and input_dim limits.
+int64_t ParameterCount(const Architecture& architecture) {
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
+    int64_t count = 0;
+    int64_t fan_in = mlp->input_dim;
+    for (int width : mlp->widths) {
+      count += fan_in * width + width;
+      fan_in = width;
+    }
+    return count + fan_in + 1;  // output layer
+  }
+  if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
+    return int64_t{g->width} * (g->input_dim + 2) + 1;
+  }
+  const auto& c = std::get<CosNetSpec>(architecture);
+  return int64_t{c.width} * (c.input_dim + 2);
+}
+
+absl::Status ValidateArchitecture(const Architecture& architecture,
+                                  const Limits& limits) {
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
+    NNFT_RETURN_IF_ERROR(ValidateMlp(*mlp, limits));
+  } else if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
+    NNFT_RETURN_IF_ERROR(ValidateGaussNet(*g, limits));
+  } else {
+    NNFT_RETURN_IF_ERROR(
+        ValidateCosNet(std::get<CosNetSpec>(architecture), limits));
+  }
+  const int64_t parameters = ParameterCount(architecture);
+  if (parameters > limits.max_parameters) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("architecture: ", parameters,
+                     " parameters per network exceed the limit max_parameters "
+                     "= ",
+                     limits.max_parameters));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePoints(const Eigen::MatrixXd& points, int input_dim,
+                            const Limits& limits) {
+  const int64_t p = points.rows();
+  if (p < 1 || p > limits.max_points) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "points: ", p, " points: must be in [1, ", limits.max_points, "]"));
+  }
+  if (points.cols() != input_dim) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("points: ", p, " points of dimension ", points.cols(),
+                     " but the architecture's input_dim is ", input_dim));
+  }
+  for (int64_t i = 0; i < p; ++i) {
+    for (int64_t j = 0; j < points.cols(); ++j) {
+      if (!std::isfinite(points(i, j))) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "points[", i, "].x[", j, "] = ", points(i, j), ": must be finite"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateObservables(const ObservableSpec& obs, int num_points,
+                                 const Limits& limits) {
+  for (size_t i = 0; i < obs.orders.size(); ++i) {
+    NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat("observables.orders[", i, "]"),
+                                    obs.orders[i], 1, kMaxOrder));
+    for (size_t j = 0; j < i; ++j) {
+      if (obs.orders[j] == obs.orders[i]) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "observables.orders[", i, "] = ", obs.orders[i],
+            ": repeats observables.orders[", j, "]; orders must be distinct"));
+      }
+    }
+  }
+  if (obs.orders.empty() && obs.tuples.empty()) {
+    return absl::InvalidArgumentError(
+        "observables: no orders and no tuples: give at least one order in "
+        "[1, 6] or one explicit tuple");
+  }
+  // Tuple sizes and indices, and the closure size against max_tuples.
+  return TupleSet::Build(num_points, obs, limits.max_tuples).status();
+}
+
+absl::Status ValidateSampling(const SamplingSpec& s,
+                              const Architecture& architecture,
+                              const Limits& limits) {
+  NNFT_RETURN_IF_ERROR(CheckRange("sampling.num_networks", s.num_networks, 1,
+                                  limits.max_networks));
+  NNFT_RETURN_IF_ERROR(CheckRange("sampling.chunk_size", s.chunk_size, 1,
+                                  limits.max_chunk_size));
+  const int64_t chunks = NumChunks(s);
+  if (chunks < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sampling.num_networks = ", s.num_networks,
+        " with sampling.chunk_size = ", s.chunk_size, " gives ", chunks,
+        " chunk: at least 2 chunks are needed for error bars"));
+  }
+  if (s.precision != Precision::kFloat64 &&
+      s.precision != Precision::kFloat32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sampling.precision = ", static_cast<int>(s.precision),
+                     ": unknown precision"));
+  }
+  if (s.integrate_output_layer &&
+      !std::holds_alternative<MlpSpec>(architecture)) {
+    return absl::InvalidArgumentError(
+        "sampling.integrate_output_layer = true: supported for "
+        "architecture.mlp only");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::string_view ActivationName(Activation activation) {
+  switch (activation) {
+    case Activation::kIdentity:
+      return "identity";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kErf:
+      return "erf";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kSigmoid:
+      return "sigmoid";
+    case Activation::kGelu:
+      return "gelu";
+    case Activation::kSoftplus:
+      return "softplus";
+    case Activation::kSin:
+      return "sin";
+    case Activation::kCos:
+      return "cos";
+  }
+  return "unknown";
+}
+
+int InputDim(const Architecture& architecture) {
+  return std::visit([](const auto& a) { return a.input_dim; }, architecture);
+}
+
+int64_t NumChunks(const SamplingSpec& sampling) {
+  if (sampling.chunk_size <= 0 || sampling.num_networks <= 0) return 0;
+  const int64_t c = sampling.chunk_size;
+  return (sampling.num_networks + c - 1) / c;
+}
+
+absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
+  NNFT_RETURN_IF_ERROR(ValidateArchitecture(spec.architecture, limits));
+  NNFT_RETURN_IF_ERROR(
+      ValidatePoints(spec.points, InputDim(spec.architecture), limits));
+  NNFT_RETURN_IF_ERROR(ValidateObservables(
+      spec.observables, static_cast<int>(spec.points.rows()), limits));
+  return ValidateSampling(spec.sampling, spec.architecture, limits);
+}
+
+}  // namespace nnft
