@@ -1,0 +1,135 @@
+'use strict';
+// The nnft client: one channel, promise-based calls with deadlines, and
+// retries with backoff for UNAVAILABLE on idempotent calls.
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const { Job } = require('./job');
+const {
+  DEFAULT_TIMEOUT_MS, grpc, loadProtos, num, padded, toSpec, withRetry,
+} = require('./util');
+
+/** ComputeKernel's answer: the P x P NNGP kernel and theory per tuple. */
+class Kernel {
+  constructor(resp) {
+    this.numPoints = resp.num_points;
+    this.kernel = Float64Array.from(resp.kernel);  // row-major P x P
+    this.tuples = resp.tuples.map((t) => t.index.slice());
+    const th = resp.theory || {};
+    const n = this.tuples.length;
+    this.gp = padded(th.gp || [], n);
+    this.gpConnected = padded(th.gp_connected || [], n);
+    this.exact = padded(th.exact || [], n);
+    this.exactConnected = padded(th.exact_connected || [], n);
+    this.hasExact = !!th.has_exact;
+    this.method = resp.method || th.method || '';
+  }
+}
+
+function credentials(tls) {
+  if (!tls) return grpc.credentials.createInsecure();
+  if (tls === true) return grpc.credentials.createSsl();
+  if (typeof tls === 'string') {
+    return grpc.credentials.createSsl(fs.readFileSync(tls));
+  }
+  return tls;  // a ChannelCredentials
+}
+
+class Client {
+  /**
+   * @param {string} address "host:port"
+   * @param {object} [opts]
+   * @param {string} [opts.token] sent as "authorization: Bearer <token>"
+   * @param {boolean|string|object} [opts.tls] false: plaintext; true: TLS
+   *   with system roots; a path to a PEM of roots; or ChannelCredentials
+   * @param {number} [opts.timeoutMs] deadline of each unary call (30000)
+   * @param {string} [opts.protoDir] directory holding nnft/v1/*.proto
+   */
+  constructor(address, { token, tls, timeoutMs = DEFAULT_TIMEOUT_MS,
+                         protoDir, channelOptions = {} } = {}) {
+    this.address = address;
+    this.timeoutMs = timeoutMs;
+    this.proto = loadProtos(protoDir);
+    this._stub = new this.proto.Nnft(address, credentials(tls),
+                                     channelOptions);
+    this._metadata = new grpc.Metadata();
+    if (token) this._metadata.set('authorization', `Bearer ${token}`);
+  }
+
+  close() {
+    this._stub.close();
+  }
+
+  /** Queues a spec (JSON-form object, file path or text); resolves to a Job.
+   * A request id is generated when none is given, so retries are safe. */
+  async submit(spec, { requestId, priority = 0, timeoutMs } = {}) {
+    const msg = toSpec(spec);
+    const id = requestId || 'js-' + crypto.randomUUID();
+    const job = await this._unary('SubmitExperiment', {
+      spec: msg, request_id: id, priority,
+    }, { timeoutMs });
+    return new Job(this, job, { spec: msg, requestId: id, priority });
+  }
+
+  /** The job named "jobs/{id}" (or just the id). */
+  async job(name, { timeoutMs } = {}) {
+    const full = String(name).startsWith('jobs/') ? name : `jobs/${name}`;
+    return new Job(this, await this._unary('GetJob', { name: full },
+                                           { timeoutMs }));
+  }
+
+  /** All jobs, newest first (every page, up to `limit`). */
+  async jobs({ pageSize = 0, limit = Infinity, timeoutMs } = {}) {
+    const out = [];
+    let token = '';
+    do {
+      const resp = await this._unary('ListJobs', {
+        page_size: pageSize, page_token: token,
+      }, { timeoutMs });
+      for (const j of resp.jobs) {
+        if (out.length >= limit) return out;
+        out.push(new Job(this, j));
+      }
+      token = resp.next_page_token;
+    } while (token);
+    return out;
+  }
+
+  /** The analytic side alone (ComputeKernel). */
+  async kernel(spec, { timeoutMs } = {}) {
+    return new Kernel(await this._unary('ComputeKernel',
+                                        { spec: toSpec(spec) }, { timeoutMs }));
+  }
+
+  /** ServerInfo: version, fingerprint, limits, capabilities, counters. */
+  async info({ timeoutMs } = {}) {
+    return this._unary('GetServerInfo', {}, { timeoutMs });
+  }
+
+  // -- internals -------------------------------------------------------------
+
+  _callOptions(deadline) {
+    return deadline === Infinity ? {} : { deadline: new Date(deadline) };
+  }
+
+  _unary(method, request, { timeoutMs, retry = true } = {}) {
+    const t = timeoutMs === undefined ? this.timeoutMs : timeoutMs;
+    return withRetry((deadline) => new Promise((resolve, reject) => {
+      this._stub[method](request, this._metadata, this._callOptions(deadline),
+                         (err, resp) => (err ? reject(err) : resolve(resp)));
+    }), t, retry);
+  }
+
+  _resultPieces(name, timeoutMs) {
+    const t = timeoutMs === undefined ? this.timeoutMs : timeoutMs;
+    return withRetry(async (deadline) => {
+      const pieces = [];
+      const call = this._stub.GetResult({ name }, this._metadata,
+                                        this._callOptions(deadline));
+      for await (const p of call) pieces.push(p);
+      return pieces;
+    }, t, true);
+  }
+}
+
+module.exports = { Client, Kernel, num };

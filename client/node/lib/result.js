@@ -1,0 +1,118 @@
+'use strict';
+// A job's result reassembled from the GetResult stream (one header, entry
+// blocks in order, kernel row blocks) as Float64Arrays over the requested
+// tuples, and the progress snapshots a watcher sees. No arithmetic is done on
+// the server's values.
+
+const { num, padded } = require('./util');
+
+const ENTRY = {
+  mean: 'mean', stderr: 'stderr', connected: 'connected',
+  connectedStderr: 'connected_stderr',
+};
+const THEORY = {
+  gp: 'gp', gpConnected: 'gp_connected', exact: 'exact',
+  exactConnected: 'exact_connected',
+};
+const Z = { zExact: 'z_exact', zExactConnected: 'z_exact_connected',
+            zGp: 'z_gp' };
+
+function comparison(c) {
+  return c ? { chi2: c.chi2, dof: c.dof, chi2PerDof: c.chi2_per_dof,
+               maxAbsZ: c.max_abs_z } : null;
+}
+
+class Result {
+  /** @param {object[]} pieces ResultPiece messages in stream order. */
+  constructor(pieces) {
+    let header = null;
+    const blocks = [];
+    const kernelBlocks = [];
+    for (const p of pieces) {
+      if (p.piece === 'header') header = p.header;
+      else if (p.piece === 'entries') blocks.push(p.entries);
+      else if (p.piece === 'kernel') kernelBlocks.push(p.kernel);
+    }
+    if (!header) throw new Error('GetResult stream carried no header');
+    this._setHeader(header);
+    this.tuples = [];
+    const cols = {};
+    for (const k of [...Object.keys(ENTRY), ...Object.keys(THEORY),
+                     ...Object.keys(Z)]) cols[k] = [];
+    for (const b of blocks) {
+      if (num(b.offset) !== this.tuples.length) {
+        throw new Error(`result entry block at offset ${b.offset}, ` +
+                        `expected ${this.tuples.length}`);
+      }
+      const n = b.estimate.tuples.length;
+      this.tuples.push(...b.estimate.tuples.map((t) => t.index.slice()));
+      for (const [k, f] of Object.entries(ENTRY)) {
+        cols[k].push(...padded(b.estimate[f], n));
+      }
+      for (const [k, f] of Object.entries(THEORY)) {
+        cols[k].push(...padded(b.theory ? b.theory[f] : [], n));
+      }
+      for (const [k, f] of Object.entries(Z)) cols[k].push(...padded(b[f], n));
+    }
+    for (const [k, v] of Object.entries(cols)) this[k] = Float64Array.from(v);
+    this.orders = this.tuples.map((t) => t.length);
+    const p = header.num_points;
+    this.kernel = new Float64Array(p * p).fill(NaN);  // row-major P x P
+    for (const kb of kernelBlocks) this.kernel.set(kb.values, kb.row_offset * p);
+    this.points = (header.job && header.job.spec ? header.job.spec.points :
+      []).map((pt) => pt.x.slice());
+  }
+
+  _setHeader(h) {
+    this.job = h.job;
+    this.name = h.job ? h.job.name : '';
+    this.numEntries = num(h.num_entries);
+    this.numPoints = h.num_points;
+    this.networks = num(h.networks);
+    this.chunks = num(h.chunks);
+    this.bins = num(h.bins);
+    this.seed = h.seed;  // decimal string: a uint64
+    this.theoryMethod = h.theory_method;
+    this.hasExact = h.has_exact;
+    this.vsExact = comparison(h.vs_exact);
+    this.vsGp = comparison(h.vs_gp);
+    this.vsExactConnected = comparison(h.vs_exact_connected);
+    this.engineFingerprint = h.engine_fingerprint;
+  }
+
+  /** Position of a tuple (indices in any order), or -1. */
+  indexOf(tuple) {
+    const key = [...tuple].sort((a, b) => a - b).join(',');
+    return this.tuples.findIndex(
+      (t) => [...t].sort((a, b) => a - b).join(',') === key);
+  }
+
+  get length() {
+    return this.tuples.length;
+  }
+}
+
+class Snapshot {
+  /** @param {object} update a JobUpdate message. */
+  constructor(update) {
+    const job = update.job;
+    const p = job.progress || {};
+    this.job = job;
+    this.state = job.state;
+    this.chunksDone = num(p.chunks_done || 0);
+    this.chunksTotal = num(p.chunks_total || 0);
+    this.networksDone = num(p.networks_done || 0);
+    this.networksTotal = num(p.networks_total || 0);
+    this.maxStderr = update.max_stderr;
+    const est = update.estimate || { tuples: [], mean: [], stderr: [] };
+    this.tuples = est.tuples.map((t) => t.index.slice());
+    this.mean = Float64Array.from(est.mean);
+    this.stderr = Float64Array.from(est.stderr);
+  }
+
+  get fraction() {
+    return this.chunksTotal ? this.chunksDone / this.chunksTotal : 0;
+  }
+}
+
+module.exports = { Result, Snapshot };

@@ -1,0 +1,173 @@
+"""``python3 -m nnft``: the command line, mirroring the C++ ``nnft`` CLI.
+
+    python3 -m nnft [--server HOST:PORT] [--timeout S] COMMAND ...
+      submit SPEC.json [--watch] [--request_id ID] [--priority P]
+      watch JOB | get JOB | cancel JOB | delete JOB | list
+      result JOB [--format table|json|csv]
+      kernel SPEC.json | info
+      plot JOB [JOB ...] --out FILE.png [--kind correlator|sweep] [--order N]
+
+Exit codes: 0 ok, 1 RPC or job error (the gRPC status name and message on
+stderr), 2 usage.
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+
+from google.protobuf import json_format
+
+from nnft import errors
+from nnft.client import Client
+from nnft.progress import render_progress
+
+DEFAULT_SERVER = "127.0.0.1:50051"
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python3 -m nnft",
+                                description="Client of the nnft service.")
+    p.add_argument("--server", default=os.environ.get("NNFT_SERVER",
+                                                      DEFAULT_SERVER))
+    p.add_argument("--timeout", type=float, default=30.0,
+                   help="deadline of each call in seconds")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("submit", help="queue an experiment spec (JSON)")
+    s.add_argument("spec")
+    s.add_argument("--watch", action="store_true")
+    s.add_argument("--request_id", default=None)
+    s.add_argument("--priority", type=int, default=0)
+    for name in ("watch", "get", "cancel", "delete"):
+        sub.add_parser(name).add_argument("job")
+    sub.add_parser("list")
+    r = sub.add_parser("result")
+    r.add_argument("job")
+    r.add_argument("--format", choices=("table", "json", "csv"),
+                   default="table")
+    sub.add_parser("kernel").add_argument("spec")
+    sub.add_parser("info")
+    pl = sub.add_parser("plot", help="correlator or width-sweep PNG")
+    pl.add_argument("jobs", nargs="+")
+    pl.add_argument("--out", required=True)
+    pl.add_argument("--kind", choices=("auto", "correlator", "sweep"),
+                    default="auto")
+    pl.add_argument("--order", type=int, default=None)
+    return p
+
+
+def _print_json(msg, out):
+    out.write(json_format.MessageToJson(msg) + "\n")
+
+
+def _finite(x):
+    return x if isinstance(x, float) and math.isfinite(x) else None
+
+
+def write_result(result, fmt, out):
+    """Writes a Result as a table, JSON (NaN as null) or CSV."""
+    cols = ("mean", "stderr", "connected", "connected_stderr", "gp",
+            "gp_connected", "exact", "exact_connected", "z_exact",
+            "z_exact_connected", "z_gp")
+    if fmt == "json":
+        d = result.to_dict()
+        for c in cols:
+            d[c] = [_finite(x) for x in d[c]]
+        d["kernel"] = [[_finite(x) for x in row] for row in d["kernel"]]
+        json.dump(d, out, indent=1, allow_nan=False)
+        out.write("\n")
+    elif fmt == "csv":
+        w = csv.writer(out)
+        w.writerow(("tuple",) + cols)
+        for i, t in enumerate(result.tuples):
+            w.writerow([" ".join(map(str, t))] +
+                       [repr(float(getattr(result, c)[i])) for c in cols])
+    else:
+        out.write("%s: %d networks, %d chunks, seed %d, theory %s\n" % (
+            result.name, result.networks, result.chunks, result.seed,
+            result.theory_method))
+        out.write("%-14s %24s %24s %12s %8s\n" % (
+            "tuple", "mean +- stderr", "connected +- err", "exact/GP", "z"))
+        for i, t in enumerate(result.tuples):
+            ref = result.exact[i] if math.isfinite(result.exact[i]) else \
+                result.gp[i]
+            z = result.z_exact[i] if math.isfinite(result.z_exact[i]) else \
+                result.z_gp[i]
+            out.write("%-14s %12.6g +- %-9.2g %12.6g +- %-9.2g %12.6g %8.2f\n"
+                      % ("(" + ",".join(map(str, t)) + ")", result.mean[i],
+                         result.stderr[i], result.connected[i],
+                         result.connected_stderr[i], ref, z))
+
+
+def _plot(client, args, out):
+    from nnft import plot  # matplotlib only when plotting
+    results = [client.job(j).result(timeout=args.timeout) for j in args.jobs]
+    kind = args.kind
+    if kind == "auto":
+        kind = "sweep" if len(results) > 1 else "correlator"
+    if kind == "correlator":
+        plot.plot_correlator(results[0], order=args.order or 2, out=args.out)
+    else:
+        _, fit = plot.plot_width_sweep(results, order=args.order or 4,
+                                       out=args.out)
+        out.write("fitted exponent %.4f +- %.4f\n" % (fit.exponent,
+                                                      fit.exponent_err))
+    out.write("wrote %s\n" % args.out)
+
+
+def _run(client, args, out):
+    cmd = args.command
+    if cmd == "submit":
+        job = client.submit(args.spec, request_id=args.request_id,
+                            priority=args.priority)
+        out.write(job.name + "\n")
+        out.flush()
+        if args.watch:
+            render_progress(job, file=sys.stderr)
+            job._raise_unless_succeeded()
+    elif cmd == "watch":
+        job = client.job(args.job)
+        render_progress(job, file=out)
+    elif cmd == "get":
+        _print_json(client.job(args.job).job, out)
+    elif cmd == "cancel":
+        job = client.job(args.job)
+        job.cancel()
+        _print_json(job.job, out)
+    elif cmd == "delete":
+        client.job(args.job).delete()
+    elif cmd == "list":
+        for job in client.jobs():
+            out.write("%s\t%s\t%d/%d\t%s\n" % (
+                job.name, job.state, job.progress.chunks_done,
+                job.progress.chunks_total, job.job.spec.label))
+    elif cmd == "result":
+        result = client.job(args.job).result(timeout=args.timeout)
+        write_result(result, args.format, out)
+    elif cmd == "kernel":
+        k = client.kernel(args.spec)
+        json.dump({"kernel": [[_finite(x) for x in row] for row in
+                              k.kernel.tolist()],
+                   "tuples": [list(t) for t in k.tuples],
+                   "gp": [_finite(x) for x in k.gp.tolist()],
+                   "exact": [_finite(x) for x in k.exact.tolist()],
+                   "method": k.method}, out, indent=1)
+        out.write("\n")
+    elif cmd == "info":
+        _print_json(client.info(), out)
+    elif cmd == "plot":
+        _plot(client, args, out)
+
+
+def main(argv=None, out=None):
+    args = _parser().parse_args(argv)
+    out = out or sys.stdout
+    try:
+        with Client(args.server, timeout=args.timeout) as client:
+            _run(client, args, out)
+    except errors.NnftError as err:
+        sys.stderr.write("nnft: %s\n" % err)
+        return 1
+    return 0

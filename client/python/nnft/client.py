@@ -1,0 +1,162 @@
+"""The nnft client: one channel to a server, jobs as operation futures.
+
+    client = nnft.Client("127.0.0.1:50051")
+    job = client.submit(nnft.experiments.mlp(64, [0.0, 1.0], "erf", seed=1))
+    result = job.result(timeout=300)      # numpy arrays, see nnft.Result
+    print(result.mean, result.stderr, result.exact, result.z_exact)
+
+Thread-safe: one client may be shared by threads. Every unary call has a
+deadline (``timeout`` of the client, overridable per call); idempotent calls
+retry UNAVAILABLE with backoff within that deadline.
+"""
+
+import uuid
+
+import grpc
+import numpy as np
+
+from nnft import _retry, errors
+from nnft.job import Job
+from nnft.specs import to_spec
+from nnft.v1 import nnft_pb2, nnft_pb2_grpc
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class Kernel:
+    """ComputeKernel's answer: the NNGP kernel and the theory per tuple."""
+
+    def __init__(self, resp):
+        p = resp.num_points
+        self.kernel = np.array(resp.kernel, dtype=float).reshape(p, p)
+        self.tuples = [tuple(t.index) for t in resp.tuples]
+        th = resp.theory
+        n = len(self.tuples)
+        for f in ("gp", "gp_connected", "exact", "exact_connected"):
+            vals = list(getattr(th, f))
+            vals += [float("nan")] * (n - len(vals))
+            setattr(self, f, np.array(vals, dtype=float))
+        self.has_exact = th.has_exact
+        self.method = resp.method or th.method
+
+
+class Client:
+    """A connection to an nnft server.
+
+    address: "host:port".
+    token: sent as "authorization: Bearer <token>" metadata on every call.
+    tls: None/False for plaintext; True for TLS with the system roots; a path
+      to a PEM file of root certificates; or grpc.ChannelCredentials.
+    timeout: default deadline in seconds of each unary call (None: none).
+    """
+
+    def __init__(self, address, *, token=None, tls=None,
+                 timeout=DEFAULT_TIMEOUT_S, options=()):
+        self.address = address
+        self.timeout = timeout
+        self._metadata = (("authorization", "Bearer " + token),) if token \
+            else ()
+        creds = _credentials(tls)
+        if creds is None:
+            self._channel = grpc.insecure_channel(address, options=options)
+        else:
+            self._channel = grpc.secure_channel(address, creds,
+                                                options=options)
+        self.stub = nnft_pb2_grpc.NnftStub(self._channel)
+
+    def close(self):
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- jobs ---------------------------------------------------------------
+
+    def submit(self, spec, request_id=None, priority=0, *, timeout=None):
+        """Queues ``spec`` (message, dict, JSON path or text); returns a Job.
+
+        A request_id is generated when none is given, so a retried submit
+        never creates a second job.
+        """
+        msg = to_spec(spec)
+        request_id = request_id or "py-" + uuid.uuid4().hex
+        req = nnft_pb2.SubmitExperimentRequest(
+            spec=msg, request_id=request_id, priority=int(priority))
+        job = self._unary(self.stub.SubmitExperiment, req, timeout)
+        return Job(self, job, spec=msg, request_id=request_id,
+                   priority=int(priority))
+
+    def job(self, name, *, timeout=None):
+        """The Job named ``name`` ("jobs/{id}" or just the id)."""
+        return Job(self, self._get_job(_job_name(name), timeout))
+
+    def jobs(self, page_size=0, *, limit=None, timeout=None):
+        """Iterates the server's jobs, newest first, over all pages."""
+        token, count = "", 0
+        while True:
+            resp = self._unary(self.stub.ListJobs, nnft_pb2.ListJobsRequest(
+                page_size=page_size, page_token=token), timeout)
+            for j in resp.jobs:
+                if limit is not None and count >= limit:
+                    return
+                count += 1
+                yield Job(self, j)
+            token = resp.next_page_token
+            if not token:
+                return
+
+    def kernel(self, spec, *, timeout=None):
+        """The analytic side alone (ComputeKernel) as a Kernel object."""
+        req = nnft_pb2.ComputeKernelRequest(spec=to_spec(spec))
+        return Kernel(self._unary(self.stub.ComputeKernel, req, timeout))
+
+    def info(self, *, timeout=None):
+        """The ServerInfo message: version, fingerprint, limits, counters."""
+        return self._unary(self.stub.GetServerInfo,
+                           nnft_pb2.GetServerInfoRequest(), timeout)
+
+    # -- used by Job --------------------------------------------------------
+
+    def _get_job(self, name, timeout=None):
+        return self._unary(self.stub.GetJob, nnft_pb2.GetJobRequest(name=name),
+                           timeout)
+
+    def _cancel(self, name, timeout=None):
+        return self._unary(self.stub.CancelJob,
+                           nnft_pb2.CancelJobRequest(name=name), timeout)
+
+    def _delete(self, name, timeout=None):
+        self._unary(self.stub.DeleteJob, nnft_pb2.DeleteJobRequest(name=name),
+                    timeout, retry=False)
+
+    def _result_pieces(self, name, timeout=None):
+        return _retry.collect_stream(
+            self.stub.GetResult, nnft_pb2.GetResultRequest(name=name),
+            timeout=self._timeout(timeout), metadata=self._metadata,
+            retry=True)
+
+    def _unary(self, method, request, timeout, retry=True):
+        return _retry.unary(method, request, timeout=self._timeout(timeout),
+                            metadata=self._metadata, retry=retry)
+
+    def _timeout(self, timeout):
+        return self.timeout if timeout is None else timeout
+
+
+def _job_name(name):
+    name = str(name)
+    return name if name.startswith("jobs/") else "jobs/" + name
+
+
+def _credentials(tls):
+    if tls is None or tls is False:
+        return None
+    if tls is True:
+        return grpc.ssl_channel_credentials()
+    if isinstance(tls, grpc.ChannelCredentials):
+        return tls
+    with open(tls, "rb") as f:
+        return grpc.ssl_channel_credentials(root_certificates=f.read())

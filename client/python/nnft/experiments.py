@@ -1,0 +1,172 @@
+"""Builders for the common experiments, so nobody hand-writes nested dicts.
+
+Each returns an ``nnft.v1.ExperimentSpec`` (see proto/nnft/v1/spec.proto for
+the meaning, units and valid range of every field; the server validates them
+and answers INVALID_ARGUMENT naming the field). Points are a P x d array-like,
+or a flat list of P numbers for d = 1.
+
+    spec = nnft.experiments.mlp(widths=[64], activation="erf",
+                                points=[0.0, 0.5, 1.0], seed=7)
+    sweep = nnft.experiments.width_sweep(spec, [8, 16, 32, 64])
+"""
+
+import copy
+
+import numpy as np
+
+from nnft import errors
+from nnft.v1 import spec_pb2
+
+_PRECISIONS = {"float64": spec_pb2.PRECISION_FLOAT64,
+               "float32": spec_pb2.PRECISION_FLOAT32}
+_BIAS_LAWS = {"gaussian": spec_pb2.BIAS_LAW_GAUSSIAN,
+              "uniform_phase": spec_pb2.BIAS_LAW_UNIFORM_PHASE}
+
+
+def line_points(num, start=0.0, stop=1.0, dim=1):
+    """``num`` points evenly spaced on the first axis from start to stop."""
+    pts = np.zeros((int(num), int(dim)))
+    pts[:, 0] = np.linspace(start, stop, int(num))
+    return pts
+
+
+def mlp(widths, points, activation="erf", *, sw=None, sb=None,
+        first_bias=None, **common):
+    """A multi-layer perceptron with hidden widths ``widths`` (int or list).
+
+    activation: a name ("erf", "relu", "tanh", ...) or an Activation value.
+    sw, sb: L + 1 weight and bias scales (default all 1 and all 0).
+    first_bias: "gaussian" (default) or "uniform_phase".
+    common: see _finish (orders, tuples, seed, num_networks, ...).
+    """
+    pts = _points(points)
+    spec = spec_pb2.ExperimentSpec()
+    m = spec.architecture.mlp
+    m.input_dim = pts.shape[1]
+    m.widths.extend(int(w) for w in np.atleast_1d(widths))
+    m.activation = _activation(activation)
+    if sw is not None:
+        m.sw.extend(float(v) for v in np.atleast_1d(sw))
+    if sb is not None:
+        m.sb.extend(float(v) for v in np.atleast_1d(sb))
+    if first_bias is not None:
+        m.first_bias = _enum(first_bias, _BIAS_LAWS, "first_bias")
+    return _finish(spec, pts, **common)
+
+
+def gauss_net(width, points, *, sw0=None, sb0=0.0, sw1=None, sb1=0.0,
+              **common):
+    """The Gauss-net of arXiv 2008.08601 with N = width."""
+    pts = _points(points)
+    spec = spec_pb2.ExperimentSpec()
+    g = spec.architecture.gauss_net
+    g.input_dim = pts.shape[1]
+    g.width = int(width)
+    if sw0 is not None:
+        g.sw0 = float(sw0)
+    if sw1 is not None:
+        g.sw1 = float(sw1)
+    g.sb0, g.sb1 = float(sb0), float(sb1)
+    return _finish(spec, pts, **common)
+
+
+def cos_net(width, points, *, mass=None, cutoff=None, sa=None, **common):
+    """The phi^4 free cos-net of arXiv 2307.03223 with N = width."""
+    pts = _points(points)
+    spec = spec_pb2.ExperimentSpec()
+    c = spec.architecture.cos_net
+    c.input_dim = pts.shape[1]
+    c.width = int(width)
+    for name, value in (("mass", mass), ("cutoff", cutoff), ("sa", sa)):
+        if value is not None:
+            setattr(c, name, float(value))
+    return _finish(spec, pts, **common)
+
+
+def width_sweep(spec, widths):
+    """Copies of ``spec`` (any spec form) at each width in ``widths``.
+
+    For an MLP every hidden layer gets the width; labels read "width=N".
+    """
+    from nnft.specs import to_spec  # local: avoids an import cycle
+    base = to_spec(spec)
+    out = []
+    for n in widths:
+        s = copy.deepcopy(base)
+        kind = s.architecture.WhichOneof("kind")
+        if kind == "mlp":
+            depth = max(len(s.architecture.mlp.widths), 1)
+            del s.architecture.mlp.widths[:]
+            s.architecture.mlp.widths.extend([int(n)] * depth)
+        elif kind in ("gauss_net", "cos_net"):
+            getattr(s.architecture, kind).width = int(n)
+        else:
+            raise errors.InvalidSpec("architecture: unset; width_sweep needs "
+                                     "mlp, gauss_net or cos_net")
+        s.label = (base.label + " " if base.label else "") + "width=%d" % n
+        out.append(s)
+    return out
+
+
+def _finish(spec, pts, *, orders=None, tuples=None, seed=0,
+            num_networks=None, chunk_size=None, precision=None,
+            integrate_output_layer=False, target_stderr=None, label=""):
+    """Fills points, observables and sampling.
+
+    orders: correlator orders (default [2, 4] on the server).
+    tuples: explicit index tuples (lists of 0-based point indices).
+    num_networks, chunk_size, seed, precision ("float64"/"float32"),
+    integrate_output_layer, target_stderr: see Sampling in spec.proto.
+    """
+    for row in pts:
+        spec.points.add().x.extend(float(v) for v in row)
+    if orders is not None:
+        spec.observables.orders.extend(int(n) for n in np.atleast_1d(orders))
+    for t in tuples or ():
+        spec.observables.tuples.add().index.extend(int(i) for i in t)
+    s = spec.sampling
+    s.seed = int(seed)
+    if num_networks is not None:
+        s.num_networks = int(num_networks)
+    if chunk_size is not None:
+        s.chunk_size = int(chunk_size)
+    if precision is not None:
+        s.precision = _enum(precision, _PRECISIONS, "precision")
+    s.integrate_output_layer = bool(integrate_output_layer)
+    if target_stderr is not None:
+        s.target_stderr = float(target_stderr)
+    spec.label = label
+    return spec
+
+
+def _points(points):
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim == 1:
+        pts = pts[:, None]
+    if pts.ndim != 2 or pts.shape[0] == 0 or pts.shape[1] == 0:
+        raise errors.InvalidSpec("points: expected a non-empty P x d array, "
+                                 "got shape %s" % (np.shape(points),))
+    return pts
+
+
+def _activation(act):
+    if isinstance(act, int):
+        return act
+    name = "ACTIVATION_" + str(act).upper()
+    try:
+        return spec_pb2.Activation.Value(name)
+    except ValueError:
+        allowed = [n[len("ACTIVATION_"):].lower()
+                   for n in spec_pb2.Activation.keys()][1:]
+        raise errors.InvalidSpec("activation %r: must be one of %s" %
+                                 (act, ", ".join(allowed)))
+
+
+def _enum(value, table, field):
+    if isinstance(value, int):
+        return value
+    try:
+        return table[str(value).lower()]
+    except KeyError:
+        raise errors.InvalidSpec("%s %r: must be one of %s" %
+                                 (field, value, ", ".join(table)))

@@ -1,0 +1,173 @@
+"""Plots of results with matplotlib (Agg canvas; pyplot is never touched).
+
+- ``plot_correlator``: G^(2)(x_ref, x) against |x - x_ref| with error bars,
+  beside the server's exact (or infinite-width) values as a curve.
+- ``plot_width_sweep``: |G^(n)_c| against the width N on log-log axes with a
+  power law |G_c| = A N^p fitted here, by weighted least squares in log space,
+  to the values and errors the server returned (no physics recomputed).
+
+Both return the Figure; with ``out`` they also write a PNG of exactly
+figsize * dpi pixels.
+"""
+
+import dataclasses
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+DEFAULT_FIGSIZE = (6.4, 4.8)
+DEFAULT_DPI = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class PowerLawFit:
+    """|G| = amplitude * N^exponent, with the exponent's standard error."""
+    exponent: float
+    exponent_err: float
+    amplitude: float
+    widths: np.ndarray
+    values: np.ndarray
+    errors: np.ndarray
+
+
+def _figure(ax, figsize, dpi):
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot(1, 1, 1)
+
+
+def _save(fig, out):
+    if out is not None:
+        fig.savefig(out, format="png", dpi=fig.dpi)
+
+
+def correlator_vs_separation(result, order=2, reference=0):
+    """(separations, mean, stderr, theory, theory_name) of the entries
+    G(x_ref, x_ref, .., x_j) of the given order, sorted by separation."""
+    rows = []
+    for i, t in enumerate(result.tuples):
+        if len(t) != order or reference not in t:
+            continue
+        rest = list(t)
+        rest.remove(reference)
+        if any(j != rest[0] for j in rest) or not rest:
+            continue
+        sep = np.linalg.norm(result.points[rest[0]] - result.points[reference])
+        rows.append((sep, i))
+    if not rows:
+        raise ValueError("no order-%d entries pairing point %d with another"
+                         % (order, reference))
+    rows.sort()
+    idx = np.array([i for _, i in rows])
+    use_exact = np.all(np.isfinite(result.exact[idx]))
+    theory = result.exact[idx] if use_exact else result.gp[idx]
+    name = "exact (N = %s)" % _width(result) if use_exact else "infinite width"
+    return (np.array([s for s, _ in rows]), result.mean[idx],
+            result.stderr[idx], theory, name)
+
+
+def plot_correlator(result, *, order=2, reference=0, ax=None, out=None,
+                    figsize=DEFAULT_FIGSIZE, dpi=DEFAULT_DPI):
+    """G^(order)(x_ref, .., x) against |x - x_ref|, estimate and theory."""
+    sep, mean, err, theory, name = correlator_vs_separation(
+        result, order, reference)
+    fig, ax = _figure(ax, figsize, dpi)
+    if np.all(np.isfinite(theory)):
+        ax.plot(sep, theory, "-", color="C1", label=name)
+    ax.errorbar(sep, mean, yerr=err, fmt="o", color="C0", ms=4, capsize=3,
+                label="Monte Carlo (%d networks)" % result.networks)
+    ax.set_xlabel("separation |x - x_%d|" % reference)
+    ax.set_ylabel("G^(%d)" % order)
+    ax.set_title("%s: %s" % (result.name, result.job.spec.label or
+                             _arch_name(result)))
+    ax.legend()
+    _save(fig, out)
+    return fig
+
+
+def fit_power_law(widths, values, errors):
+    """Weighted least squares of log|G| = log A + p log N.
+
+    The error of log|G| is err/|G| (first order). Entries with a zero or
+    non-finite value or error are left out; needs at least two widths.
+    """
+    n, v, e = (np.asarray(a, dtype=float) for a in (widths, values, errors))
+    ok = np.isfinite(v) & np.isfinite(e) & (v != 0) & (e > 0) & (n > 0)
+    if ok.sum() < 2:
+        raise ValueError("a power-law fit needs two widths with a nonzero "
+                         "value and a positive error")
+    x, y, s = np.log(n[ok]), np.log(np.abs(v[ok])), e[ok] / np.abs(v[ok])
+    w = 1.0 / s**2
+    design = np.stack([np.ones_like(x), x], axis=1)
+    cov = np.linalg.inv(design.T @ (design * w[:, None]))
+    coef = cov @ (design.T @ (w * y))
+    return PowerLawFit(exponent=coef[1], exponent_err=np.sqrt(cov[1, 1]),
+                       amplitude=np.exp(coef[0]), widths=n, values=v,
+                       errors=e)
+
+
+def sweep_values(results, tup=None, order=4, connected=True):
+    """(widths, values, errors, exact, tuple) of one entry over results."""
+    if tup is None:
+        tup = results[0].tuples[results[0].select(order)[0]]
+    key = ("connected", "connected_stderr", "exact_connected") if connected \
+        else ("mean", "stderr", "exact")
+    widths, vals, errs, exact = [], [], [], []
+    for r in results:
+        i = r.index(tup)
+        widths.append(_width(r))
+        vals.append(getattr(r, key[0])[i])
+        errs.append(getattr(r, key[1])[i])
+        exact.append(getattr(r, key[2])[i])
+    order_ = np.argsort(widths)
+    arrays = [np.asarray(a, dtype=float)[order_]
+              for a in (widths, vals, errs, exact)]
+    return (*arrays, tuple(tup))
+
+
+def plot_width_sweep(results, *, tup=None, order=4, connected=True, ax=None,
+                     out=None, figsize=DEFAULT_FIGSIZE, dpi=DEFAULT_DPI):
+    """|G_c(tup)| against N on log-log axes with the fitted power law.
+
+    Returns (figure, PowerLawFit).
+    """
+    n, v, e, exact, tup = sweep_values(results, tup, order, connected)
+    fit = fit_power_law(n, v, e)
+    fig, ax = _figure(ax, figsize, dpi)
+    args = ",".join(map(str, tup))
+    label = ("G_c(%s)" if connected else "G(%s)") % args
+    ax.errorbar(n, np.abs(v), yerr=e, fmt="o", color="C0", capsize=3,
+                label="|%s| Monte Carlo" % label)
+    if np.any(np.isfinite(exact)):
+        ax.plot(n, np.abs(exact), "s", mfc="none", color="C2",
+                label="|%s| exact" % label)
+    grid = np.geomspace(n.min(), n.max(), 50)
+    ax.plot(grid, fit.amplitude * grid**fit.exponent, "--", color="C1",
+            label="fit N^(%.3f +- %.3f)" % (fit.exponent, fit.exponent_err))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("width N")
+    ax.set_ylabel("|%s|" % label)
+    ax.set_title("width sweep: %d widths, %s" % (len(n), _arch_name(
+        results[0]).split(",")[0]))
+    ax.legend()
+    _save(fig, out)
+    return fig, fit
+
+
+def _width(result):
+    arch = result.job.spec.architecture
+    kind = arch.WhichOneof("kind")
+    if kind == "mlp":
+        return arch.mlp.widths[0] if arch.mlp.widths else 0
+    if kind in ("gauss_net", "cos_net"):
+        return getattr(arch, kind).width
+    return 0
+
+
+def _arch_name(result):
+    kind = result.job.spec.architecture.WhichOneof("kind") or "?"
+    return "%s, N = %d" % (kind, _width(result))

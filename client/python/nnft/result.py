@@ -1,0 +1,180 @@
+"""The result of a job as numpy arrays, and the snapshots a watcher sees.
+
+Values are exactly the doubles the server sent (no arithmetic on them here):
+``Result`` reassembles the GetResult stream (one header, entry blocks in
+order, kernel row blocks) into parallel arrays over the requested tuples.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from nnft.v1 import nnft_pb2
+
+STATE_NAMES = {v: k for k, v in nnft_pb2.Job.State.items()}
+TERMINAL_STATES = (nnft_pb2.Job.SUCCEEDED, nnft_pb2.Job.FAILED,
+                   nnft_pb2.Job.CANCELLED)
+
+_ENTRY_FIELDS = ("mean", "stderr", "connected", "connected_stderr")
+_THEORY_FIELDS = ("gp", "gp_connected", "exact", "exact_connected")
+_Z_FIELDS = ("z_exact", "z_exact_connected", "z_gp")
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """chi^2 of the estimate against a theory (ComparisonSummary)."""
+    chi2: float
+    dof: int
+    chi2_per_dof: float
+    max_abs_z: float
+
+    @classmethod
+    def from_proto(cls, msg):
+        return cls(msg.chi2, msg.dof, msg.chi2_per_dof, msg.max_abs_z)
+
+
+class Result:
+    """A succeeded job's full result.
+
+    Arrays, one entry per requested tuple (length ``len(result)``):
+      tuples (list of int tuples), orders, mean, stderr, connected,
+      connected_stderr, gp, gp_connected, exact, exact_connected (NaN where
+      unknown), z_exact, z_exact_connected, z_gp.
+    Also: kernel (P x P NNGP kernel), points (P x d), job (the Job message),
+    networks, chunks, bins, seed, theory_method, has_exact, vs_exact, vs_gp,
+    vs_exact_connected (Comparison), engine_fingerprint.
+    """
+
+    def __init__(self, pieces):
+        header = None
+        cols = {f: [] for f in _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS}
+        tuples, kernel_rows = [], {}
+        for piece in pieces:
+            kind = piece.WhichOneof("piece")
+            if kind == "header":
+                header = piece.header
+            elif kind == "entries":
+                self._add_block(piece.entries, cols, tuples)
+            elif kind == "kernel":
+                k = piece.kernel
+                kernel_rows[k.row_offset] = (k.rows, list(k.values))
+        if header is None:
+            raise ValueError("GetResult stream carried no header")
+        self._set_header(header)
+        self.tuples = [tuple(t) for t in tuples]
+        self.orders = np.array([len(t) for t in tuples], dtype=np.int64)
+        for name, values in cols.items():
+            setattr(self, name, np.array(values, dtype=np.float64))
+        self.kernel = _assemble_kernel(kernel_rows, header.num_points)
+        spec = header.job.spec
+        self.points = np.array([list(p.x) for p in spec.points], dtype=float)
+
+    def _set_header(self, h):
+        self.job = h.job
+        self.name = h.job.name
+        self.num_entries = h.num_entries
+        self.networks, self.chunks, self.bins = h.networks, h.chunks, h.bins
+        self.seed = h.seed
+        self.theory_method = h.theory_method
+        self.has_exact = h.has_exact
+        self.vs_exact = Comparison.from_proto(h.vs_exact)
+        self.vs_gp = Comparison.from_proto(h.vs_gp)
+        self.vs_exact_connected = Comparison.from_proto(h.vs_exact_connected)
+        self.engine_fingerprint = h.engine_fingerprint
+
+    @staticmethod
+    def _add_block(block, cols, tuples):
+        if block.offset != len(tuples):
+            raise ValueError("result entry block at offset %d, expected %d" %
+                             (block.offset, len(tuples)))
+        est, th = block.estimate, block.theory
+        tuples.extend(list(t.index) for t in est.tuples)
+        n = len(est.tuples)
+        for f in _ENTRY_FIELDS:
+            cols[f].extend(_padded(getattr(est, f), n))
+        for f in _THEORY_FIELDS:
+            cols[f].extend(_padded(getattr(th, f), n))
+        for f in _Z_FIELDS:
+            cols[f].extend(_padded(getattr(block, f), n))
+
+    def __len__(self):
+        return len(self.tuples)
+
+    def index(self, tup):
+        """Position of a tuple (any order of its indices) in the arrays."""
+        key = tuple(sorted(tup))
+        for i, t in enumerate(self.tuples):
+            if tuple(sorted(t)) == key:
+                return i
+        raise KeyError("tuple %s not in this result" % (tup,))
+
+    def select(self, order):
+        """Indices of the entries of correlator order ``order``."""
+        return np.flatnonzero(self.orders == order)
+
+    def to_dict(self):
+        """A JSON-ready dict of the arrays (NaN kept as float('nan'))."""
+        out = {"name": self.name, "networks": self.networks,
+               "chunks": self.chunks, "bins": self.bins, "seed": self.seed,
+               "theory_method": self.theory_method,
+               "has_exact": self.has_exact,
+               "tuples": [list(t) for t in self.tuples],
+               "kernel": self.kernel.tolist()}
+        for f in _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS:
+            out[f] = getattr(self, f).tolist()
+        return out
+
+    def __repr__(self):
+        return "<nnft.Result %s: %d entries, %d networks>" % (
+            self.name, len(self), self.networks)
+
+
+def _padded(values, n):
+    """Repeated doubles of length n (NaN where the server sent none)."""
+    values = list(values)
+    return values if len(values) == n else values + [float("nan")] * (
+        n - len(values))
+
+
+def _assemble_kernel(rows, p):
+    kernel = np.full((p, p), np.nan)
+    for offset, (count, values) in rows.items():
+        block = np.array(values, dtype=float).reshape(count, p)
+        kernel[offset:offset + count] = block
+    return kernel
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """One progress update of a watched job (JobUpdate, as numpy)."""
+    job: object                 # the Job message
+    state: str                  # "QUEUED", "RUNNING", "SUCCEEDED", ...
+    chunks_done: int
+    chunks_total: int
+    networks_done: int
+    networks_total: int
+    max_stderr: float
+    tuples: list
+    mean: np.ndarray
+    stderr: np.ndarray
+
+    @property
+    def fraction(self):
+        """Share of the chunks done, in [0, 1]."""
+        return self.chunks_done / self.chunks_total if self.chunks_total else 0.
+
+    @property
+    def done(self):
+        return self.job.state in TERMINAL_STATES
+
+    @classmethod
+    def from_update(cls, update):
+        job, p, est = update.job, update.job.progress, update.estimate
+        return cls(job=job, state=STATE_NAMES.get(job.state, "UNKNOWN"),
+                   chunks_done=p.chunks_done, chunks_total=p.chunks_total,
+                   networks_done=p.networks_done,
+                   networks_total=p.networks_total,
+                   max_stderr=update.max_stderr,
+                   tuples=[tuple(t.index) for t in est.tuples],
+                   mean=np.array(est.mean, dtype=float),
+                   stderr=np.array(est.stderr, dtype=float))
