@@ -200,9 +200,9 @@ absl::Status ValidateObservables(const ObservableSpec& obs, int num_points,
   return TupleSet::Build(num_points, obs, limits.max_tuples).status();
 }
 
-absl::Status ValidateSampling(const SamplingSpec& s,
-                              const Architecture& architecture,
-                              const Limits& limits) {
+// integrate_output_layer is allowed for every architecture: each has a
+// Gaussian output layer (W1, b1 or a) given its hidden layer.
+absl::Status ValidateSampling(const SamplingSpec& s, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(CheckRange("sampling.num_networks", s.num_networks, 1,
                                   limits.max_networks));
   NNFT_RETURN_IF_ERROR(CheckRange("sampling.chunk_size", s.chunk_size, 1,
@@ -219,12 +219,6 @@ absl::Status ValidateSampling(const SamplingSpec& s,
     return absl::InvalidArgumentError(
         absl::StrCat("sampling.precision = ", static_cast<int>(s.precision),
                      ": unknown precision"));
-  }
-  if (s.integrate_output_layer &&
-      !std::holds_alternative<MlpSpec>(architecture)) {
-    return absl::InvalidArgumentError(
-        "sampling.integrate_output_layer = true: supported for "
-        "architecture.mlp only");
   }
   return absl::OkStatus();
 }
@@ -271,7 +265,7 @@ absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
       ValidatePoints(spec.points, InputDim(spec.architecture), limits));
   NNFT_RETURN_IF_ERROR(ValidateObservables(
       spec.observables, static_cast<int>(spec.points.rows()), limits));
-  return ValidateSampling(spec.sampling, spec.architecture, limits);
+  return ValidateSampling(spec.sampling, limits);
 }
 
 }  // namespace nnft

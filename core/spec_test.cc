@@ -195,12 +195,14 @@ TEST(ValidateTest, RejectsChunkSizeAndSingleChunk) {
   ExpectInvalid(Validate(spec), {"sampling.num_networks = 0"});
 }
 
-TEST(ValidateTest, RejectsIntegratedOutputLayerOutsideMlp) {
+TEST(ValidateTest, AllowsIntegratedOutputLayerForEveryArchitecture) {
   ExperimentSpec spec = ValidSpec();
   spec.sampling.integrate_output_layer = true;
   EXPECT_TRUE(Validate(spec).ok());
   spec.architecture = GaussNetSpec{.input_dim = 2, .width = 10};
-  ExpectInvalid(Validate(spec), {"sampling.integrate_output_layer"});
+  EXPECT_TRUE(Validate(spec).ok());
+  spec.architecture = CosNetSpec{.input_dim = 2, .width = 10};
+  EXPECT_TRUE(Validate(spec).ok());
 }
 
 TEST(NumChunksTest, RoundsUp) {
