@@ -1,0 +1,179 @@
+// Type declarations of the nnft Node client (see index.js and README.md).
+// Messages use the .proto's snake_case field names; int64/uint64 fields are
+// decimal strings; enums are their names.
+
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+
+export type JobState =
+  'STATE_UNSPECIFIED' | 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/** An experiment spec in protobuf's JSON form (camelCase or snake_case). */
+export type Spec = Record<string, unknown>;
+
+export interface Progress {
+  chunks_total: string;
+  chunks_done: string;
+  chunks_from_store: string;
+  networks_done: string;
+  networks_total: string;
+}
+
+/** The Job message. */
+export interface JobMessage {
+  name: string;
+  state: JobState;
+  digest: string;
+  request_id: string;
+  priority: number;
+  progress: Progress | null;
+  error_code: number;
+  error_message: string;
+  submissions: string;
+  spec: Spec | null;
+  [field: string]: unknown;
+}
+
+export interface CallOptions {
+  /** Deadline of the call in milliseconds; the client's default if absent. */
+  timeoutMs?: number;
+}
+
+export interface ClientOptions {
+  /** Sent as "authorization: Bearer <token>" on every call. */
+  token?: string;
+  /** false: plaintext; true: TLS with system roots; a PEM path; credentials. */
+  tls?: boolean | string | ChannelCredentials;
+  /** Default deadline of each unary call in milliseconds (30000). */
+  timeoutMs?: number;
+  /** Directory holding nnft/v1/*.proto (default: $NNFT_PROTO_DIR or the checkout's). */
+  protoDir?: string;
+  channelOptions?: ChannelOptions;
+}
+
+export interface SubmitOptions extends CallOptions {
+  /** Makes the call idempotent; generated when absent. */
+  requestId?: string;
+  /** In [-1000, 1000]; higher runs first. */
+  priority?: number;
+}
+
+export interface Comparison {
+  chi2: number;
+  dof: number;
+  chi2PerDof: number;
+  maxAbsZ: number;
+}
+
+/** A job's full result; arrays are parallel over `tuples`. */
+export class Result {
+  readonly job: JobMessage;
+  readonly name: string;
+  readonly tuples: number[][];
+  readonly orders: number[];
+  readonly mean: Float64Array;
+  readonly stderr: Float64Array;
+  readonly connected: Float64Array;
+  readonly connectedStderr: Float64Array;
+  readonly gp: Float64Array;
+  readonly gpConnected: Float64Array;
+  readonly exact: Float64Array;
+  readonly exactConnected: Float64Array;
+  readonly zExact: Float64Array;
+  readonly zExactConnected: Float64Array;
+  readonly zGp: Float64Array;
+  /** The P x P NNGP kernel, row-major. */
+  readonly kernel: Float64Array;
+  readonly numPoints: number;
+  readonly points: number[][];
+  readonly numEntries: number;
+  readonly networks: number;
+  readonly chunks: number;
+  readonly bins: number;
+  /** A uint64 as a decimal string. */
+  readonly seed: string;
+  readonly theoryMethod: string;
+  readonly hasExact: boolean;
+  readonly vsExact: Comparison | null;
+  readonly vsGp: Comparison | null;
+  readonly vsExactConnected: Comparison | null;
+  readonly engineFingerprint: string;
+  readonly length: number;
+  /** Position of a tuple (indices in any order), or -1. */
+  indexOf(tuple: number[]): number;
+}
+
+/** One update of a watched job. */
+export class Snapshot {
+  readonly job: JobMessage;
+  readonly state: JobState;
+  readonly chunksDone: number;
+  readonly chunksTotal: number;
+  readonly networksDone: number;
+  readonly networksTotal: number;
+  readonly maxStderr: number;
+  readonly tuples: number[][];
+  readonly mean: Float64Array;
+  readonly stderr: Float64Array;
+  /** Share of the chunks done, in [0, 1]. */
+  readonly fraction: number;
+}
+
+export class Job {
+  readonly name: string;
+  readonly state: JobState;
+  readonly progress: Progress | null;
+  readonly done: boolean;
+  job: JobMessage;
+  spec: Spec | null;
+  requestId: string;
+  resubmissions: number;
+  refresh(opts?: CallOptions): Promise<Job>;
+  cancel(opts?: CallOptions): Promise<Job>;
+  delete(opts?: CallOptions): Promise<void>;
+  /** Snapshots until the job ends; DEADLINE_EXCEEDED after timeoutMs. */
+  watch(opts?: { maxEntries?: number; timeoutMs?: number }): AsyncGenerator<Snapshot, void, void>;
+  wait(opts?: CallOptions): Promise<JobMessage>;
+  /** Rejects with NnftError: the job's status (FAILED), CANCELLED or DEADLINE_EXCEEDED. */
+  result(opts?: CallOptions): Promise<Result>;
+  throwUnlessSucceeded(): void;
+}
+
+/** ComputeKernel's answer. */
+export class Kernel {
+  readonly numPoints: number;
+  readonly kernel: Float64Array;
+  readonly tuples: number[][];
+  readonly gp: Float64Array;
+  readonly gpConnected: Float64Array;
+  readonly exact: Float64Array;
+  readonly exactConnected: Float64Array;
+  readonly hasExact: boolean;
+  readonly method: string;
+}
+
+export class Client {
+  constructor(address: string, opts?: ClientOptions);
+  readonly address: string;
+  timeoutMs: number;
+  close(): void;
+  /** spec: a JSON-form object, a JSON file path or JSON text. */
+  submit(spec: Spec | string, opts?: SubmitOptions): Promise<Job>;
+  job(name: string, opts?: CallOptions): Promise<Job>;
+  jobs(opts?: CallOptions & { pageSize?: number; limit?: number }): Promise<Job[]>;
+  kernel(spec: Spec | string, opts?: CallOptions): Promise<Kernel>;
+  info(opts?: CallOptions): Promise<Record<string, unknown>>;
+}
+
+/** Every failure of a call or a job. */
+export class NnftError extends Error {
+  /** The gRPC status name, e.g. "INVALID_ARGUMENT". */
+  readonly status: string;
+  /** The numeric gRPC status code. */
+  readonly code: number;
+  /** The server's message (names the field and its allowed range). */
+  readonly details: string;
+}
+
+export function toSpec(spec: Spec | string): Spec;
+export function loadProtos(protoDir?: string): any;
+export const status: Record<string, number>;

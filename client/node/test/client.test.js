@@ -1,0 +1,212 @@
+'use strict';
+// The Node client against a real nnft-server on a real port (node --test).
+
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const { after, before, describe, test } = require('node:test');
+const { Client, NnftError } = require('..');
+const { serverBinary, startServer } = require('./server');
+
+const skip = serverBinary() ? false : 'NNFT_SERVER_BINARY not set';
+
+// Same experiment as the Python suite: erf net, d = 1, three points, 8 chunks.
+function smallSpec(seed = 21) {
+  return {
+    architecture: { mlp: { inputDim: 1, widths: [32], activation: 'ACTIVATION_ERF',
+                           sw: [1.0, 1.5], sb: [0.2, 0.1] } },
+    points: [{ x: [0.0] }, { x: [0.6] }, { x: [1.2] }],
+    observables: { orders: [2, 4] },
+    sampling: { seed: String(seed), numNetworks: '4000', chunkSize: 500 },
+    label: 'node-test',
+  };
+}
+
+function longSpec() {
+  const points = [];
+  for (let i = 0; i < 8; i++) points.push({ x: [0.25 * i] });
+  return {
+    architecture: { mlp: { inputDim: 1, widths: [2048], activation: 'ACTIVATION_TANH' } },
+    points,
+    observables: { orders: [2] },
+    sampling: { seed: '5', numNetworks: String(1 << 26), chunkSize: 1000 },
+  };
+}
+
+/** Raw GetResult through the generated stub: [tuples, {mean, stderr, ...}]. */
+async function rawResult(client, name) {
+  const cols = { mean: [], stderr: [], connected: [], exact: [], gp: [] };
+  const tuples = [];
+  for await (const p of client._stub.GetResult({ name })) {
+    if (p.piece !== 'entries') continue;
+    const e = p.entries;
+    tuples.push(...e.estimate.tuples.map((t) => t.index));
+    for (const k of ['mean', 'stderr', 'connected']) cols[k].push(...e.estimate[k]);
+    for (const k of ['exact', 'gp']) cols[k].push(...e.theory[k]);
+  }
+  return [tuples, cols];
+}
+
+function assertBitEqual(a, b, what) {
+  assert.equal(a.length, b.length, what);
+  const x = Buffer.from(Float64Array.from(a).buffer);
+  const y = Buffer.from(Float64Array.from(b).buffer);
+  assert.ok(x.equals(y), `${what} differs in bits: ${a} vs ${b}`);
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('nnft Node client', { skip }, () => {
+  let server;
+  let client;
+  let job;
+  let snapshots;
+  let result;
+
+  before(async () => {
+    server = await startServer();
+    client = new Client(server.address);
+    job = await client.submit(smallSpec());
+    snapshots = [];
+    for await (const s of job.watch({ maxEntries: 4, timeoutMs: 120000 })) {
+      snapshots.push(s);
+    }
+    result = await job.result({ timeoutMs: 120000 });
+  });
+
+  after(async () => {
+    client.close();
+    assert.equal(await server.stop(), 0, server.log);
+  });
+
+  test('watch yields progress until the job succeeds', () => {
+    const last = snapshots.at(-1);
+    assert.equal(last.state, 'SUCCEEDED');
+    assert.equal(last.chunksTotal, 8);
+    assert.equal(last.chunksDone, 8);
+    const done = snapshots.map((s) => s.chunksDone);
+    assert.deepEqual(done, [...done].sort((a, b) => a - b));
+  });
+
+  test('result equals the raw GetResult stream bit for bit', async () => {
+    const [tuples, raw] = await rawResult(client, job.name);
+    assert.deepEqual(result.tuples, tuples);
+    for (const k of ['mean', 'stderr', 'connected', 'exact', 'gp']) {
+      assertBitEqual(result[k], raw[k], k);
+    }
+    assert.equal(result.length, 21);
+    assert.equal(result.networks, 4000);
+    assert.equal(result.seed, '21');
+    assert.equal(result.kernel.length, 9);
+  });
+
+  test('estimates agree with exact theory within five standard errors', () => {
+    let compared = 0;
+    for (let i = 0; i < result.length; i++) {
+      if (!Number.isFinite(result.exact[i]) || !(result.stderr[i] > 0)) continue;
+      const z = (result.mean[i] - result.exact[i]) / result.stderr[i];
+      assert.ok(Math.abs(z) < 5, `tuple ${result.tuples[i]}: z = ${z}`);
+      compared += 1;
+    }
+    assert.ok(compared > 0, 'no exact theory to compare with');
+  });
+
+  test('snake_case and camelCase specs are the same experiment', async () => {
+    const snake = JSON.parse(JSON.stringify(smallSpec())
+      .replace('inputDim', 'input_dim').replace('numNetworks', 'num_networks'));
+    const again = await client.submit(snake);
+    assert.equal(again.job.digest, job.job.digest);
+    const r = await again.result({ timeoutMs: 60000 });
+    assertBitEqual(r.mean, result.mean, 'mean');
+  });
+
+  test('kernel and info', async () => {
+    const k = await client.kernel(smallSpec());
+    assert.equal(k.numPoints, 3);
+    for (let i = 0; i < 9; i++) {
+      assert.ok(Math.abs(k.kernel[i] - result.kernel[i]) <=
+                1e-12 * Math.abs(result.kernel[i]), `kernel[${i}]`);
+    }
+    const info = await client.info();
+    assert.ok(info.version.length > 0);
+    const names = (await client.jobs()).map((j) => j.name);
+    assert.ok(names.includes(job.name));
+  });
+
+  test('an invalid width is INVALID_ARGUMENT naming the field', async () => {
+    const spec = smallSpec();
+    spec.architecture.mlp.widths = [0];
+    await assert.rejects(client.submit(spec), (err) => {
+      assert.ok(err instanceof NnftError);
+      assert.equal(err.status, 'INVALID_ARGUMENT');
+      assert.match(err.message, /^INVALID_ARGUMENT: .*width/);
+      return true;
+    });
+  });
+
+  test('an unknown job is NOT_FOUND', async () => {
+    await assert.rejects(client.job('jobs/no-such-job'),
+                         (err) => err.status === 'NOT_FOUND');
+  });
+
+  test('a deadline that passes is DEADLINE_EXCEEDED', async () => {
+    await assert.rejects(client.info({ timeoutMs: 0 }),
+                         (err) => err.status === 'DEADLINE_EXCEEDED');
+  });
+
+  test('result timeout leaves the job running; cancel stops it', async () => {
+    const long = await client.submit(longSpec());
+    const t0 = Date.now();
+    await assert.rejects(long.result({ timeoutMs: 500 }),
+                         (err) => err.status === 'DEADLINE_EXCEEDED');
+    assert.ok(Date.now() - t0 < 5000);
+    await long.refresh();
+    assert.ok(['QUEUED', 'RUNNING'].includes(long.state), long.state);
+    await long.cancel();
+    await assert.rejects(long.result({ timeoutMs: 60000 }),
+                         (err) => err.status === 'CANCELLED');
+    assert.equal(long.state, 'CANCELLED');
+  });
+
+  test('a lost job is resubmitted and gives the same bits', async () => {
+    const j = await client.submit(smallSpec(22));
+    const first = await j.result({ timeoutMs: 60000 });
+    await j.delete();
+    const second = await j.result({ timeoutMs: 60000 });
+    assert.equal(j.resubmissions, 1);
+    assertBitEqual(second.mean, first.mean, 'mean');
+  });
+});
+
+describe('retries', { skip }, () => {
+  test('UNAVAILABLE is retried until the deadline', async () => {
+    const c = new Client(`127.0.0.1:${await freePort()}`);
+    const t0 = Date.now();
+    await assert.rejects(c.info({ timeoutMs: 600 }),
+                         (err) => err.status === 'UNAVAILABLE');
+    assert.ok(Date.now() - t0 > 200);
+    c.close();
+  });
+
+  test('a call succeeds once the server comes up', async () => {
+    const port = await freePort();
+    const c = new Client(`127.0.0.1:${port}`);
+    const pending = c.info({ timeoutMs: 30000 });
+    await new Promise((r) => setTimeout(r, 800));
+    const server = await startServer({ listen: `127.0.0.1:${port}` });
+    try {
+      const info = await pending;
+      assert.ok(info.version.length > 0);
+    } finally {
+      c.close();
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});
