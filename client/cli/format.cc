@@ -1,0 +1,298 @@
+#include "client/cli/format.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace nnft::client::cli {
+namespace {
+
+namespace v1 = ::nnft::v1;
+using google::protobuf::RepeatedField;
+
+std::string ToJson(const google::protobuf::Message& message, bool pretty) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = pretty;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  // Printing a well-formed message cannot fail.
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "-";
+  absl::Time time =
+      absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+}
+
+// Short human form of a double: %.6g, "nan" for NaN.
+std::string Short(double value, int digits = 6) {
+  if (std::isnan(value)) return "nan";
+  return absl::StrFormat("%.*g", digits, value);
+}
+
+double At(const RepeatedField<double>& field, int i) {
+  return i < field.size() ? field.Get(i) : std::nan("");
+}
+
+std::string Cell(const RepeatedField<double>& field, int i) {
+  return i < field.size() ? ExactNumber(field.Get(i)) : "";
+}
+
+// Pads the columns of `rows` to a common width, two spaces apart.
+std::string AlignColumns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t c = 0; c < row.size(); ++c) {
+      width[c] = std::max(width[c], row[c].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      absl::StrAppend(&line, row[c]);
+      if (c + 1 < row.size()) {
+        line.append(width[c] - row[c].size() + 2, ' ');
+      }
+    }
+    absl::StrAppend(&out, line, "\n");
+  }
+  return out;
+}
+
+std::string ProgressText(const v1::Progress& p) {
+  return absl::StrCat(p.chunks_done(), "/", p.chunks_total(), " chunks (",
+                      p.chunks_from_store(), " from store), ",
+                      p.networks_done(), "/", p.networks_total(), " networks");
+}
+
+std::string SummaryText(const v1::ComparisonSummary& s) {
+  if (s.dof() == 0) return "-";
+  return absl::StrFormat("chi2/dof = %s (dof %d), max |z| = %s",
+                         Short(s.chi2_per_dof(), 4), s.dof(),
+                         Short(s.max_abs_z(), 3));
+}
+
+std::string ResultTable(const JobResult& result) {
+  const v1::ResultHeader& h = result.header;
+  const v1::EntryBlock& e = result.entries;
+  const bool exact = h.has_exact();
+  std::string out = absl::StrFormat(
+      "# %s  networks=%d chunks=%d bins=%d seed=%d\n# theory: %s (%s)\n",
+      h.job().name(), h.networks(), h.chunks(), h.bins(), h.seed(),
+      exact ? "exact at finite width" : "infinite-width GP",
+      h.theory_method().empty() ? "-" : h.theory_method());
+  absl::StrAppend(&out, "# vs exact: ", SummaryText(h.vs_exact()),
+                  "; connected vs exact: ", SummaryText(h.vs_exact_connected()),
+                  "; vs gp: ", SummaryText(h.vs_gp()), "\n");
+  const auto& theory = exact ? e.theory().exact() : e.theory().gp();
+  const auto& theory_c =
+      exact ? e.theory().exact_connected() : e.theory().gp_connected();
+  const auto& z = exact ? e.z_exact() : e.z_gp();
+  std::vector<std::vector<std::string>> rows = {
+      {"tuple", "mean +- stderr", "connected +- err", exact ? "exact" : "gp",
+       exact ? "exact_c" : "gp_c", "z", exact ? "z_c" : ""}};
+  const v1::Estimate& est = e.estimate();
+  for (int i = 0; i < est.tuples_size(); ++i) {
+    rows.push_back({TupleLabel(est.tuples(i)),
+                    absl::StrCat(Short(At(est.mean(), i)), " +- ",
+                                 Short(At(est.stderr(), i), 2)),
+                    absl::StrCat(Short(At(est.connected(), i)), " +- ",
+                                 Short(At(est.connected_stderr(), i), 2)),
+                    Short(At(theory, i)), Short(At(theory_c, i)),
+                    Short(At(z, i), 3),
+                    exact ? Short(At(e.z_exact_connected(), i), 3) : ""});
+  }
+  absl::StrAppend(&out, AlignColumns(rows));
+  return out;
+}
+
+std::string ResultCsv(const JobResult& result) {
+  std::string out = absl::StrCat(absl::StrJoin(kCsvColumns, ","), "\n");
+  const v1::EntryBlock& e = result.entries;
+  const v1::Estimate& est = e.estimate();
+  for (int i = 0; i < est.tuples_size(); ++i) {
+    const std::vector<std::string> cells = {
+        absl::StrJoin(est.tuples(i).index(), " "),
+        absl::StrCat(est.tuples(i).index_size()),
+        Cell(est.mean(), i),
+        Cell(est.stderr(), i),
+        Cell(est.connected(), i),
+        Cell(est.connected_stderr(), i),
+        Cell(e.theory().gp(), i),
+        Cell(e.theory().gp_connected(), i),
+        Cell(e.theory().exact(), i),
+        Cell(e.theory().exact_connected(), i),
+        Cell(e.z_exact(), i),
+        Cell(e.z_exact_connected(), i),
+        Cell(e.z_gp(), i)};
+    absl::StrAppend(&out, absl::StrJoin(cells, ","), "\n");
+  }
+  return out;
+}
+
+std::string ResultJson(const JobResult& result) {
+  std::vector<std::string> kernel;
+  kernel.reserve(result.kernel.size());
+  for (double v : result.kernel) {
+    kernel.push_back(std::isfinite(v)
+                         ? ExactNumber(v)
+                         : absl::StrCat("\"", ExactNumber(v), "\""));
+  }
+  return absl::StrCat("{\"header\": ", ToJson(result.header, false),
+                      ",\n \"entries\": ", ToJson(result.entries, false),
+                      ",\n \"kernel\": [", absl::StrJoin(kernel, ","), "]}\n");
+}
+
+}  // namespace
+
+absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
+  if (text.empty() || text == "table") return OutputFormat::kTable;
+  if (text == "json") return OutputFormat::kJson;
+  if (text == "csv") return OutputFormat::kCsv;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--format=", text, ": must be one of table, json, csv"));
+}
+
+std::string StateName(v1::Job::State state) {
+  return v1::Job::State_Name(state);
+}
+
+std::string TupleLabel(const v1::IndexTuple& tuple) {
+  return absl::StrCat("(", absl::StrJoin(tuple.index(), ","), ")");
+}
+
+std::string ExactNumber(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return absl::StrFormat("%.17g", value);
+}
+
+std::string FormatJob(const v1::Job& job, OutputFormat format) {
+  if (format == OutputFormat::kJson) return ToJson(job, true) + "\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"name:", job.name()},
+      {"state:", StateName(job.state())},
+      {"progress:", ProgressText(job.progress())},
+      {"digest:", job.digest()},
+      {"request_id:", job.request_id().empty() ? "-" : job.request_id()},
+      {"priority:", absl::StrCat(job.priority())},
+      {"submissions:", absl::StrCat(job.submissions())},
+      {"label:", job.spec().label().empty() ? "-" : job.spec().label()},
+      {"created:", FormatTimestamp(job.create_time())},
+      {"started:", FormatTimestamp(job.start_time())},
+      {"ended:", FormatTimestamp(job.end_time())}};
+  if (job.state() == v1::Job::FAILED) {
+    rows.push_back(
+        {"error:",
+         absl::StrCat(absl::StatusCodeToString(
+                          static_cast<absl::StatusCode>(job.error_code())),
+                      ": ", job.error_message())});
+  }
+  return AlignColumns(rows);
+}
+
+std::string FormatJobList(const std::vector<v1::Job>& jobs,
+                          OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    std::vector<std::string> items;
+    for (const v1::Job& job : jobs) items.push_back(ToJson(job, false));
+    return absl::StrCat("[", absl::StrJoin(items, ",\n "), "]\n");
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"NAME", "STATE", "CHUNKS", "NETWORKS", "CREATED", "DIGEST", "LABEL"}};
+  for (const v1::Job& job : jobs) {
+    rows.push_back({job.name(), StateName(job.state()),
+                    absl::StrCat(job.progress().chunks_done(), "/",
+                                 job.progress().chunks_total()),
+                    absl::StrCat(job.progress().networks_done()),
+                    FormatTimestamp(job.create_time()),
+                    job.digest().substr(0, 12), job.spec().label()});
+  }
+  return AlignColumns(rows);
+}
+
+std::string FormatResult(const JobResult& result, OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kCsv:
+      return ResultCsv(result);
+    case OutputFormat::kJson:
+      return ResultJson(result);
+    case OutputFormat::kTable:
+      break;
+  }
+  return ResultTable(result);
+}
+
+std::string FormatKernel(const v1::ComputeKernelResponse& kernel,
+                         OutputFormat format) {
+  if (format == OutputFormat::kJson) return ToJson(kernel, true) + "\n";
+  const int p = kernel.num_points();
+  std::string out =
+      absl::StrFormat("# NNGP kernel, %d x %d (%s)\n", p, p, kernel.method());
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < p; ++i) {
+    std::vector<std::string> row;
+    for (int j = 0; j < p && i * p + j < kernel.kernel_size(); ++j) {
+      row.push_back(Short(kernel.kernel(i * p + j)));
+    }
+    rows.push_back(std::move(row));
+  }
+  absl::StrAppend(&out, AlignColumns(rows));
+  const v1::Theory& t = kernel.theory();
+  absl::StrAppend(&out, "# theory per tuple (", t.method(), ")\n");
+  rows = {{"tuple", "gp", "gp_connected", "exact", "exact_connected"}};
+  for (int i = 0; i < kernel.tuples_size(); ++i) {
+    rows.push_back({TupleLabel(kernel.tuples(i)), Short(At(t.gp(), i)),
+                    Short(At(t.gp_connected(), i)), Short(At(t.exact(), i)),
+                    Short(At(t.exact_connected(), i))});
+  }
+  absl::StrAppend(&out, AlignColumns(rows));
+  return out;
+}
+
+std::string FormatInfo(const v1::ServerInfo& info, OutputFormat format) {
+  if (format == OutputFormat::kJson) return ToJson(info, true) + "\n";
+  const v1::Limits& l = info.limits();
+  const v1::Counters& c = info.counters();
+  std::vector<std::vector<std::string>> rows = {
+      {"version:", info.version()},
+      {"engine:", info.engine_fingerprint()},
+      {"data_dir:", info.data_dir()},
+      {"worker_threads:", absl::StrCat(info.worker_threads())},
+      {"architectures:", absl::StrJoin(info.architectures(), " ")},
+      {"activations:", absl::StrJoin(info.activations(), " ")},
+      {"limits:",
+       absl::StrFormat("input_dim<=%d width<=%d depth<=%d points<=%d "
+                       "tuples<=%d networks<=%d chunk_size<=%d "
+                       "parameters<=%d queued_jobs<=%d",
+                       l.max_input_dim(), l.max_width(), l.max_depth(),
+                       l.max_points(), l.max_tuples(), l.max_networks(),
+                       l.max_chunk_size(), l.max_parameters(),
+                       l.max_queued_jobs())},
+      {"counters:", absl::StrFormat("jobs_submitted=%d jobs_deduplicated=%d "
+                                    "jobs_completed=%d chunks_computed=%d "
+                                    "chunks_from_store=%d networks_computed=%d "
+                                    "exact_hits=%d",
+                                    c.jobs_submitted(), c.jobs_deduplicated(),
+                                    c.jobs_completed(), c.chunks_computed(),
+                                    c.chunks_from_store(),
+                                    c.networks_computed(), c.exact_hits())}};
+  return AlignColumns(rows);
+}
+
+}  // namespace nnft::client::cli

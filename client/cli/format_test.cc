@@ -1,0 +1,154 @@
+// The CLI's renderings: CSV reads back bit for bit with the documented
+// columns, absent arrays give empty cells, the table shows the theory the
+// header says, progress lines carry chunks and the first estimates.
+#include "client/cli/format.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "client/cli/progress.h"
+#include "client/cli/spec_file.h"
+#include "gtest/gtest.h"
+
+namespace nnft::client::cli {
+namespace {
+
+namespace v1 = ::nnft::v1;
+
+JobResult SampleResult(bool has_exact) {
+  JobResult result;
+  result.header.mutable_job()->set_name("jobs/abc");
+  result.header.set_num_entries(2);
+  result.header.set_has_exact(has_exact);
+  v1::Estimate* est = result.entries.mutable_estimate();
+  v1::IndexTuple* t0 = est->add_tuples();
+  t0->add_index(0);
+  t0->add_index(1);
+  v1::IndexTuple* t1 = est->add_tuples();
+  for (int i : {0, 0, 1, 1}) t1->add_index(i);
+  // Values whose shortest decimal form needs all 17 digits.
+  est->add_mean(0.1 + 0.2);
+  est->add_mean(1.0 / 3.0);
+  est->add_stderr(1e-3 / 7.0);
+  est->add_stderr(std::nan(""));
+  est->add_connected(0.1 + 0.2);
+  est->add_connected(-2.0 / 3.0);
+  est->add_connected_stderr(1e-3);
+  est->add_connected_stderr(2e-3);
+  result.entries.mutable_theory()->add_gp(0.3);
+  result.entries.mutable_theory()->add_gp(0.33);
+  if (has_exact) {
+    result.entries.mutable_theory()->add_exact(0.31);
+    result.entries.mutable_theory()->add_exact(0.34);
+  }
+  return result;
+}
+
+TEST(FormatResultTest, CsvHasDocumentedColumnsAndReadsBackExactly) {
+  const JobResult result = SampleResult(false);
+  const std::vector<std::string> lines = absl::StrSplit(
+      FormatResult(result, OutputFormat::kCsv), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  const std::vector<std::string> header = absl::StrSplit(lines[0], ',');
+  ASSERT_EQ(header.size(), std::size(kCsvColumns));
+  for (size_t c = 0; c < header.size(); ++c)
+    EXPECT_EQ(header[c], kCsvColumns[c]);
+
+  const std::vector<std::string> row0 = absl::StrSplit(lines[1], ',');
+  ASSERT_EQ(row0.size(), header.size());
+  EXPECT_EQ(row0[0], "0 1");
+  EXPECT_EQ(row0[1], "2");
+  EXPECT_EQ(std::strtod(row0[2].c_str(), nullptr), 0.1 + 0.2);
+  EXPECT_EQ(std::strtod(row0[3].c_str(), nullptr), 1e-3 / 7.0);
+  EXPECT_EQ(std::strtod(row0[6].c_str(), nullptr), 0.3);
+  EXPECT_EQ(row0[8], "");  // no exact theory sent: empty cell
+
+  const std::vector<std::string> row1 = absl::StrSplit(lines[2], ',');
+  EXPECT_EQ(row1[0], "0 0 1 1");
+  EXPECT_EQ(std::strtod(row1[2].c_str(), nullptr), 1.0 / 3.0);
+  EXPECT_EQ(row1[3], "nan");
+  EXPECT_EQ(std::strtod(row1[4].c_str(), nullptr), -2.0 / 3.0);
+}
+
+TEST(FormatResultTest, TableNamesTheTheoryItShows) {
+  const std::string gp =
+      FormatResult(SampleResult(false), OutputFormat::kTable);
+  EXPECT_NE(gp.find("infinite-width GP"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("(0,0,1,1)"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("0.3 +- "), std::string::npos) << gp;
+  const std::string exact =
+      FormatResult(SampleResult(true), OutputFormat::kTable);
+  EXPECT_NE(exact.find("exact at finite width"), std::string::npos) << exact;
+  EXPECT_NE(exact.find("0.31"), std::string::npos) << exact;
+}
+
+TEST(FormatResultTest, JsonCarriesHeaderEntriesAndKernel) {
+  JobResult result = SampleResult(false);
+  result.kernel = {1.0, 0.5, 0.5, 1.0};
+  const std::string json = FormatResult(result, OutputFormat::kJson);
+  EXPECT_NE(json.find("\"header\""), std::string::npos);
+  EXPECT_NE(json.find("\"jobs/abc\""), std::string::npos);
+  EXPECT_NE(json.find("\"kernel\": [1,0.5,0.5,1]"), std::string::npos) << json;
+}
+
+TEST(ParseOutputFormatTest, RejectsUnknownNamingAllowedValues) {
+  EXPECT_EQ(*ParseOutputFormat(""), OutputFormat::kTable);
+  EXPECT_EQ(*ParseOutputFormat("csv"), OutputFormat::kCsv);
+  absl::StatusOr<OutputFormat> bad = ParseOutputFormat("xml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("table, json, csv"), std::string::npos);
+}
+
+TEST(ProgressTest, LineShowsChunksNetworksAndFirstEstimates) {
+  v1::JobUpdate update;
+  update.mutable_job()->set_name("jobs/abc");
+  update.mutable_job()->set_state(v1::Job::RUNNING);
+  v1::Progress* p = update.mutable_job()->mutable_progress();
+  p->set_chunks_done(3);
+  p->set_chunks_total(12);
+  p->set_networks_done(3000);
+  p->set_networks_total(12000);
+  for (int i = 0; i < 5; ++i) {
+    update.mutable_estimate()->add_tuples()->add_index(i);
+    update.mutable_estimate()->add_mean(i + 0.5);
+    update.mutable_estimate()->add_stderr(0.01);
+  }
+  const std::string line = ProgressLine(update, 2);
+  EXPECT_EQ(line,
+            "jobs/abc RUNNING 3/12 chunks 3000/12000 networks "
+            "G(0)=0.5+-0.01 G(1)=1.5+-0.01");
+  const std::string bar = ProgressBar(update, 2, 40);
+  EXPECT_EQ(bar.size(), 40u);
+  EXPECT_EQ(bar.rfind("RUNNING [######------------------] 3/12", 0), 0u) << bar;
+}
+
+TEST(SpecFileTest, ParsesJsonAndNamesSourceOnError) {
+  absl::StatusOr<v1::ExperimentSpec> spec = ParseSpecJson(
+      R"({"architecture": {"mlp": {"inputDim": 1, "widths": [8],
+          "activation": "ACTIVATION_ERF"}},
+          "points": [{"x": [0.5]}], "sampling": {"num_networks": "4000"}})",
+      "a.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->architecture().mlp().widths(0), 8);
+  EXPECT_EQ(spec->sampling().num_networks(), 4000);
+
+  absl::StatusOr<v1::ExperimentSpec> bad =
+      ParseSpecJson(R"({"architecture": {"mlp": {"widthz": [8]}}})", "b.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message().rfind("b.json: ", 0), 0u) << bad.status();
+  EXPECT_NE(bad.status().message().find("widthz"), std::string::npos)
+      << bad.status();
+
+  absl::StatusOr<v1::ExperimentSpec> missing =
+      ReadSpecFile("/nonexistent/spec.json");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("/nonexistent/spec.json"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace nnft::client::cli
