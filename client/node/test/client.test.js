@@ -2,6 +2,8 @@
 // The Node client against a real nnft-server on a real port (node --test).
 
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const net = require('node:net');
 const { after, before, describe, test } = require('node:test');
 const { Client, NnftError } = require('..');
@@ -48,9 +50,14 @@ async function rawResult(client, name) {
 
 function assertBitEqual(a, b, what) {
   assert.equal(a.length, b.length, what);
-  const x = Buffer.from(Float64Array.from(a).buffer);
-  const y = Buffer.from(Float64Array.from(b).buffer);
-  assert.ok(x.equals(y), `${what} differs in bits: ${a} vs ${b}`);
+  // NaN (theory unknown) matches NaN whatever its payload; JSON loses it.
+  const fa = Float64Array.from(a).map((v) => (Number.isNaN(v) ? 0 : v));
+  const fb = Float64Array.from(b).map((v) => (Number.isNaN(v) ? 0 : v));
+  for (let i = 0; i < a.length; i++) {
+    assert.equal(Number.isNaN(a[i]), Number.isNaN(b[i]), `${what}[${i}] NaN`);
+  }
+  assert.ok(Buffer.from(fa.buffer).equals(Buffer.from(fb.buffer)),
+            `${what} differs in bits: ${a} vs ${b}`);
 }
 
 function freePort() {
@@ -105,6 +112,28 @@ describe('nnft Node client', { skip }, () => {
     assert.equal(result.networks, 4000);
     assert.equal(result.seed, '21');
     assert.equal(result.kernel.length, 9);
+  });
+
+  test('result equals the C++ CLI JSON bit for bit', (t) => {
+    const cli = process.env.NNFT_CLI_BINARY || '';
+    if (!fs.existsSync(cli)) {
+      t.skip(`no nnft CLI at '${cli}'`);
+      return;
+    }
+    const out = execFileSync(cli, [`--server=${server.address}`, 'result',
+                                   job.name, '--format=json'],
+                             { encoding: 'utf8', timeout: 60000 });
+    // {"header": ResultHeader, "entries": EntryBlock, "kernel": [...]};
+    // protobuf JSON writes non-finite doubles as strings ("NaN").
+    const doc = JSON.parse(out);
+    const nums = (xs) => xs.map(Number);
+    const est = doc.entries.estimate;
+    assert.deepEqual(est.tuples.map((t) => t.index), result.tuples);
+    assertBitEqual(nums(est.mean), result.mean, 'CLI mean');
+    assertBitEqual(nums(est.stderr), result.stderr, 'CLI stderr');
+    assertBitEqual(nums(est.connected), result.connected, 'CLI connected');
+    assertBitEqual(nums(doc.entries.theory.exact), result.exact, 'CLI exact');
+    assertBitEqual(nums(doc.kernel), result.kernel, 'CLI kernel');
   });
 
   test('estimates agree with exact theory within five standard errors', () => {

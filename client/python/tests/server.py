@@ -41,7 +41,8 @@ class ServerProcess:
             [server_binary(), "--listen=" + listen,
              "--data_dir=" + self.data_dir, "--worker_threads=%d" % threads],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=self._read_log, daemon=True).start()
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
         if not self._found.wait(START_TIMEOUT_S):
             self.stop()
             raise RuntimeError("nnft-server did not log its address in %d s:"
@@ -71,6 +72,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._reader.join(5)
+        self.proc.stderr.close()
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         return self.proc.returncode
