@@ -1,1 +1,182 @@
-// Placeholder until the module lands.
+// The Monte-Carlo engine: chunks of networks -> moment sums (engine.h).
+//
+// Per network m, in network order within the chunk: phi at the P points
+// (NetworkSampler), then for every tuple of the closure the product of phi
+// over its indices, added to the chunk's sums in double. Products reuse the
+// closure's structure: tuples are ordered by size, and each tuple's prefix
+// (its last index dropped) is in the closure, so prod(t) = prod(prefix) *
+// phi(last) costs one multiply per tuple.
+//
+// With integrate_output_layer the product is replaced by its conditional
+// expectation given the hidden layers: phi is then Gaussian with covariance
+// K (NetworkSampler::ConditionalCovariance), and by Wick's theorem
+// E[prod_k phi(x_ik) | h] = sum over pairings of prod K (0 for odd orders),
+// the hafnian of K restricted to the tuple (3 terms at n = 4, 15 at n = 6).
+#include "core/engine.h"
+
+#include <omp.h>
+
+#include <atomic>
+#include <cassert>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/network.h"
+#include "core/status_macros.h"
+
+namespace nnft {
+
+namespace {
+
+// The engine's precomputed plan (Engine::Impl holds one).
+struct Plan {
+  int num_points = 0;
+  int chunk_size = 0;
+  int64_t num_networks = 0;
+  bool integrate = false;
+  // Per tuple: index of its prefix tuple (-1 for singletons), last index.
+  std::vector<int> prefix;
+  std::vector<int> last;
+  const std::vector<Tuple>* tuples = nullptr;
+};
+
+// Hafnian of K on the index list idx[0..n): sum over perfect matchings.
+double Hafnian(const double* cov, int num_points, const int* idx, int n) {
+  if (n == 0) return 1.0;
+  if (n % 2 == 1) return 0.0;
+  double total = 0;
+  int rest[kMaxOrder];
+  for (int j = 1; j < n; ++j) {
+    int r = 0;
+    for (int k = 1; k < n; ++k) {
+      if (k != j) rest[r++] = idx[k];
+    }
+    total += cov[idx[0] + num_points * idx[j]] *
+             Hafnian(cov, num_points, rest, n - 2);
+  }
+  return total;
+}
+
+// Per-thread scratch: the sampler and the per-network buffers.
+struct Worker {
+  explicit Worker(const ExperimentSpec& spec, int64_t num_tuples)
+      : sampler(MakeNetworkSampler(spec)),
+        phi(spec.points.rows()),
+        cov(spec.points.rows() * spec.points.rows()),
+        prod(num_tuples) {}
+  std::unique_ptr<NetworkSampler> sampler;
+  std::vector<double> phi, cov, prod;
+};
+
+void AddProducts(const Plan& impl, Worker& w, std::vector<double>& s) {
+  const int64_t n = static_cast<int64_t>(impl.prefix.size());
+  for (int64_t t = 0; t < n; ++t) {
+    const int pre = impl.prefix[t];
+    const double p = (pre < 0 ? 1.0 : w.prod[pre]) * w.phi[impl.last[t]];
+    w.prod[t] = p;
+    s[t] += p;
+  }
+}
+
+void AddWickMoments(const Plan& impl, Worker& w, std::vector<double>& s) {
+  const auto& tuples = *impl.tuples;
+  for (size_t t = 0; t < tuples.size(); ++t) {
+    const int n = static_cast<int>(tuples[t].size());
+    if (n % 2 == 1) continue;  // odd moments of a centred Gaussian vanish
+    s[t] += Hafnian(w.cov.data(), impl.num_points, tuples[t].data(), n);
+  }
+}
+
+ChunkSums ComputeChunk(const Plan& impl, Worker& w, int64_t k) {
+  ChunkSums out;
+  out.chunk = k;
+  out.networks = impl.chunk_size;
+  out.sums.assign(impl.prefix.size(), 0.0);
+  const int64_t first = k * impl.chunk_size;
+  for (int64_t m = first; m < first + impl.chunk_size; ++m) {
+    if (impl.integrate) {
+      w.sampler->ConditionalCovariance(m, w.cov.data());
+      AddWickMoments(impl, w, out.sums);
+    } else {
+      w.sampler->Evaluate(m, w.phi.data());
+      AddProducts(impl, w, out.sums);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Engine::Impl : Plan {};
+
+Engine::Engine(ExperimentSpec spec, TupleSet tuples)
+    : spec_(std::move(spec)),
+      tuples_(std::move(tuples)),
+      impl_(std::make_unique<Impl>()) {
+  impl_->num_points = static_cast<int>(spec_.points.rows());
+  impl_->chunk_size = spec_.sampling.chunk_size;
+  impl_->integrate = spec_.sampling.integrate_output_layer;
+  impl_->tuples = &tuples_.tuples();
+  const auto& all = tuples_.tuples();
+  impl_->prefix.resize(all.size());
+  impl_->last.resize(all.size());
+  for (size_t t = 0; t < all.size(); ++t) {
+    const Tuple& tuple = all[t];
+    impl_->last[t] = tuple.back();
+    impl_->prefix[t] =
+        tuple.size() == 1 ? -1
+                          : tuples_.Find(Tuple(tuple.begin(), tuple.end() - 1));
+    // The closure holds every prefix, and orders tuples by size.
+    assert(tuple.size() == 1 ||
+           (impl_->prefix[t] >= 0 && impl_->prefix[t] < static_cast<int>(t)));
+  }
+}
+
+Engine::~Engine() = default;
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
+    const ExperimentSpec& spec, const Limits& limits) {
+  NNFT_RETURN_IF_ERROR(Validate(spec, limits));
+  NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
+                        TupleSet::Build(static_cast<int>(spec.points.rows()),
+                                        spec.observables, limits.max_tuples));
+  return std::unique_ptr<Engine>(new Engine(spec, std::move(tuples)));
+}
+
+ChunkSums Engine::RunChunk(int64_t k) const {
+  Worker worker(spec_, tuples_.size());
+  return ComputeChunk(*impl_, worker, k);
+}
+
+absl::Status Engine::RunChunks(
+    int64_t first, int64_t last, int threads,
+    const std::function<bool(ChunkSums)>& on_chunk) const {
+  if (first < 0 || last < first) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "chunk range [", first, ", ", last, "): must have 0 <= first <= last"));
+  }
+  const int n_threads = threads > 0 ? threads : omp_get_max_threads();
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+#pragma omp parallel num_threads(n_threads)
+  {
+    Worker worker(spec_, tuples_.size());
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t k = first; k < last; ++k) {
+      if (stop.load(std::memory_order_relaxed)) continue;
+      ChunkSums sums = ComputeChunk(*impl_, worker, k);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!stop.load(std::memory_order_relaxed) && !on_chunk(std::move(sums))) {
+        stop.store(true, std::memory_order_relaxed);
+      }
+    }
+  }
+  if (stop.load()) {
+    return absl::CancelledError(absl::StrCat("run of chunks [", first, ", ",
+                                             last, ") stopped by the caller"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace nnft

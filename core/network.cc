@@ -1,1 +1,317 @@
-// Placeholder until the module lands.
+// Network sampling and evaluation; see network.h for the stream layout.
+// Eigen's own threading is off: the engine parallelises over chunks, and a
+// GEMM's bits must not depend on how many threads Eigen would have used.
+#define EIGEN_DONT_PARALLELIZE
+#include "core/network.h"
+
+#include <cassert>
+#include <cmath>
+#include <numbers>
+#include <variant>
+#include <vector>
+
+#include "Eigen/Core"
+#include "core/rng.h"
+#include "core/vector_math.h"
+
+namespace nnft {
+namespace {
+
+template <typename T>
+void ApplyActivation(Activation a, T* z, int64_t n) {
+  using namespace vmath;
+  switch (a) {
+    case Activation::kIdentity:
+      return;
+    case Activation::kRelu:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) z[i] = Relu(z[i]);
+      return;
+    case Activation::kErf:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) z[i] = Erf(z[i]);
+      return;
+    case Activation::kTanh:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) z[i] = Tanh(z[i]);
+      return;
+    case Activation::kSigmoid:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) z[i] = Sigmoid(z[i]);
+      return;
+    case Activation::kGelu:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) z[i] = Gelu(z[i]);
+      return;
+    case Activation::kSoftplus:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) z[i] = Softplus(z[i]);
+      return;
+    case Activation::kSin:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) z[i] = Sin(z[i]);
+      return;
+    case Activation::kCos:
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) z[i] = Cos(z[i]);
+      return;
+  }
+}
+
+template <typename T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <typename T>
+using MapMatrix = Eigen::Map<Matrix<T>>;
+
+// Everything a sampler needs, per architecture, in precision T.
+template <typename T>
+class Sampler final : public NetworkSampler {
+ public:
+  explicit Sampler(const ExperimentSpec& spec);
+
+  void Evaluate(int64_t network, double* phi) override;
+  void ConditionalCovariance(int64_t network, double* cov) override;
+
+ private:
+  // Fills h_ (final hidden layer, width x P) for network m.
+  void Hidden(int64_t m);
+  void MlpFirstLayer(int64_t m);
+  void MlpDeepLayer(int64_t m, int l);
+  void CosNetHidden(int64_t m);
+  // z(i, p) = bias_i - offset_p + sum_k w(i, k) x(p, k) into h_.
+  void Affine(const T* w, const T* bias, int width);
+
+  StreamId Stream(int64_t m, uint32_t tag) const {
+    return StreamId{
+        .seed = seed_, .network = static_cast<uint64_t>(m), .tag = tag};
+  }
+
+  uint64_t seed_;
+  int num_points_;
+  int input_dim_;
+  bool cos_net_ = false;
+  bool gauss_net_ = false;
+  MlpSpec mlp_;  // MLP or Gauss-net (as a one-layer MLP with exp)
+  CosNetSpec cos_;
+  std::vector<int> widths_;    // n_0 = d, n_1 .. n_L
+  Matrix<T> x_;                // P x d
+  std::vector<T> offset_;      // Gauss-net normalisation per point
+  T out_weight_scale_ = 0;     // std of each output weight
+  T out_bias_scale_ = 0;       // std of the output bias
+  double out_weight_var_ = 0;  // its variance, for the covariance
+  double out_bias_var_ = 0;
+  uint32_t out_tag_ = 0;  // output weights; bias is out_tag_ + 1
+  std::vector<T> w_, b_, aux_, aux2_;
+  Matrix<T> h_, z_;
+};
+
+template <typename T>
+Sampler<T>::Sampler(const ExperimentSpec& spec)
+    : seed_(spec.sampling.seed),
+      num_points_(static_cast<int>(spec.points.rows())),
+      input_dim_(static_cast<int>(spec.points.cols())) {
+  x_ = spec.points.cast<T>();
+  int64_t max_w = 0, max_b = 0;
+  if (const auto* cos = std::get_if<CosNetSpec>(&spec.architecture)) {
+    cos_net_ = true;
+    cos_ = *cos;
+    widths_ = {input_dim_, cos->width};
+    const int d = input_dim_;
+    const double vol =
+        d == 1   ? 2 * cos->cutoff
+        : d == 2 ? std::numbers::pi * cos->cutoff * cos->cutoff
+                 : 4.0 / 3 * std::numbers::pi * std::pow(cos->cutoff, 3);
+    const double a2 = 2 * vol / std::pow(2 * std::numbers::pi, d) / cos->width;
+    out_weight_var_ = a2;
+    out_tag_ = 3;
+    max_w = int64_t{cos->width} * d;
+    max_b = cos->width;
+  } else {
+    if (const auto* g = std::get_if<GaussNetSpec>(&spec.architecture)) {
+      gauss_net_ = true;
+      mlp_ = MlpSpec{.input_dim = g->input_dim,
+                     .widths = {g->width},
+                     .activation = Activation::kIdentity,
+                     .sw = {g->sw0, g->sw1},
+                     .sb = {g->sb0, g->sb1}};
+      offset_.resize(num_points_);
+      for (int p = 0; p < num_points_; ++p) {
+        offset_[p] = static_cast<T>(
+            g->sb0 * g->sb0 +
+            g->sw0 * g->sw0 * spec.points.row(p).squaredNorm() / g->input_dim);
+      }
+    } else {
+      mlp_ = std::get<MlpSpec>(spec.architecture);
+    }
+    widths_ = {input_dim_};
+    for (int n : mlp_.widths) widths_.push_back(n);
+    const int depth = static_cast<int>(mlp_.widths.size());
+    for (int l = 0; l < depth; ++l) {
+      max_w = std::max(max_w, int64_t{widths_[l]} * widths_[l + 1]);
+      max_b = std::max<int64_t>(max_b, widths_[l + 1]);
+    }
+    const double sw = mlp_.sw[depth], sb = mlp_.sb[depth];
+    out_weight_var_ = sw * sw / widths_[depth];
+    out_bias_var_ = sb * sb;
+    out_tag_ = static_cast<uint32_t>(2 * depth);
+  }
+  out_weight_scale_ = static_cast<T>(std::sqrt(out_weight_var_));
+  out_bias_scale_ = static_cast<T>(std::sqrt(out_bias_var_));
+  w_.resize(StreamPadded<T>(std::max(max_w, max_b)));
+  b_.resize(StreamPadded<T>(max_b) + kGroupSize<T>);
+  aux_.resize(StreamPadded<T>(max_b));
+  aux2_.resize(StreamPadded<T>(max_b));
+}
+
+template <typename T>
+void Sampler<T>::Affine(const T* w, const T* bias, int width) {
+  const int d = input_dim_;
+  h_.resize(width, num_points_);
+  if (d > 16) {
+    h_.noalias() = MapMatrix<T>(const_cast<T*>(w), width, d) * x_.transpose();
+  }
+  for (int p = 0; p < num_points_; ++p) {
+    T* z = h_.col(p).data();
+    const T off = offset_.empty() ? T(0) : offset_[p];
+    if (d > 16) {
+#pragma omp simd
+      for (int i = 0; i < width; ++i) z[i] = z[i] + (bias[i] - off);
+      continue;
+    }
+#pragma omp simd
+    for (int i = 0; i < width; ++i) z[i] = bias[i] - off;
+    for (int k = 0; k < d; ++k) {
+      const T xk = x_(p, k);
+      const T* wk = w + int64_t{width} * k;
+#pragma omp simd
+      for (int i = 0; i < width; ++i) z[i] = std::fma(wk[i], xk, z[i]);
+    }
+  }
+}
+
+template <typename T>
+void Sampler<T>::MlpFirstLayer(int64_t m) {
+  const int d = input_dim_, n = widths_[1];
+  FillNormals(Stream(m, 0), int64_t{n} * d,
+              static_cast<T>(mlp_.sw[0] / std::sqrt(double(d))), w_.data());
+  if (mlp_.first_bias == BiasLaw::kUniformPhase) {
+    FillUniforms(Stream(m, 1), n, b_.data());
+    constexpr T kPi = std::numbers::pi_v<T>;
+#pragma omp simd
+    for (int i = 0; i < n; ++i) b_[i] = kPi * (T(2) * b_[i] - T(1));
+  } else if (mlp_.sb[0] > 0) {
+    FillNormals(Stream(m, 1), n, static_cast<T>(mlp_.sb[0]), b_.data());
+  } else {
+    std::fill(b_.begin(), b_.begin() + n, T(0));
+  }
+  Affine(w_.data(), b_.data(), n);
+  if (gauss_net_) {
+    T* z = h_.data();
+    const int64_t size = h_.size();
+#pragma omp simd
+    for (int64_t i = 0; i < size; ++i) z[i] = vmath::Exp(z[i]);
+  } else {
+    ApplyActivation(mlp_.activation, h_.data(), h_.size());
+  }
+}
+
+template <typename T>
+void Sampler<T>::MlpDeepLayer(int64_t m, int l) {
+  const int n_in = widths_[l], n_out = widths_[l + 1];
+  const uint32_t tag = static_cast<uint32_t>(2 * l);
+  FillNormals(Stream(m, tag), int64_t{n_out} * n_in,
+              static_cast<T>(mlp_.sw[l] / std::sqrt(double(n_in))), w_.data());
+  z_.resize(n_out, num_points_);
+  z_.noalias() = MapMatrix<T>(w_.data(), n_out, n_in) * h_;
+  if (mlp_.sb[l] > 0) {
+    FillNormals(Stream(m, tag + 1), n_out, static_cast<T>(mlp_.sb[l]),
+                b_.data());
+    z_.colwise() +=
+        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(b_.data(), n_out);
+  }
+  h_.swap(z_);
+  ApplyActivation(mlp_.activation, h_.data(), h_.size());
+}
+
+template <typename T>
+void Sampler<T>::CosNetHidden(int64_t m) {
+  const int d = input_dim_, n = cos_.width;
+  FillNormals(Stream(m, 0), int64_t{n} * d, T(1), w_.data());
+  FillUniforms(Stream(m, 1), n, aux_.data());
+  FillUniforms(Stream(m, 2), n, b_.data());
+  const T cutoff = static_cast<T>(cos_.cutoff);
+  const T mass2 = static_cast<T>(cos_.mass * cos_.mass);
+  const T inv_d = T(1) / T(d);
+  constexpr T kPi = std::numbers::pi_v<T>;
+  T* w = w_.data();
+  T* scale = aux2_.data();
+#pragma omp simd
+  for (int i = 0; i < n; ++i) {
+    T norm2 = 0;
+    for (int k = 0; k < d; ++k) norm2 += w[i + n * k] * w[i + n * k];
+    // b_i = direction * Lambda U^(1/d): uniform in the d-ball.
+    const T r = cutoff * vmath::Exp(vmath::LogPositive(aux_[i]) * inv_d);
+    const T f = r / std::sqrt(norm2);
+    for (int k = 0; k < d; ++k) w[i + n * k] *= f;
+    scale[i] = T(1) / std::sqrt(r * r + mass2);
+    b_[i] = kPi * (T(2) * b_[i] - T(1));
+  }
+  Affine(w, b_.data(), n);
+  for (int p = 0; p < num_points_; ++p) {
+    T* z = h_.col(p).data();
+#pragma omp simd
+    for (int i = 0; i < n; ++i) z[i] = vmath::Cos(z[i]) * scale[i];
+  }
+}
+
+template <typename T>
+void Sampler<T>::Hidden(int64_t m) {
+  if (cos_net_) return CosNetHidden(m);
+  MlpFirstLayer(m);
+  for (int l = 1; l + 1 < static_cast<int>(widths_.size()); ++l) {
+    MlpDeepLayer(m, l);
+  }
+}
+
+template <typename T>
+void Sampler<T>::Evaluate(int64_t m, double* phi) {
+  Hidden(m);
+  const int n = static_cast<int>(h_.rows());
+  FillNormals(Stream(m, out_tag_), n, out_weight_scale_, w_.data());
+  T bias = 0;
+  if (out_bias_var_ > 0) {
+    FillNormals(Stream(m, out_tag_ + 1), 1, out_bias_scale_, b_.data());
+    bias = b_[0];
+  }
+  const T* w = w_.data();
+  for (int p = 0; p < num_points_; ++p) {
+    const T* h = h_.col(p).data();
+    T acc = 0;
+#pragma omp simd reduction(+ : acc)
+    for (int i = 0; i < n; ++i) acc += w[i] * h[i];
+    phi[p] = static_cast<double>(bias + acc);
+  }
+}
+
+template <typename T>
+void Sampler<T>::ConditionalCovariance(int64_t m, double* cov) {
+  Hidden(m);
+  z_.resize(num_points_, num_points_);
+  z_.noalias() = h_.transpose() * h_;
+  const int count = num_points_ * num_points_;
+  for (int j = 0; j < count; ++j) {
+    cov[j] =
+        out_bias_var_ + out_weight_var_ * static_cast<double>(z_.data()[j]);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<NetworkSampler> MakeNetworkSampler(const ExperimentSpec& spec) {
+  if (spec.sampling.precision == Precision::kFloat32) {
+    return std::make_unique<Sampler<float>>(spec);
+  }
+  return std::make_unique<Sampler<double>>(spec);
+}
+
+}  // namespace nnft
