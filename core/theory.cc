@@ -1,1 +1,276 @@
-// Placeholder until the module lands.
+// Exact theory beside the Monte Carlo; the formulas live in core/theory/.
+#include "core/theory.h"
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/status_macros.h"
+#include "core/theory/cosnet_propagator.h"
+#include "core/theory/finite_width.h"
+#include "core/theory/gaussian_moments.h"
+#include "core/theory/kernels.h"
+#include "core/theory/wick.h"
+
+namespace nnft {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+absl::Status CheckPositive(absl::string_view field, double value) {
+  if (!(value > 0.0) || !std::isfinite(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s = %g: must be finite and > 0", field, value));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckNonNegative(absl::string_view field, double value) {
+  if (!(value >= 0.0) || !std::isfinite(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s = %g: must be finite and >= 0", field, value));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMlp(const MlpSpec& mlp) {
+  const size_t depth = mlp.widths.size();
+  if (depth == 0) {
+    return absl::InvalidArgumentError(
+        "architecture.mlp.widths is empty: need at least one hidden layer");
+  }
+  if (mlp.sw.size() != depth + 1 || mlp.sb.size() != depth + 1) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "architecture.mlp.sw has %d and sb has %d entries: both must have "
+        "widths.size() + 1 = %d",
+        mlp.sw.size(), mlp.sb.size(), depth + 1));
+  }
+  for (size_t l = 0; l < depth; ++l) {
+    if (mlp.widths[l] < 1) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "architecture.mlp.widths[%d] = %d: must be >= 1", l, mlp.widths[l]));
+    }
+  }
+  for (size_t l = 0; l <= depth; ++l) {
+    NNFT_RETURN_IF_ERROR(
+        CheckPositive(absl::StrCat("architecture.mlp.sw[", l, "]"), mlp.sw[l]));
+    NNFT_RETURN_IF_ERROR(CheckNonNegative(
+        absl::StrCat("architecture.mlp.sb[", l, "]"), mlp.sb[l]));
+  }
+  if (mlp.first_bias == BiasLaw::kUniformPhase &&
+      mlp.activation != Activation::kCos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "architecture.mlp.first_bias = uniform phase with activation ",
+        ActivationName(mlp.activation), ": requires cos"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckArchitecture(const Architecture& architecture) {
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture))
+    return CheckMlp(*mlp);
+  if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
+    if (g->width < 1) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "architecture.gauss_net.width = %d: must be >= 1", g->width));
+    }
+    NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw0", g->sw0));
+    NNFT_RETURN_IF_ERROR(
+        CheckNonNegative("architecture.gauss_net.sb0", g->sb0));
+    NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw1", g->sw1));
+    return CheckNonNegative("architecture.gauss_net.sb1", g->sb1);
+  }
+  const auto& c = std::get<CosNetSpec>(architecture);
+  if (c.input_dim < 1 || c.input_dim > 3) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "architecture.cos_net.input_dim = %d: must be in [1, 3]", c.input_dim));
+  }
+  if (c.width < 1) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "architecture.cos_net.width = %d: must be >= 1", c.width));
+  }
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.mass", c.mass));
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.cutoff", c.cutoff));
+  return CheckPositive("architecture.cos_net.sa", c.sa);
+}
+
+int Dim(const Architecture& architecture) {
+  return std::visit([](const auto& a) { return a.input_dim; }, architecture);
+}
+
+absl::Status CheckPoints(const Architecture& architecture,
+                         const Eigen::MatrixXd& points) {
+  NNFT_RETURN_IF_ERROR(CheckArchitecture(architecture));
+  const int d = Dim(architecture);
+  if (d < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("architecture input_dim = %d: must be >= 1", d));
+  }
+  if (points.cols() != d) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "points have %d columns: must equal the input dimension %d",
+        points.cols(), d));
+  }
+  if (!points.allFinite()) {
+    return absl::InvalidArgumentError(
+        "points: every coordinate must be finite");
+  }
+  return absl::OkStatus();
+}
+
+Eigen::MatrixXd KernelOf(const Architecture& architecture,
+                         const Eigen::MatrixXd& points) {
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
+    return theory::MlpKernel(*mlp, points);
+  }
+  if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
+    return theory::GaussNetKernel(*g, points);
+  }
+  theory::CosNetMoments moments(std::get<CosNetSpec>(architecture), points);
+  return moments.Kernel();
+}
+
+struct ExactSetup {
+  theory::SingleLayerMoments moments;
+  std::string method;
+};
+
+std::string KernelMethod(const Architecture& architecture) {
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
+    std::string first =
+        mlp->first_bias == BiasLaw::kUniformPhase
+            ? "uniform-phase cos first layer (1/2) exp(-sw0^2 |x-y|^2/(2d))"
+            : absl::StrCat("first layer ", ActivationName(mlp->activation));
+    const bool closed = theory::HasClosedPairMoment(mlp->activation);
+    return absl::StrCat(
+        "NNGP kernel by the layer recursion over ", mlp->widths.size(),
+        " hidden layer(s), ", first, ", ",
+        closed ? "closed-form layer expectations"
+               : "layer expectations by 96x96 Gauss-Hermite quadrature");
+  }
+  if (std::holds_alternative<GaussNetSpec>(architecture)) {
+    return "Gauss-net kernel sb1^2 + sw1^2 exp(-sw0^2 |x-y|^2/(2d)) (arXiv "
+           "2008.08601)";
+  }
+  return "cos-net cutoff propagator by radial Gauss-Legendre quadrature "
+         "(arXiv 2307.03223)";
+}
+
+// The exact finite-width setup of single-hidden-layer architectures.
+std::optional<ExactSetup> MakeExact(const Architecture& architecture,
+                                    const Eigen::MatrixXd& points) {
+  using theory::NeuronKind;
+  ExactSetup setup;
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
+    if (mlp->widths.size() != 1) return std::nullopt;
+    const bool uniform = mlp->first_bias == BiasLaw::kUniformPhase;
+    const NeuronKind kind =
+        uniform ? NeuronKind::kUniformPhase : NeuronKind::kGaussianBias;
+    auto table = std::make_shared<theory::NeuronMomentTable>(
+        kind, mlp->activation,
+        theory::PreactivationCovariance(points, mlp->sw[0],
+                                        uniform ? 0.0 : mlp->sb[0]));
+    const Eigen::MatrixXd c = theory::FirstLayerNeuronCovariance(*mlp, points);
+    const double sw1 = mlp->sw[1];
+    setup.moments.width = mlp->widths[0];
+    setup.moments.output_bias_var = mlp->sb[1] * mlp->sb[1];
+    setup.moments.moment = [table, c, sw1](const std::vector<int>& idx) {
+      const int n = static_cast<int>(idx.size());
+      if (n == 2) return sw1 * sw1 * c(idx[0], idx[1]);
+      return std::pow(sw1, n) * table->Moment(idx);
+    };
+    setup.method = absl::StrCat(
+        "exact finite width (i.i.d. neurons): G4_c = (sw1^4/N)(3 M4 - sum C "
+        "C), "
+        "N^2 G6_c = sw1^6 (15 M6 - 3 sum M4 C + 2 sum C C C); M4, M6 ",
+        uniform || mlp->activation == Activation::kIdentity ||
+                mlp->activation == Activation::kCos ||
+                mlp->activation == Activation::kSin
+            ? "in closed form"
+        : mlp->activation == Activation::kRelu
+            ? "by exact angular integration (rank <= 3; Gauss-Hermite above)"
+            : "by tensor Gauss-Hermite quadrature (NaN above rank 4)");
+    return setup;
+  }
+  if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
+    auto table = std::make_shared<theory::NeuronMomentTable>(
+        NeuronKind::kGaussNet, Activation::kIdentity,
+        theory::PreactivationCovariance(points, g->sw0, g->sb0));
+    const double sw1 = g->sw1;
+    setup.moments.width = g->width;
+    setup.moments.output_bias_var = g->sb1 * g->sb1;
+    setup.moments.moment = [table, sw1](const std::vector<int>& idx) {
+      return std::pow(sw1, static_cast<int>(idx.size())) * table->Moment(idx);
+    };
+    setup.method =
+        "exact finite width: Gauss-net moments exp(sum S/2 - tr S) (arXiv "
+        "2008.08601) in the i.i.d.-neuron cumulant formulas";
+    return setup;
+  }
+  const auto& c = std::get<CosNetSpec>(architecture);
+  auto moments = std::make_shared<theory::CosNetMoments>(c, points);
+  setup.moments.width = c.width;
+  setup.moments.moment = [moments](const std::vector<int>& idx) {
+    return moments->Moment(idx);
+  };
+  setup.method =
+      "exact finite width: N G4_c = (3/2) V_L sum_3 H(x_i+x_j-x_k-x_l) - sum G "
+      "G, "
+      "N^2 G6_c from the (p^2+m^2)^-3 propagator (arXiv 2307.03223)";
+  return setup;
+}
+
+}  // namespace
+
+absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
+                                           const Eigen::MatrixXd& points) {
+  NNFT_RETURN_IF_ERROR(CheckPoints(architecture, points));
+  return KernelOf(architecture, points);
+}
+
+absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
+                                           const TupleSet& tuples) {
+  NNFT_RETURN_IF_ERROR(Validate(spec));
+  NNFT_RETURN_IF_ERROR(CheckPoints(spec.architecture, spec.points));
+  if (tuples.num_points() != spec.points.rows()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "tuple set over %d points: must match the spec's %d points",
+        tuples.num_points(), spec.points.rows()));
+  }
+  TheoryValues out;
+  out.kernel = KernelOf(spec.architecture, spec.points);
+  const std::vector<int>& requested = tuples.requested();
+  const size_t count = requested.size();
+  out.gp_full.resize(count);
+  out.gp_connected.resize(count);
+  out.exact_full.assign(count, kNaN);
+  out.exact_connected.assign(count, kNaN);
+  for (size_t i = 0; i < count; ++i) {
+    const Tuple& t = tuples.tuples()[requested[i]];
+    out.gp_full[i] = theory::WickSum(out.kernel, t);
+    out.gp_connected[i] = t.size() == 2 ? out.kernel(t[0], t[1]) : 0.0;
+  }
+  out.method = absl::StrCat(KernelMethod(spec.architecture),
+                            "; Gaussian correlators by Wick pairings");
+  std::optional<ExactSetup> exact = MakeExact(spec.architecture, spec.points);
+  if (!exact.has_value()) {
+    out.method += "; no exact finite-width theory for deep nets";
+    return out;
+  }
+  out.has_exact = true;
+  for (size_t i = 0; i < count; ++i) {
+    const theory::ExactCorrelator e = theory::ExactSingleLayerCorrelator(
+        exact->moments, tuples.tuples()[requested[i]]);
+    out.exact_full[i] = e.full;
+    out.exact_connected[i] = e.connected;
+  }
+  out.method = absl::StrCat(out.method, "; ", exact->method);
+  return out;
+}
+
+}  // namespace nnft

@@ -1,0 +1,69 @@
+// NNGP kernels: the pre-activation covariance of the first layer, the
+// two-point neuron moments C(x, y) = E[act(u) act(v)] over a bivariate
+// Gaussian (closed forms where known, nested Gauss-Hermite otherwise), and the
+// deep-MLP layer recursion
+//   K^(l+1)(x, y) = sb_l^2 + sw_l^2 E_{(u,v) ~ N(0, K^(l))}[act(u) act(v)]
+// (Neal 1996; Lee et al. arXiv 1711.00165; Matthews et al. arXiv 1804.11271),
+// in the conventions of core/spec.h (fan-in scaling, K^(1) = S below).
+#ifndef NNFT_CORE_THEORY_KERNELS_H_
+#define NNFT_CORE_THEORY_KERNELS_H_
+
+#include "Eigen/Core"
+#include "core/spec.h"
+
+namespace nnft::theory {
+
+// act(x) for every activation of core/spec.h.
+double ActivationValue(Activation activation, double x);
+
+// True when E[act(u) act(v)] has a closed form (identity, relu, erf, cos, sin).
+bool HasClosedPairMoment(Activation activation);
+
+// E[act(u) act(v)] for (u, v) ~ N(0, [[kxx, kxy], [kxy, kyy]]):
+//  identity: kxy;
+//  relu: sqrt(kxx kyy)/(2 pi) (sin t + (pi - t) cos t), cos t = kxy/sqrt(kxx
+//  kyy)
+//        (arc-cosine kernel of degree 1, Cho & Saul, NIPS 2009);
+//  erf:  (2/pi) asin(2 kxy / sqrt((1 + 2 kxx)(1 + 2 kyy))) (Williams 1996);
+//  cos:  (1/2)[exp(-V_-/2) + exp(-V_+/2)], sin: (1/2)[exp(-V_-/2) -
+//  exp(-V_+/2)],
+//        V_(-/+) = kxx + kyy -/+ 2 kxy = Var(u -/+ v);
+//  others: nested Gauss-Hermite, u = sqrt(kxx) z1, v = rho u + tau z2
+//        (96 x 96 nodes; ~1e-12 for tanh/sigmoid/gelu/softplus at unit scale).
+double PairMoment(Activation activation, double kxx, double kyy, double kxy);
+
+// The same expectation by nested Gauss-Hermite quadrature alone (n x n nodes),
+// for any activation; used by PairMoment and to cross-check the closed forms.
+double PairMomentByQuadrature(Activation activation, double kxx, double kyy,
+                              double kxy, int n);
+
+// First-layer pre-activation covariance S(x, y) = sb0^2 + sw0^2 x.y / d over
+// the rows of `points` (P x d).
+Eigen::MatrixXd PreactivationCovariance(const Eigen::MatrixXd& points,
+                                        double sw0, double sb0);
+
+// Neuron covariance matrix C_ij = E[act(u_i) act(u_j)], u ~ N(0, k).
+Eigen::MatrixXd NeuronCovariance(Activation activation,
+                                 const Eigen::MatrixXd& k);
+
+// Uniform-phase cos neuron, h = cos(W0.x + c), c ~ U[-pi, pi], no bias:
+// C(x, y) = (1/2) exp(-sw0^2 |x - y|^2 / (2 d)).
+Eigen::MatrixXd UniformPhaseCosCovariance(const Eigen::MatrixXd& points,
+                                          double sw0);
+
+// Neuron covariance C of the first hidden layer of `mlp` at `points`.
+Eigen::MatrixXd FirstLayerNeuronCovariance(const MlpSpec& mlp,
+                                           const Eigen::MatrixXd& points);
+
+// NNGP kernel of an MLP (depth L = widths.size()) at `points`, by the layer
+// recursion. Assumes a valid spec.
+Eigen::MatrixXd MlpKernel(const MlpSpec& mlp, const Eigen::MatrixXd& points);
+
+// Gauss-net kernel sb1^2 + sw1^2 exp(-sw0^2 |x - y|^2 / (2 d))
+// (arXiv 2008.08601, normalised as in core/spec.h).
+Eigen::MatrixXd GaussNetKernel(const GaussNetSpec& net,
+                               const Eigen::MatrixXd& points);
+
+}  // namespace nnft::theory
+
+#endif  // NNFT_CORE_THEORY_KERNELS_H_

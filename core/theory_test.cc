@@ -1,0 +1,168 @@
+#include "core/theory.h"
+
+#include <cmath>
+#include <numbers>
+
+#include "core/theory/cosnet_propagator.h"
+#include "core/theory/test_util.h"
+#include "core/theory/wick.h"
+#include "gtest/gtest.h"
+
+namespace nnft {
+namespace {
+
+using theory::IsClose;
+constexpr double kPi = std::numbers::pi;
+
+ExperimentSpec SpecWith(Architecture architecture, int d,
+                        std::vector<int> orders,
+                        std::vector<std::vector<int>> tuples = {}) {
+  ExperimentSpec spec;
+  spec.architecture = std::move(architecture);
+  spec.points.resize(3, d);
+  for (int i = 0; i < 3; ++i)
+    for (int k = 0; k < d; ++k)
+      spec.points(i, k) = 0.3 * (i + 1) - 0.45 * k + 0.1 * i * k;
+  spec.observables.orders = std::move(orders);
+  spec.observables.tuples = std::move(tuples);
+  return spec;
+}
+
+TheoryValues Compute(const ExperimentSpec& spec,
+                     TupleSet* tuples_out = nullptr) {
+  absl::StatusOr<TupleSet> tuples = TupleSet::Build(
+      static_cast<int>(spec.points.rows()), spec.observables, 1 << 20);
+  EXPECT_TRUE(tuples.ok()) << tuples.status();
+  absl::StatusOr<TheoryValues> values = ComputeTheory(spec, *tuples);
+  EXPECT_TRUE(values.ok()) << values.status();
+  if (tuples_out != nullptr) *tuples_out = *tuples;
+  return *values;
+}
+
+TEST(ComputeTheoryTest, ErfSingleLayerFillsEveryField) {
+  MlpSpec mlp{.input_dim = 2,
+              .widths = {8},
+              .activation = Activation::kErf,
+              .sw = {1.2, 0.9},
+              .sb = {0.3, 0.4}};
+  const ExperimentSpec spec = SpecWith(mlp, 2, {1, 2, 3, 4});
+  TupleSet tuples;
+  const TheoryValues v = Compute(spec, &tuples);
+  ASSERT_TRUE(v.has_exact);
+  EXPECT_FALSE(v.method.empty());
+  const Eigen::MatrixXd& k = v.kernel;
+  auto s = [&](int a, int b) {
+    return 0.09 + 1.44 * spec.points.row(a).dot(spec.points.row(b)) / 2.0;
+  };
+  EXPECT_TRUE(IsClose(
+      k(0, 2),
+      0.16 + 0.81 * 2 / kPi *
+                 std::asin(2 * s(0, 2) /
+                           std::sqrt((1 + 2 * s(0, 0)) * (1 + 2 * s(2, 2)))),
+      1e-14));
+  for (size_t i = 0; i < tuples.requested().size(); ++i) {
+    const Tuple& t = tuples.tuples()[tuples.requested()[i]];
+    if (t.size() % 2 == 1) {
+      EXPECT_EQ(v.gp_full[i], 0.0);
+      EXPECT_EQ(v.exact_full[i], 0.0);
+      EXPECT_EQ(v.exact_connected[i], 0.0);
+    } else if (t.size() == 2) {
+      EXPECT_EQ(v.gp_connected[i], k(t[0], t[1]));
+      EXPECT_TRUE(IsClose(v.exact_full[i], k(t[0], t[1]), 1e-14));
+    } else {
+      EXPECT_EQ(v.gp_connected[i], 0.0);
+      EXPECT_TRUE(IsClose(v.gp_full[i],
+                          k(t[0], t[1]) * k(t[2], t[3]) +
+                              k(t[0], t[2]) * k(t[1], t[3]) +
+                              k(t[0], t[3]) * k(t[1], t[2]),
+                          1e-14));
+      // The exact full correlator is the GP one plus the 1/N connected part.
+      EXPECT_TRUE(
+          IsClose(v.exact_full[i], v.gp_full[i] + v.exact_connected[i], 1e-12));
+      EXPECT_TRUE(std::isfinite(v.exact_connected[i]));
+    }
+  }
+}
+
+TEST(ComputeTheoryTest, DeepNetHasGaussianTheoryOnly) {
+  MlpSpec mlp{.input_dim = 1,
+              .widths = {8, 8},
+              .activation = Activation::kTanh,
+              .sw = {1.2, 0.9, 1.0},
+              .sb = {0.3, 0.4, 0.1}};
+  const TheoryValues v = Compute(SpecWith(mlp, 1, {2, 4, 6}));
+  EXPECT_FALSE(v.has_exact);
+  for (size_t i = 0; i < v.gp_full.size(); ++i) {
+    EXPECT_TRUE(std::isfinite(v.gp_full[i]));
+    EXPECT_TRUE(std::isnan(v.exact_full[i]));
+    EXPECT_TRUE(std::isnan(v.exact_connected[i]));
+  }
+}
+
+TEST(ComputeTheoryTest, GaussNetConnectedFourPointMatchesProductFormula) {
+  GaussNetSpec g{.input_dim = 1,
+                 .width = 5,
+                 .sw0 = 1.1,
+                 .sb0 = 0.2,
+                 .sw1 = 1.3,
+                 .sb1 = 0.1};
+  const ExperimentSpec spec = SpecWith(g, 1, {4}, {{0, 1, 2, 2}});
+  const TheoryValues v = Compute(spec);
+  ASSERT_EQ(v.exact_connected.size(), 1u);
+  const double x[4] = {spec.points(0, 0), spec.points(1, 0), spec.points(2, 0),
+                       spec.points(2, 0)};
+  // E prod h = exp(n^2 sb0^2/2 - n sb0^2 + (sw0^2/2)(|sum x|^2 - 2 sum x^2)), d
+  // = 1.
+  auto moment = [&](std::vector<double> xs) {
+    const double n = static_cast<double>(xs.size());
+    double sum = 0.0, sq = 0.0;
+    for (double xi : xs) {
+      sum += xi;
+      sq += xi * xi;
+    }
+    return std::exp(n * n * 0.04 / 2 - n * 0.04 +
+                    1.21 / 2 * (sum * sum - 2 * sq));
+  };
+  const double m4 = moment({x[0], x[1], x[2], x[3]});
+  const double cc = moment({x[0], x[1]}) * moment({x[2], x[3]}) +
+                    moment({x[0], x[2]}) * moment({x[1], x[3]}) +
+                    moment({x[0], x[3]}) * moment({x[1], x[2]});
+  EXPECT_TRUE(IsClose(v.exact_connected[0],
+                      std::pow(1.3, 4) / 5 * (3 * m4 - cc), 1e-13));
+}
+
+TEST(ComputeTheoryTest, CosNetKernelIsTheCutoffPropagator) {
+  CosNetSpec c{.input_dim = 2, .width = 20, .mass = 1.0, .cutoff = 5.0};
+  const ExperimentSpec spec = SpecWith(c, 2, {2, 4});
+  const TheoryValues v = Compute(spec);
+  EXPECT_TRUE(v.has_exact);
+  const double r = (spec.points.row(0) - spec.points.row(2)).norm();
+  EXPECT_TRUE(IsClose(v.kernel(0, 2),
+                      theory::CutoffPropagator(2, 1, 1.0, 5.0, r), 1e-14));
+  for (double e : v.exact_connected) EXPECT_TRUE(std::isfinite(e));
+}
+
+TEST(ComputeTheoryTest, RejectsMismatchedPoints) {
+  MlpSpec mlp{.input_dim = 2,
+              .widths = {8},
+              .activation = Activation::kErf,
+              .sw = {1.0, 1.0},
+              .sb = {0.0, 0.0}};
+  EXPECT_EQ(NngpKernel(mlp, Eigen::MatrixXd::Zero(3, 3)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  mlp.first_bias = BiasLaw::kUniformPhase;  // needs cos
+  EXPECT_EQ(NngpKernel(mlp, Eigen::MatrixXd::Zero(3, 2)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ExperimentSpec spec = SpecWith(
+      MlpSpec{
+          .input_dim = 2, .widths = {8}, .sw = {1.0, 1.0}, .sb = {0.0, 0.0}},
+      2, {2});
+  absl::StatusOr<TupleSet> other =
+      TupleSet::Build(5, spec.observables, 1 << 20);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(ComputeTheory(spec, *other).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace nnft
