@@ -1,13 +1,10 @@
-// Helpers of the end-to-end tests: a temporary directory, the real
-// nnft-server binary run as a child process on 127.0.0.1 port 0 (the port is
-// read from its "listening address=HOST:PORT" log line), the real `nnft` CLI
-// run with captured output, and the core's own answer for a spec (nnft::Engine
-// chunks folded in order by a MomentAccumulator), which a served result must
-// match bit for bit.
+// Helpers of the end-to-end tests (besides the server process in
+// server_process.h): the real `nnft` CLI run with captured output, a small
+// experiment in proto and core form, and the core's own answer for a spec
+// (nnft::Engine chunks folded in order by a MomentAccumulator), which a
+// served result must match bit for bit.
 #ifndef NNFT_TESTS_E2E_HARNESS_H_
 #define NNFT_TESTS_E2E_HARNESS_H_
-
-#include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
@@ -20,58 +17,9 @@
 #include "core/estimate.h"
 #include "core/spec.h"
 #include "nnft/v1/nnft.pb.h"
+#include "tests/e2e/server_process.h"
 
 namespace nnft::e2e {
-
-// A fresh directory under $TEST_TMPDIR or /tmp, removed with its contents on
-// destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-struct ServerOptions {
-  std::string data_dir;
-  int worker_threads = 2;
-  int max_queued_jobs = 1000;
-  // Appended to the command line as given.
-  std::vector<std::string> extra_args = {};
-};
-
-// The real server binary as a child process. Its stderr and stdout go to
-// `<data_dir>.log.<n>` so a failed test can show them.
-class ServerProcess {
- public:
-  // Starts the server and waits (up to `wait`) for its listening line.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
-      const ServerOptions& options, absl::Duration wait = absl::Seconds(60));
-  // SIGKILLs the process if it still runs.
-  ~ServerProcess();
-
-  const std::string& address() const { return address_; }
-  pid_t pid() const { return pid_; }
-  const std::string& log_path() const { return log_path_; }
-  std::string Log() const;
-
-  // Sends `signal` and waits up to `wait` for the process to exit. Returns
-  // the wait status (see WIFEXITED); DeadlineExceeded if it did not exit.
-  absl::StatusOr<int> Stop(int signal, absl::Duration wait = absl::Seconds(60));
-
-  // A client of this server (unary deadline 30 s).
-  std::unique_ptr<client::Client> NewClient() const;
-
- private:
-  ServerProcess() = default;
-  pid_t pid_ = -1;
-  bool running_ = false;
-  std::string address_;
-  std::string log_path_;
-};
 
 struct CliRun {
   int exit_code = -1;  // -1 if killed by a signal
@@ -82,9 +30,8 @@ struct CliRun {
 // Runs the real `nnft` binary with `args` (stdin from /dev/null).
 CliRun RunCli(const std::vector<std::string>& args);
 
-// Path of the nnft CLI and server binaries (compile definitions).
+// Path of the nnft CLI binary (a compile definition).
 std::string CliBinary();
-std::string ServerBinary();
 
 // Writes `text` to `path`; aborts the test on failure.
 void WriteFile(const std::string& path, const std::string& text);

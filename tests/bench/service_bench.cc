@@ -1,0 +1,356 @@
+// nnft-service-bench: what the service costs on top of the core. Starts the
+// real nnft-server (temporary data directory, --threads workers) or targets
+// one given by --server, and prints one JSON line per figure:
+//   get_job_latency        GetJob round trips, p50/p99, 1 and 32 clients
+//   submit_cached_latency  SubmitExperiment answered wholly from the store
+//                          (an exact hit), p50/p99, 1 and 32 clients
+//   tiny_job_throughput    closed loop of 8 clients, each submitting a
+//                          2-chunk job and waiting for it: jobs per second
+//   w1_overhead            wall time of the standard workload W1 through the
+//                          server (submit to SUCCEEDED, as a client sees it)
+//                          against nnft::Engine + MomentAccumulator in
+//                          process with the same thread count; fresh seeds,
+//                          best of --repeats each
+// Concurrent clients are threads; by default each has its own channel with a
+// local subchannel pool, i.e. its own TCP connection (--shared_channel: one
+// channel for all). Every figure is bounded by --seconds.
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "core/engine.h"
+#include "core/estimate.h"
+#include "core/spec.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "tests/e2e/server_process.h"
+
+ABSL_FLAG(std::string, server, "",
+          "address of a running server; empty: start build/bin/nnft-server");
+ABSL_FLAG(int, threads, 2,
+          "worker threads of the started server and of the bare engine run");
+ABSL_FLAG(double, seconds, 3.0, "duration of each latency/throughput figure");
+ABSL_FLAG(int, repeats, 3, "W1 runs on each side (best of)");
+ABSL_FLAG(bool, shared_channel, false, "all client threads share one channel");
+ABSL_FLAG(std::string, figures,
+          "get_job_latency,submit_cached_latency,tiny_job_throughput,"
+          "w1_overhead",
+          "comma-separated figures to measure");
+
+namespace nnft::bench {
+namespace {
+
+namespace v1 = ::nnft::v1;
+using client::Client;
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+// `clients` Client objects: one shared channel or one channel each.
+std::vector<std::unique_ptr<Client>> MakeClients(const std::string& address,
+                                                 int clients) {
+  std::vector<std::unique_ptr<Client>> out;
+  std::shared_ptr<grpc::Channel> shared = NewChannel(address);
+  for (int i = 0; i < clients; ++i) {
+    out.push_back(std::make_unique<Client>(
+        absl::GetFlag(FLAGS_shared_channel) ? shared : NewChannel(address)));
+  }
+  return out;
+}
+
+const char* ChannelMode() {
+  return absl::GetFlag(FLAGS_shared_channel) ? "shared" : "per_client";
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * v.size()));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+// The standard workload W1: erf, d = 1, N = 1000, P = 6 points
+// x = -1.5..1.0 step 0.5, sw = 1, sb = 0, G2 and G4 over all tuples,
+// 10^5 networks in chunks of 1000.
+v1::ExperimentSpec W1Proto(uint64_t seed) {
+  v1::ExperimentSpec spec;
+  v1::Mlp* mlp = spec.mutable_architecture()->mutable_mlp();
+  mlp->set_input_dim(1);
+  mlp->add_widths(1000);
+  mlp->set_activation(v1::ACTIVATION_ERF);
+  for (int l = 0; l < 2; ++l) {
+    mlp->add_sw(1.0);
+    mlp->add_sb(0.0);
+  }
+  for (int i = 0; i < 6; ++i) spec.add_points()->add_x(-1.5 + 0.5 * i);
+  spec.mutable_observables()->add_orders(2);
+  spec.mutable_observables()->add_orders(4);
+  spec.mutable_sampling()->set_seed(seed);
+  spec.mutable_sampling()->set_num_networks(100000);
+  spec.mutable_sampling()->set_chunk_size(1000);
+  spec.set_label("service-bench W1");
+  return spec;
+}
+
+ExperimentSpec W1Core(uint64_t seed) {
+  ExperimentSpec spec;
+  spec.architecture = MlpSpec{.input_dim = 1,
+                              .widths = {1000},
+                              .activation = Activation::kErf,
+                              .sw = {1.0, 1.0},
+                              .sb = {0.0, 0.0}};
+  spec.points.resize(6, 1);
+  for (int i = 0; i < 6; ++i) spec.points(i, 0) = -1.5 + 0.5 * i;
+  spec.observables.orders = {2, 4};
+  spec.sampling.seed = seed;
+  spec.sampling.num_networks = 100000;
+  spec.sampling.chunk_size = 1000;
+  return spec;
+}
+
+// A job of two 100-network chunks of a width-8 net at two points.
+v1::ExperimentSpec TinyProto(uint64_t seed) {
+  v1::ExperimentSpec spec;
+  v1::Mlp* mlp = spec.mutable_architecture()->mutable_mlp();
+  mlp->set_input_dim(1);
+  mlp->add_widths(8);
+  mlp->set_activation(v1::ACTIVATION_ERF);
+  spec.add_points()->add_x(0.0);
+  spec.add_points()->add_x(1.0);
+  spec.mutable_observables()->add_orders(2);
+  spec.mutable_sampling()->set_seed(seed);
+  spec.mutable_sampling()->set_num_networks(200);
+  spec.mutable_sampling()->set_chunk_size(100);
+  spec.set_label("service-bench tiny");
+  return spec;
+}
+
+// Runs `call` in a loop on `clients` threads for the figure's duration and
+// prints the latency line. `call` returns false on failure.
+void LatencyFigure(const std::string& figure, const std::string& address,
+                   int clients,
+                   const std::function<bool(const Client&)>& call) {
+  const std::vector<std::unique_ptr<Client>> pool =
+      MakeClients(address, clients);
+  const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  std::vector<std::vector<double>> micros(clients);
+  std::atomic<int64_t> failures{0};
+  std::vector<std::thread> threads;
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + duration;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      while (absl::Now() < end) {
+        const absl::Time before = absl::Now();
+        if (!call(*pool[t])) ++failures;
+        micros[t].push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  std::vector<double> all;
+  for (const auto& v : micros) all.insert(all.end(), v.begin(), v.end());
+  std::printf(
+      "{\"figure\": \"%s\", \"clients\": %d, \"channels\": \"%s\", "
+      "\"calls\": %zu, \"failures\": %lld, \"calls_per_second\": %.1f, "
+      "\"p50_us\": %.1f, \"p99_us\": %.1f, \"seconds\": %.2f}\n",
+      figure.c_str(), clients, ChannelMode(), all.size(),
+      static_cast<long long>(failures.load()), all.size() / elapsed,
+      Percentile(all, 0.50), Percentile(all, 0.99), elapsed);
+  std::fflush(stdout);
+}
+
+bool Succeeded(const Client& client, const absl::StatusOr<v1::Job>& job) {
+  if (!job.ok()) return false;
+  if (job->state() == v1::Job::SUCCEEDED) return true;
+  absl::StatusOr<v1::Job> done =
+      client.WaitForCompletion(job->name(), absl::Now() + absl::Seconds(120));
+  return done.ok() && done->state() == v1::Job::SUCCEEDED;
+}
+
+void GetJobLatency(const std::string& address, const std::string& name) {
+  for (int clients : {1, 32}) {
+    LatencyFigure("get_job_latency", address, clients,
+                  [&](const Client& c) { return c.Get(name).ok(); });
+  }
+}
+
+void SubmitCachedLatency(const std::string& address, uint64_t seed) {
+  Client warm(NewChannel(address));
+  if (!Succeeded(warm, warm.Submit(TinyProto(seed)))) {
+    std::fprintf(stderr, "service-bench: warm-up job failed\n");
+    return;
+  }
+  for (int clients : {1, 32}) {
+    LatencyFigure("submit_cached_latency", address, clients,
+                  [&](const Client& c) {
+                    absl::StatusOr<v1::Job> job = c.Submit(TinyProto(seed));
+                    return job.ok() && job->state() == v1::Job::SUCCEEDED;
+                  });
+  }
+}
+
+void TinyJobThroughput(const std::string& address, uint64_t seed_base) {
+  constexpr int kClients = 8;
+  const std::vector<std::unique_ptr<Client>> pool =
+      MakeClients(address, kClients);
+  std::atomic<uint64_t> next_seed{seed_base};
+  std::atomic<int64_t> done{0}, failed{0};
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&, t] {
+      while (absl::Now() < end) {
+        const Client& c = *pool[t];
+        if (Succeeded(c, c.Submit(TinyProto(next_seed++)))) {
+          ++done;
+        } else {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf(
+      "{\"figure\": \"tiny_job_throughput\", \"clients\": %d, \"channels\": "
+      "\"%s\", \"jobs\": %lld, \"failures\": %lld, \"jobs_per_second\": "
+      "%.1f, \"networks_per_job\": 200, \"seconds\": %.2f}\n",
+      kClients, ChannelMode(), static_cast<long long>(done.load()),
+      static_cast<long long>(failed.load()), done.load() / elapsed, elapsed);
+  std::fflush(stdout);
+}
+
+// Seconds for W1 in process: Engine::RunChunks on `threads`, chunks folded
+// in order as the server folds them. Negative on failure.
+double EngineW1Seconds(uint64_t seed, int threads) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(W1Core(seed));
+  if (!engine.ok()) return -1;
+  std::map<int64_t, ChunkSums> pending;
+  MomentAccumulator acc((*engine)->tuples(), seed, 64);
+  int64_t next = 0;
+  std::mutex mu;
+  absl::Status run = (*engine)->RunChunks(0, 100, threads, [&](ChunkSums c) {
+    std::lock_guard<std::mutex> lock(mu);
+    pending.emplace(c.chunk, std::move(c));
+    while (!pending.empty() && pending.begin()->first == next) {
+      if (!acc.Add(pending.begin()->second).ok()) return false;
+      pending.erase(pending.begin());
+      ++next;
+    }
+    return true;
+  });
+  if (!run.ok()) return -1;
+  const CorrelatorEstimate estimate = acc.Finish();
+  if (estimate.networks != 100000) return -1;
+  return absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+double ServerW1Seconds(const Client& client, uint64_t seed) {
+  const absl::Time start = absl::Now();
+  if (!Succeeded(client, client.Submit(W1Proto(seed)))) return -1;
+  return absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+void W1Overhead(const std::string& address, int threads, uint64_t seed_base) {
+  Client client(NewChannel(address));
+  std::vector<double> served, bare;
+  for (int r = 0; r < absl::GetFlag(FLAGS_repeats); ++r) {
+    // Alternate, so drifting machine load hits both sides alike.
+    served.push_back(ServerW1Seconds(client, seed_base + 2 * r));
+    bare.push_back(EngineW1Seconds(seed_base + 2 * r + 1, threads));
+  }
+  const double s = *std::min_element(served.begin(), served.end());
+  const double b = *std::min_element(bare.begin(), bare.end());
+  std::printf(
+      "{\"figure\": \"w1_overhead\", \"workload\": \"W1\", \"threads\": %d, "
+      "\"networks\": 100000, \"repeats\": %zu, \"server_seconds\": %.4f, "
+      "\"engine_seconds\": %.4f, \"overhead_fraction\": %.4f, "
+      "\"server_seconds_median\": %.4f, \"engine_seconds_median\": %.4f}\n",
+      threads, served.size(), s, b, (s > 0 && b > 0) ? s / b - 1 : -1,
+      Percentile(served, 0.5), Percentile(bare, 0.5));
+  std::fflush(stdout);
+}
+
+int Main() {
+  const int threads = absl::GetFlag(FLAGS_threads);
+  std::unique_ptr<e2e::TempDir> tmp;
+  std::unique_ptr<e2e::ServerProcess> server;
+  std::string address = absl::GetFlag(FLAGS_server);
+  if (address.empty()) {
+    tmp = std::make_unique<e2e::TempDir>();
+    absl::StatusOr<std::unique_ptr<e2e::ServerProcess>> started =
+        e2e::ServerProcess::Start({.data_dir = tmp->path() + "/data",
+                                   .worker_threads = threads,
+                                   .max_queued_jobs = 1000});
+    if (!started.ok()) {
+      std::fprintf(stderr, "service-bench: %s\n",
+                   started.status().ToString().c_str());
+      return 1;
+    }
+    server = *std::move(started);
+    address = server->address();
+  }
+  // Fresh seeds, so a targeted server's store cannot answer the W1 runs.
+  const uint64_t seed_base =
+      static_cast<uint64_t>(absl::ToUnixMicros(absl::Now())) << 8;
+  Client client(NewChannel(address));
+  absl::StatusOr<v1::Job> probe = client.Submit(TinyProto(seed_base));
+  if (!Succeeded(client, probe)) {
+    std::fprintf(stderr, "service-bench: cannot run a job on %s: %s\n",
+                 address.c_str(), probe.status().ToString().c_str());
+    return 1;
+  }
+  for (absl::string_view figure :
+       absl::StrSplit(absl::GetFlag(FLAGS_figures), ',', absl::SkipEmpty())) {
+    if (figure == "get_job_latency") {
+      GetJobLatency(address, probe->name());
+    } else if (figure == "submit_cached_latency") {
+      SubmitCachedLatency(address, seed_base + 1);
+    } else if (figure == "tiny_job_throughput") {
+      TinyJobThroughput(address, seed_base + (uint64_t{1} << 20));
+    } else if (figure == "w1_overhead") {
+      W1Overhead(address, threads, seed_base + (uint64_t{1} << 21));
+    } else {
+      std::fprintf(stderr, "service-bench: unknown figure '%s'\n",
+                   std::string(figure).c_str());
+      return 2;
+    }
+  }
+  if (server != nullptr) (void)server->Stop(SIGTERM);
+  return 0;
+}
+
+}  // namespace
+}  // namespace nnft::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return nnft::bench::Main();
+}
