@@ -1,1 +1,481 @@
-// Placeholder until the module lands.
+#include "server/job_manager.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/estimate.h"
+#include "core/status_macros.h"
+#include "core/tuples.h"
+#include "server/digest.h"
+#include "server/job_manager_internal.h"
+
+namespace nnft::server {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+bool SameRequest(const JobRecord& job, const JobRecord& want) {
+  return job.digest == want.digest && job.spec_bytes == want.spec_bytes &&
+         job.num_chunks == want.num_chunks &&
+         job.target_stderr == want.target_stderr;
+}
+
+}  // namespace
+
+void LogEvent(
+    absl::string_view event,
+    std::initializer_list<std::pair<absl::string_view, std::string>> fields) {
+  std::string line =
+      absl::StrCat("ts=",
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
+                                    absl::UTCTimeZone()),
+                   " component=jobs event=", event);
+  for (const auto& [key, value] : fields) {
+    const bool quote =
+        value.empty() || value.find_first_of(" \"=") != std::string::npos;
+    absl::StrAppend(
+        &line, " ", key, "=",
+        quote ? absl::StrCat("\"", absl::CEscape(value), "\"") : value);
+  }
+  line.push_back('\n');
+  std::fputs(line.c_str(), stderr);
+}
+
+absl::Status JobManagerOptions::Validate() const {
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "data_dir is empty: must name a directory");
+  }
+  if (worker_threads < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "worker_threads = ", worker_threads, ": must be >= 0 (0: all cores)"));
+  }
+  if (max_queued_jobs < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_queued_jobs = ", max_queued_jobs, ": must be >= 1"));
+  }
+  if (max_running_jobs < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_running_jobs = ", max_running_jobs, ": must be >= 1"));
+  }
+  if (max_bins < 2 || max_bins % 2 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_bins = ", max_bins, ": must be even and >= 2"));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- Impl
+
+JobSnapshot JobManager::Impl::Snapshot(const Job& job) const {
+  const JobRecord& r = job.record;
+  JobSnapshot s;
+  s.name = r.name;
+  s.request_id = r.request_id;
+  s.owner = r.owner;
+  s.digest = r.digest;
+  s.spec_json = r.spec_json;
+  s.state = r.state;
+  s.priority = r.priority;
+  s.chunks_total = job.chunks_total;
+  s.chunks_done = job.chunks_done;
+  s.chunks_from_store = job.chunks_from_store;
+  s.networks_done = job.chunks_done * job.spec.sampling.chunk_size;
+  s.submissions = r.submissions;
+  s.create_time = r.create_time;
+  s.start_time = r.start_time;
+  s.end_time = r.end_time;
+  s.error = job.error;
+  s.estimate = job.estimate;
+  s.version = job.version;
+  return s;
+}
+
+absl::StatusOr<std::shared_ptr<Job>> JobManager::Impl::Find(
+    absl::string_view name, absl::string_view owner) {
+  auto it = jobs.find(name);
+  if (it == jobs.end() ||
+      (!owner.empty() && !it->second->record.owner.empty() &&
+       it->second->record.owner != owner)) {
+    return absl::NotFoundError(absl::StrCat("job '", name, "' not found"));
+  }
+  return it->second;
+}
+
+absl::Status JobManager::Impl::Touch(Job& job, bool persist) {
+  ++job.version;
+  job.record.chunks_done = job.chunks_done;
+  job.record.chunks_from_store = job.chunks_from_store;
+  changed.SignalAll();
+  return persist ? store->PutJob(job.record) : absl::OkStatus();
+}
+
+JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
+                                         absl::Status error) {
+  JobRecord& r = job.record;
+  r.state = state;
+  job.error = error;
+  r.error_code = static_cast<int>(error.code());
+  r.error_message = std::string(error.message());
+  if (IsTerminal(state)) {
+    r.end_time = absl::Now();
+    if (state == JobState::kSucceeded) {
+      // The result uses chunks [0, chunks_total): record what it used.
+      job.chunks_done = job.chunks_total;
+      ++counters.jobs_completed;
+    }
+  }
+  absl::Status persisted = Touch(job, /*persist=*/true);
+  LogEvent("job_state",
+           {{"job", r.name},
+            {"state", std::string(JobStateName(state))},
+            {"digest", r.digest.substr(0, 16)},
+            {"chunks_done", absl::StrCat(job.chunks_done)},
+            {"chunks_total", absl::StrCat(job.chunks_total)},
+            {"chunks_from_store", absl::StrCat(job.chunks_from_store)},
+            {"error", error.ok() ? "" : error.ToString()}});
+  if (!persisted.ok()) {
+    LogEvent("store_error", {{"job", r.name}, {"error", persisted.ToString()}});
+  }
+  return Snapshot(job);
+}
+
+void JobManager::Impl::Notify(const JobSnapshot& snapshot) {
+  absl::MutexLock lock(&sub_mu);
+  for (auto& [id, sub] : subs) {
+    if (sub.name != snapshot.name || snapshot.version <= sub.last_version) {
+      continue;
+    }
+    sub.last_version = snapshot.version;
+    sub.on_change(snapshot);
+  }
+}
+
+absl::StatusOr<JobSnapshot> JobManager::Impl::Create(std::shared_ptr<Job> job) {
+  JobRecord& r = job->record;
+  if (static_cast<int64_t>(queue.size()) >= options.max_queued_jobs) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "queue full: ", queue.size(), " jobs queued, max_queued_jobs = ",
+        options.max_queued_jobs, "; retry later"));
+  }
+  do {
+    r.name = absl::StrFormat("jobs/%016x", absl::Uniform<uint64_t>(bitgen));
+  } while (jobs.contains(r.name));
+  r.sequence = next_sequence++;
+  // Exact hit: every chunk already stored (an early-stopping job still has
+  // to fold them to find where it stops, so it is queued).
+  NNFT_ASSIGN_OR_RETURN(const int64_t stored,
+                        store->CountChunks(r.digest, r.num_chunks));
+  const bool exact_hit = stored == r.num_chunks && r.target_stderr == 0;
+  if (exact_hit) {
+    r.state = JobState::kSucceeded;
+    r.start_time = r.end_time = r.create_time;
+    job->chunks_done = job->chunks_from_store = stored;
+    r.chunks_done = r.chunks_from_store = stored;
+  }
+  // Persist before the caller hears of the job.
+  NNFT_RETURN_IF_ERROR(store->PutJob(r));
+  ++counters.jobs_submitted;
+  if (exact_hit) {
+    ++counters.exact_hits;
+    ++counters.jobs_completed;
+    counters.chunks_from_store += stored;
+  } else {
+    queue.emplace(-r.priority, r.sequence, r.name);
+    work.Signal();
+  }
+  if (!r.request_id.empty()) request_ids[{r.owner, r.request_id}] = r.name;
+  by_sequence[r.sequence] = job;
+  jobs[r.name] = job;
+  LogEvent("job_created", {{"job", r.name},
+                           {"state", std::string(JobStateName(r.state))},
+                           {"digest", r.digest.substr(0, 16)},
+                           {"chunks", absl::StrCat(r.num_chunks)},
+                           {"stored", absl::StrCat(stored)},
+                           {"priority", absl::StrCat(r.priority)},
+                           {"owner", r.owner},
+                           {"request_id", r.request_id}});
+  return Snapshot(*job);
+}
+
+// ---------------------------------------------------------------- JobManager
+
+JobManager::JobManager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+JobManager::~JobManager() { Drain(); }
+
+absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
+    JobManagerOptions options) {
+  NNFT_RETURN_IF_ERROR(options.Validate());
+  auto impl = std::make_unique<Impl>();
+  NNFT_ASSIGN_OR_RETURN(impl->store, ResultStore::Open(options.data_dir));
+  NNFT_ASSIGN_OR_RETURN(std::vector<JobRecord> rows, impl->store->LoadJobs());
+  impl->options = std::move(options);
+  int resumed = 0;
+  {
+    absl::MutexLock lock(&impl->mu);
+    for (JobRecord& row : rows) {
+      auto job = std::make_shared<Job>();
+      job->record = std::move(row);
+      JobRecord& r = job->record;
+      impl->next_sequence = std::max(impl->next_sequence, r.sequence + 1);
+      job->chunks_total =
+          r.state == JobState::kSucceeded ? r.chunks_done : r.num_chunks;
+      job->chunks_done = r.chunks_done;
+      job->chunks_from_store = r.chunks_from_store;
+      if (r.error_code != 0) {
+        job->error = absl::Status(static_cast<absl::StatusCode>(r.error_code),
+                                  r.error_message);
+      }
+      absl::StatusOr<ExperimentSpec> spec = DecodeCanonicalSpec(r.spec_bytes);
+      if (spec.ok()) {
+        job->spec = *std::move(spec);
+        job->spec.sampling.num_networks = r.num_networks;
+      } else if (!IsTerminal(r.state)) {
+        impl->Transition(*job, JobState::kFailed, spec.status());
+      }
+      if (!IsTerminal(r.state)) {
+        r.state = JobState::kQueued;
+        impl->queue.emplace(-r.priority, r.sequence, r.name);
+        ++resumed;
+      }
+      if (!r.request_id.empty()) {
+        impl->request_ids[{r.owner, r.request_id}] = r.name;
+      }
+      impl->by_sequence[r.sequence] = job;
+      impl->jobs[r.name] = std::move(job);
+    }
+  }
+  LogEvent("open", {{"data_dir", impl->options.data_dir},
+                    {"jobs", absl::StrCat(rows.size())},
+                    {"resumed", absl::StrCat(resumed)},
+                    {"engine", EngineFingerprint()}});
+  Impl* raw = impl.get();
+  std::unique_ptr<JobManager> manager(new JobManager(std::move(impl)));
+  for (int i = 0; i < raw->options.max_running_jobs; ++i) {
+    raw->runners.emplace_back([raw] { raw->RunnerLoop(); });
+  }
+  return manager;
+}
+
+absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
+  Impl& m = *impl_;
+  if (m.draining) {
+    return absl::FailedPreconditionError(
+        "the job manager is shutting down: not accepting jobs");
+  }
+  NNFT_RETURN_IF_ERROR(nnft::Validate(request.spec, m.options.limits));
+  if (!(request.target_stderr >= 0) || !std::isfinite(request.target_stderr)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target_stderr = ", request.target_stderr,
+                     ": must be finite and >= 0 (0: run every chunk)"));
+  }
+  auto job = std::make_shared<Job>();
+  JobRecord& r = job->record;
+  r.request_id = std::move(request.request_id);
+  r.owner = std::move(request.owner);
+  r.digest = SpecDigest(request.spec);
+  r.spec_bytes = RequestSpecBytes(request.spec);
+  r.spec_json = std::move(request.spec_json);
+  r.num_networks = request.spec.sampling.num_networks;
+  r.num_chunks = NumChunks(request.spec.sampling);
+  r.priority = request.priority;
+  r.target_stderr = request.target_stderr;
+  r.create_time = absl::Now();
+  job->spec = std::move(request.spec);
+  job->chunks_total = r.num_chunks;
+
+  JobSnapshot snapshot;
+  {
+    absl::MutexLock lock(&m.mu);
+    // Idempotent retry: the job this request_id created.
+    if (!r.request_id.empty()) {
+      auto it = m.request_ids.find(std::make_pair(r.owner, r.request_id));
+      if (it != m.request_ids.end()) {
+        const Job& old = *m.jobs.at(it->second);
+        if (!SameRequest(old.record, r) ||
+            old.record.num_networks != r.num_networks) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "request_id '", r.request_id, "' was used for job ",
+              old.record.name, " with a different spec: use a new request_id"));
+        }
+        return m.Snapshot(old);
+      }
+    }
+    // Join an identical queued or running job of the same owner.
+    for (const auto& [seq, other] : m.by_sequence) {
+      if (IsTerminal(other->record.state) || other->record.owner != r.owner ||
+          !SameRequest(other->record, r)) {
+        continue;
+      }
+      ++other->record.submissions;
+      NNFT_RETURN_IF_ERROR(m.Touch(*other, /*persist=*/true));
+      ++m.counters.jobs_submitted;
+      ++m.counters.jobs_deduplicated;
+      LogEvent("job_joined",
+               {{"job", other->record.name},
+                {"submissions", absl::StrCat(other->record.submissions)}});
+      snapshot = m.Snapshot(*other);
+      break;
+    }
+    if (snapshot.name.empty()) {
+      NNFT_ASSIGN_OR_RETURN(snapshot, m.Create(std::move(job)));
+    }
+  }
+  m.Notify(snapshot);
+  return snapshot;
+}
+
+absl::StatusOr<JobSnapshot> JobManager::Get(absl::string_view name,
+                                            absl::string_view owner) {
+  absl::MutexLock lock(&impl_->mu);
+  NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job, impl_->Find(name, owner));
+  return impl_->Snapshot(*job);
+}
+
+absl::StatusOr<ListPage> JobManager::List(int page_size,
+                                          absl::string_view page_token,
+                                          absl::string_view owner) {
+  if (page_size < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size = ", page_size, ": must be >= 0 (0: ", kDefaultPageSize,
+        "; at most ", kMaxPageSize, ")"));
+  }
+  if (page_size == 0) page_size = kDefaultPageSize;
+  page_size = std::min(page_size, kMaxPageSize);
+  // The token is the sequence number of the next job to list.
+  int64_t start = 0;
+  if (!page_token.empty() &&
+      (!absl::SimpleAtoi(page_token, &start) || start < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_token '", page_token, "' is not a token returned by ListJobs"));
+  }
+  ListPage page;
+  absl::MutexLock lock(&impl_->mu);
+  for (auto it = impl_->by_sequence.lower_bound(start);
+       it != impl_->by_sequence.end(); ++it) {
+    const Job& job = *it->second;
+    if (!owner.empty() && !job.record.owner.empty() &&
+        job.record.owner != owner) {
+      continue;
+    }
+    if (static_cast<int>(page.jobs.size()) == page_size) {
+      page.next_page_token = absl::StrCat(it->first);
+      break;
+    }
+    page.jobs.push_back(impl_->Snapshot(job));
+  }
+  return page;
+}
+
+absl::StatusOr<JobSnapshot> JobManager::Cancel(absl::string_view name,
+                                               absl::string_view owner) {
+  Impl& m = *impl_;
+  JobSnapshot snapshot;
+  {
+    absl::MutexLock lock(&m.mu);
+    NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job, m.Find(name, owner));
+    JobRecord& r = job->record;
+    if (r.state == JobState::kQueued) {
+      m.queue.erase({-r.priority, r.sequence, r.name});
+      snapshot = m.Transition(*job, JobState::kCancelled,
+                              absl::CancelledError("cancelled by the client"));
+    } else {
+      if (r.state == JobState::kRunning && !job->cancel.exchange(true)) {
+        LogEvent("job_cancel_requested", {{"job", r.name}});
+        m.changed.SignalAll();  // wakes a job waiting for others' chunks
+      }
+      return m.Snapshot(*job);
+    }
+  }
+  m.Notify(snapshot);
+  return snapshot;
+}
+
+absl::Status JobManager::Delete(absl::string_view name,
+                                absl::string_view owner) {
+  Impl& m = *impl_;
+  absl::MutexLock lock(&m.mu);
+  NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job, m.Find(name, owner));
+  const JobRecord& r = job->record;
+  if (!IsTerminal(r.state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", r.name, " is ", JobStateName(r.state),
+                     ": cancel it before deleting it"));
+  }
+  NNFT_RETURN_IF_ERROR(m.store->DeleteJob(r.name));
+  if (!r.request_id.empty()) m.request_ids.erase({r.owner, r.request_id});
+  m.by_sequence.erase(r.sequence);
+  LogEvent("job_deleted", {{"job", r.name}});
+  m.jobs.erase(r.name);  // last: `r` lives in the job
+  m.changed.SignalAll();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> JobManager::Subscribe(
+    absl::string_view name, std::function<void(const JobSnapshot&)> on_change,
+    absl::string_view owner) {
+  Impl& m = *impl_;
+  absl::MutexLock sub_lock(&m.sub_mu);
+  JobSnapshot snapshot;
+  {
+    absl::MutexLock lock(&m.mu);
+    NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job, m.Find(name, owner));
+    snapshot = m.Snapshot(*job);
+  }
+  const int64_t id = m.next_sub++;
+  Impl::Subscription& sub = m.subs[id];
+  sub.name = snapshot.name;
+  sub.on_change = std::move(on_change);
+  sub.last_version = snapshot.version;
+  sub.on_change(snapshot);
+  return id;
+}
+
+void JobManager::Unsubscribe(int64_t id) {
+  absl::MutexLock lock(&impl_->sub_mu);
+  impl_->subs.erase(id);
+}
+
+absl::StatusOr<JobSnapshot> JobManager::WaitForChange(absl::string_view name,
+                                                      int64_t after_version,
+                                                      absl::Time deadline,
+                                                      absl::string_view owner) {
+  Impl& m = *impl_;
+  absl::MutexLock lock(&m.mu);
+  while (true) {
+    NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job, m.Find(name, owner));
+    if (job->version > after_version || IsTerminal(job->record.state) ||
+        absl::Now() >= deadline) {
+      return m.Snapshot(*job);
+    }
+    m.changed.WaitWithDeadline(&m.mu, deadline);
+  }
+}
+
+Counters JobManager::counters() const {
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->counters;
+}
+
+void JobManager::Drain() {
+  Impl& m = *impl_;
+  {
+    absl::MutexLock lock(&m.mu);
+    if (m.drained) return;
+    m.drained = true;
+    m.draining = true;
+    m.work.SignalAll();
+    m.changed.SignalAll();
+  }
+  for (std::thread& t : m.runners) t.join();
+  m.runners.clear();
+  LogEvent("drained", {{"data_dir", m.options.data_dir}});
+}
+
+}  // namespace nnft::server

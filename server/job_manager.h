@@ -63,15 +63,15 @@
 namespace nnft::server {
 
 struct SubmitRequest {
-  ExperimentSpec spec;
+  ExperimentSpec spec{};
   // The spec as the client sent it (protobuf JSON), kept for display only.
-  std::string spec_json;
+  std::string spec_json{};
   // Idempotency key, scoped to the owner; "" disables idempotency.
-  std::string request_id;
+  std::string request_id{};
   // Higher runs first; any int.
   int priority = 0;
   // Authenticated caller; "" when the server has no authentication.
-  std::string owner;
+  std::string owner{};
   // Early stop: >= 0; 0 runs all chunks (see the header comment).
   double target_stderr = 0;
 };
@@ -124,7 +124,7 @@ struct Counters {
 
 struct JobManagerOptions {
   // Directory of the result store (created if missing). Required.
-  std::string data_dir;
+  std::string data_dir{};
   // OpenMP threads per running job; 0: all cores. >= 0.
   int worker_threads = 0;
   // Queued (not yet running) jobs allowed; >= 1.
@@ -132,7 +132,7 @@ struct JobManagerOptions {
   // Jobs running at once (runner threads); >= 1.
   int max_running_jobs = 1;
   // Limits every submitted spec is validated against.
-  Limits limits;
+  Limits limits{};
   // Bins of the estimators (MomentAccumulator max_bins); even, >= 2.
   int max_bins = 64;
 

@@ -1,1 +1,395 @@
-// Placeholder until the module lands.
+#include "server/job_manager.h"
+
+#include <unistd.h>
+
+#include <bit>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "core/engine.h"
+#include "core/estimate.h"
+#include "gtest/gtest.h"
+#include "server/store.h"
+
+namespace nnft::server {
+namespace {
+
+constexpr int kThreads = 2;
+
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::path(testing::TempDir()) /
+            (std::string("nnft_jobs_") + info->name() + "_" +
+             std::to_string(getpid()));
+    std::filesystem::remove_all(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A small erf net at three points: G2 and G4 over every tuple.
+ExperimentSpec TinySpec(int64_t num_networks, int chunk_size = 100,
+                        int width = 8, uint64_t seed = 7) {
+  ExperimentSpec spec;
+  MlpSpec mlp;
+  mlp.input_dim = 1;
+  mlp.widths = {width};
+  mlp.activation = Activation::kErf;
+  mlp.sw = {1.5, 1.0};
+  mlp.sb = {0.2, 0.1};
+  spec.architecture = mlp;
+  spec.points.resize(3, 1);
+  spec.points << -0.5, 0.25, 1.0;
+  spec.observables.orders = {2, 4};
+  spec.sampling.seed = seed;
+  spec.sampling.num_networks = num_networks;
+  spec.sampling.chunk_size = chunk_size;
+  return spec;
+}
+
+// A job that cannot finish during a test: keeps the single runner busy.
+ExperimentSpec BlockerSpec() {
+  return TinySpec(int64_t{100} << 20, 1000, 64, /*seed=*/999);
+}
+
+JobManagerOptions Options(const std::string& dir) {
+  return JobManagerOptions{.data_dir = dir, .worker_threads = kThreads};
+}
+
+std::unique_ptr<JobManager> OpenManager(JobManagerOptions options) {
+  absl::StatusOr<std::unique_ptr<JobManager>> m = JobManager::Open(options);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? *std::move(m) : nullptr;
+}
+
+JobSnapshot MustSubmit(JobManager& m, ExperimentSpec spec,
+                       std::string owner = "", std::string request_id = "",
+                       int priority = 0) {
+  absl::StatusOr<JobSnapshot> s =
+      m.Submit(SubmitRequest{.spec = std::move(spec),
+                             .spec_json = "{}",
+                             .request_id = std::move(request_id),
+                             .priority = priority,
+                             .owner = std::move(owner)});
+  EXPECT_TRUE(s.ok()) << s.status();
+  return s.ok() ? *s : JobSnapshot{};
+}
+
+// Waits until `pred(snapshot)` holds (or 60 s pass) and returns the snapshot.
+JobSnapshot WaitFor(JobManager& m, const std::string& name,
+                    const std::function<bool(const JobSnapshot&)>& pred) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  int64_t version = 0;
+  while (true) {
+    absl::StatusOr<JobSnapshot> s = m.WaitForChange(name, version, deadline);
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (!s.ok() || pred(*s) || absl::Now() >= deadline) return *s;
+    if (IsTerminal(s->state)) return *s;  // nothing more will change
+    version = s->version;
+  }
+}
+
+JobSnapshot WaitDone(JobManager& m, const std::string& name) {
+  return WaitFor(m, name,
+                 [](const JobSnapshot& s) { return IsTerminal(s.state); });
+}
+
+// The estimate from running the engine directly and folding in chunk order.
+CorrelatorEstimate DirectEstimate(const ExperimentSpec& spec, int64_t chunks) {
+  auto engine = Engine::Create(spec);
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  std::map<int64_t, ChunkSums> sums;
+  EXPECT_TRUE((*engine)
+                  ->RunChunks(0, chunks, kThreads,
+                              [&](ChunkSums c) {
+                                sums[c.chunk] = std::move(c);
+                                return true;
+                              })
+                  .ok());
+  MomentAccumulator acc((*engine)->tuples(), spec.sampling.seed);
+  for (const auto& [k, c] : sums) EXPECT_TRUE(acc.Add(c).ok());
+  return acc.Finish();
+}
+
+void ExpectSameBits(const std::vector<double>& a, const std::vector<double>& b,
+                    const char* what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(std::bit_cast<uint64_t>(a[i]), std::bit_cast<uint64_t>(b[i]))
+        << what << "[" << i << "]: " << a[i] << " vs " << b[i];
+  }
+}
+
+void ExpectSameEstimate(const CorrelatorEstimate& got,
+                        const CorrelatorEstimate& want) {
+  EXPECT_EQ(got.tuples, want.tuples);
+  ExpectSameBits(got.mean, want.mean, "mean");
+  ExpectSameBits(got.stderr_mean, want.stderr_mean, "stderr_mean");
+  ExpectSameBits(got.connected, want.connected, "connected");
+  ExpectSameBits(got.stderr_connected, want.stderr_connected,
+                 "stderr_connected");
+  EXPECT_EQ(got.networks, want.networks);
+  EXPECT_EQ(got.chunks, want.chunks);
+}
+
+TEST(JobManagerTest, ResultHasTheBitsOfTheEngineRunDirectly) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const ExperimentSpec spec = TinySpec(1000);
+  const JobSnapshot submitted = MustSubmit(*m, spec);
+  EXPECT_EQ(submitted.name.rfind("jobs/", 0), 0u);
+  EXPECT_EQ(submitted.name.size(), 5u + 16u);
+  EXPECT_EQ(submitted.chunks_total, 10);
+  const JobSnapshot done = WaitDone(*m, submitted.name);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
+  EXPECT_EQ(done.chunks_done, 10);
+  EXPECT_EQ(done.networks_done, 1000);
+  EXPECT_EQ(done.chunks_from_store, 0);
+  absl::StatusOr<JobResult> result = m->Result(submitted.name);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ExpectSameEstimate(result->estimate, DirectEstimate(spec, 10));
+  ASSERT_TRUE(done.estimate.has_value());
+  ExpectSameEstimate(*done.estimate, result->estimate);
+  EXPECT_EQ(result->vs_gp.z.size(), result->estimate.mean.size());
+  const Counters c = m->counters();
+  EXPECT_EQ(c.jobs_submitted, 1);
+  EXPECT_EQ(c.jobs_completed, 1);
+  EXPECT_EQ(c.chunks_computed, 10);
+  EXPECT_EQ(c.networks_computed, 1000);
+}
+
+TEST(JobManagerTest, IdenticalConcurrentSubmissionsAreComputedOnce) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot blocker = MustSubmit(*m, BlockerSpec(), "", "", 10);
+  WaitFor(*m, blocker.name,
+          [](const JobSnapshot& s) { return s.state == JobState::kRunning; });
+  // Four identical submissions while the runner is busy: one job.
+  std::vector<std::string> names(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back(
+        [&, i] { names[i] = MustSubmit(*m, TinySpec(800)).name; });
+  }
+  for (auto& t : threads) t.join();
+  for (const std::string& n : names) EXPECT_EQ(n, names[0]);
+  EXPECT_EQ(m->Get(names[0])->submissions, 4);
+  EXPECT_EQ(m->Get(names[0])->state, JobState::kQueued);
+  ASSERT_TRUE(m->Cancel(blocker.name).ok());
+  const JobSnapshot stopped = WaitDone(*m, blocker.name);
+  EXPECT_EQ(stopped.state, JobState::kCancelled);
+  const JobSnapshot done = WaitDone(*m, names[0]);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
+  const Counters c = m->counters();
+  EXPECT_EQ(c.jobs_submitted, 5);
+  EXPECT_EQ(c.jobs_deduplicated, 3);
+  EXPECT_EQ(c.chunks_computed, stopped.chunks_done + 8);
+}
+
+TEST(JobManagerTest, MoreNetworksComputesOnlyTheNewChunks) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot first = WaitDone(*m, MustSubmit(*m, TinySpec(1000)).name);
+  ASSERT_EQ(first.state, JobState::kSucceeded);
+  const JobSnapshot second = MustSubmit(*m, TinySpec(2000));
+  EXPECT_NE(second.name, first.name);
+  EXPECT_EQ(second.digest, first.digest);
+  const JobSnapshot done = WaitDone(*m, second.name);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
+  EXPECT_EQ(done.chunks_from_store, 10);
+  EXPECT_EQ(m->counters().chunks_computed, 20);
+  absl::StatusOr<JobResult> result = m->Result(second.name);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ExpectSameEstimate(result->estimate, DirectEstimate(TinySpec(2000), 20));
+
+  // Fewer networks than stored: an exact hit, finished before Submit returns.
+  const JobSnapshot fewer = MustSubmit(*m, TinySpec(500));
+  EXPECT_EQ(fewer.state, JobState::kSucceeded);
+  EXPECT_EQ(fewer.chunks_from_store, 5);
+  EXPECT_EQ(m->counters().exact_hits, 1);
+  EXPECT_EQ(m->counters().chunks_computed, 20);
+  absl::StatusOr<JobResult> fewer_result = m->Result(fewer.name);
+  ASSERT_TRUE(fewer_result.ok()) << fewer_result.status();
+  ExpectSameEstimate(fewer_result->estimate, DirectEstimate(TinySpec(500), 5));
+}
+
+TEST(JobManagerTest, CancelStopsARunningJobAtAChunkBoundary) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const ExperimentSpec spec = BlockerSpec();
+  const JobSnapshot job = MustSubmit(*m, spec);
+  WaitFor(*m, job.name,
+          [](const JobSnapshot& s) { return s.chunks_done >= 2; });
+  ASSERT_TRUE(m->Cancel(job.name).ok());
+  const JobSnapshot stopped = WaitDone(*m, job.name);
+  EXPECT_EQ(stopped.state, JobState::kCancelled);
+  EXPECT_EQ(stopped.error.code(), absl::StatusCode::kCancelled);
+  EXPECT_LT(stopped.chunks_done, stopped.chunks_total);
+  EXPECT_EQ(m->Result(job.name).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Every chunk it finished is stored; nothing else.
+  auto store = ResultStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->CountChunks(job.digest, stopped.chunks_total),
+            stopped.chunks_done);
+  // A finished job can be deleted, then it is gone.
+  EXPECT_TRUE(m->Delete(job.name).ok());
+  EXPECT_EQ(m->Get(job.name).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(JobManagerTest, ReopenResumesInterruptedAndQueuedJobsWithTheSameBits) {
+  TempDir dir;
+  const ExperimentSpec spec = TinySpec(30000, 100, 16);  // 300 chunks
+  const ExperimentSpec queued_spec = TinySpec(600, 100, 8, /*seed=*/3);
+  std::string name, queued_name;
+  {
+    auto m = OpenManager(Options(dir.path()));
+    name = MustSubmit(*m, spec).name;
+    queued_name = MustSubmit(*m, queued_spec).name;
+    WaitFor(*m, name, [](const JobSnapshot& s) { return s.chunks_done >= 3; });
+    m->Drain();
+    EXPECT_EQ(m->Get(name)->state, JobState::kQueued);
+    EXPECT_EQ(m->Get(queued_name)->state, JobState::kQueued);
+    EXPECT_EQ(m->Submit(SubmitRequest{.spec = spec}).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot done = WaitDone(*m, name);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
+  EXPECT_GE(done.chunks_from_store, 3);
+  EXPECT_LT(done.chunks_from_store, 300);
+  absl::StatusOr<JobResult> result = m->Result(name);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ExpectSameEstimate(result->estimate, DirectEstimate(spec, 300));
+  const JobSnapshot queued = WaitDone(*m, queued_name);
+  ASSERT_EQ(queued.state, JobState::kSucceeded) << queued.error;
+  EXPECT_EQ(m->counters().chunks_computed, 300 - done.chunks_from_store + 6);
+  ExpectSameEstimate(m->Result(queued_name)->estimate,
+                     DirectEstimate(queued_spec, 6));
+}
+
+TEST(JobManagerTest, FullQueueAnswersResourceExhausted) {
+  TempDir dir;
+  JobManagerOptions options = Options(dir.path());
+  options.max_queued_jobs = 2;
+  auto m = OpenManager(options);
+  const JobSnapshot blocker = MustSubmit(*m, BlockerSpec());
+  WaitFor(*m, blocker.name,
+          [](const JobSnapshot& s) { return s.state == JobState::kRunning; });
+  MustSubmit(*m, TinySpec(1000, 100, 8, 1));
+  MustSubmit(*m, TinySpec(1000, 100, 8, 2));
+  absl::StatusOr<JobSnapshot> full =
+      m->Submit(SubmitRequest{.spec = TinySpec(1000, 100, 8, 3)});
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(full.status().message().find("max_queued_jobs"), std::string::npos)
+      << full.status();
+}
+
+TEST(JobManagerTest, UnknownNamesAndOtherOwnersAreNotFound) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  EXPECT_EQ(m->Get("jobs/0123456789abcdef").status().code(),
+            absl::StatusCode::kNotFound);
+  const JobSnapshot job = MustSubmit(*m, TinySpec(200), "alice");
+  EXPECT_TRUE(m->Get(job.name, "alice").ok());
+  EXPECT_EQ(m->Get(job.name, "bob").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(m->Cancel(job.name, "bob").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(m->Delete(job.name, "bob").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(m->Result(job.name, "bob").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(m->Subscribe(
+                 job.name, [](const JobSnapshot&) {}, "bob")
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(m->List(10, "", "bob")->jobs.empty());
+  EXPECT_EQ(m->List(10, "", "alice")->jobs.size(), 1u);
+  // Bob's identical submission is his own job, not Alice's.
+  EXPECT_NE(MustSubmit(*m, TinySpec(200), "bob").name, job.name);
+}
+
+TEST(JobManagerTest, RequestIdMakesSubmitIdempotent) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot a = MustSubmit(*m, TinySpec(300), "", "req-1");
+  WaitDone(*m, a.name);
+  const JobSnapshot again = MustSubmit(*m, TinySpec(300), "", "req-1");
+  EXPECT_EQ(again.name, a.name);
+  EXPECT_EQ(m->counters().jobs_submitted, 1);
+  EXPECT_EQ(
+      m->Submit(SubmitRequest{.spec = TinySpec(400), .request_id = "req-1"})
+          .status()
+          .code(),
+      absl::StatusCode::kAlreadyExists);
+}
+
+TEST(JobManagerTest, HigherPriorityRunsFirst) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot blocker = MustSubmit(*m, BlockerSpec());
+  WaitFor(*m, blocker.name,
+          [](const JobSnapshot& s) { return s.state == JobState::kRunning; });
+  const JobSnapshot low = MustSubmit(*m, TinySpec(500, 100, 8, 1), "", "", -1);
+  const JobSnapshot high = MustSubmit(*m, TinySpec(500, 100, 8, 2), "", "", 5);
+  ASSERT_TRUE(m->Cancel(blocker.name).ok());
+  const JobSnapshot low_done = WaitDone(*m, low.name);
+  const JobSnapshot high_done = WaitDone(*m, high.name);
+  EXPECT_LE(high_done.end_time, low_done.start_time);
+}
+
+TEST(JobManagerTest, SubscribersSeeIncreasingVersionsUpToTheEnd) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot job = MustSubmit(*m, TinySpec(2000));
+  absl::Mutex mu;
+  std::vector<JobSnapshot> seen;
+  absl::StatusOr<int64_t> id =
+      m->Subscribe(job.name, [&](const JobSnapshot& s) {
+        absl::MutexLock lock(&mu);
+        seen.push_back(s);
+      });
+  ASSERT_TRUE(id.ok()) << id.status();
+  WaitDone(*m, job.name);
+  m->Unsubscribe(*id);
+  absl::MutexLock lock(&mu);
+  ASSERT_FALSE(seen.empty());
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_GT(seen[i].version, seen[i - 1].version);
+    EXPECT_GE(seen[i].chunks_done, seen[i - 1].chunks_done);
+  }
+  EXPECT_EQ(seen.back().state, JobState::kSucceeded);
+}
+
+TEST(JobManagerTest, RejectsInvalidSpecsAndOptions) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  ExperimentSpec bad = TinySpec(1000);
+  std::get<MlpSpec>(bad.architecture).widths = {0};
+  EXPECT_EQ(m->Submit(SubmitRequest{.spec = bad}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      m->Submit(SubmitRequest{.spec = TinySpec(1000), .target_stderr = -1})
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(m->List(-1, "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(m->List(10, "garbage").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(JobManager::Open(JobManagerOptions{}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace nnft::server

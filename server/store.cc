@@ -324,11 +324,19 @@ absl::StatusOr<std::optional<ChunkSums>> ResultStore::GetChunk(
 
 absl::StatusOr<std::vector<int64_t>> ResultStore::StoredChunks(
     absl::string_view digest, int64_t below) {
+  return StoredChunksInRange(digest, 0, below);
+}
+
+absl::StatusOr<std::vector<int64_t>> ResultStore::StoredChunksInRange(
+    absl::string_view digest, int64_t from, int64_t below) {
   absl::MutexLock lock(&mu_);
-  Stmt st(db_, "SELECT k FROM chunks WHERE digest = ? AND k < ? ORDER BY k");
+  Stmt st(db_,
+          "SELECT k FROM chunks WHERE digest = ? AND k >= ? AND k < ? "
+          "ORDER BY k");
   NNFT_RETURN_IF_ERROR(st.Prepared());
   st.BindText(1, digest);
-  st.Bind(2, below);
+  st.Bind(2, from);
+  st.Bind(3, below);
   std::vector<int64_t> ks;
   int rc;
   while ((rc = st.Step()) == SQLITE_ROW) ks.push_back(st.Int(0));

@@ -103,6 +103,10 @@ class ResultStore {
   absl::StatusOr<std::vector<int64_t>> StoredChunks(absl::string_view digest,
                                                     int64_t below);
 
+  // Indices k in [from, below) stored for `digest`, ascending.
+  absl::StatusOr<std::vector<int64_t>> StoredChunksInRange(
+      absl::string_view digest, int64_t from, int64_t below);
+
   // Number of chunks k < below stored for `digest`.
   absl::StatusOr<int64_t> CountChunks(absl::string_view digest, int64_t below);
 

@@ -104,6 +104,8 @@ TEST(ResultStoreTest, StoredChunksListsIndicesBelowTheBound) {
     ASSERT_TRUE(store->PutChunk("d", Chunk(k)).ok());
   ASSERT_TRUE(store->PutChunk("other", Chunk(1)).ok());
   EXPECT_EQ(*store->StoredChunks("d", 6), (std::vector<int64_t>{0, 2, 5}));
+  EXPECT_EQ(*store->StoredChunksInRange("d", 1, 9),
+            (std::vector<int64_t>{2, 5}));
   EXPECT_EQ(*store->StoredChunks("d", 100), (std::vector<int64_t>{0, 2, 5, 9}));
   EXPECT_EQ(*store->CountChunks("d", 6), 3);
   EXPECT_TRUE(store->StoredChunks("none", 10)->empty());

@@ -1,0 +1,346 @@
+// The executor side of the job manager: runner threads, the per-job run
+// (missing chunks only, claims, prefix folding, early stop), and Result.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "core/compare.h"
+#include "core/engine.h"
+#include "core/estimate.h"
+#include "core/status_macros.h"
+#include "core/theory.h"
+#include "core/tuples.h"
+#include "server/job_manager_internal.h"
+
+namespace nnft::server {
+namespace {
+
+// Interim estimates are republished at most this often (Finish costs
+// O(bins x tuples)); progress counts are published on every chunk.
+constexpr absl::Duration kEstimateInterval = absl::Milliseconds(250);
+// Wake-up period while waiting for chunks another job has claimed.
+constexpr absl::Duration kClaimPoll = absl::Milliseconds(50);
+
+// True when every requested full correlator's standard error is finite and
+// below `target` (needs >= 2 bins, else the errors are NaN).
+bool TargetReached(const CorrelatorEstimate& e, double target) {
+  if (e.stderr_mean.empty()) return false;
+  for (double s : e.stderr_mean) {
+    if (!(s < target)) return false;  // NaN fails too
+  }
+  return true;
+}
+
+// One run of one job, on a runner thread.
+class JobRun {
+ public:
+  JobRun(JobManager::Impl& m, std::shared_ptr<Job> job)
+      : m_(m),
+        job_(std::move(job)),
+        spec_(job_->spec),
+        digest_(job_->record.digest),
+        num_chunks_(job_->record.num_chunks),
+        target_(job_->record.target_stderr) {}
+
+  void Run();
+
+ private:
+  struct Ready {
+    std::optional<ChunkSums> sums;  // absent: read it back from the store
+    bool computed = false;          // computed by this run
+  };
+
+  bool StopRequested() const { return m_.draining || job_->cancel; }
+  bool Stopped() const { return StopRequested() || stop_at_ >= 0; }
+  absl::Status Prepare();
+  absl::Status RunWindow(int64_t lo, int64_t hi);
+  absl::Status Compute(const std::vector<int64_t>& mine);
+  bool OnChunk(ChunkSums chunk);
+  absl::Status Fold();
+  void Publish(bool force);
+  void Finish(const absl::Status& status);
+
+  JobManager::Impl& m_;
+  const std::shared_ptr<Job> job_;
+  const ExperimentSpec& spec_;  // immutable after the job is created
+  const std::string digest_;
+  const int64_t num_chunks_;
+  const double target_;
+
+  std::unique_ptr<Engine> engine_;
+  std::optional<MomentAccumulator> acc_;
+  int64_t next_ = 0;                // next chunk to fold
+  std::map<int64_t, Ready> ready_;  // stored chunks >= next_, not yet folded
+  int64_t stop_at_ = -1;            // L once the target stderr is reached
+  int64_t folded_computed_ = 0;     // folded chunks this run computed
+  int64_t computed_ = 0, discovered_ = 0, initially_stored_ = 0;
+  absl::Status chunk_error_;
+  absl::Time last_estimate_ = absl::InfinitePast();
+};
+
+absl::Status JobRun::Prepare() {
+  NNFT_ASSIGN_OR_RETURN(engine_, Engine::Create(spec_, m_.options.limits));
+  acc_.emplace(engine_->tuples(), spec_.sampling.seed, m_.options.max_bins);
+  NNFT_ASSIGN_OR_RETURN(initially_stored_,
+                        m_.store->CountChunks(digest_, num_chunks_));
+  absl::MutexLock lock(&m_.mu);
+  m_.counters.chunks_from_store += initially_stored_;
+  job_->chunks_done = job_->chunks_from_store = initially_stored_;
+  return absl::OkStatus();
+}
+
+void JobRun::Run() {
+  absl::Status status = Prepare();
+  const int threads =
+      m_.options.worker_threads > 0
+          ? m_.options.worker_threads
+          : static_cast<int>(std::thread::hardware_concurrency());
+  const int64_t window = std::max<int64_t>(32, 4 * int64_t{threads});
+  for (int64_t lo = 0; status.ok() && lo < num_chunks_ && !Stopped();
+       lo += window) {
+    status = RunWindow(lo, std::min(num_chunks_, lo + window));
+  }
+  Finish(status);
+}
+
+absl::Status JobRun::RunWindow(int64_t lo, int64_t hi) {
+  std::set<int64_t> waited;  // missing chunks another job had claimed
+  while (!Stopped()) {
+    NNFT_ASSIGN_OR_RETURN(std::vector<int64_t> stored,
+                          m_.store->StoredChunksInRange(digest_, lo, hi));
+    for (int64_t k : stored) {
+      if (k < next_ || ready_.contains(k)) continue;
+      ready_[k] = Ready{};
+      if (waited.contains(k)) ++discovered_;
+    }
+    NNFT_RETURN_IF_ERROR(Fold());
+    Publish(false);
+    std::vector<int64_t> missing;
+    for (int64_t k = lo, i = 0; k < hi; ++k) {
+      while (i < static_cast<int64_t>(stored.size()) && stored[i] < k) ++i;
+      if (i == static_cast<int64_t>(stored.size()) || stored[i] != k) {
+        missing.push_back(k);
+      }
+    }
+    if (missing.empty() || Stopped()) return absl::OkStatus();
+    std::vector<int64_t> mine;
+    waited.clear();
+    {
+      absl::MutexLock lock(&m_.mu);
+      for (int64_t k : missing) {
+        if (m_.claims.emplace(digest_, k).second) {
+          mine.push_back(k);
+        } else {
+          waited.insert(k);
+        }
+      }
+      if (mine.empty()) {
+        m_.changed.WaitWithTimeout(&m_.mu, kClaimPoll);
+        continue;
+      }
+    }
+    absl::Status status = Compute(mine);
+    {
+      absl::MutexLock lock(&m_.mu);
+      for (int64_t k : mine) m_.claims.erase({digest_, k});
+      m_.changed.SignalAll();
+    }
+    NNFT_RETURN_IF_ERROR(status);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobRun::Compute(const std::vector<int64_t>& mine) {
+  const auto on_chunk = [this](ChunkSums chunk) {
+    return OnChunk(std::move(chunk));
+  };
+  for (size_t i = 0; i < mine.size() && !Stopped();) {
+    size_t j = i + 1;
+    while (j < mine.size() && mine[j] == mine[j - 1] + 1) ++j;
+    absl::Status status = engine_->RunChunks(
+        mine[i], mine[j - 1] + 1, m_.options.worker_threads, on_chunk);
+    NNFT_RETURN_IF_ERROR(chunk_error_);
+    if (!status.ok() &&
+        !(status.code() == absl::StatusCode::kCancelled && Stopped())) {
+      return status;
+    }
+    i = j;
+  }
+  return absl::OkStatus();
+}
+
+// Serialised by Engine::RunChunks; runs on an engine thread.
+bool JobRun::OnChunk(ChunkSums chunk) {
+  absl::Status status = m_.store->PutChunk(digest_, chunk);
+  if (!status.ok()) {
+    chunk_error_ = status;
+    return false;
+  }
+  ++computed_;
+  {
+    absl::MutexLock lock(&m_.mu);
+    ++m_.counters.chunks_computed;
+    m_.counters.networks_computed += chunk.networks;
+  }
+  const int64_t k = chunk.chunk;
+  Ready ready;
+  ready.computed = true;
+  if (k == next_) ready.sums = std::move(chunk);  // others: read back later
+  ready_[k] = std::move(ready);
+  status = Fold();
+  if (!status.ok()) {
+    chunk_error_ = status;
+    return false;
+  }
+  Publish(false);
+  return !Stopped();
+}
+
+absl::Status JobRun::Fold() {
+  while (stop_at_ < 0) {
+    auto it = ready_.find(next_);
+    if (it == ready_.end()) break;
+    std::optional<ChunkSums> sums = std::move(it->second.sums);
+    const bool computed = it->second.computed;
+    ready_.erase(it);
+    if (!sums) {
+      NNFT_ASSIGN_OR_RETURN(sums, m_.store->GetChunk(digest_, next_));
+      if (!sums) {
+        return absl::DataLossError(absl::StrCat(
+            "chunk ", next_, " of ", digest_, " vanished from the store"));
+      }
+    }
+    NNFT_RETURN_IF_ERROR(acc_->Add(*sums));
+    folded_computed_ += computed ? 1 : 0;
+    ++next_;
+    if (target_ > 0 && TargetReached(acc_->Finish(), target_)) {
+      stop_at_ = next_;
+      last_estimate_ = absl::InfinitePast();  // publish the final prefix
+    }
+  }
+  return absl::OkStatus();
+}
+
+void JobRun::Publish(bool force) {
+  std::optional<CorrelatorEstimate> estimate;
+  const absl::Time now = absl::Now();
+  if (acc_ && acc_->chunks() > 0 &&
+      (force || now - last_estimate_ >= kEstimateInterval)) {
+    estimate = acc_->Finish();
+    last_estimate_ = now;
+  }
+  JobSnapshot snapshot;
+  {
+    absl::MutexLock lock(&m_.mu);
+    job_->chunks_done =
+        std::min(num_chunks_, initially_stored_ + computed_ + discovered_);
+    job_->chunks_from_store = initially_stored_ + discovered_;
+    if (estimate) job_->estimate = std::move(estimate);
+    m_.Touch(*job_, /*persist=*/false).IgnoreError();
+    snapshot = m_.Snapshot(*job_);
+  }
+  m_.Notify(snapshot);
+}
+
+void JobRun::Finish(const absl::Status& status) {
+  const bool all_folded = status.ok() && next_ == num_chunks_;
+  JobState state = JobState::kQueued;  // drained: resumed by the next Open
+  absl::Status error;
+  if (!status.ok()) {
+    state = JobState::kFailed;
+    error = status;
+  } else if (stop_at_ >= 0 || all_folded) {
+    state = JobState::kSucceeded;
+  } else if (job_->cancel) {
+    state = JobState::kCancelled;
+    error = absl::CancelledError("cancelled by the client");
+  } else if (!m_.draining) {
+    state = JobState::kFailed;
+    error = absl::InternalError(absl::StrCat("run ended after folding ", next_,
+                                             " of ", num_chunks_, " chunks"));
+  }
+  if (state == JobState::kSucceeded) Publish(true);
+  JobSnapshot snapshot;
+  {
+    absl::MutexLock lock(&m_.mu);
+    if (state == JobState::kSucceeded) {
+      job_->chunks_total = next_;
+      job_->chunks_from_store = next_ - folded_computed_;
+    }
+    snapshot = m_.Transition(*job_, state, error);
+  }
+  m_.Notify(snapshot);
+}
+
+}  // namespace
+
+void JobManager::Impl::RunnerLoop() {
+  while (true) {
+    std::shared_ptr<Job> job;
+    JobSnapshot snapshot;
+    {
+      absl::MutexLock lock(&mu);
+      while (!draining && queue.empty()) work.Wait(&mu);
+      if (draining) return;
+      job = jobs.at(std::get<2>(*queue.begin()));
+      queue.erase(queue.begin());
+      job->record.start_time = absl::Now();
+      job->estimate.reset();
+      snapshot = Transition(*job, JobState::kRunning, absl::OkStatus());
+    }
+    Notify(snapshot);
+    JobRun(*this, job).Run();
+  }
+}
+
+absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
+                                             absl::string_view owner) {
+  Impl& m = *impl_;
+  JobResult result;
+  std::shared_ptr<Job> job;
+  {
+    absl::MutexLock lock(&m.mu);
+    NNFT_ASSIGN_OR_RETURN(job, m.Find(name, owner));
+    if (job->record.state != JobState::kSucceeded) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job ", job->record.name, " is ", JobStateName(job->record.state),
+          ": a result exists only once it has SUCCEEDED"));
+    }
+    result.job = m.Snapshot(*job);
+  }
+  const ExperimentSpec& spec = job->spec;
+  NNFT_ASSIGN_OR_RETURN(
+      TupleSet tuples,
+      TupleSet::Build(static_cast<int>(spec.points.rows()), spec.observables,
+                      m.options.limits.max_tuples));
+  MomentAccumulator acc(tuples, spec.sampling.seed, m.options.max_bins);
+  for (int64_t k = 0; k < result.job.chunks_total; ++k) {
+    NNFT_ASSIGN_OR_RETURN(std::optional<ChunkSums> chunk,
+                          m.store->GetChunk(result.job.digest, k));
+    if (!chunk) {
+      return absl::DataLossError(absl::StrCat("chunk ", k, " of job ", name,
+                                              " is missing from the store"));
+    }
+    NNFT_RETURN_IF_ERROR(acc.Add(*chunk));
+  }
+  result.estimate = acc.Finish();
+  NNFT_ASSIGN_OR_RETURN(result.theory, ComputeTheory(spec, tuples));
+  const auto compare = [&](const std::vector<double>& exact) {
+    if (exact.size() != result.estimate.mean.size()) return Comparison{};
+    return Compare(result.estimate.mean, result.estimate.stderr_mean, exact);
+  };
+  result.vs_exact = compare(result.theory.exact_full);
+  result.vs_gp = compare(result.theory.gp_full);
+  {
+    absl::MutexLock lock(&m.mu);
+    if (!job->estimate) job->estimate = result.estimate;
+    result.job.estimate = result.estimate;
+  }
+  return result;
+}
+
+}  // namespace nnft::server
