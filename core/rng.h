@@ -37,6 +37,7 @@ inline constexpr int kPhiloxLanes = 16;             // blocks per group
 // One Philox4x32-10 block, in place on the counter words x0..x3.
 inline void Philox4x32x10(uint32_t& x0, uint32_t& x1, uint32_t& x2,
                           uint32_t& x3, uint32_t k0, uint32_t k1) {
+#pragma GCC unroll 10
   for (int round = 0; round < 10; ++round) {
     const uint64_t p0 = uint64_t{kPhiloxM0} * x0;
     const uint64_t p1 = uint64_t{kPhiloxM1} * x2;
@@ -110,6 +111,7 @@ void FillUniforms(const StreamId& id, int64_t n, T* out) {
     if constexpr (sizeof(T) == 4) {
 #pragma omp simd
       for (int l = 0; l < kPhiloxLanes; ++l) {
+#pragma GCC unroll 4
         for (int r = 0; r < 4; ++r) o[16 * r + l] = UniformFloat(w[r][l]);
       }
     } else {

@@ -81,6 +81,27 @@ inline constexpr double kErfcTailD[] = {
 };
 inline constexpr double kErfcTailDMid = 1.38888888888888881e-02,
                         kErfcTailDHalf = 1.38888888888888881e-02;
+// kErfFastSmallF: interval [0, 4], degree 9, max rel. error 8.9e-9
+inline constexpr double kErfFastSmallF[] = {
+    6.74933241183194310e-01, -2.61111861764513675e-01,
+    1.19478881558085503e-01, -4.86627358032716631e-02,
+    1.71303957300287212e-02, -5.23520826721878343e-03,
+    1.39938062310140097e-03, -3.34217271190784607e-04,
+    7.82454370186764760e-05, -1.49933357375902410e-05,
+};
+inline constexpr double kErfFastSmallFMid = 2.00000000000000000e+00,
+                        kErfFastSmallFHalf = 2.00000000000000000e+00;
+// kErfFastTailF: interval [2, 4], degree 10, max abs. error 1.0e-8
+inline constexpr double kErfFastTailF[] = {
+    2.20904969985854412e-05,  -1.39148191206543047e-04,
+    4.17740052690713441e-04,  -7.91203274469543427e-04,
+    1.04478481469232011e-03,  -1.00469556534476287e-03,
+    7.35804327893998904e-04,  -4.17997652398792137e-04,
+    1.40213024808450495e-04,  1.41759684181044450e-05,
+    -2.17562143121387444e-05,
+};
+inline constexpr double kErfFastTailFMid = 3.00000000000000000e+00,
+                        kErfFastTailFHalf = 1.00000000000000000e+00;
 
 }  // namespace nnft::vmath::internal
 

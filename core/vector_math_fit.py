@@ -36,11 +36,14 @@ def maxerr(f, m, mid, half, lo, hi, rel=True, prec=None):
 R=lambda a: mp.exp(a*a)*mp.erfc(a)
 g=lambda t: mp.erf(mp.sqrt(t))/mp.sqrt(t) if t>0 else 2/mp.sqrt(mp.pi)
 h=lambda t: mp.sqrt(mp.pi)*mp.exp(1/t)*mp.erfc(1/mp.sqrt(t))/mp.sqrt(t) if t>0 else mp.mpf(1)
-def emit(name, f, lo, hi, n):
+def emit(name, f, lo, hi, n, rel=True):
     m,mid,half=chebfit(f,mp.mpf(lo),mp.mpf(hi),n)
-    print("// %s: interval [%s, %s], degree %d, max rel. error %s" % (name, mp.nstr(lo,6), mp.nstr(hi,6), n, mp.nstr(maxerr(f,m,mid,half,lo,hi),2)))
+    err = maxerr(f, m, mid, half, lo, hi, rel=rel)
+    print("// %s: interval [%s, %s], degree %d, max %s error %s" % (
+        name, mp.nstr(lo, 6), mp.nstr(hi, 6), n, "rel." if rel else "abs.",
+        mp.nstr(err, 2)))
     print("inline constexpr double %s[] = {" % name)
-    for c in m: print("    %s," % mp.nstr(c, 20, min_fixed=-3, max_fixed=3) if False else "    %.17e," % float(c))
+    for c in m: print("    %.17e," % float(c))
     print("};")
     print("inline constexpr double %sMid = %.17e, %sHalf = %.17e;" % (name, float(mid), name, float(half)))
 emit("kErfSmallF", g, 0, 1, 6)
@@ -49,3 +52,6 @@ emit("kErfcMidF", R, 1, 4, 11)
 emit("kErfcMidD", R, 1, 6, 27)
 emit("kErfcTailF", h, 0, mp.mpf(1)/16, 5)
 emit("kErfcTailD", h, 0, mp.mpf(1)/36, 9)
+ec=lambda a: mp.erfc(a)
+emit("kErfFastSmallF", g, 0, 4, 9)
+emit("kErfFastTailF", ec, 2, 4, 10, rel=False)
