@@ -1,8 +1,12 @@
 #include "server/job_manager.h"
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -13,6 +17,7 @@
 #include "core/engine.h"
 #include "core/estimate.h"
 #include "gtest/gtest.h"
+#include "server/digest.h"
 #include "server/store.h"
 
 namespace nnft::server {
@@ -361,6 +366,14 @@ TEST(JobManagerTest, SubscribersSeeIncreasingVersionsUpToTheEnd) {
       });
   ASSERT_TRUE(id.ok()) << id.status();
   WaitDone(*m, job.name);
+  // The last delivery may trail the state change a little.
+  const auto finished = [&] {
+    return !seen.empty() && IsTerminal(seen.back().state);
+  };
+  {
+    absl::MutexLock lock(&mu);
+    mu.AwaitWithTimeout(absl::Condition(&finished), absl::Seconds(10));
+  }
   m->Unsubscribe(*id);
   absl::MutexLock lock(&mu);
   ASSERT_FALSE(seen.empty());
@@ -389,6 +402,139 @@ TEST(JobManagerTest, RejectsInvalidSpecsAndOptions) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(JobManager::Open(JobManagerOptions{}).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(JobManagerTest, TwoRunningJobsNeverComputeTheSameChunk) {
+  TempDir dir;
+  JobManagerOptions options = Options(dir.path());
+  options.max_running_jobs = 2;
+  options.worker_threads = 1;
+  auto m = OpenManager(options);
+  const JobSnapshot a = MustSubmit(*m, TinySpec(10000));
+  const JobSnapshot b = MustSubmit(*m, TinySpec(15000));
+  EXPECT_EQ(a.digest, b.digest);
+  const JobSnapshot a_done = WaitDone(*m, a.name);
+  const JobSnapshot b_done = WaitDone(*m, b.name);
+  ASSERT_EQ(a_done.state, JobState::kSucceeded) << a_done.error;
+  ASSERT_EQ(b_done.state, JobState::kSucceeded) << b_done.error;
+  EXPECT_EQ(m->counters().chunks_computed, 150);
+  EXPECT_EQ(a_done.chunks_total - a_done.chunks_from_store +
+                b_done.chunks_total - b_done.chunks_from_store,
+            150);
+  ExpectSameEstimate(m->Result(b.name)->estimate,
+                     DirectEstimate(TinySpec(15000), 150));
+}
+
+TEST(JobManagerTest, TargetStderrStopsAtTheFirstPrefixBelowIt) {
+  TempDir dir;
+  const ExperimentSpec spec = TinySpec(20000);  // 200 chunks
+  // The largest standard error of every prefix [0, L), folded directly.
+  auto engine = *Engine::Create(spec);
+  std::map<int64_t, ChunkSums> sums;
+  ASSERT_TRUE(engine
+                  ->RunChunks(0, 200, kThreads,
+                              [&](ChunkSums c) {
+                                sums[c.chunk] = std::move(c);
+                                return true;
+                              })
+                  .ok());
+  MomentAccumulator acc(engine->tuples(), spec.sampling.seed);
+  std::vector<double> max_stderr(201, 0.0);
+  for (int64_t k = 0; k < 200; ++k) {
+    ASSERT_TRUE(acc.Add(sums[k]).ok());
+    const CorrelatorEstimate e = acc.Finish();
+    max_stderr[k + 1] =
+        *std::max_element(e.stderr_mean.begin(), e.stderr_mean.end());
+  }
+  const double target = max_stderr[60];
+  int64_t want = -1;
+  for (int64_t l = 2; l <= 200 && want < 0; ++l) {
+    if (max_stderr[l] < target) want = l;
+  }
+  ASSERT_GT(want, 60);
+
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot job =
+      *m->Submit(SubmitRequest{.spec = spec, .target_stderr = target});
+  const JobSnapshot done = WaitDone(*m, job.name);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
+  EXPECT_EQ(done.chunks_total, want);
+  EXPECT_EQ(done.chunks_done, want);
+  absl::StatusOr<JobResult> result = m->Result(job.name);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ExpectSameEstimate(result->estimate, DirectEstimate(spec, want));
+}
+
+TEST(JobManagerTest, ListPagesOldestFirst) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  std::vector<std::string> names;
+  for (int seed = 1; seed <= 5; ++seed) {
+    names.push_back(MustSubmit(*m, TinySpec(200, 100, 8, seed)).name);
+  }
+  std::vector<std::string> listed;
+  std::string token;
+  int pages = 0;
+  do {
+    absl::StatusOr<ListPage> page = m->List(2, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const JobSnapshot& j : page->jobs) listed.push_back(j.name);
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(listed, names);
+  EXPECT_EQ(pages, 3);
+}
+
+// Child half of the SIGKILL test: runs only when the parent re-executes this
+// binary with NNFT_KILL_TEST_DIR set; submits a job and waits to be killed.
+TEST(JobManagerKillTest, ChildSubmitsAndWaitsToBeKilled) {
+  const char* dir = std::getenv("NNFT_KILL_TEST_DIR");
+  if (dir == nullptr) GTEST_SKIP() << "child half of KilledServerResumes";
+  auto m = OpenManager(Options(dir));
+  MustSubmit(*m, TinySpec(30000, 100, 16));
+  absl::SleepFor(absl::Seconds(120));
+  ADD_FAILURE() << "not killed";
+}
+
+TEST(JobManagerKillTest, KilledServerResumesWithTheSameBits) {
+  if (std::getenv("NNFT_KILL_TEST_DIR") != nullptr) GTEST_SKIP();
+  TempDir dir;
+  const ExperimentSpec spec = TinySpec(30000, 100, 16);  // 300 chunks
+  const std::string digest = SpecDigest(spec);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    setenv("NNFT_KILL_TEST_DIR", dir.path().c_str(), 1);
+    execl("/proc/self/exe", "job_manager_test",
+          "--gtest_filter=JobManagerKillTest.ChildSubmitsAndWaitsToBeKilled",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill it with SIGKILL once it has stored some chunks.
+  auto store = ResultStore::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  int64_t stored = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (stored < 5 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+    absl::StatusOr<int64_t> n = (*store)->CountChunks(digest, 300);
+    if (n.ok()) stored = *n;
+  }
+  kill(child, SIGKILL);
+  int wstatus = 0;
+  waitpid(child, &wstatus, 0);
+  ASSERT_TRUE(WIFSIGNALED(wstatus)) << "child exited by itself";
+  store->reset();
+
+  auto m = OpenManager(Options(dir.path()));
+  absl::StatusOr<ListPage> jobs = m->List(10, "");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->jobs.size(), 1u);
+  const JobSnapshot done = WaitDone(*m, jobs->jobs[0].name);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
+  EXPECT_GE(done.chunks_from_store, 5);
+  ExpectSameEstimate(m->Result(done.name)->estimate, DirectEstimate(spec, 300));
 }
 
 }  // namespace

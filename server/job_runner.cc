@@ -107,49 +107,62 @@ void JobRun::Run() {
   Finish(status);
 }
 
+// Claims first, then reads the store: a job stores a chunk before releasing
+// its claim, so a chunk claimed here is either stored by now (and seen by the
+// read) or computed by nobody else.
 absl::Status JobRun::RunWindow(int64_t lo, int64_t hi) {
-  std::set<int64_t> waited;  // missing chunks another job had claimed
+  std::set<int64_t> waited;  // unstored chunks another job had claimed
   while (!Stopped()) {
-    NNFT_ASSIGN_OR_RETURN(std::vector<int64_t> stored,
-                          m_.store->StoredChunksInRange(digest_, lo, hi));
-    for (int64_t k : stored) {
+    std::vector<int64_t> claimed;
+    std::set<int64_t> others;
+    {
+      absl::MutexLock lock(&m_.mu);
+      for (int64_t k = std::max(lo, next_); k < hi; ++k) {
+        if (ready_.contains(k)) continue;
+        if (m_.claims.emplace(digest_, k).second) {
+          claimed.push_back(k);
+        } else {
+          others.insert(k);
+        }
+      }
+    }
+    absl::StatusOr<std::vector<int64_t>> stored =
+        m_.store->StoredChunksInRange(digest_, lo, hi);
+    std::vector<int64_t> mine;
+    {
+      absl::MutexLock lock(&m_.mu);
+      for (int64_t k : claimed) {
+        if (stored.ok() &&
+            std::binary_search(stored->begin(), stored->end(), k)) {
+          m_.claims.erase({digest_, k});
+        } else {
+          mine.push_back(k);
+        }
+      }
+      if (!stored.ok()) {
+        for (int64_t k : mine) m_.claims.erase({digest_, k});
+        return stored.status();
+      }
+    }
+    for (int64_t k : *stored) {
       if (k < next_ || ready_.contains(k)) continue;
       ready_[k] = Ready{};
       if (waited.contains(k)) ++discovered_;
     }
-    NNFT_RETURN_IF_ERROR(Fold());
-    Publish(false);
-    std::vector<int64_t> missing;
-    for (int64_t k = lo, i = 0; k < hi; ++k) {
-      while (i < static_cast<int64_t>(stored.size()) && stored[i] < k) ++i;
-      if (i == static_cast<int64_t>(stored.size()) || stored[i] != k) {
-        missing.push_back(k);
-      }
-    }
-    if (missing.empty() || Stopped()) return absl::OkStatus();
-    std::vector<int64_t> mine;
-    waited.clear();
-    {
-      absl::MutexLock lock(&m_.mu);
-      for (int64_t k : missing) {
-        if (m_.claims.emplace(digest_, k).second) {
-          mine.push_back(k);
-        } else {
-          waited.insert(k);
-        }
-      }
-      if (mine.empty()) {
-        m_.changed.WaitWithTimeout(&m_.mu, kClaimPoll);
-        continue;
-      }
-    }
-    absl::Status status = Compute(mine);
+    waited = std::move(others);
+    absl::Status status = Fold();
+    if (status.ok()) Publish(false);
+    if (status.ok() && !mine.empty()) status = Compute(mine);
     {
       absl::MutexLock lock(&m_.mu);
       for (int64_t k : mine) m_.claims.erase({digest_, k});
-      m_.changed.SignalAll();
+      if (!mine.empty()) m_.changed.SignalAll();
+      if (status.ok() && mine.empty() && !waited.empty() && !Stopped()) {
+        m_.changed.WaitWithTimeout(&m_.mu, kClaimPoll);
+      }
     }
     NNFT_RETURN_IF_ERROR(status);
+    if (static_cast<int64_t>(stored->size()) == hi - lo) break;
   }
   return absl::OkStatus();
 }
