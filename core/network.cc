@@ -296,10 +296,24 @@ void Sampler<T>::Evaluate(int64_t m, double* phi) {
 template <typename T>
 void Sampler<T>::ConditionalCovariance(int64_t m, double* cov) {
   Hidden(m);
-  z_.resize(num_points_, num_points_);
-  z_.noalias() = h_.transpose() * h_;
-  const int count = num_points_ * num_points_;
-  for (int j = 0; j < count; ++j) {
+  const int num = num_points_, n = static_cast<int>(h_.rows());
+  if (num > 32) {  // many points: one GEMM
+    z_.resize(num, num);
+    z_.noalias() = h_.transpose() * h_;
+  } else {  // few points: the P(P+1)/2 dot products directly
+    z_.resize(num, num);
+    for (int q = 0; q < num; ++q) {
+      const T* hq = h_.col(q).data();
+      for (int p = 0; p <= q; ++p) {
+        const T* hp = h_.col(p).data();
+        T acc = 0;
+#pragma omp simd reduction(+ : acc)
+        for (int i = 0; i < n; ++i) acc += hp[i] * hq[i];
+        z_(p, q) = z_(q, p) = acc;
+      }
+    }
+  }
+  for (int j = 0; j < num * num; ++j) {
     cov[j] =
         out_bias_var_ + out_weight_var_ * static_cast<double>(z_.data()[j]);
   }
