@@ -9,6 +9,7 @@ packages=(
   libabsl-dev libeigen3-dev librandom123-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libssl-dev
   python3-grpcio python3-protobuf python3-numpy python3-matplotlib
+  libopenmpi-dev openmpi-bin python3-yaml
 )
 
 missing=()

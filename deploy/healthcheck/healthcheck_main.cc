@@ -1,0 +1,49 @@
+// nnft-healthcheck: exits 0 when the gRPC server at --addr reports SERVING
+// for --service (grpc.health.v1 Health/Check), 1 otherwise (Docker's
+// HEALTHCHECK convention: 0 healthy, 1 unhealthy; 2 is reserved, so usage
+// errors exit 1 too). One line on stdout or stderr says what was seen.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "deploy/healthcheck/health_check.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+ABSL_FLAG(std::string, addr, "127.0.0.1:50051",
+          "host:port of the gRPC server to check");
+ABSL_FLAG(std::string, service, "",
+          "service name to check; empty checks the whole server");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(3),
+          "deadline of the Check call, e.g. 3s or 500ms; > 0");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Checks grpc.health.v1 on a server; exit 0 when SERVING, 1 otherwise.\n"
+      "Usage: nnft-healthcheck [--addr=host:port] [--service=NAME] "
+      "[--timeout=3s]");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    std::fprintf(stderr, "nnft-healthcheck: unexpected argument '%s'\n",
+                 rest[1]);
+    return 1;
+  }
+  const std::string addr = absl::GetFlag(FLAGS_addr);
+  auto channel = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
+  absl::StatusOr<nnft::deploy::ServingStatus> status =
+      nnft::deploy::CheckHealth(channel, absl::GetFlag(FLAGS_service),
+                                absl::GetFlag(FLAGS_timeout));
+  if (!status.ok()) {
+    std::fprintf(stderr, "nnft-healthcheck: %s: %s\n", addr.c_str(),
+                 status.status().ToString().c_str());
+    return 1;
+  }
+  const bool serving = *status == nnft::deploy::ServingStatus::kServing;
+  std::fprintf(serving ? stdout : stderr, "nnft-healthcheck: %s: %s\n",
+               addr.c_str(), nnft::deploy::ServingStatusName(*status));
+  return serving ? 0 : 1;
+}

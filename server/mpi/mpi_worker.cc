@@ -1,0 +1,315 @@
+#include "server/mpi/mpi_worker.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <list>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "server/mpi/chunk_merge.h"
+#include "server/mpi/result_json.h"
+
+namespace nnft::mpi {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+absl::Status CheckMpi(int code, const char* call) {
+  if (code == MPI_SUCCESS) return absl::OkStatus();
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return absl::InternalError(
+      absl::StrCat(call, " failed: ", std::string(text, length)));
+}
+
+// Chunks [first, last) on `threads` threads, returned in index order.
+absl::StatusOr<std::vector<ChunkSums>> ComputeBlock(const Engine& engine,
+                                                    int64_t first, int64_t last,
+                                                    int threads) {
+  std::vector<ChunkSums> chunks;
+  chunks.reserve(last - first);
+  NNFT_RETURN_IF_ERROR(
+      engine.RunChunks(first, last, threads, [&chunks](ChunkSums chunk) {
+        chunks.push_back(std::move(chunk));
+        return true;
+      }));
+  std::sort(
+      chunks.begin(), chunks.end(),
+      [](const ChunkSums& a, const ChunkSums& b) { return a.chunk < b.chunk; });
+  if (static_cast<int64_t>(chunks.size()) != last - first) {
+    return absl::InternalError(absl::StrCat("engine returned ", chunks.size(),
+                                            " chunks for [", first, ", ", last,
+                                            ")"));
+  }
+  return chunks;
+}
+
+// Non-blocking sends from ranks r > 0; each buffer lives until its send
+// completes, so a rank never waits for rank 0 between its blocks.
+class Sender {
+ public:
+  explicit Sender(MPI_Comm comm) : comm_(comm) {}
+
+  absl::Status Send(const ChunkSums& chunk) {
+    in_flight_.push_back({MPI_REQUEST_NULL, PackChunk(chunk)});
+    Pending& p = in_flight_.back();
+    NNFT_RETURN_IF_ERROR(
+        CheckMpi(MPI_Isend(p.message.data(), static_cast<int>(p.message.size()),
+                           MPI_DOUBLE, 0, static_cast<int>(chunk.chunk), comm_,
+                           &p.request),
+                 "MPI_Isend"));
+    return Reap(/*wait=*/false);
+  }
+
+  // Frees the buffers of completed sends; with `wait`, waits for all.
+  absl::Status Reap(bool wait) {
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      int done = 0;
+      NNFT_RETURN_IF_ERROR(
+          wait ? CheckMpi(MPI_Wait(&it->request, MPI_STATUS_IGNORE), "MPI_Wait")
+               : CheckMpi(MPI_Test(&it->request, &done, MPI_STATUS_IGNORE),
+                          "MPI_Test"));
+      it = (wait || done) ? in_flight_.erase(it) : std::next(it);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Pending {
+    MPI_Request request;
+    std::vector<double> message;
+  };
+  MPI_Comm comm_;
+  std::list<Pending> in_flight_;  // list: buffers never move
+};
+
+struct Plan {
+  int rank = 0;
+  int ranks = 1;
+  int threads = 1;
+  int64_t block = 1;
+  int64_t num_chunks = 0;
+};
+
+// Rank 0's merge state: the ordered fold, timings and progress lines.
+class Root {
+ public:
+  Root(MPI_Comm comm, const Engine& engine, const Plan& plan,
+       const WorkerOptions& options)
+      : comm_(comm),
+        engine_(engine),
+        plan_(plan),
+        options_(options),
+        merger_(engine.tuples(), engine.spec().sampling.seed, plan.num_chunks) {
+  }
+
+  absl::StatusOr<std::string> Run(Clock::time_point start);
+
+ private:
+  // Takes one message from any rank; with `block`, waits for one. Sets
+  // *received to whether one was taken.
+  absl::Status Receive(bool block, bool* received);
+  absl::Status Offer(ChunkSums chunk);
+
+  MPI_Comm comm_;
+  const Engine& engine_;
+  Plan plan_;
+  WorkerOptions options_;
+  OrderedMerger merger_;
+  RunTimings timings_;
+  Clock::time_point start_;
+  Clock::time_point last_progress_;
+  int64_t printed_folded_ = 0;  // folded count of the last progress line
+};
+
+absl::Status Root::Offer(ChunkSums chunk) {
+  const int64_t k = chunk.chunk;
+  absl::Status status = merger_.Offer(std::move(chunk));
+  if (!status.ok()) {
+    return absl::InternalError(
+        absl::StrCat("merging chunk ", k, ": ", status.message()));
+  }
+  const bool first = printed_folded_ == 0 && merger_.folded() > 0;
+  if (options_.progress && merger_.folded() > printed_folded_ &&
+      (first || merger_.complete() ||
+       SecondsSince(last_progress_) >= options_.progress_seconds)) {
+    std::fprintf(stderr,
+                 "nnft-mpi-worker: %lld/%lld chunks folded (%lld networks), "
+                 "%.1f s\n",
+                 static_cast<long long>(merger_.folded()),
+                 static_cast<long long>(plan_.num_chunks),
+                 static_cast<long long>(merger_.networks_folded()),
+                 SecondsSince(start_) + options_.startup_seconds);
+    last_progress_ = Clock::now();
+    printed_folded_ = merger_.folded();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Root::Receive(bool block, bool* received) {
+  MPI_Status probe;
+  int flag = 1;
+  const Clock::time_point probe_start = Clock::now();
+  if (block) {
+    NNFT_RETURN_IF_ERROR(CheckMpi(
+        MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &probe), "MPI_Probe"));
+    timings_.wait += SecondsSince(probe_start);
+  } else {
+    NNFT_RETURN_IF_ERROR(
+        CheckMpi(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &probe),
+                 "MPI_Iprobe"));
+    timings_.receive += SecondsSince(probe_start);
+  }
+  *received = flag != 0;
+  if (!flag) return absl::OkStatus();
+  int count = 0;
+  NNFT_RETURN_IF_ERROR(
+      CheckMpi(MPI_Get_count(&probe, MPI_DOUBLE, &count), "MPI_Get_count"));
+  std::vector<double> message(std::max(count, 0));
+  const Clock::time_point receive_start = Clock::now();
+  NNFT_RETURN_IF_ERROR(
+      CheckMpi(MPI_Recv(message.data(), count, MPI_DOUBLE, probe.MPI_SOURCE,
+                        probe.MPI_TAG, comm_, MPI_STATUS_IGNORE),
+               "MPI_Recv"));
+  timings_.receive += SecondsSince(receive_start);
+  absl::StatusOr<ChunkSums> chunk =
+      UnpackChunk(message, engine_.tuples().size());
+  if (!chunk.ok()) {
+    return absl::InternalError(absl::StrCat("message from rank ",
+                                            probe.MPI_SOURCE, ": ",
+                                            chunk.status().message()));
+  }
+  if (chunk->chunk != probe.MPI_TAG ||
+      OwnerOfChunk(chunk->chunk, plan_.ranks, plan_.block) !=
+          probe.MPI_SOURCE) {
+    return absl::InternalError(absl::StrCat(
+        "rank ", probe.MPI_SOURCE, " sent chunk ", chunk->chunk, " with tag ",
+        probe.MPI_TAG, ": not its chunk under the plan"));
+  }
+  return Offer(*std::move(chunk));
+}
+
+absl::StatusOr<std::string> Root::Run(Clock::time_point start) {
+  start_ = start;
+  last_progress_ = start;
+  for (const auto& [first, last] :
+       RankBlocks(plan_.num_chunks, 0, plan_.ranks, plan_.block)) {
+    const Clock::time_point compute_start = Clock::now();
+    NNFT_ASSIGN_OR_RETURN(auto chunks,
+                          ComputeBlock(engine_, first, last, plan_.threads));
+    timings_.compute += SecondsSince(compute_start);
+    for (ChunkSums& chunk : chunks) {
+      NNFT_RETURN_IF_ERROR(Offer(std::move(chunk)));
+    }
+    for (bool received = true; received;) {
+      NNFT_RETURN_IF_ERROR(Receive(/*block=*/false, &received));
+    }
+  }
+  while (!merger_.complete()) {
+    bool received = false;
+    NNFT_RETURN_IF_ERROR(Receive(/*block=*/true, &received));
+  }
+  timings_.fold = merger_.fold_seconds();
+  timings_.wall = SecondsSince(start_) + options_.startup_seconds;
+  timings_.rank_compute.assign(plan_.ranks, 0.0);
+  NNFT_RETURN_IF_ERROR(CheckMpi(
+      MPI_Gather(&timings_.compute, 1, MPI_DOUBLE, timings_.rank_compute.data(),
+                 1, MPI_DOUBLE, 0, comm_),
+      "MPI_Gather"));
+  RunInfo info{.ranks = plan_.ranks,
+               .threads = plan_.threads,
+               .block = plan_.block,
+               .chunk_size = engine_.spec().sampling.chunk_size,
+               .chunk_hash = merger_.ChunkHash(),
+               .timings = timings_};
+  return ResultToJson(merger_.Finish(), info);
+}
+
+absl::Status RunNonRoot(MPI_Comm comm, const Engine& engine, const Plan& plan) {
+  Sender sender(comm);
+  double compute = 0;
+  for (const auto& [first, last] :
+       RankBlocks(plan.num_chunks, plan.rank, plan.ranks, plan.block)) {
+    const Clock::time_point compute_start = Clock::now();
+    NNFT_ASSIGN_OR_RETURN(auto chunks,
+                          ComputeBlock(engine, first, last, plan.threads));
+    compute += SecondsSince(compute_start);
+    for (const ChunkSums& chunk : chunks) {
+      NNFT_RETURN_IF_ERROR(sender.Send(chunk));
+    }
+  }
+  NNFT_RETURN_IF_ERROR(sender.Reap(/*wait=*/true));
+  return CheckMpi(
+      MPI_Gather(&compute, 1, MPI_DOUBLE, nullptr, 1, MPI_DOUBLE, 0, comm),
+      "MPI_Gather");
+}
+
+absl::StatusOr<Plan> MakePlan(MPI_Comm comm, const Engine& engine,
+                              const WorkerOptions& options) {
+  Plan plan;
+  NNFT_RETURN_IF_ERROR(
+      CheckMpi(MPI_Comm_rank(comm, &plan.rank), "MPI_Comm_rank"));
+  NNFT_RETURN_IF_ERROR(
+      CheckMpi(MPI_Comm_size(comm, &plan.ranks), "MPI_Comm_size"));
+  if (options.threads < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "threads = ", options.threads, ": must be >= 0 (0: OpenMP default)"));
+  }
+  if (options.block < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "block = ", options.block, ": must be >= 0 (0: one per thread)"));
+  }
+  plan.threads = options.threads;
+  const int threads =
+      options.threads > 0
+          ? options.threads
+          : static_cast<int>(std::thread::hardware_concurrency());
+  plan.block = options.block > 0 ? options.block : std::max(threads, 1);
+  plan.num_chunks = NumChunks(engine.spec().sampling);
+  void* attribute = nullptr;
+  int found = 0;
+  NNFT_RETURN_IF_ERROR(
+      CheckMpi(MPI_Comm_get_attr(comm, MPI_TAG_UB, &attribute, &found),
+               "MPI_Comm_get_attr"));
+  const int64_t tag_ub = found ? *static_cast<int*>(attribute) : 32767;
+  if (plan.num_chunks - 1 > tag_ub) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        plan.num_chunks, " chunks: this MPI tags messages up to MPI_TAG_UB = ",
+        tag_ub, "; use a larger sampling.chunk_size"));
+  }
+  return plan;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RunMpiWorker(MPI_Comm comm, const Engine& engine,
+                                         const WorkerOptions& options) {
+  const Clock::time_point start = Clock::now();
+  NNFT_ASSIGN_OR_RETURN(Plan plan, MakePlan(comm, engine, options));
+  if (plan.rank != 0) {
+    NNFT_RETURN_IF_ERROR(RunNonRoot(comm, engine, plan));
+    return std::string();
+  }
+  if (options.progress) {
+    std::fprintf(
+        stderr,
+        "nnft-mpi-worker: %d ranks x %d threads, %lld chunks of %d "
+        "networks, blocks of %lld\n",
+        plan.ranks, plan.threads, static_cast<long long>(plan.num_chunks),
+        engine.spec().sampling.chunk_size, static_cast<long long>(plan.block));
+  }
+  Root root(comm, engine, plan, options);
+  return root.Run(start);
+}
+
+}  // namespace nnft::mpi

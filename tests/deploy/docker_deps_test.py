@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+"""Checks deploy/Dockerfile without a Docker engine.
+
+1. Runtime libraries: every shared library the built binaries load (ldd)
+   belongs to a Debian package (dpkg -S) that the runtime stage installs
+   with apt-get, or to one debian:bookworm-slim already has (libc6,
+   libstdc++6, libgcc-s1); the runtime stage copies every binary checked.
+2. Build steps: the build stage runs the commands of the README's test
+   command (tests/run_all.sh: install_deps, cmake configure, cmake --build,
+   ctest), in order and token for token, plus -DNNFT_MARCH=<portable value>
+   on the configure line.
+
+Usage: docker_deps_test.py <repo root> <bin dir> <binary>...
+Exit 0 on success, 1 with one line per failure, 77 (CTest SKIP) when
+nnft-server is not built.
+"""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+BASE_IMAGE_PACKAGES = {"libc6", "libstdc++6", "libgcc-s1"}
+# Commands of tests/run_all.sh that a build must repeat.
+BUILD_COMMANDS = {"bash", "cmake", "ctest"}
+
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+    return condition
+
+
+def dockerfile_stages(path):
+    """[(stage name, [instruction lines with continuations joined])]."""
+    stages = []
+    logical = ""
+    with open(path) as f:
+        for raw in f:
+            line = raw.rstrip("\n")
+            if not logical and line.lstrip().startswith("#"):
+                continue
+            if line.endswith("\\"):
+                logical += line[:-1] + " "
+                continue
+            logical += line
+            text = logical.strip()
+            logical = ""
+            if not text:
+                continue
+            m = re.match(r"FROM\s+\S+(?:\s+AS\s+(\S+))?", text, re.IGNORECASE)
+            if m:
+                stages.append((m.group(1) or str(len(stages)), []))
+            elif stages:
+                stages[-1][1].append(text)
+    return dict(stages)
+
+
+def run_commands(instructions):
+    """Commands of the RUN instructions, split on &&, as token lists."""
+    commands = []
+    for ins in instructions:
+        if not ins.upper().startswith("RUN "):
+            continue
+        for part in ins[4:].split("&&"):
+            tokens = shlex.split(part.strip())
+            if tokens:
+                commands.append(tokens)
+    return commands
+
+
+def apt_packages(instructions):
+    packages = set()
+    for tokens in run_commands(instructions):
+        if tokens[:2] == ["apt-get", "install"]:
+            packages |= {t for t in tokens[2:] if not t.startswith("-")}
+    return packages
+
+
+def script_commands(path):
+    """(commands, assignments) of a shell script of simple lines."""
+    commands, assignments = [], {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#") or line.startswith("set "):
+                continue
+            m = re.fullmatch(r"(\w+)=(.*)", line)
+            if m:
+                assignments[m.group(1)] = m.group(2)
+                continue
+            commands.append(shlex.split(line))
+    return commands, assignments
+
+
+def package_of(path):
+    for candidate in (path, os.path.realpath(path)):
+        run = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
+        if run.returncode == 0:
+            return run.stdout.split(":")[0].strip()
+    return None
+
+
+def library_packages(binary):
+    run = subprocess.run(["ldd", binary], capture_output=True, text=True)
+    if not check(run.returncode == 0, f"ldd {binary} failed: {run.stderr.strip()}"):
+        return {}
+    owners = {}
+    for line in run.stdout.splitlines():
+        if "not found" in line:
+            failures.append(f"{binary}: {line.strip()}")
+            continue
+        m = re.search(r"(/\S+)\s+\(0x", line)
+        if not m:
+            continue  # linux-vdso: no file
+        package = package_of(m.group(1))
+        if check(package, f"{binary}: {m.group(1)} belongs to no Debian package"):
+            owners.setdefault(package, []).append(os.path.basename(m.group(1)))
+    return owners
+
+
+def check_runtime(stages, bin_dir, binaries):
+    runtime = stages.get("runtime")
+    if not check(runtime, "Dockerfile: no stage named runtime"):
+        return
+    installed = apt_packages(runtime)
+    copied = " ".join(i for i in runtime if i.upper().startswith("COPY"))
+    needed = {}
+    for name in binaries:
+        check(re.search(r"/bin/" + re.escape(name) + r"\b", copied),
+              f"runtime stage does not copy {name}")
+        for package, libs in library_packages(os.path.join(bin_dir, name)).items():
+            needed.setdefault(package, set()).update(libs)
+    for package, libs in sorted(needed.items()):
+        if package in BASE_IMAGE_PACKAGES:
+            continue
+        check(package in installed, f"runtime stage lacks {package} "
+              f"(provides {', '.join(sorted(libs))})")
+    extra = installed - set(needed)
+    if extra:
+        print("note: runtime packages no binary loads:", " ".join(sorted(extra)))
+    print("runtime packages needed:", " ".join(sorted(set(needed) - BASE_IMAGE_PACKAGES)))
+
+
+def check_build_steps(stages, run_all):
+    build = stages.get("build")
+    if not check(build, "Dockerfile: no stage named build"):
+        return
+    want, want_vars = script_commands(run_all)
+    want = [c for c in want if c[0] in BUILD_COMMANDS]
+    got = [c for c in run_commands(build) if c[0] in BUILD_COMMANDS]
+    march = [t for c in got for t in c if t.startswith("-DNNFT_MARCH=")]
+    if check(len(march) == 1, f"build stage: {len(march)} -DNNFT_MARCH flags, want 1"):
+        check(march[0].split("=", 1)[1] not in ("", "native"),
+              f"build stage: {march[0]} is not portable")
+    got = [[t for t in c if not t.startswith("-DNNFT_MARCH=")] for c in got]
+    check(got == want, "build stage commands differ from tests/run_all.sh:\n"
+          f"  Dockerfile: {got}\n  run_all.sh: {want}")
+    # The variables the commands use must mean the same in both.
+    got_vars = {}
+    for tokens in run_commands(build):
+        for t in tokens:
+            m = re.fullmatch(r"(\w+)=(.*)", t)
+            if m:
+                got_vars[m.group(1)] = m.group(2)
+    for name in ("build", "jobs"):
+        value = want_vars.get(name, "")
+        value = re.sub(r"^\"?\$\{\w+:-(.*)\}\"?$", r"\1", value)  # ${X:-default}
+        check(got_vars.get(name) == value.strip('"'),
+              f"build stage: {name}={got_vars.get(name)!r}, "
+              f"run_all.sh: {name}={value!r}")
+
+
+def main():
+    if len(sys.argv) < 4:
+        print(__doc__)
+        return 1
+    root, bin_dir, binaries = sys.argv[1], sys.argv[2], sys.argv[3:]
+    if not os.path.exists(os.path.join(bin_dir, "nnft-server")):
+        print(f"SKIP: {bin_dir}/nnft-server is not built")
+        return 77
+    stages = dockerfile_stages(os.path.join(root, "deploy", "Dockerfile"))
+    check_runtime(stages, bin_dir, binaries)
+    check_build_steps(stages, os.path.join(root, "tests", "run_all.sh"))
+    for f in failures:
+        print("FAIL:", f)
+    if not failures:
+        print("ok:", ", ".join(binaries))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""Offline checks of deploy/k8s (no cluster needed).
+
+Loads every manifest with PyYAML and checks: the kustomization lists every
+manifest (the *.example.yaml files excepted, and those must not be listed);
+each object has a known kind with its apiVersion and the fields Kubernetes
+requires; the StatefulSet runs one replica with a volumeClaimTemplate
+mounted at the data directory; its probes are native gRPC probes on the
+container's gRPC port; resources set requests and limits; the Services
+select the pod and expose port 50051 named grpc; the ConfigMap holds every
+variable the StatefulSet reads from it. With kubectl on PATH, also builds
+the kustomization (`kubectl kustomize`) and checks the same objects come
+out. Exit 0 on success, 1 with one line per failure.
+
+Usage: k8s_manifests_test.py <deploy/k8s directory>
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+GRPC_PORT = 50051
+DATA_DIR = "/var/lib/nnft"
+API_VERSIONS = {
+    "StatefulSet": "apps/v1",
+    "Service": "v1",
+    "ConfigMap": "v1",
+    "Secret": "v1",
+}
+
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+    return condition
+
+
+def load_all(path):
+    with open(path) as f:
+        return [doc for doc in yaml.safe_load_all(f) if doc is not None]
+
+
+def check_object(obj, where):
+    kind = obj.get("kind")
+    if not check(kind in API_VERSIONS, f"{where}: unknown kind {kind!r}"):
+        return
+    check(obj.get("apiVersion") == API_VERSIONS[kind],
+          f"{where}: {kind} apiVersion {obj.get('apiVersion')!r}, "
+          f"want {API_VERSIONS[kind]!r}")
+    name = (obj.get("metadata") or {}).get("name")
+    check(isinstance(name, str) and name, f"{where}: {kind} has no metadata.name")
+    if kind in ("StatefulSet", "Service"):
+        check(isinstance(obj.get("spec"), dict), f"{where}: {kind} has no spec")
+
+
+def check_probe(probe, name, container_ports, where):
+    if not check(isinstance(probe, dict), f"{where}: no {name}"):
+        return
+    grpc = probe.get("grpc")
+    if not check(isinstance(grpc, dict), f"{where}: {name} is not a grpc probe"):
+        return
+    port = grpc.get("port")
+    check(isinstance(port, int), f"{where}: {name}.grpc.port {port!r} must be a number")
+    check(port in container_ports,
+          f"{where}: {name}.grpc.port {port} is not a container port {container_ports}")
+    check(port == GRPC_PORT, f"{where}: {name}.grpc.port {port}, want {GRPC_PORT}")
+
+
+def check_container(c, where):
+    where = f"{where} container {c.get('name')!r}"
+    check(c.get("image"), f"{where}: no image")
+    ports = {p.get("containerPort"): p for p in c.get("ports") or []}
+    check(GRPC_PORT in ports and ports[GRPC_PORT].get("name") == "grpc",
+          f"{where}: no containerPort {GRPC_PORT} named grpc")
+    for probe in ("readinessProbe", "livenessProbe"):
+        check_probe(c.get(probe), probe, list(ports), where)
+    if "startupProbe" in c:
+        check_probe(c["startupProbe"], "startupProbe", list(ports), where)
+    res = c.get("resources") or {}
+    for part in ("requests", "limits"):
+        check(all(k in (res.get(part) or {}) for k in ("cpu", "memory")),
+              f"{where}: resources.{part} must set cpu and memory")
+    mounts = {m.get("mountPath"): m.get("name") for m in c.get("volumeMounts") or []}
+    check(DATA_DIR in mounts, f"{where}: nothing mounted at {DATA_DIR}")
+    return mounts
+
+
+def check_statefulset(obj, configmaps, where):
+    spec = obj["spec"]
+    check(spec.get("replicas") == 1,
+          f"{where}: replicas {spec.get('replicas')!r}: must be 1 (one SQLite writer)")
+    check(spec.get("serviceName"), f"{where}: no serviceName")
+    selector = (spec.get("selector") or {}).get("matchLabels") or {}
+    template = spec.get("template") or {}
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    check(selector and all(labels.get(k) == v for k, v in selector.items()),
+          f"{where}: selector {selector} does not match the pod labels {labels}")
+    containers = (template.get("spec") or {}).get("containers") or []
+    if not check(containers, f"{where}: no containers"):
+        return selector
+    claims = [t.get("metadata", {}).get("name")
+              for t in spec.get("volumeClaimTemplates") or []]
+    check(claims, f"{where}: no volumeClaimTemplates")
+    for c in containers:
+        mounts = check_container(c, where)
+        check(mounts.get(DATA_DIR) in claims,
+              f"{where}: {DATA_DIR} is not mounted from a volumeClaimTemplate")
+        for env in c.get("env") or []:
+            ref = (env.get("valueFrom") or {}).get("configMapKeyRef")
+            if ref:
+                check(ref.get("key") in configmaps.get(ref.get("name"), {}),
+                      f"{where}: env {env.get('name')} reads missing "
+                      f"ConfigMap key {ref.get('name')}/{ref.get('key')}")
+    return selector
+
+
+def check_service(obj, pod_selector, where):
+    spec = obj["spec"]
+    check(spec.get("selector") == pod_selector,
+          f"{where}: selector {spec.get('selector')} is not the pod's {pod_selector}")
+    ports = spec.get("ports") or []
+    check(any(p.get("port") == GRPC_PORT and p.get("name") == "grpc" for p in ports),
+          f"{where}: no port {GRPC_PORT} named grpc")
+
+
+def check_objects(objects, source):
+    by_kind = {}
+    for where, obj in objects:
+        check_object(obj, where)
+        by_kind.setdefault(obj.get("kind"), []).append((where, obj))
+    for kind in ("StatefulSet", "Service", "ConfigMap"):
+        check(kind in by_kind, f"{source}: no {kind}")
+    configmaps = {o["metadata"]["name"]: o.get("data") or {}
+                  for _, o in by_kind.get("ConfigMap", [])}
+    selector = None
+    for where, obj in by_kind.get("StatefulSet", []):
+        selector = check_statefulset(obj, configmaps, where)
+    service_names = [o["metadata"]["name"] for _, o in by_kind.get("Service", [])]
+    for where, obj in by_kind.get("Service", []):
+        check_service(obj, selector, where)
+    for where, obj in by_kind.get("StatefulSet", []):
+        check(obj["spec"].get("serviceName") in service_names,
+              f"{where}: serviceName {obj['spec'].get('serviceName')!r} is not a Service")
+    return sorted((o["kind"], o["metadata"]["name"]) for _, o in objects)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 1
+    root = sys.argv[1]
+    kustomization = load_all(os.path.join(root, "kustomization.yaml"))[0]
+    check(kustomization.get("kind") == "Kustomization" and
+          kustomization.get("apiVersion") == "kustomize.config.k8s.io/v1beta1",
+          "kustomization.yaml: not a kustomize.config.k8s.io/v1beta1 Kustomization")
+    listed = kustomization.get("resources") or []
+    files = sorted(f for f in os.listdir(root)
+                   if f.endswith((".yaml", ".yml")) and f != "kustomization.yaml")
+    objects = []
+    for f in files:
+        docs = load_all(os.path.join(root, f))
+        check(docs, f"{f}: empty")
+        if f.endswith(".example.yaml"):
+            check(f not in listed, f"{f}: an example must not be applied")
+            for i, doc in enumerate(docs):
+                check_object(doc, f"{f}[{i}]")
+            continue
+        check(f in listed, f"{f}: not listed in kustomization.yaml resources")
+        objects += [(f"{f}[{i}]", doc) for i, doc in enumerate(docs)]
+    for f in listed:
+        check(f in files, f"kustomization.yaml lists {f}, which does not exist")
+    expected = check_objects(objects, "manifests")
+
+    kubectl = shutil.which("kubectl")
+    if kubectl:
+        run = subprocess.run([kubectl, "kustomize", root], capture_output=True,
+                             text=True, timeout=120)
+        if check(run.returncode == 0, f"kubectl kustomize failed: {run.stderr.strip()}"):
+            built = [(f"kustomize[{i}]", d)
+                     for i, d in enumerate(yaml.safe_load_all(run.stdout)) if d]
+            got = check_objects(built, "kubectl kustomize")
+            check(got == expected,
+                  f"kubectl kustomize built {got}, the files hold {expected}")
+    else:
+        print("kubectl not found: skipped `kubectl kustomize`")
+
+    for f in failures:
+        print("FAIL:", f)
+    if not failures:
+        print(f"ok: {len(files)} files, objects {expected}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
