@@ -1,0 +1,227 @@
+// Core results -> proto. See convert.h.
+#include "server/convert.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "server/spec_json.h"
+
+namespace nnft::server {
+namespace {
+
+// Bound on the serialised bytes one entry adds to an EntryBlock: its index
+// tuple (at most 6 indices < 2^21, 3 bytes each, plus tags and lengths) and
+// 12 doubles (estimate 5, theory 4, z-scores 3) of 8 bytes in packed fields.
+constexpr int64_t kMaxEntryBytes = 32 + 12 * 8;
+// Room for tags, lengths and the block's scalar fields.
+constexpr int64_t kBlockOverheadBytes = 4096;
+
+// Networks per chunk of the job's spec (the proto default when unset).
+int64_t ChunkSize(const v1::ExperimentSpec& spec) {
+  return spec.sampling().has_chunk_size() ? spec.sampling().chunk_size() : 1000;
+}
+
+template <typename T>
+void AppendRange(const std::vector<T>& values, int64_t begin, int64_t end,
+                 google::protobuf::RepeatedField<T>* out) {
+  if (begin >= static_cast<int64_t>(values.size())) return;
+  end = std::min<int64_t>(end, values.size());
+  out->Add(values.begin() + begin, values.begin() + end);
+}
+
+}  // namespace
+
+v1::Job::State StateToProto(JobState state) {
+  switch (state) {
+    case JobState::kQueued:
+      return v1::Job::QUEUED;
+    case JobState::kRunning:
+      return v1::Job::RUNNING;
+    case JobState::kSucceeded:
+      return v1::Job::SUCCEEDED;
+    case JobState::kFailed:
+      return v1::Job::FAILED;
+    case JobState::kCancelled:
+      return v1::Job::CANCELLED;
+  }
+  return v1::Job::STATE_UNSPECIFIED;
+}
+
+void TimeToProto(absl::Time time, google::protobuf::Timestamp* out) {
+  const int64_t nanos = absl::ToUnixNanos(time);
+  out->set_seconds(nanos >= 0 ? nanos / 1000000000
+                              : -((-nanos + 999999999) / 1000000000));
+  out->set_nanos(static_cast<int32_t>(nanos - out->seconds() * 1000000000));
+}
+
+v1::Job JobToProto(const JobSnapshot& job) {
+  v1::Job out;
+  out.set_name(job.name);
+  out.set_state(StateToProto(job.state));
+  out.set_digest(job.digest);
+  out.set_request_id(job.request_id);
+  out.set_priority(job.priority);
+  if (auto spec = SpecProtoFromJson(job.spec_json); spec.ok()) {
+    *out.mutable_spec() = *std::move(spec);
+  }
+  v1::Progress* p = out.mutable_progress();
+  p->set_chunks_total(job.chunks_total);
+  p->set_chunks_done(job.chunks_done);
+  p->set_chunks_from_store(job.chunks_from_store);
+  p->set_networks_done(job.networks_done);
+  p->set_networks_total(job.chunks_total * ChunkSize(out.spec()));
+  if (job.create_time != absl::InfinitePast()) {
+    TimeToProto(job.create_time, out.mutable_create_time());
+  }
+  if (job.start_time != absl::InfinitePast()) {
+    TimeToProto(job.start_time, out.mutable_start_time());
+  }
+  if (job.end_time != absl::InfinitePast()) {
+    TimeToProto(job.end_time, out.mutable_end_time());
+  }
+  if (!job.error.ok()) {
+    out.set_error_code(static_cast<int>(job.error.code()));
+    out.set_error_message(std::string(job.error.message()));
+  }
+  out.set_submissions(job.submissions);
+  return out;
+}
+
+void EstimateToProto(const CorrelatorEstimate& estimate, int64_t begin,
+                     int64_t end, v1::Estimate* out) {
+  end = std::min<int64_t>(end, estimate.tuples.size());
+  for (int64_t i = begin; i < end; ++i) {
+    out->add_tuples()->mutable_index()->Add(estimate.tuples[i].begin(),
+                                            estimate.tuples[i].end());
+  }
+  AppendRange(estimate.mean, begin, end, out->mutable_mean());
+  AppendRange(estimate.stderr_mean, begin, end, out->mutable_stderr());
+  AppendRange(estimate.connected, begin, end, out->mutable_connected());
+  AppendRange(estimate.stderr_connected, begin, end,
+              out->mutable_connected_stderr());
+  out->set_networks(estimate.networks);
+  out->set_chunks(estimate.chunks);
+  out->set_bins(estimate.bins);
+  out->set_seed(estimate.seed);
+}
+
+void TheoryToProto(const TheoryValues& theory, int64_t begin, int64_t end,
+                   v1::Theory* out) {
+  AppendRange(theory.gp_full, begin, end, out->mutable_gp());
+  AppendRange(theory.gp_connected, begin, end, out->mutable_gp_connected());
+  AppendRange(theory.exact_full, begin, end, out->mutable_exact());
+  AppendRange(theory.exact_connected, begin, end,
+              out->mutable_exact_connected());
+  out->set_has_exact(theory.has_exact);
+}
+
+v1::ComparisonSummary SummaryToProto(const Comparison& comparison) {
+  v1::ComparisonSummary out;
+  out.set_chi2(comparison.chi2);
+  out.set_dof(comparison.dof);
+  out.set_chi2_per_dof(comparison.chi2_per_dof);
+  out.set_max_abs_z(comparison.max_abs_z);
+  return out;
+}
+
+v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries) {
+  v1::JobUpdate out;
+  *out.mutable_job() = JobToProto(job);
+  if (job.estimate.has_value()) {
+    const CorrelatorEstimate& e = *job.estimate;
+    EstimateToProto(e, 0, max_entries, out.mutable_estimate());
+    double max_stderr = 0;
+    for (double s : e.stderr_mean) {
+      if (std::isfinite(s)) max_stderr = std::max(max_stderr, s);
+    }
+    out.set_max_stderr(max_stderr);
+  }
+  return out;
+}
+
+ResultPieces::ResultPieces(std::shared_ptr<const JobResult> result,
+                           std::string engine_fingerprint)
+    : result_(std::move(result)),
+      engine_fingerprint_(std::move(engine_fingerprint)),
+      vs_exact_connected_(Compare(result_->estimate.connected,
+                                  result_->estimate.stderr_connected,
+                                  result_->theory.exact_connected)),
+      entries_per_block_((kMaxPieceBytes - kBlockOverheadBytes) /
+                         kMaxEntryBytes) {
+  const int64_t p = result_->theory.kernel.rows();
+  const int64_t row_bytes = std::max<int64_t>(1, 8 * p);
+  rows_per_block_ = static_cast<int>(
+      std::max<int64_t>(1, (kMaxPieceBytes - kBlockOverheadBytes) / row_bytes));
+}
+
+void ResultPieces::FillHeader(v1::ResultHeader* header) const {
+  const JobResult& r = *result_;
+  *header->mutable_job() = JobToProto(r.job);
+  // The spec can be far larger than a piece (P x d doubles): GetJob has it.
+  if (static_cast<int64_t>(header->job().spec().ByteSizeLong()) >
+      kMaxPieceBytes / 2) {
+    header->mutable_job()->clear_spec();
+  }
+  header->set_num_entries(static_cast<int64_t>(r.estimate.tuples.size()));
+  header->set_num_points(static_cast<int>(r.theory.kernel.rows()));
+  if (header->num_points() == 0 && header->job().has_spec()) {
+    header->set_num_points(header->job().spec().points_size());
+  }
+  header->set_networks(r.estimate.networks);
+  header->set_chunks(r.estimate.chunks);
+  header->set_bins(r.estimate.bins);
+  header->set_seed(r.estimate.seed);
+  header->set_theory_method(r.theory.method);
+  header->set_has_exact(r.theory.has_exact);
+  *header->mutable_vs_exact() = SummaryToProto(r.vs_exact);
+  *header->mutable_vs_gp() = SummaryToProto(r.vs_gp);
+  *header->mutable_vs_exact_connected() = SummaryToProto(vs_exact_connected_);
+  header->set_engine_fingerprint(engine_fingerprint_);
+}
+
+void ResultPieces::FillEntries(int64_t begin, int64_t end,
+                               v1::EntryBlock* block) const {
+  const JobResult& r = *result_;
+  block->set_offset(begin);
+  EstimateToProto(r.estimate, begin, end, block->mutable_estimate());
+  TheoryToProto(r.theory, begin, end, block->mutable_theory());
+  AppendRange(r.vs_exact.z, begin, end, block->mutable_z_exact());
+  AppendRange(vs_exact_connected_.z, begin, end,
+              block->mutable_z_exact_connected());
+  AppendRange(r.vs_gp.z, begin, end, block->mutable_z_gp());
+}
+
+bool ResultPieces::Next(v1::ResultPiece* piece) {
+  piece->Clear();
+  if (!header_sent_) {
+    header_sent_ = true;
+    FillHeader(piece->mutable_header());
+    return true;
+  }
+  const int64_t entries = static_cast<int64_t>(result_->estimate.tuples.size());
+  if (next_entry_ < entries) {
+    const int64_t end = std::min(entries, next_entry_ + entries_per_block_);
+    FillEntries(next_entry_, end, piece->mutable_entries());
+    next_entry_ = end;
+    return true;
+  }
+  const Eigen::MatrixXd& kernel = result_->theory.kernel;
+  const int p = static_cast<int>(kernel.rows());
+  if (next_row_ < p && kernel.cols() == p) {
+    const int end = std::min(p, next_row_ + rows_per_block_);
+    v1::KernelBlock* block = piece->mutable_kernel();
+    block->set_row_offset(next_row_);
+    block->set_rows(end - next_row_);
+    block->mutable_values()->Reserve((end - next_row_) * p);
+    for (int i = next_row_; i < end; ++i) {
+      for (int j = 0; j < p; ++j) block->add_values(kernel(i, j));
+    }
+    next_row_ = end;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace nnft::server

@@ -1,0 +1,81 @@
+// Core results -> proto messages: jobs (from JobManager snapshots),
+// estimates, theory, comparisons, and the pieces GetResult streams. The spec
+// conversions (proto <-> core, JSON) are in server/spec_json.h; together the
+// two files are the whole of the proto <-> core adaptation.
+//
+// Pieces are sized so that no message exceeds kMaxPieceBytes whatever the
+// result size (DESIGN.md section 3, "Streaming").
+//
+// All functions are pure and thread-safe.
+#ifndef NNFT_SERVER_CONVERT_H_
+#define NNFT_SERVER_CONVERT_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "core/compare.h"
+#include "core/estimate.h"
+#include "core/theory.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "nnft/v1/nnft.pb.h"
+#include "server/job_manager.h"
+
+namespace nnft::server {
+
+// Upper bound on the serialised size of one streamed ResultPiece.
+inline constexpr int64_t kMaxPieceBytes = 256 * 1024;
+
+v1::Job::State StateToProto(JobState state);
+
+// Unset (nullptr-equivalent: cleared) for absl::InfinitePast().
+void TimeToProto(absl::Time time, google::protobuf::Timestamp* out);
+
+// The Job resource. Job.spec is parsed back from the snapshot's spec_json.
+v1::Job JobToProto(const JobSnapshot& job);
+
+// Entries [begin, end) of `estimate` (requested-tuple order).
+void EstimateToProto(const CorrelatorEstimate& estimate, int64_t begin,
+                     int64_t end, v1::Estimate* out);
+
+// Entries [begin, end) of the per-tuple theory; the kernel is not included.
+void TheoryToProto(const TheoryValues& theory, int64_t begin, int64_t end,
+                   v1::Theory* out);
+
+v1::ComparisonSummary SummaryToProto(const Comparison& comparison);
+
+// A WatchJob update: the job, the first `max_entries` entries of its current
+// estimate (when it has one) and the largest standard error of all of them.
+v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries);
+
+// GetResult's stream, produced one piece at a time: a header, then entry
+// blocks of at most EntriesPerBlock() entries, then kernel blocks of at most
+// RowsPerBlock() rows. The result is shared, never copied.
+class ResultPieces {
+ public:
+  ResultPieces(std::shared_ptr<const JobResult> result,
+               std::string engine_fingerprint);
+
+  // Fills the next piece; false when the stream is complete.
+  bool Next(v1::ResultPiece* piece);
+
+  int64_t EntriesPerBlock() const { return entries_per_block_; }
+  int RowsPerBlock() const { return rows_per_block_; }
+
+ private:
+  void FillHeader(v1::ResultHeader* header) const;
+  void FillEntries(int64_t begin, int64_t end, v1::EntryBlock* block) const;
+
+  std::shared_ptr<const JobResult> result_;
+  std::string engine_fingerprint_;
+  Comparison vs_exact_connected_;
+  int64_t entries_per_block_;
+  int rows_per_block_;
+  bool header_sent_ = false;
+  int64_t next_entry_ = 0;
+  int next_row_ = 0;
+};
+
+}  // namespace nnft::server
+
+#endif  // NNFT_SERVER_CONVERT_H_

@@ -1,0 +1,47 @@
+// nnft-server: flags -> ServerOptions -> RunServer (server/server.h).
+#include <cstdint>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "server/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to listen on (port 0: any free port)");
+ABSL_FLAG(std::string, data_dir, "./nnft-data",
+          "directory of the result store and job queue");
+ABSL_FLAG(int, worker_threads, 0, "OpenMP threads per job (0: all cores)");
+ABSL_FLAG(int, max_queued_jobs, 1000,
+          "queued jobs before submissions answer RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_running_jobs, 1, "jobs computed at once");
+ABSL_FLAG(int, max_width, nnft::Limits{}.max_width, "largest hidden width");
+ABSL_FLAG(int, max_points, nnft::Limits{}.max_points, "most points per spec");
+ABSL_FLAG(int64_t, max_tuples, nnft::Limits{}.max_tuples,
+          "most index tuples (with sub-multisets) per spec");
+ABSL_FLAG(int64_t, max_networks, nnft::Limits{}.max_networks,
+          "most networks per job");
+ABSL_FLAG(int, max_message_bytes, 64 << 20,
+          "largest gRPC message received or sent, in bytes");
+ABSL_FLAG(int, shutdown_grace_s, 5,
+          "seconds calls in flight get to finish on SIGTERM/SIGINT");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "nnft-server: neural-network field theory correlators over gRPC.\n"
+      "Drains gracefully on SIGTERM/SIGINT.");
+  absl::ParseCommandLine(argc, argv);
+  nnft::server::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  options.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
+  options.max_running_jobs = absl::GetFlag(FLAGS_max_running_jobs);
+  options.limits.max_width = absl::GetFlag(FLAGS_max_width);
+  options.limits.max_points = absl::GetFlag(FLAGS_max_points);
+  options.limits.max_tuples = absl::GetFlag(FLAGS_max_tuples);
+  options.limits.max_networks = absl::GetFlag(FLAGS_max_networks);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));
+  return nnft::server::RunServer(options);
+}

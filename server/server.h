@@ -1,0 +1,89 @@
+// The nnft server process: options, start-up (job manager, service, health
+// checking, reflection, message limits), and graceful drain. server/main.cc
+// only parses flags into ServerOptions and calls RunServer; tests start an
+// NnftServer directly on port 0.
+#ifndef NNFT_SERVER_SERVER_H_
+#define NNFT_SERVER_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/spec.h"
+#include "grpcpp/grpcpp.h"
+#include "server/job_manager.h"
+#include "server/service.h"
+
+namespace nnft::server {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see NnftServer::port).
+  std::string listen = "127.0.0.1:50051";
+  // Directory of the result store and job queue; created if missing.
+  std::string data_dir = "./nnft-data";
+  // OpenMP threads per running job; 0: all cores. >= 0.
+  int worker_threads = 0;
+  // Queued jobs before SubmitExperiment answers RESOURCE_EXHAUSTED; >= 1.
+  int max_queued_jobs = 1000;
+  // Jobs computed at once; >= 1.
+  int max_running_jobs = 1;
+  // Limits on every spec.
+  Limits limits;
+  // Largest message received or sent, in bytes; in [1 MiB, 1 GiB]. Requests
+  // over it are refused by gRPC with RESOURCE_EXHAUSTED. Streamed results
+  // never come near it.
+  int max_message_bytes = 64 << 20;
+  // How long Shutdown lets calls in flight finish before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+
+  absl::Status Validate() const;
+};
+
+// A running server. Thread-safe.
+class NnftServer {
+ public:
+  // Opens the job manager (resuming unfinished jobs), builds the service and
+  // starts listening. Health status SERVING once it returns.
+  static absl::StatusOr<std::unique_ptr<NnftServer>> Start(
+      ServerOptions options);
+
+  NnftServer(const NnftServer&) = delete;
+  NnftServer& operator=(const NnftServer&) = delete;
+  // Shutdown().
+  ~NnftServer();
+
+  // The port actually bound, and "host:port" with it.
+  int port() const { return port_; }
+  const std::string& address() const { return address_; }
+  JobManager* jobs() { return jobs_.get(); }
+  grpc::Server* grpc_server() { return server_.get(); }
+
+  // Graceful drain: health NOT_SERVING, JobManager::Drain (running jobs stop
+  // at a chunk boundary, stored, and stay queued for the next start), then
+  // grpc::Server::Shutdown with a deadline of shutdown_grace. Idempotent.
+  void Shutdown();
+
+ private:
+  NnftServer() = default;
+
+  ServerOptions options_;
+  int port_ = 0;
+  std::string address_;
+  std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<NnftService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::once_flag shutdown_once_;
+};
+
+// Runs a server until SIGTERM or SIGINT, then drains it. Prints
+// "listening address=<host:port>" on stdout once serving. Returns the process
+// exit status: 0 after a clean drain, 1 if the server could not start.
+int RunServer(const ServerOptions& options);
+
+}  // namespace nnft::server
+
+#endif  // NNFT_SERVER_SERVER_H_

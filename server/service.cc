@@ -1,0 +1,377 @@
+// The unary calls of the Nnft service. See service.h.
+#include "server/service.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/status_macros.h"
+#include "core/theory.h"
+#include "core/tuples.h"
+#include "server/convert.h"
+#include "server/digest.h"
+#include "server/grpc_status.h"
+#include "server/log.h"
+#include "server/service_streams.h"
+#include "server/spec_json.h"
+
+namespace nnft::server {
+namespace {
+
+constexpr int kMaxPriority = 1000;
+constexpr size_t kMaxRequestIdLength = 128;
+constexpr int kMaxPageSize = 1000;
+constexpr int kDefaultPageSize = 100;
+// Jobs ListJobs examines per call when a states filter skips most of them.
+constexpr int kMaxListScan = 10000;
+constexpr absl::string_view kTokenPrefix = "lj1.";
+
+bool IsLowerHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+absl::Status CheckRequestId(const std::string& id) {
+  if (id.size() > kMaxRequestIdLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id has ", id.size(),
+                     " characters: must have at most ", kMaxRequestIdLength));
+  }
+  for (size_t i = 0; i < id.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(id[i]);
+    if (c < 0x20 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request_id[", i, "] = byte ", static_cast<int>(c),
+                       ": must be a printable ASCII character (0x20 to 0x7e)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// 64-bit FNV-1a: a stable (cross-process) fingerprint of a ListJobs query.
+uint64_t Fnv1a(absl::string_view s) {
+  uint64_t h = 14695981039346656037ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// What a page token is bound to: the caller and the states filter (sorted,
+// deduplicated), not the page size.
+std::string QueryKey(const std::string& owner, std::vector<int> states) {
+  std::sort(states.begin(), states.end());
+  states.erase(std::unique(states.begin(), states.end()), states.end());
+  return absl::StrCat(
+      Fnv1a(absl::StrCat(owner, "\n", absl::StrJoin(states, ","))));
+}
+
+std::string WrapToken(const std::string& query, const std::string& inner) {
+  return absl::StrCat(
+      kTokenPrefix, absl::WebSafeBase64Escape(absl::StrCat(query, ":", inner)));
+}
+
+// The job manager's token inside `token`, if it was issued for `query`.
+absl::StatusOr<std::string> UnwrapToken(const std::string& query,
+                                        absl::string_view token) {
+  std::string raw;
+  if (!absl::StartsWith(token, kTokenPrefix) ||
+      !absl::WebSafeBase64Unescape(token.substr(kTokenPrefix.size()), &raw) ||
+      raw.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        "page_token: not a token returned by ListJobs");
+  }
+  const size_t colon = raw.find(':');
+  if (raw.substr(0, colon) != query) {
+    return absl::InvalidArgumentError(
+        "page_token: was returned for another query (other states or another "
+        "caller); repeat the query that returned it, or start without one");
+  }
+  return raw.substr(colon + 1);
+}
+
+// Runs `work` on the pool and finishes the call with its status.
+template <typename Work>
+grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
+                                  WorkPool* pool, Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pool->Run([reactor, work = std::move(work)]() mutable {
+    reactor->Finish(ToGrpcStatus(work()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                               const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+std::string CallerOwner(const grpc::CallbackServerContext* context) {
+  // Authentication comes later: derive the owner from the call's credentials
+  // (e.g. the "authorization" metadata) here, and only here.
+  (void)context;
+  return "";
+}
+
+absl::Status CheckJobName(absl::string_view field, absl::string_view name) {
+  constexpr absl::string_view kPrefix = "jobs/";
+  bool ok =
+      absl::StartsWith(name, kPrefix) && name.size() == kPrefix.size() + 16;
+  for (size_t i = kPrefix.size(); ok && i < name.size(); ++i) {
+    ok = IsLowerHex(name[i]);
+  }
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " = '", absl::CHexEscape(name.substr(0, 80)),
+                   "': must be jobs/{id}, id 16 lower-case hex digits"));
+}
+
+NnftService::NnftService(JobManager* jobs, ServiceOptions options)
+    : jobs_(jobs),
+      options_(std::move(options)),
+      pool_(std::make_unique<WorkPool>(options_.pool_threads)) {}
+
+NnftService::~NnftService() = default;
+
+absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
+                                 const std::string& owner, v1::Job* response) {
+  if (request.priority() < -kMaxPriority || request.priority() > kMaxPriority) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("priority = ", request.priority(), ": must be in [",
+                     -kMaxPriority, ", ", kMaxPriority, "]"));
+  }
+  NNFT_RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  NNFT_ASSIGN_OR_RETURN(ExperimentSpec spec,
+                        SpecFromProto(request.spec(), options_.limits));
+  NNFT_ASSIGN_OR_RETURN(double target_stderr,
+                        TargetStderrFromProto(request.spec()));
+  SubmitRequest submit{.spec = std::move(spec),
+                       .spec_json = SpecProtoToJson(request.spec()),
+                       .request_id = request.request_id(),
+                       .priority = request.priority(),
+                       .owner = owner,
+                       .target_stderr = target_stderr};
+  NNFT_ASSIGN_OR_RETURN(JobSnapshot job, jobs_->Submit(std::move(submit)));
+  LogEvent("job_submitted", {{"name", job.name},
+                             {"state", JobStateName(job.state)},
+                             {"digest", job.digest.substr(0, 16)},
+                             {"priority", job.priority},
+                             {"submissions", job.submissions},
+                             {"chunks", job.chunks_total}});
+  *response = JobToProto(job);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* NnftService::SubmitExperiment(
+    grpc::CallbackServerContext* context,
+    const v1::SubmitExperimentRequest* request, v1::Job* response) {
+  return Offload(context, pool_.get(),
+                 [this, request, response, owner = CallerOwner(context)] {
+                   return Submit(*request, owner, response);
+                 });
+}
+
+grpc::ServerUnaryReactor* NnftService::GetJob(
+    grpc::CallbackServerContext* context, const v1::GetJobRequest* request,
+    v1::Job* response) {
+  if (absl::Status s = CheckJobName("name", request->name()); !s.ok()) {
+    return Done(context, s);
+  }
+  auto job = jobs_->Get(request->name(), CallerOwner(context));
+  if (job.ok()) *response = JobToProto(*job);
+  return Done(context, job.status());
+}
+
+absl::Status NnftService::List(const v1::ListJobsRequest& request,
+                               const std::string& owner,
+                               v1::ListJobsResponse* response) {
+  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size = ", request.page_size(), ": must be in [0, ",
+                     kMaxPageSize, "] (0: ", kDefaultPageSize, ")"));
+  }
+  std::vector<int> states(request.states().begin(), request.states().end());
+  for (size_t i = 0; i < states.size(); ++i) {
+    if (states[i] == v1::Job::STATE_UNSPECIFIED ||
+        !v1::Job::State_IsValid(states[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "states[", i, "] = ", states[i], ": must be a job state (1 to 5)"));
+    }
+  }
+  const std::string query = QueryKey(owner, states);
+  std::string inner;
+  if (!request.page_token().empty()) {
+    NNFT_ASSIGN_OR_RETURN(inner, UnwrapToken(query, request.page_token()));
+  }
+  const int want =
+      request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  int scanned = 0;
+  // Each manager page is consumed whole, so its token resumes exactly after
+  // the last job examined.
+  while (response->jobs_size() < want && scanned < kMaxListScan) {
+    NNFT_ASSIGN_OR_RETURN(
+        ListPage page, jobs_->List(want - response->jobs_size(), inner, owner));
+    for (const JobSnapshot& job : page.jobs) {
+      ++scanned;
+      const int state = StateToProto(job.state);
+      if (states.empty() ||
+          std::find(states.begin(), states.end(), state) != states.end()) {
+        *response->add_jobs() = JobToProto(job);
+      }
+    }
+    inner = page.next_page_token;
+    if (inner.empty()) break;
+  }
+  if (!inner.empty()) response->set_next_page_token(WrapToken(query, inner));
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* NnftService::ListJobs(
+    grpc::CallbackServerContext* context, const v1::ListJobsRequest* request,
+    v1::ListJobsResponse* response) {
+  return Done(context, List(*request, CallerOwner(context), response));
+}
+
+grpc::ServerUnaryReactor* NnftService::CancelJob(
+    grpc::CallbackServerContext* context, const v1::CancelJobRequest* request,
+    v1::Job* response) {
+  if (absl::Status s = CheckJobName("name", request->name()); !s.ok()) {
+    return Done(context, s);
+  }
+  auto job = jobs_->Cancel(request->name(), CallerOwner(context));
+  if (job.ok()) {
+    LogEvent("job_cancel_requested",
+             {{"name", job->name}, {"state", JobStateName(job->state)}});
+    *response = JobToProto(*job);
+  }
+  return Done(context, job.status());
+}
+
+grpc::ServerUnaryReactor* NnftService::DeleteJob(
+    grpc::CallbackServerContext* context, const v1::DeleteJobRequest* request,
+    google::protobuf::Empty* response) {
+  if (absl::Status s = CheckJobName("name", request->name()); !s.ok()) {
+    return Done(context, s);
+  }
+  absl::Status status = jobs_->Delete(request->name(), CallerOwner(context));
+  if (status.ok()) LogEvent("job_deleted", {{"name", request->name()}});
+  return Done(context, status);
+}
+
+grpc::ServerWriteReactor<v1::JobUpdate>* NnftService::WatchJob(
+    grpc::CallbackServerContext* context, const v1::WatchJobRequest* request) {
+  return NewWatchReactor(jobs_, *request, CallerOwner(context));
+}
+
+grpc::ServerWriteReactor<v1::ResultPiece>* NnftService::GetResult(
+    grpc::CallbackServerContext* context, const v1::GetResultRequest* request) {
+  return NewResultReactor(jobs_, pool_.get(), *request, CallerOwner(context));
+}
+
+absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
+                                 v1::ComputeKernelResponse* response) {
+  NNFT_ASSIGN_OR_RETURN(ExperimentSpec spec,
+                        SpecFromProto(request.spec(), options_.limits));
+  const int64_t p = spec.points.rows();
+  const int64_t limit = options_.max_kernel_response_bytes;
+  auto too_large = [&](int64_t bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spec: the ComputeKernel response would be about ", bytes, " bytes (",
+        p, " points), over the limit of ", limit,
+        " bytes; submit a job and read it with GetResult, which streams"));
+  };
+  if (8 * p * p > limit) return too_large(8 * p * p);
+  NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
+                        TupleSet::Build(static_cast<int>(p), spec.observables,
+                                        options_.limits.max_tuples));
+  const int64_t requested = static_cast<int64_t>(tuples.requested().size());
+  // Per tuple: its indices and four doubles of theory, at least 40 bytes.
+  if (8 * p * p + 40 * requested > limit) {
+    return too_large(8 * p * p + 40 * requested);
+  }
+  NNFT_ASSIGN_OR_RETURN(TheoryValues theory, ComputeTheory(spec, tuples));
+  response->set_num_points(static_cast<int>(p));
+  if (theory.kernel.rows() == p && theory.kernel.cols() == p) {
+    response->mutable_kernel()->Reserve(static_cast<int>(p * p));
+    for (int64_t i = 0; i < p; ++i) {
+      for (int64_t j = 0; j < p; ++j) response->add_kernel(theory.kernel(i, j));
+    }
+  }
+  for (int index : tuples.requested()) {
+    const Tuple& t = tuples.tuples()[index];
+    response->add_tuples()->mutable_index()->Add(t.begin(), t.end());
+  }
+  TheoryToProto(theory, 0, requested, response->mutable_theory());
+  response->mutable_theory()->set_method(theory.method);
+  response->set_method(theory.method);
+  const int64_t bytes = static_cast<int64_t>(response->ByteSizeLong());
+  if (bytes > limit) {
+    response->Clear();
+    return too_large(bytes);
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* NnftService::ComputeKernel(
+    grpc::CallbackServerContext* context,
+    const v1::ComputeKernelRequest* request,
+    v1::ComputeKernelResponse* response) {
+  return Offload(context, pool_.get(), [this, request, response] {
+    return Kernel(*request, response);
+  });
+}
+
+grpc::ServerUnaryReactor* NnftService::GetServerInfo(
+    grpc::CallbackServerContext* context,
+    const v1::GetServerInfoRequest* request, v1::ServerInfo* response) {
+  response->set_version(options_.version);
+  response->set_engine_fingerprint(EngineFingerprint());
+  const Limits& l = options_.limits;
+  v1::Limits* limits = response->mutable_limits();
+  limits->set_max_input_dim(l.max_input_dim);
+  limits->set_max_width(l.max_width);
+  limits->set_max_depth(l.max_depth);
+  limits->set_max_points(l.max_points);
+  limits->set_max_tuples(l.max_tuples);
+  limits->set_max_networks(l.max_networks);
+  limits->set_max_chunk_size(l.max_chunk_size);
+  limits->set_max_parameters(l.max_parameters);
+  limits->set_max_queued_jobs(options_.max_queued_jobs);
+  for (const char* a : {"mlp", "gauss_net", "cos_net"}) {
+    response->add_architectures(a);
+  }
+  for (int a = static_cast<int>(Activation::kIdentity);
+       a <= static_cast<int>(Activation::kCos); ++a) {
+    response->add_activations(
+        std::string(ActivationName(static_cast<Activation>(a))));
+  }
+  const int threads =
+      options_.worker_threads > 0
+          ? options_.worker_threads
+          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  response->set_worker_threads(threads);
+  const Counters c = jobs_->counters();
+  v1::Counters* counters = response->mutable_counters();
+  counters->set_jobs_submitted(c.jobs_submitted);
+  counters->set_jobs_deduplicated(c.jobs_deduplicated);
+  counters->set_jobs_completed(c.jobs_completed);
+  counters->set_chunks_computed(c.chunks_computed);
+  counters->set_chunks_from_store(c.chunks_from_store);
+  counters->set_networks_computed(c.networks_computed);
+  counters->set_exact_hits(c.exact_hits);
+  response->set_data_dir(options_.data_dir);
+  return Done(context, absl::OkStatus());
+}
+
+}  // namespace nnft::server

@@ -1,0 +1,107 @@
+// The nnft.v1.Nnft gRPC service over a JobManager (callback API).
+//
+// Reactors never block a gRPC thread on physics or on the result store:
+// SubmitExperiment (which validates and digests the spec and persists the
+// job), ComputeKernel (the theory) and the preparation of GetResult (folding
+// the stored chunks) run on the service's own small work pool; GetJob,
+// ListJobs, CancelJob, DeleteJob and GetServerInfo answer inline from the job
+// manager's memory. WatchJob subscribes to the job manager and writes
+// conflated snapshots: while a write is in flight only the latest snapshot
+// is kept. Dropping a watch unsubscribes and never cancels the job.
+//
+// Every error is mapped once, by ToGrpcStatus; messages name the request
+// field ("spec.architecture.mlp.widths[0] = 0: must be in [1, 1000000]").
+//
+// Thread safety: the service may serve any number of calls at once. It must
+// outlive the grpc::Server it is registered with (destroy the server, or
+// wait for its Shutdown, first); the JobManager must outlive the service.
+#ifndef NNFT_SERVER_SERVICE_H_
+#define NNFT_SERVER_SERVICE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/spec.h"
+#include "grpcpp/grpcpp.h"
+#include "nnft/v1/nnft.grpc.pb.h"
+#include "server/job_manager.h"
+#include "server/work_pool.h"
+
+namespace nnft::server {
+
+struct ServiceOptions {
+  // Limits every spec is validated against (also reported by GetServerInfo).
+  Limits limits;
+  // Reported by GetServerInfo: the job manager's settings and the server's.
+  int max_queued_jobs = 1000;
+  int worker_threads = 0;  // OpenMP threads per job; 0: all cores
+  std::string data_dir;
+  std::string version = "0.0.0";
+  // Threads of the work pool (submissions, kernels, result preparation); >= 1.
+  int pool_threads = 4;
+  // Largest ComputeKernel response, in bytes (the API promises 1 MiB).
+  int64_t max_kernel_response_bytes = int64_t{1} << 20;
+};
+
+// The caller's identity for job ownership. "" until the server authenticates
+// callers; this is the one place it will be derived from call metadata.
+std::string CallerOwner(const grpc::CallbackServerContext* context);
+
+// InvalidArgument unless `name` is "jobs/" followed by 16 lower-case hex
+// digits (the job manager's names). `field` names the request field.
+absl::Status CheckJobName(absl::string_view field, absl::string_view name);
+
+class NnftService final : public v1::Nnft::CallbackService {
+ public:
+  // `jobs` is not owned and must outlive the service.
+  NnftService(JobManager* jobs, ServiceOptions options);
+  // Waits for the work pool's tasks to finish.
+  ~NnftService() override;
+
+  grpc::ServerUnaryReactor* SubmitExperiment(
+      grpc::CallbackServerContext* context,
+      const v1::SubmitExperimentRequest* request, v1::Job* response) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
+                                   const v1::GetJobRequest* request,
+                                   v1::Job* response) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
+                                     const v1::ListJobsRequest* request,
+                                     v1::ListJobsResponse* response) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
+                                      const v1::CancelJobRequest* request,
+                                      v1::Job* response) override;
+  grpc::ServerUnaryReactor* DeleteJob(
+      grpc::CallbackServerContext* context, const v1::DeleteJobRequest* request,
+      google::protobuf::Empty* response) override;
+  grpc::ServerWriteReactor<v1::JobUpdate>* WatchJob(
+      grpc::CallbackServerContext* context,
+      const v1::WatchJobRequest* request) override;
+  grpc::ServerWriteReactor<v1::ResultPiece>* GetResult(
+      grpc::CallbackServerContext* context,
+      const v1::GetResultRequest* request) override;
+  grpc::ServerUnaryReactor* ComputeKernel(
+      grpc::CallbackServerContext* context,
+      const v1::ComputeKernelRequest* request,
+      v1::ComputeKernelResponse* response) override;
+  grpc::ServerUnaryReactor* GetServerInfo(
+      grpc::CallbackServerContext* context,
+      const v1::GetServerInfoRequest* request,
+      v1::ServerInfo* response) override;
+
+ private:
+  absl::Status Submit(const v1::SubmitExperimentRequest& request,
+                      const std::string& owner, v1::Job* response);
+  absl::Status List(const v1::ListJobsRequest& request,
+                    const std::string& owner, v1::ListJobsResponse* response);
+  absl::Status Kernel(const v1::ComputeKernelRequest& request,
+                      v1::ComputeKernelResponse* response);
+
+  JobManager* const jobs_;
+  const ServiceOptions options_;
+  std::unique_ptr<WorkPool> pool_;
+};
+
+}  // namespace nnft::server
+
+#endif  // NNFT_SERVER_SERVICE_H_
