@@ -136,10 +136,13 @@ describe('nnft Node client', { skip }, () => {
     assertBitEqual(nums(doc.kernel), result.kernel, 'CLI kernel');
   });
 
-  test('estimates agree with exact theory within five standard errors', () => {
+  test('two-point estimates agree with exact theory within five standard errors', () => {
+    // G2 only: with 8 bins the errors of fourth moments are heavy-tailed
+    // (Student t, 7 dof).
     let compared = 0;
     for (let i = 0; i < result.length; i++) {
-      if (!Number.isFinite(result.exact[i]) || !(result.stderr[i] > 0)) continue;
+      if (result.orders[i] !== 2 || !Number.isFinite(result.exact[i]) ||
+          !(result.stderr[i] > 0)) continue;
       const z = (result.mean[i] - result.exact[i]) / result.stderr[i];
       assert.ok(Math.abs(z) < 5, `tuple ${result.tuples[i]}: z = ${z}`);
       compared += 1;
@@ -181,8 +184,10 @@ describe('nnft Node client', { skip }, () => {
   });
 
   test('an unknown job is NOT_FOUND', async () => {
-    await assert.rejects(client.job('jobs/no-such-job'),
+    await assert.rejects(client.job('jobs/00000000deadbeef'),
                          (err) => err.status === 'NOT_FOUND');
+    await assert.rejects(client.job('jobs/no-such-job'), (err) =>
+      err.status === 'INVALID_ARGUMENT' && /name/.test(err.message));
   });
 
   test('a deadline that passes is DEADLINE_EXCEEDED', async () => {

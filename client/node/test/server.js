@@ -1,7 +1,8 @@
 'use strict';
 // Starts a real nnft-server for the tests on port 0 with a temporary data
 // dir; the binary comes from $NNFT_SERVER_BINARY (CTest sets it). The port is
-// read from the "listening address=HOST:PORT" line the server logs to stderr.
+// read from the "listening address=HOST:PORT" line it prints (stdout or
+// stderr).
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -27,7 +28,7 @@ function startServer({ listen = '127.0.0.1:0', threads = 2 } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnft-node-test-'));
   const proc = spawn(bin, [`--listen=${listen}`, `--data_dir=${dataDir}`,
                            `--worker_threads=${threads}`],
-                     { stdio: ['ignore', 'ignore', 'pipe'] });
+                     { stdio: ['ignore', 'pipe', 'pipe'] });
   const server = { proc, log: '', address: null, dataDir };
   server.stop = () => new Promise((resolve) => {
     const done = (code, signal) => {
@@ -50,8 +51,7 @@ function startServer({ listen = '127.0.0.1:0', threads = 2 } = {}) {
       proc.kill('SIGKILL');
       reject(new Error(`nnft-server did not start:\n${server.log}`));
     }, START_TIMEOUT_MS);
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (chunk) => {
+    const onData = (chunk) => {
       server.log += chunk;
       const m = /listening address=(\S+):(\d+)/.exec(server.log);
       if (m && !server.address) {
@@ -62,7 +62,11 @@ function startServer({ listen = '127.0.0.1:0', threads = 2 } = {}) {
         clearTimeout(timer);
         resolve(server);
       }
-    });
+    };
+    for (const stream of [proc.stdout, proc.stderr]) {
+      stream.setEncoding('utf8');
+      stream.on('data', onData);
+    }
     proc.once('exit', (code) => {
       clearTimeout(timer);
       if (!server.address) reject(new Error(`nnft-server exited ${code}:\n${server.log}`));

@@ -1,8 +1,8 @@
 """Starts a real nnft-server for the tests: port 0, a temporary data dir.
 
-The binary comes from $NNFT_SERVER_BINARY (CTest sets it). The server logs
-"listening address=HOST:PORT" to stderr once it serves; we read the port
-from that line. Stopped with SIGTERM (it drains and exits 0).
+The binary comes from $NNFT_SERVER_BINARY (CTest sets it). The server
+prints "listening address=HOST:PORT" once it serves (stdout and stderr are
+read together); we read the port from that line. Stopped with SIGTERM (it drains and exits 0).
 """
 
 import os
@@ -40,7 +40,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [server_binary(), "--listen=" + listen,
              "--data_dir=" + self.data_dir, "--worker_threads=%d" % threads],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
         if not self._found.wait(START_TIMEOUT_S):
@@ -49,7 +49,7 @@ class ServerProcess:
                                "\n%s" % (START_TIMEOUT_S, "".join(self.log)))
 
     def _read_log(self):
-        for line in self.proc.stderr:
+        for line in self.proc.stdout:
             self.log.append(line)
             m = _LISTENING.search(line)
             if m and not self._found.is_set():
@@ -73,7 +73,7 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
         self._reader.join(5)
-        self.proc.stderr.close()
+        self.proc.stdout.close()
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         return self.proc.returncode

@@ -26,6 +26,9 @@ from nnft.v1 import nnft_pb2
 
 from server import ServerProcess, wait_until
 
+# A well-formed name (16 hex digits) that no job has.
+UNKNOWN_JOB = "jobs/00000000deadbeef"
+
 # A small erf net (d = 1, three points): 8 chunks of 500 networks.
 POINTS = [0.0, 0.6, 1.2]
 
@@ -145,9 +148,11 @@ class ClientAgainstServerTest(unittest.TestCase):
         assert_bit_equal(self, kernel, self.result.kernel.ravel(),
                          "CLI kernel")
 
-    def test_estimates_agree_with_exact_theory_within_five_sigma(self):
+    def test_two_point_estimates_agree_with_exact_within_five_sigma(self):
+        # G2 only: with 8 bins the errors of fourth moments are heavy-tailed
+        # (Student t, 7 dof); G4 is checked by the width sweep's fit.
         r = self.result
-        ok = np.isfinite(r.exact) & (r.stderr > 0)
+        ok = np.isfinite(r.exact) & (r.stderr > 0) & (r.orders == 2)
         self.assertGreater(ok.sum(), 0, "no exact theory to compare with")
         z = (r.mean[ok] - r.exact[ok]) / r.stderr[ok]
         self.assertLess(np.max(np.abs(z)), 5.0, "z-scores %s" % z)
@@ -195,8 +200,13 @@ class ClientAgainstServerTest(unittest.TestCase):
 
     def test_unknown_job_raises_not_found(self):
         with self.assertRaises(nnft.NotFound) as ctx:
-            self.client.job("jobs/no-such-job")
+            self.client.job(UNKNOWN_JOB)
         self.assertIn("NOT_FOUND", str(ctx.exception))
+
+    def test_malformed_job_name_is_invalid_argument_naming_field(self):
+        with self.assertRaises(nnft.InvalidArgument) as ctx:
+            self.client.job("jobs/no-such-job")
+        self.assertIn("name", str(ctx.exception))
 
     def test_deadline_exceeded_is_a_timeout_error(self):
         with self.assertRaises(nnft.DeadlineExceeded) as ctx:
@@ -258,7 +268,7 @@ class ClientAgainstServerTest(unittest.TestCase):
             d = json.loads(out.getvalue())
             assert_bit_equal(self, d["mean"], self.result.mean, "cli mean")
         rc = subprocess.run([sys.executable, "-m", "nnft", "--server",
-                             self.server.address, "get", "jobs/no-such-job"],
+                             self.server.address, "get", UNKNOWN_JOB],
                             capture_output=True, text=True, timeout=60)
         self.assertEqual(rc.returncode, 1)
         self.assertIn("NOT_FOUND", rc.stderr)
