@@ -85,6 +85,7 @@ export class Result {
   readonly kernel: Float64Array;
   readonly numPoints: number;
   readonly points: number[][];
+  readonly spec: Spec | null;
   readonly numEntries: number;
   readonly networks: number;
   readonly chunks: number;
@@ -159,7 +160,8 @@ export class Client {
   /** spec: a JSON-form object, a JSON file path or JSON text. */
   submit(spec: Spec | string, opts?: SubmitOptions): Promise<Job>;
   job(name: string, opts?: CallOptions): Promise<Job>;
-  jobs(opts?: CallOptions & { pageSize?: number; limit?: number }): Promise<Job[]>;
+  /** Oldest first; `states` keeps only jobs in those states. */
+  jobs(opts?: CallOptions & { pageSize?: number; states?: JobState[]; limit?: number }): Promise<Job[]>;
   kernel(spec: Spec | string, opts?: CallOptions): Promise<Kernel>;
   info(opts?: CallOptions): Promise<Record<string, unknown>>;
 }

@@ -78,13 +78,14 @@ class Client {
                                            { timeoutMs }));
   }
 
-  /** All jobs, newest first (every page, up to `limit`). */
-  async jobs({ pageSize = 0, limit = Infinity, timeoutMs } = {}) {
+  /** All jobs, oldest first (every page, up to `limit`); `states` keeps only
+   * jobs in those states (names such as 'RUNNING'). */
+  async jobs({ pageSize = 0, states = [], limit = Infinity, timeoutMs } = {}) {
     const out = [];
     let token = '';
     do {
       const resp = await this._unary('ListJobs', {
-        page_size: pageSize, page_token: token,
+        page_size: pageSize, page_token: token, states,
       }, { timeoutMs });
       for (const j of resp.jobs) {
         if (out.length >= limit) return out;

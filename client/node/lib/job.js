@@ -99,7 +99,8 @@ class Job {
       const left = deadline === Infinity ? undefined :
         Math.max(1, deadline - Date.now());
       try {
-        return new Result(await this._client._resultPieces(this.name, left));
+        return new Result(await this._client._resultPieces(this.name, left),
+                          this.spec);
       } catch (err) {
         if (err.status === 'NOT_FOUND' && await this._resubmit()) continue;
         throw err;

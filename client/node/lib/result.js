@@ -23,8 +23,12 @@ function comparison(c) {
 }
 
 class Result {
-  /** @param {object[]} pieces ResultPiece messages in stream order. */
-  constructor(pieces) {
+  /**
+   * @param {object[]} pieces ResultPiece messages in stream order.
+   * @param {object} [spec] the submitted spec, used when the header leaves
+   *   out a spec over 128 KiB.
+   */
+  constructor(pieces, spec = null) {
     let header = null;
     const blocks = [];
     const kernelBlocks = [];
@@ -59,8 +63,9 @@ class Result {
     const p = header.num_points;
     this.kernel = new Float64Array(p * p).fill(NaN);  // row-major P x P
     for (const kb of kernelBlocks) this.kernel.set(kb.values, kb.row_offset * p);
-    this.points = (header.job && header.job.spec ? header.job.spec.points :
-      []).map((pt) => pt.x.slice());
+    const own = header.job && header.job.spec;
+    this.spec = own && own.points.length ? own : (spec || own);
+    this.points = (this.spec ? this.spec.points : []).map((pt) => pt.x.slice());
   }
 
   _setHeader(h) {

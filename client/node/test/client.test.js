@@ -168,8 +168,12 @@ describe('nnft Node client', { skip }, () => {
     }
     const info = await client.info();
     assert.ok(info.version.length > 0);
-    const names = (await client.jobs()).map((j) => j.name);
+    const names = (await client.jobs({ pageSize: 1 })).map((j) => j.name);
     assert.ok(names.includes(job.name));
+    assert.equal(new Set(names).size, names.length, 'paging repeated jobs');
+    const done = await client.jobs({ states: ['SUCCEEDED'] });
+    assert.ok(done.some((j) => j.name === job.name));
+    assert.ok(done.every((j) => j.state === 'SUCCEEDED'));
   });
 
   test('an invalid width is INVALID_ARGUMENT naming the field', async () => {

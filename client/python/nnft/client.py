@@ -93,12 +93,18 @@ class Client:
         """The Job named ``name`` ("jobs/{id}" or just the id)."""
         return Job(self, self._get_job(_job_name(name), timeout))
 
-    def jobs(self, page_size=0, *, limit=None, timeout=None):
-        """Iterates the server's jobs, newest first, over all pages."""
+    def jobs(self, page_size=0, *, states=(), limit=None, timeout=None):
+        """Iterates the server's jobs, oldest first, over all pages.
+
+        states: only jobs in these states (names such as "RUNNING").
+        """
         token, count = "", 0
+        state_values = [nnft_pb2.Job.State.Value(s) if isinstance(s, str)
+                        else s for s in states]
         while True:
             resp = self._unary(self.stub.ListJobs, nnft_pb2.ListJobsRequest(
-                page_size=page_size, page_token=token), timeout)
+                page_size=page_size, page_token=token, states=state_values),
+                timeout)
             for j in resp.jobs:
                 if limit is not None and count >= limit:
                     return

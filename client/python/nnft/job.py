@@ -101,7 +101,7 @@ class Job:
         pieces = self._call(lambda: self._client._result_pieces(
             self.name, None if left is None else max(left, 1e-3)),
             refresh=False)
-        return Result(pieces)
+        return Result(pieces, self.spec)
 
     def exception(self, timeout=None):
         """The error the job ended with (None if it succeeded)."""

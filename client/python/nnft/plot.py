@@ -81,7 +81,7 @@ def plot_correlator(result, *, order=2, reference=0, ax=None, out=None,
                 label="Monte Carlo (%d networks)" % result.networks)
     ax.set_xlabel("separation |x - x_%d|" % reference)
     ax.set_ylabel("G^(%d)" % order)
-    ax.set_title("%s: %s" % (result.name, result.job.spec.label or
+    ax.set_title("%s: %s" % (result.name, result.spec.label or
                              _arch_name(result)))
     ax.legend()
     _save(fig, out)
@@ -159,7 +159,7 @@ def plot_width_sweep(results, *, tup=None, order=4, connected=True, ax=None,
 
 
 def _width(result):
-    arch = result.job.spec.architecture
+    arch = result.spec.architecture
     kind = arch.WhichOneof("kind")
     if kind == "mlp":
         return arch.mlp.widths[0] if arch.mlp.widths else 0
@@ -169,5 +169,5 @@ def _width(result):
 
 
 def _arch_name(result):
-    kind = result.job.spec.architecture.WhichOneof("kind") or "?"
+    kind = result.spec.architecture.WhichOneof("kind") or "?"
     return "%s, N = %d" % (kind, _width(result))

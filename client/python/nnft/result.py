@@ -40,12 +40,12 @@ class Result:
       tuples (list of int tuples), orders, mean, stderr, connected,
       connected_stderr, gp, gp_connected, exact, exact_connected (NaN where
       unknown), z_exact, z_exact_connected, z_gp.
-    Also: kernel (P x P NNGP kernel), points (P x d), job (the Job message),
+    Also: kernel (P x P NNGP kernel), points (P x d), spec, job (the Job),
     networks, chunks, bins, seed, theory_method, has_exact, vs_exact, vs_gp,
     vs_exact_connected (Comparison), engine_fingerprint.
     """
 
-    def __init__(self, pieces):
+    def __init__(self, pieces, spec=None):
         header = None
         cols = {f: [] for f in _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS}
         tuples, kernel_rows = [], {}
@@ -66,8 +66,12 @@ class Result:
         for name, values in cols.items():
             setattr(self, name, np.array(values, dtype=np.float64))
         self.kernel = _assemble_kernel(kernel_rows, header.num_points)
-        spec = header.job.spec
-        self.points = np.array([list(p.x) for p in spec.points], dtype=float)
+        # The header leaves out a spec over 128 KiB: fall back on the one the
+        # job was submitted with.
+        self.spec = header.job.spec if header.job.spec.points or spec is None \
+            else spec
+        self.points = np.array([list(p.x) for p in self.spec.points],
+                               dtype=float)
 
     def _set_header(self, h):
         self.job = h.job

@@ -177,8 +177,12 @@ class ClientAgainstServerTest(unittest.TestCase):
     def test_info_and_jobs_list(self):
         info = self.client.info()
         self.assertTrue(info.version)
-        names = [j.name for j in self.client.jobs()]
+        names = [j.name for j in self.client.jobs(page_size=1)]
         self.assertIn(self.job.name, names)
+        self.assertEqual(len(names), len(set(names)), "paging repeated jobs")
+        done = list(self.client.jobs(states=["SUCCEEDED"]))
+        self.assertIn(self.job.name, [j.name for j in done])
+        self.assertTrue(all(j.state == "SUCCEEDED" for j in done))
 
     def test_invalid_width_raises_invalid_argument_naming_field(self):
         with self.assertRaises(nnft.InvalidArgument) as ctx:
