@@ -216,6 +216,25 @@ TEST(MomentAccumulatorTest, EqualBinJackknifeMatchesTextbookFormula) {
   EXPECT_NEAR(est.stderr_connected[0], std::sqrt(3.0 / 4.0 * ss), 1e-13);
 }
 
+TEST(MomentAccumulatorTest, JackknifeOfTheMeanEqualsItsStderrForEqualBins) {
+  // For the linear statistic kappa_1 = mean, the delete-one-bin jackknife
+  // reduces to sqrt(var(bin means) / B), the stderr of the mean.
+  TupleSet set = AllTuples(2, {1});
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal(1.0, 3.0);
+  MomentAccumulator acc(set, 1, /*max_bins=*/16);
+  for (int k = 0; k < 40; ++k) {  // 40 chunks -> 10 bins of 4 chunks
+    ASSERT_TRUE(acc.Add(Chunk(k, 10, {normal(rng), normal(rng)})).ok());
+  }
+  CorrelatorEstimate est = acc.Finish();
+  EXPECT_EQ(est.bins, 10);
+  for (int t = 0; t < 2; ++t) {
+    EXPECT_DOUBLE_EQ(est.connected[t], est.mean[t]);
+    EXPECT_NEAR(est.stderr_connected[t], est.stderr_mean[t],
+                1e-12 * est.stderr_mean[t]);
+  }
+}
+
 TEST(MomentAccumulatorTest, StderrMatchesSigmaOverRootNForGaussianChunks) {
   // 200 independent order-1 tuples; chunk k holds C_k in [50, 150] networks of
   // N(mu, s^2), so its sum is N(C_k mu, C_k s^2) and Var(mean) = s^2 / N.
