@@ -57,6 +57,21 @@ TEST(PhiloxTest, VectorisedGroupMatchesRandom123) {
   }
 }
 
+TEST(PhiloxTest, PortableAndIntrinsicGroupsAgree) {
+  std::mt19937_64 gen(7);
+  for (int trial = 0; trial < 1000; ++trial) {
+    const StreamId id{
+        .seed = gen(), .network = gen(), .tag = static_cast<uint32_t>(gen())};
+    const int64_t group = static_cast<int64_t>(gen() >> 40);
+    alignas(64) uint32_t a[4][kPhiloxLanes], b[4][kPhiloxLanes];
+    PhiloxGroup(id, group, a);
+    PhiloxGroupPortable(id, group, b);
+    for (int r = 0; r < 4; ++r) {
+      for (int l = 0; l < kPhiloxLanes; ++l) ASSERT_EQ(a[r][l], b[r][l]);
+    }
+  }
+}
+
 TEST(StreamTest, UniformLayoutIsStructureOfArraysPerGroup) {
   const StreamId id{.seed = 9, .network = 3, .tag = 1};
   std::vector<float> f(StreamPadded<float>(200));
