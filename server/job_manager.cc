@@ -296,16 +296,17 @@ absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
     // Idempotent retry: the job this request_id created.
     if (!r.request_id.empty()) {
       auto it = m.request_ids.find(std::make_pair(r.owner, r.request_id));
-      if (it != m.request_ids.end()) {
-        const Job& old = *m.jobs.at(it->second);
-        if (!SameRequest(old.record, r) ||
-            old.record.num_networks != r.num_networks) {
+      auto old =
+          it == m.request_ids.end() ? m.jobs.end() : m.jobs.find(it->second);
+      if (old != m.jobs.end()) {
+        if (!SameRequest(old->second->record, r)) {
           return absl::AlreadyExistsError(absl::StrCat(
-              "request_id '", r.request_id, "' was used for job ",
-              old.record.name, " with a different spec: use a new request_id"));
+              "request_id '", r.request_id, "' was used for job ", old->first,
+              " with a different spec: use a new request_id"));
         }
-        return m.Snapshot(old);
+        return m.Snapshot(*old->second);
       }
+      if (it != m.request_ids.end()) m.request_ids.erase(it);  // job deleted
     }
     // Join an identical queued or running job of the same owner.
     for (const auto& [seq, other] : m.by_sequence) {
@@ -314,6 +315,11 @@ absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
         continue;
       }
       ++other->record.submissions;
+      // A retry of this request finds the job it joined (in memory only:
+      // after a restart the retry is deduplicated again while the job runs).
+      if (!r.request_id.empty()) {
+        m.request_ids[{r.owner, r.request_id}] = other->record.name;
+      }
       NNFT_RETURN_IF_ERROR(m.Touch(*other, /*persist=*/true));
       ++m.counters.jobs_submitted;
       ++m.counters.jobs_deduplicated;
@@ -433,13 +439,14 @@ absl::StatusOr<int64_t> JobManager::Subscribe(
   sub.name = snapshot.name;
   sub.on_change = std::move(on_change);
   sub.last_version = snapshot.version;
+  ++m.subscriptions;
   sub.on_change(snapshot);
   return id;
 }
 
 void JobManager::Unsubscribe(int64_t id) {
   absl::MutexLock lock(&impl_->sub_mu);
-  impl_->subs.erase(id);
+  impl_->subscriptions -= static_cast<int64_t>(impl_->subs.erase(id));
 }
 
 absl::StatusOr<JobSnapshot> JobManager::WaitForChange(absl::string_view name,

@@ -9,9 +9,11 @@
 // - Submit validates the spec against options.limits (InvalidArgument naming
 //   the field), digests it, and persists the job row before returning.
 // - Idempotency: a request_id already used by the same owner returns the job
-//   it created (not counted as a new submission) when the spec bytes,
-//   num_networks and target_stderr match, and AlreadyExists otherwise. The
-//   key is forgotten when that job is deleted.
+//   that request created or joined (not counted again) when the spec, the
+//   number of chunks and target_stderr match, and AlreadyExists otherwise.
+//   The key is forgotten when that job is deleted. (A key that joined another
+//   job is kept in memory only: after a restart its retry is deduplicated or
+//   answered as a new submission.)
 // - Deduplication: a submission by the same owner identical to a queued or
 //   running job (same digest, spec bytes, number of chunks, target_stderr)
 //   returns that job; its `submissions` grows by one and

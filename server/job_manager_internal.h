@@ -76,6 +76,7 @@ struct JobManager::Impl {
   absl::Mutex sub_mu ABSL_ACQUIRED_BEFORE(mu);
   std::map<int64_t, Subscription> subs ABSL_GUARDED_BY(sub_mu);
   int64_t next_sub ABSL_GUARDED_BY(sub_mu) = 1;
+  std::atomic<int64_t> subscriptions{0};  // subs.size(), readable unlocked
 
   // --- job_manager.cc ---
   // Names, persists and queues a new job (or finishes it at once on an exact

@@ -337,6 +337,27 @@ TEST(JobManagerTest, RequestIdMakesSubmitIdempotent) {
           .status()
           .code(),
       absl::StatusCode::kAlreadyExists);
+  // Another owner's key space is separate.
+  EXPECT_NE(MustSubmit(*m, TinySpec(400), "carol", "req-1").name, a.name);
+  // Once the job is deleted its key can be used again.
+  ASSERT_TRUE(m->Delete(a.name).ok());
+  EXPECT_NE(MustSubmit(*m, TinySpec(400), "", "req-1").name, a.name);
+}
+
+TEST(JobManagerTest, RetryOfASubmissionThatJoinedAJobIsNotCountedTwice) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot blocker = MustSubmit(*m, BlockerSpec());
+  WaitFor(*m, blocker.name,
+          [](const JobSnapshot& s) { return s.state == JobState::kRunning; });
+  const JobSnapshot first = MustSubmit(*m, TinySpec(300), "", "req-a");
+  const JobSnapshot joined = MustSubmit(*m, TinySpec(300), "", "req-b");
+  const JobSnapshot retry = MustSubmit(*m, TinySpec(300), "", "req-b");
+  EXPECT_EQ(joined.name, first.name);
+  EXPECT_EQ(retry.name, first.name);
+  EXPECT_EQ(retry.submissions, 2);
+  EXPECT_EQ(m->counters().jobs_deduplicated, 1);
+  EXPECT_EQ(m->counters().jobs_submitted, 3);  // blocker, first, joined
 }
 
 TEST(JobManagerTest, HigherPriorityRunsFirst) {

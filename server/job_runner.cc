@@ -247,6 +247,7 @@ void JobRun::Publish(bool force) {
     last_estimate_ = now;
   }
   JobSnapshot snapshot;
+  const bool watched = m_.subscriptions > 0;  // else skip the copy
   {
     absl::MutexLock lock(&m_.mu);
     job_->chunks_done =
@@ -254,9 +255,9 @@ void JobRun::Publish(bool force) {
     job_->chunks_from_store = initially_stored_ + discovered_;
     if (estimate) job_->estimate = std::move(estimate);
     m_.Touch(*job_, /*persist=*/false).IgnoreError();
-    snapshot = m_.Snapshot(*job_);
+    if (watched) snapshot = m_.Snapshot(*job_);
   }
-  m_.Notify(snapshot);
+  if (watched) m_.Notify(snapshot);
 }
 
 void JobRun::Finish(const absl::Status& status) {
@@ -276,7 +277,7 @@ void JobRun::Finish(const absl::Status& status) {
     error = absl::InternalError(absl::StrCat("run ended after folding ", next_,
                                              " of ", num_chunks_, " chunks"));
   }
-  if (state == JobState::kSucceeded) Publish(true);
+  Publish(state == JobState::kSucceeded);  // final counts (and estimate)
   JobSnapshot snapshot;
   {
     absl::MutexLock lock(&m_.mu);
