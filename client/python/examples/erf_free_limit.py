@@ -42,11 +42,12 @@ def main():
         print("%-12s %12.6f +- %-7.1g %12.6f %8.2f" % (
             r.tuples[i], r.mean[i], r.stderr[i], r.gp[i], r.z_gp[i]))
     g4 = r.select(4)
-    worst = g4[np.argmax(np.abs(r.connected[g4]))]
-    print("largest |G4_c| %s = %.3g +- %.2g (exact at N=%d: %.3g)" % (
-        r.tuples[worst], r.connected[worst], r.connected_stderr[worst],
-        args.width, r.exact_connected[worst]))
-    plot.plot_correlator(r, out=args.out)
+    z = r.connected[g4] / r.connected_stderr[g4]
+    print("G4_c over %d tuples: largest |G4_c / err| = %.2f (free limit: 0; "
+          "exact at N=%d: largest |G4_c| %.2g)" % (
+              len(g4), np.max(np.abs(z)), args.width,
+              np.nanmax(np.abs(r.exact_connected[g4]))))
+    plot.plot_correlator(r, theory="gp", out=args.out)
     print("wrote", args.out)
 
 

@@ -44,9 +44,13 @@ def _save(fig, out):
         fig.savefig(out, format="png", dpi=fig.dpi)
 
 
-def correlator_vs_separation(result, order=2, reference=0):
+def correlator_vs_separation(result, order=2, reference=0, theory="auto"):
     """(separations, mean, stderr, theory, theory_name) of the entries
-    G(x_ref, x_ref, .., x_j) of the given order, sorted by separation."""
+    G(x_ref, x_ref, .., x_j) of the given order, sorted by separation.
+
+    theory: "exact" (at the spec's width), "gp" (infinite width) or "auto"
+    (exact where the server knows it, else infinite width).
+    """
     rows = []
     for i, t in enumerate(result.tuples):
         if len(t) != order or reference not in t:
@@ -62,18 +66,23 @@ def correlator_vs_separation(result, order=2, reference=0):
                          % (order, reference))
     rows.sort()
     idx = np.array([i for _, i in rows])
-    use_exact = np.all(np.isfinite(result.exact[idx]))
-    theory = result.exact[idx] if use_exact else result.gp[idx]
-    name = "exact (N = %s)" % _width(result) if use_exact else "infinite width"
+    if theory not in ("auto", "exact", "gp"):
+        raise ValueError("theory %r: must be auto, exact or gp" % theory)
+    use_exact = theory == "exact" or (
+        theory == "auto" and np.all(np.isfinite(result.exact[idx])))
+    values = result.exact[idx] if use_exact else result.gp[idx]
+    name = ("exact (N = %s)" % _width(result) if use_exact else
+            "infinite width (NNGP)")
     return (np.array([s for s, _ in rows]), result.mean[idx],
-            result.stderr[idx], theory, name)
+            result.stderr[idx], values, name)
 
 
-def plot_correlator(result, *, order=2, reference=0, ax=None, out=None,
-                    figsize=DEFAULT_FIGSIZE, dpi=DEFAULT_DPI):
-    """G^(order)(x_ref, .., x) against |x - x_ref|, estimate and theory."""
+def plot_correlator(result, *, order=2, reference=0, theory="auto", ax=None,
+                    out=None, figsize=DEFAULT_FIGSIZE, dpi=DEFAULT_DPI):
+    """G^(order)(x_ref, .., x) against |x - x_ref|, estimate and theory
+    (see correlator_vs_separation for ``theory``)."""
     sep, mean, err, theory, name = correlator_vs_separation(
-        result, order, reference)
+        result, order, reference, theory)
     fig, ax = _figure(ax, figsize, dpi)
     if np.all(np.isfinite(theory)):
         ax.plot(sep, theory, "-", color="C1", label=name)
@@ -149,6 +158,8 @@ def plot_width_sweep(results, *, tup=None, order=4, connected=True, ax=None,
             label="fit N^(%.3f +- %.3f)" % (fit.exponent, fit.exponent_err))
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(n, labels=["%g" % w for w in n])
+    ax.xaxis.set_minor_formatter("")
     ax.set_xlabel("width N")
     ax.set_ylabel("|%s|" % label)
     ax.set_title("width sweep: %d widths, %s" % (len(n), _arch_name(
