@@ -273,6 +273,28 @@ TEST(McTheoryTest, WideNetG4IsWickOfTheKernel) {
               "G4_c vs 0");
 }
 
+TEST(McTheoryTest, NarrowIdentityNetG4IsWickPlusExactConnectedPart) {
+  // Identity activation, N = 8: phi = b1 + sum_i W1_i (W0_i.x + b0_i) is a
+  // sum of products of Gaussians, not Gaussian. G2 is the Gaussian kernel but
+  // G4 = Wick + G4_c with G4_c = (sw1^4/N)(3 M4 - sum C C) =
+  // (2 sw1^4/N) sum_3 S S for Gaussian neurons: with sb1 = 0, 2/N = 25% of
+  // the Wick value. It must be resolved, and match.
+  const MlpSpec arch =
+      SingleLayer(2, Activation::kIdentity, 8, 1.0, 0.5, 0.9, 0.0);
+  const McRun run = RunMc(Spec(arch, PointsD2(), {2, 4}, 45, 40, 1000));
+  ASSERT_TRUE(run.theory.has_exact);
+  const auto& est = run.estimate;
+  ExpectAgree(OfOrder(run, est.mean, 4), OfOrder(run, est.stderr_mean, 4),
+              OfOrder(run, run.theory.exact_full, 4), "identity G4");
+  ExpectAgree(OfOrder(run, est.connected, 4),
+              OfOrder(run, est.stderr_connected, 4),
+              OfOrder(run, run.theory.exact_connected, 4), "identity G4_c");
+  // Teeth: the Gaussian (Wick) value is excluded at (0,0,0,0).
+  const double wick = OfOrder(run, run.theory.gp_full, 4)[0];
+  const double se = OfOrder(run, est.stderr_mean, 4)[0];
+  EXPECT_GT(std::fabs(OfOrder(run, est.mean, 4)[0] - wick), 5 * se);
+}
+
 // ----------------------------------------------- exact finite-width G4_c
 
 TEST(McTheoryTest, UniformPhaseCosG4cMatchesExactFiniteWidth) {

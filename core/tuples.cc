@@ -37,11 +37,17 @@ int64_t MultisetCount(int64_t p, int n, int64_t cap) {
   return static_cast<int64_t>(c);
 }
 
-absl::Status TooManyTuples(int64_t count, int64_t max_tuples, bool at_least) {
+// `count` < 0: the exact count is unknown (only that it passes the limit).
+absl::Status TooManyTuples(int64_t count, int64_t max_tuples) {
+  if (count < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "observables: the requested correlators need more index tuples (with "
+        "their sub-multisets) than the limit max_tuples = ",
+        max_tuples, " allows"));
+  }
   return absl::InvalidArgumentError(absl::StrCat(
-      "observables: the requested correlators need ",
-      at_least ? "more than " : "", count,
-      " index tuples (with their sub-multisets), more than the limit "
+      "observables: the requested correlators need ", count,
+      " index tuples (with their sub-multisets): more than the limit "
       "max_tuples = ",
       max_tuples));
 }
@@ -104,8 +110,7 @@ absl::Status BuildAll(int p, const std::vector<int>& orders, int64_t max_tuples,
   const int64_t count = MultisetCount(int64_t{p} + 1, n_max, cap);
   const int64_t total = count - 1;  // minus the empty multiset
   if (total > max_tuples) {
-    const bool saturated = count > cap;
-    return TooManyTuples(saturated ? max_tuples : total, max_tuples, saturated);
+    return TooManyTuples(count > cap ? -1 : total, max_tuples);
   }
   tuples->reserve(total);
   for (int n = 1; n <= n_max; ++n) AppendMultisets(p, n, tuples);
@@ -133,7 +138,7 @@ absl::Status BuildExplicit(const std::vector<std::vector<int>>& requested,
       closure.insert(std::move(sub));
     }
     if (static_cast<int64_t>(closure.size()) > max_tuples) {
-      return TooManyTuples(max_tuples, max_tuples, /*at_least=*/true);
+      return TooManyTuples(-1, max_tuples);
     }
   }
   tuples->assign(closure.begin(), closure.end());
