@@ -138,21 +138,25 @@ TEST(EngineTest, DeepLinearNetworkTwoPointFunctionIsExact) {
   const Eigen::MatrixXd pts = Line({-1.0, 0.5, 2.0});
   const std::vector<double> sw = {1.0, 1.2, 0.9, 1.1},
                             sb = {0.3, 0.2, 0.0, 0.4};
-  ExperimentSpec spec = SmallSpec(MlpSpec{.input_dim = 1,
-                                          .widths = {20, 30, 25},
-                                          .activation = Activation::kIdentity,
-                                          .sw = sw,
-                                          .sb = sb},
-                                  pts, {2}, 40000, 1000);
-  auto engine = MustCreate(spec);
-  const Estimate e = FromChunks(RunAll(*engine, 2));
-  const auto& tuples = engine->tuples().tuples();
-  for (size_t t = 0; t < tuples.size(); ++t) {
-    if (tuples[t].size() != 2) continue;
-    double k = sb[0] * sb[0] +
-               sw[0] * sw[0] * pts(tuples[t][0], 0) * pts(tuples[t][1], 0);
-    for (int l = 1; l < 4; ++l) k = sb[l] * sb[l] + sw[l] * sw[l] * k;
-    EXPECT_NEAR(e.mean[t], k, kSigmas * e.err[t]);
+  for (bool integrate : {false, true}) {
+    ExperimentSpec spec = SmallSpec(MlpSpec{.input_dim = 1,
+                                            .widths = {20, 30, 25},
+                                            .activation = Activation::kIdentity,
+                                            .sw = sw,
+                                            .sb = sb},
+                                    pts, {2}, 40000, 1000);
+    spec.sampling.integrate_output_layer = integrate;
+    auto engine = MustCreate(spec);
+    const Estimate e = FromChunks(RunAll(*engine, 2));
+    const auto& tuples = engine->tuples().tuples();
+    for (size_t t = 0; t < tuples.size(); ++t) {
+      if (tuples[t].size() != 2) continue;
+      double k = sb[0] * sb[0] +
+                 sw[0] * sw[0] * pts(tuples[t][0], 0) * pts(tuples[t][1], 0);
+      for (int l = 1; l < 4; ++l) k = sb[l] * sb[l] + sw[l] * sw[l] * k;
+      EXPECT_NEAR(e.mean[t], k, kSigmas * e.err[t])
+          << "integrate " << integrate;
+    }
   }
 }
 
@@ -223,16 +227,20 @@ TEST(EngineTest, GaussNetTwoPointFunctionIsExact) {
                        .sb0 = 0.2,
                        .sw1 = 1.0,
                        .sb1 = 0.3};
-  ExperimentSpec spec = SmallSpec(g, pts, {2}, 40000, 1000);
-  auto engine = MustCreate(spec);
-  const Estimate e = FromChunks(RunAll(*engine, 2));
-  const auto& tuples = engine->tuples().tuples();
-  for (size_t t = 0; t < tuples.size(); ++t) {
-    if (tuples[t].size() != 2) continue;
-    const double r = pts(tuples[t][0], 0) - pts(tuples[t][1], 0);
-    const double exact =
-        g.sb1 * g.sb1 + g.sw1 * g.sw1 * std::exp(-g.sw0 * g.sw0 * r * r / 2);
-    EXPECT_NEAR(e.mean[t], exact, kSigmas * e.err[t]);
+  for (bool integrate : {false, true}) {
+    ExperimentSpec spec = SmallSpec(g, pts, {2}, 40000, 1000);
+    spec.sampling.integrate_output_layer = integrate;
+    auto engine = MustCreate(spec);
+    const Estimate e = FromChunks(RunAll(*engine, 2));
+    const auto& tuples = engine->tuples().tuples();
+    for (size_t t = 0; t < tuples.size(); ++t) {
+      if (tuples[t].size() != 2) continue;
+      const double r = pts(tuples[t][0], 0) - pts(tuples[t][1], 0);
+      const double exact =
+          g.sb1 * g.sb1 + g.sw1 * g.sw1 * std::exp(-g.sw0 * g.sw0 * r * r / 2);
+      EXPECT_NEAR(e.mean[t], exact, kSigmas * e.err[t])
+          << "integrate " << integrate;
+    }
   }
 }
 
