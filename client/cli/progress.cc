@@ -101,6 +101,11 @@ void ProgressPrinter::Update(const v1::JobUpdate& update) {
     bar_drawn_ = true;
     return;
   }
+  // A terminal state is printed once, by Finish.
+  if (state == v1::Job::SUCCEEDED || state == v1::Job::FAILED ||
+      state == v1::Job::CANCELLED) {
+    return;
+  }
   const bool changed_state = state != last_state_;
   const bool due = chunks != last_chunks_ && now - last_print_ >= min_interval_;
   if (!changed_state && !due) return;
