@@ -74,7 +74,7 @@ TEST(RestartE2eTest, SigkillMidRunThenRestartFinishesWithIdenticalBits) {
   TempDir tmp;
   const std::string data_dir = tmp.path() + "/data";
   const SmallSpec spec{
-      .width = 2048, .seed = 15, .chunk_size = 1000, .num_chunks = 60};
+      .width = 1024, .seed = 15, .chunk_size = 1000, .num_chunks = 60};
   std::string name;
   std::unique_ptr<ServerProcess> server =
       StartWithRunningJob(data_dir, spec, 3, &name);
@@ -89,7 +89,7 @@ TEST(RestartE2eTest, SigtermDrainsExitsZeroAndTheJobResumes) {
   TempDir tmp;
   const std::string data_dir = tmp.path() + "/data";
   const SmallSpec spec{
-      .width = 2048, .seed = 16, .chunk_size = 1000, .num_chunks = 60};
+      .width = 1024, .seed = 16, .chunk_size = 1000, .num_chunks = 60};
   std::string name;
   std::unique_ptr<ServerProcess> server =
       StartWithRunningJob(data_dir, spec, 3, &name);
