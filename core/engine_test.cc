@@ -132,6 +132,30 @@ TEST(EngineTest, IdentityNetworkTwoPointFunctionIsExact) {
   }
 }
 
+// Input dimension above the small-d path (d > 16 takes the matrix product).
+TEST(EngineTest, HighDimensionalInputTwoPointFunctionIsExact) {
+  Eigen::MatrixXd pts(3, 20);
+  for (int p = 0; p < 3; ++p) {
+    for (int k = 0; k < 20; ++k) pts(p, k) = std::sin(1.0 + p * 20 + k);
+  }
+  ExperimentSpec spec = SmallSpec(MlpSpec{.input_dim = 20,
+                                          .widths = {30},
+                                          .activation = Activation::kIdentity,
+                                          .sw = {1.5, 1.0},
+                                          .sb = {0.3, 0.2}},
+                                  pts, {2}, 40000, 1000);
+  auto engine = MustCreate(spec);
+  const Estimate e = FromChunks(RunAll(*engine, 2));
+  const auto& tuples = engine->tuples().tuples();
+  for (size_t t = 0; t < tuples.size(); ++t) {
+    if (tuples[t].size() != 2) continue;
+    const int a = tuples[t][0], b = tuples[t][1];
+    const double exact =
+        0.04 + 1.0 * (0.09 + 2.25 * pts.row(a).dot(pts.row(b)) / 20);
+    EXPECT_NEAR(e.mean[t], exact, kSigmas * e.err[t]) << a << "," << b;
+  }
+}
+
 // Deep linear network: K^(l+1) = sb_l^2 + sw_l^2 K^(l) exactly at finite
 // width (the weights enter linearly and independently); exercises the GEMMs.
 TEST(EngineTest, DeepLinearNetworkTwoPointFunctionIsExact) {

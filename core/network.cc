@@ -1,7 +1,9 @@
 // Network sampling and evaluation; see network.h for the stream layout.
-// Eigen's own threading is off: the engine parallelises over chunks, and a
-// GEMM's bits must not depend on how many threads Eigen would have used.
-#define EIGEN_DONT_PARALLELIZE
+// Matrix products are written out here rather than left to Eigen's GEMM:
+// Eigen picks its blocking (and so its summation order) from the thread
+// count it sees, and another translation unit's instantiation with Eigen's
+// threading on could be linked in; the engine's bits must not depend on
+// either. Eigen is used for storage only.
 #include "core/network.h"
 
 #include <cassert>
@@ -60,8 +62,24 @@ void ApplyActivation(Activation a, T* z, int64_t n) {
 
 template <typename T>
 using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+// z (rows x P) = w (rows x inner, column-major) * h (inner x P). One pass
+// over w (k outer); each update is an axpy over the rows, so the order of
+// the sum over k is fixed: bit-reproducible on any thread count.
 template <typename T>
-using MapMatrix = Eigen::Map<Matrix<T>>;
+void MatMul(const T* w, int rows, int inner, const Matrix<T>& h, Matrix<T>& z) {
+  const int num = static_cast<int>(h.cols());
+  z.setZero(rows, num);
+  for (int k = 0; k < inner; ++k) {
+    const T* wk = w + int64_t{rows} * k;
+    for (int p = 0; p < num; ++p) {
+      const T hkp = h(k, p);
+      T* zp = z.col(p).data();
+#pragma omp simd
+      for (int i = 0; i < rows; ++i) zp[i] = std::fma(wk[i], hkp, zp[i]);
+    }
+  }
+}
 
 // Everything a sampler needs, per architecture, in precision T.
 template <typename T>
@@ -95,6 +113,7 @@ class Sampler final : public NetworkSampler {
   CosNetSpec cos_;
   std::vector<int> widths_;    // n_0 = d, n_1 .. n_L
   Matrix<T> x_;                // P x d
+  Matrix<T> xt_;               // d x P
   std::vector<T> offset_;      // Gauss-net normalisation per point
   T out_weight_scale_ = 0;     // std of each output weight
   T out_bias_scale_ = 0;       // std of the output bias
@@ -111,6 +130,7 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
       num_points_(static_cast<int>(spec.points.rows())),
       input_dim_(static_cast<int>(spec.points.cols())) {
   x_ = spec.points.cast<T>();
+  xt_ = x_.transpose();
   int64_t max_w = 0, max_b = 0;
   if (const auto* cos = std::get_if<CosNetSpec>(&spec.architecture)) {
     cos_net_ = true;
@@ -168,7 +188,7 @@ void Sampler<T>::Affine(const T* w, const T* bias, int width) {
   const int d = input_dim_;
   h_.resize(width, num_points_);
   if (d > 16) {
-    h_.noalias() = MapMatrix<T>(const_cast<T*>(w), width, d) * x_.transpose();
+    MatMul(w, width, d, xt_, h_);
   }
   for (int p = 0; p < num_points_; ++p) {
     T* z = h_.col(p).data();
@@ -222,7 +242,7 @@ void Sampler<T>::MlpDeepLayer(int64_t m, int l) {
   FillNormals(Stream(m, tag), int64_t{n_out} * n_in,
               static_cast<T>(mlp_.sw[l] / std::sqrt(double(n_in))), w_.data());
   z_.resize(n_out, num_points_);
-  z_.noalias() = MapMatrix<T>(w_.data(), n_out, n_in) * h_;
+  MatMul(w_.data(), n_out, n_in, h_, z_);
   if (mlp_.sb[l] > 0) {
     FillNormals(Stream(m, tag + 1), n_out, static_cast<T>(mlp_.sb[l]),
                 b_.data());
@@ -297,11 +317,8 @@ template <typename T>
 void Sampler<T>::ConditionalCovariance(int64_t m, double* cov) {
   Hidden(m);
   const int num = num_points_, n = static_cast<int>(h_.rows());
-  if (num > 32) {  // many points: one GEMM
-    z_.resize(num, num);
-    z_.noalias() = h_.transpose() * h_;
-  } else {  // few points: the P(P+1)/2 dot products directly
-    z_.resize(num, num);
+  z_.resize(num, num);
+  {  // the P(P+1)/2 dot products, each a fixed-order reduction
     for (int q = 0; q < num; ++q) {
       const T* hq = h_.col(q).data();
       for (int p = 0; p <= q; ++p) {
