@@ -196,8 +196,9 @@ absl::Status ValidateObservables(const ObservableSpec& obs, int num_points,
         "observables: no orders and no tuples: give at least one order in "
         "[1, 6] or one explicit tuple");
   }
-  // Tuple sizes and indices, and the closure size against max_tuples.
-  return TupleSet::Build(num_points, obs, limits.max_tuples).status();
+  // Tuple sizes and indices, and the closure size against max_tuples
+  // (counted, not built: every request is validated).
+  return TupleSet::CountClosure(num_points, obs, limits.max_tuples).status();
 }
 
 // integrate_output_layer is allowed for every architecture: each has a

@@ -101,17 +101,26 @@ absl::Status ValidateRequest(int num_points, const ObservableSpec& obs) {
 }
 
 // Every tuple of the requested orders: the closure is all multisets of size
-// 1..n_max; requested are those whose size is a requested order.
-absl::Status BuildAll(int p, const std::vector<int>& orders, int64_t max_tuples,
-                      std::vector<Tuple>* tuples) {
+// 1..n_max, sum_{k=0..n} C(P+k-1, k) - 1 = C(P+n, n) - 1 of them (multisets
+// of size n over P+1 points, less the empty one). InvalidArgument over the
+// limit.
+absl::StatusOr<int64_t> CountAll(int p, const std::vector<int>& orders,
+                                 int64_t max_tuples) {
   const int n_max = *std::max_element(orders.begin(), orders.end());
-  // sum_{k=0..n} C(P+k-1, k) = C(P+n, n): multisets of size n over P+1 points.
   const int64_t cap = INT64_MAX - 1;
   const int64_t count = MultisetCount(int64_t{p} + 1, n_max, cap);
-  const int64_t total = count - 1;  // minus the empty multiset
-  if (total > max_tuples) {
+  const int64_t total = count - 1;
+  if (total > max_tuples)
     return TooManyTuples(count > cap ? -1 : total, max_tuples);
-  }
+  return total;
+}
+
+// The closure for every tuple of the requested orders; requested are those
+// whose size is a requested order.
+absl::Status BuildAll(int p, const std::vector<int>& orders, int64_t max_tuples,
+                      std::vector<Tuple>* tuples) {
+  NNFT_ASSIGN_OR_RETURN(const int64_t total, CountAll(p, orders, max_tuples));
+  const int n_max = *std::max_element(orders.begin(), orders.end());
   tuples->reserve(total);
   for (int n = 1; n <= n_max; ++n) AppendMultisets(p, n, tuples);
   return absl::OkStatus();
@@ -178,6 +187,18 @@ absl::StatusOr<TupleSet> TupleSet::Build(int num_points,
     for (const Tuple& t : unique) set.requested_.push_back(set.Find(t));
   }
   return set;
+}
+
+absl::StatusOr<int64_t> TupleSet::CountClosure(
+    int num_points, const ObservableSpec& observables, int64_t max_tuples) {
+  NNFT_RETURN_IF_ERROR(ValidateRequest(num_points, observables));
+  if (observables.tuples.empty()) {
+    return CountAll(num_points, observables.orders, max_tuples);
+  }
+  std::vector<Tuple> unique, tuples;
+  NNFT_RETURN_IF_ERROR(
+      BuildExplicit(observables.tuples, max_tuples, &unique, &tuples));
+  return static_cast<int64_t>(tuples.size());
 }
 
 int TupleSet::Find(const Tuple& tuple) const {

@@ -27,6 +27,13 @@ class TupleSet {
                                         const ObservableSpec& observables,
                                         int64_t max_tuples);
 
+  // The closure's size without materialising it when every tuple of the
+  // orders is requested (a binomial sum; explicit tuples are closed in a hash
+  // set). Same errors as Build; cheap enough for validating every request.
+  static absl::StatusOr<int64_t> CountClosure(int num_points,
+                                              const ObservableSpec& observables,
+                                              int64_t max_tuples);
+
   // All tuples of the closure, ordered by size, then lexicographically.
   const std::vector<Tuple>& tuples() const { return tuples_; }
   int64_t size() const { return static_cast<int64_t>(tuples_.size()); }

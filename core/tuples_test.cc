@@ -102,6 +102,24 @@ TEST(TupleSetTest, RejectsExplicitClosureOverLimit) {
   EXPECT_TRUE(TupleSet::Build(6, obs, 63).ok());
 }
 
+TEST(TupleSetTest, CountClosureAgreesWithBuild) {
+  const std::vector<ObservableSpec> requests = {
+      {.orders = {2, 4}, .tuples = {}},
+      {.orders = {1, 6}, .tuples = {}},
+      {.orders = {}, .tuples = {{3, 1, 1}, {1, 3, 1}, {2, 0}, {0, 1, 2, 3}}},
+  };
+  for (const ObservableSpec& obs : requests) {
+    auto built = TupleSet::Build(4, obs, 1 << 20);
+    auto counted = TupleSet::CountClosure(4, obs, 1 << 20);
+    ASSERT_TRUE(built.ok() && counted.ok());
+    EXPECT_EQ(*counted, built->size());
+  }
+  // Fails fast, as Build does, without materialising 6.6e18 tuples.
+  auto huge =
+      TupleSet::CountClosure(4096, {.orders = {6}, .tuples = {}}, 1 << 22);
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(TupleSetTest, RejectsBadOrdersAndIndices) {
   EXPECT_EQ(
       TupleSet::Build(3, {.orders = {0}, .tuples = {}}, 100).status().code(),
