@@ -158,7 +158,13 @@ void JobManager::Impl::Notify(const JobSnapshot& snapshot) {
 
 absl::StatusOr<JobSnapshot> JobManager::Impl::Create(std::shared_ptr<Job> job) {
   JobRecord& r = job->record;
-  if (static_cast<int64_t>(queue.size()) >= options.max_queued_jobs) {
+  // Exact hit: every chunk already stored (an early-stopping job still has
+  // to fold them to find where it stops, so it is queued).
+  NNFT_ASSIGN_OR_RETURN(const int64_t stored,
+                        store->CountChunks(r.digest, r.num_chunks));
+  const bool exact_hit = stored == r.num_chunks && r.target_stderr == 0;
+  if (!exact_hit &&
+      static_cast<int64_t>(queue.size()) >= options.max_queued_jobs) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "queue full: ", queue.size(), " jobs queued, max_queued_jobs = ",
         options.max_queued_jobs, "; retry later"));
@@ -167,11 +173,6 @@ absl::StatusOr<JobSnapshot> JobManager::Impl::Create(std::shared_ptr<Job> job) {
     r.name = absl::StrFormat("jobs/%016x", absl::Uniform<uint64_t>(bitgen));
   } while (jobs.contains(r.name));
   r.sequence = next_sequence++;
-  // Exact hit: every chunk already stored (an early-stopping job still has
-  // to fold them to find where it stops, so it is queued).
-  NNFT_ASSIGN_OR_RETURN(const int64_t stored,
-                        store->CountChunks(r.digest, r.num_chunks));
-  const bool exact_hit = stored == r.num_chunks && r.target_stderr == 0;
   if (exact_hit) {
     r.state = JobState::kSucceeded;
     r.start_time = r.end_time = r.create_time;
@@ -236,6 +237,9 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
       if (spec.ok()) {
         job->spec = *std::move(spec);
         job->spec.sampling.num_networks = r.num_networks;
+        // An unfinished job resumes under this engine's digest: chunks of an
+        // older engine (another fingerprint) are never mixed in.
+        if (!IsTerminal(r.state)) r.digest = SpecDigest(job->spec);
       } else if (!IsTerminal(r.state)) {
         impl->Transition(*job, JobState::kFailed, spec.status());
       }

@@ -287,6 +287,7 @@ TEST(JobManagerTest, FullQueueAnswersResourceExhausted) {
   JobManagerOptions options = Options(dir.path());
   options.max_queued_jobs = 2;
   auto m = OpenManager(options);
+  const JobSnapshot stored = WaitDone(*m, MustSubmit(*m, TinySpec(300)).name);
   const JobSnapshot blocker = MustSubmit(*m, BlockerSpec());
   WaitFor(*m, blocker.name,
           [](const JobSnapshot& s) { return s.state == JobState::kRunning; });
@@ -297,6 +298,12 @@ TEST(JobManagerTest, FullQueueAnswersResourceExhausted) {
   EXPECT_EQ(full.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(full.status().message().find("max_queued_jobs"), std::string::npos)
       << full.status();
+  // An exact hit needs no queue slot.
+  absl::StatusOr<JobSnapshot> hit =
+      m->Submit(SubmitRequest{.spec = TinySpec(200)});
+  ASSERT_TRUE(hit.ok()) << hit.status();
+  EXPECT_EQ(hit->state, JobState::kSucceeded);
+  EXPECT_EQ(hit->digest, stored.digest);
 }
 
 TEST(JobManagerTest, UnknownNamesAndOtherOwnersAreNotFound) {
@@ -537,7 +544,8 @@ TEST(JobManagerKillTest, KilledServerResumesWithTheSameBits) {
   ASSERT_TRUE(store.ok()) << store.status();
   int64_t stored = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (stored < 5 && absl::Now() < deadline) {
+  while (stored < 5 && absl::Now() < deadline &&
+         waitpid(child, nullptr, WNOHANG) == 0) {
     absl::SleepFor(absl::Milliseconds(2));
     absl::StatusOr<int64_t> n = (*store)->CountChunks(digest, 300);
     if (n.ok()) stored = *n;

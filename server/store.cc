@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/status_macros.h"
 
 namespace nnft::server {
@@ -222,7 +224,15 @@ absl::StatusOr<std::unique_ptr<ResultStore>> ResultStore::Open(
   std::unique_ptr<ResultStore> store(new ResultStore(db, std::move(path)));
   absl::MutexLock lock(&store->mu_);
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  NNFT_RETURN_IF_ERROR(store->InitSchema());
+  // Switching to WAL needs an exclusive lock, and SQLite answers BUSY at once
+  // (without the busy handler) when another connection races it: retry.
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(kBusyTimeoutMs);
+  absl::Status status;
+  while (!(status = store->InitSchema()).ok() && absl::IsUnavailable(status) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  NNFT_RETURN_IF_ERROR(status);
   return store;
 }
 
@@ -245,7 +255,18 @@ absl::Status ResultStore::InitSchema() {
   // WAL: readers never block the writer; synchronous=NORMAL keeps every
   // committed transaction atomic across a process kill (a power loss may
   // drop the last commits, never tear one).
-  NNFT_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+  {
+    // The pragma answers the mode in force, which stays the old one when
+    // another connection holds a lock.
+    Stmt wal(db_, "PRAGMA journal_mode=WAL");
+    NNFT_RETURN_IF_ERROR(wal.Prepared());
+    const int rc = wal.Step();
+    if (rc != SQLITE_ROW) return SqliteError(db_, "journal_mode");
+    if (wal.Blob(0) != "wal") {
+      return absl::UnavailableError(
+          absl::StrCat(path_, ": could not switch to WAL (database busy)"));
+    }
+  }
   NNFT_RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL"));
   Stmt version(db_, "PRAGMA user_version");
   NNFT_RETURN_IF_ERROR(version.Prepared());
