@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "server/convert.h"
 #include "server/digest.h"
@@ -34,7 +36,9 @@ struct Harness {
 
 Harness StartServer(ServerOptions options = {}) {
   options.listen = "127.0.0.1:0";
-  options.data_dir = FreshDataDir();
+  if (options.data_dir == ServerOptions().data_dir) {
+    options.data_dir = FreshDataDir();
+  }
   options.worker_threads = 1;
   options.shutdown_grace = absl::Seconds(1);
   auto server = NnftServer::Start(options);
@@ -547,6 +551,69 @@ TEST(ServiceTest, SubmitIsIdempotentByRequestId) {
   grpc::ClientContext c3;
   EXPECT_EQ(h.stub->SubmitExperiment(&c3, request, &second).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
+}
+
+// grpc.health.v1.Health/Check for the whole server, by a generic call: the
+// empty request is zero bytes; SERVING is the response bytes 08 01.
+std::string HealthCheckBytes(grpc::Server* server) {
+  grpc::GenericStub stub(server->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ByteBuffer request(nullptr, 0), response;
+  grpc::ClientContext context;
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request,
+                 &response, [&](grpc::Status s) {
+                   status = s;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return "";
+  std::string bytes;
+  for (const auto& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return bytes;
+}
+
+TEST(ServerTest, ServesHealthAndDrainLeavesTheRunningJobForTheNextStart) {
+  ServerOptions options;
+  options.data_dir = FreshDataDir();
+  std::string name;
+  {
+    Harness h = StartServer(options);
+    ASSERT_NE(h.stub, nullptr);
+    EXPECT_EQ(HealthCheckBytes(h.server->grpc_server()), "\x08\x01");
+    auto spec = SpecProtoFromJson(
+        R"({"architecture": {"mlp": {"inputDim": 1, "widths": [2000],
+            "activation": "ACTIVATION_TANH"}},
+            "points": [{"x": [0.5]}, {"x": [-1]}],
+            "observables": {"orders": [2]},
+            "sampling": {"seed": "5", "numNetworks": "40000",
+                         "chunkSize": 100}})");
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    grpc::Status status;
+    name = Submit(h.stub.get(), *spec, &status).name();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    // Wait for the first stored chunk, then drain mid-job.
+    int64_t version = -1;
+    while (true) {
+      auto job = h.server->jobs()->WaitForChange(
+          name, version, absl::Now() + absl::Seconds(30));
+      ASSERT_TRUE(job.ok()) << job.status();
+      if (job->chunks_done > 0 || IsTerminal(job->state)) break;
+      version = job->version;
+    }
+    h.server->Shutdown();
+    auto job = h.server->jobs()->Get(name);
+    ASSERT_TRUE(job.ok()) << job.status();
+    EXPECT_EQ(job->state, JobState::kQueued)
+        << "drained mid-run with " << job->chunks_done << " chunks";
+  }
+  Harness h = StartServer(options);
+  ASSERT_NE(h.stub, nullptr);
+  EXPECT_EQ(WaitForEnd(h.server->jobs(), name).state, JobState::kSucceeded);
 }
 
 TEST(JobNameTest, AcceptsOnlyJobsSlashSixteenHexDigits) {
