@@ -4,6 +4,7 @@ Run: PYTHONPATH=build/python NNFT_SERVER_BINARY=build/bin/nnft-server \
        /usr/bin/python3 -m unittest discover -s client/python/tests
 """
 
+import csv
 import io
 import json
 import os
@@ -351,6 +352,35 @@ class RetryTest(unittest.TestCase):
             self.assertTrue(answer["info"].version)
         finally:
             client.close()
+            self.assertEqual(server.stop(), 0)
+
+
+class CommandLineTest(unittest.TestCase):
+    def test_submit_watch_then_result_csv(self):
+        server = ServerProcess()
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "spec.json")
+                with open(path, "w") as f:
+                    json.dump(nnft.to_dict(small_spec(seed=13)), f)
+                out = io.StringIO()
+                rc = nnft.cli.main(["--server", server.address, "submit",
+                                    path, "--watch"], out=out)
+                self.assertEqual(rc, 0)
+                name = out.getvalue().split()[0]
+                self.assertTrue(name.startswith("jobs/"), name)
+                out = io.StringIO()
+                rc = nnft.cli.main(["--server", server.address, "result",
+                                    name, "--format", "csv"], out=out)
+                self.assertEqual(rc, 0)
+            rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+            self.assertEqual(len(rows), 21)
+            with nnft.Client(server.address) as client:
+                r = client.job(name).result(timeout=60)
+            assert_bit_equal(self, [float(row["mean"]) for row in rows],
+                             r.mean, "csv mean")
+            self.assertEqual(rows[1]["tuple"], "0 1")
+        finally:
             self.assertEqual(server.stop(), 0)
 
 
