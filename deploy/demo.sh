@@ -15,7 +15,8 @@
 #
 # Environment: NNFT_DATA_DIR (store directory), NNFT_BUILD_DIR (default
 # build), NNFT_DEMO_WIDTHS (default "8 16 32 64 128 256 512"),
-# NNFT_DEMO_SKIP_DEPS=1 (skip install_deps.sh).
+# NNFT_DEMO_SKIP_DEPS=1 (skip install_deps.sh), NNFT_DEMO_SKIP_BUILD=1 (use
+# the binaries already in $NNFT_BUILD_DIR/bin).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,9 +33,11 @@ if [ "${NNFT_DEMO_SKIP_DEPS:-0}" != 1 ]; then
   bash "$root/deploy/install_deps.sh"
 fi
 
-say "building nnft-server and nnft into $build"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" --target nnft-server nnft -j"$(nproc)"
+if [ "${NNFT_DEMO_SKIP_BUILD:-0}" != 1 ]; then
+  say "building nnft-server and nnft into $build"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" --target nnft-server nnft -j"$(nproc)"
+fi
 server_bin="$build/bin/nnft-server"
 nnft_bin="$build/bin/nnft"
 
