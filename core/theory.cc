@@ -151,7 +151,8 @@ std::string KernelMethod(const Architecture& architecture) {
         "NNGP kernel by the layer recursion over ", mlp->widths.size(),
         " hidden layer(s), ", first, ", ",
         closed ? "closed-form layer expectations"
-               : "layer expectations by 96x96 Gauss-Hermite quadrature");
+               : "layer expectations by nested Gauss-Hermite quadrature "
+                 "(96-256 nodes per dimension)");
   }
   if (std::holds_alternative<GaussNetSpec>(architecture)) {
     return "Gauss-net kernel sb1^2 + sw1^2 exp(-sw0^2 |x-y|^2/(2d)) (arXiv "
@@ -263,9 +264,11 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
     return out;
   }
   out.has_exact = true;
+  const theory::SingleLayerMoments moments =
+      theory::Memoized(std::move(exact->moments));
   for (size_t i = 0; i < count; ++i) {
     const theory::ExactCorrelator e = theory::ExactSingleLayerCorrelator(
-        exact->moments, tuples.tuples()[requested[i]]);
+        moments, tuples.tuples()[requested[i]]);
     out.exact_full[i] = e.full;
     out.exact_connected[i] = e.connected;
   }

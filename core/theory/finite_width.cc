@@ -1,7 +1,10 @@
 #include "core/theory/finite_width.h"
 
+#include <algorithm>
 #include <cassert>
+#include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/theory/wick.h"
 
 namespace nnft::theory {
@@ -26,6 +29,22 @@ double Connected4(const SingleLayerMoments& mm, const std::vector<int>& idx) {
 }
 
 }  // namespace
+
+SingleLayerMoments Memoized(SingleLayerMoments moments) {
+  auto cache =
+      std::make_shared<absl::flat_hash_map<std::vector<int>, double>>();
+  auto inner = std::move(moments.moment);
+  moments.moment = [cache, inner](const std::vector<int>& idx) {
+    std::vector<int> key = idx;
+    std::sort(key.begin(), key.end());
+    auto it = cache->find(key);
+    if (it != cache->end()) return it->second;
+    const double value = inner(key);
+    cache->emplace(std::move(key), value);
+    return value;
+  };
+  return moments;
+}
 
 ExactCorrelator ExactSingleLayerCorrelator(const SingleLayerMoments& mm,
                                            const std::vector<int>& idx) {

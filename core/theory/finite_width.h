@@ -32,6 +32,11 @@ struct ExactCorrelator {
   double connected = 0.0;
 };
 
+// The same moments, memoised by the sorted index tuple (the moments are
+// symmetric), so sub-tuples shared by many 6-point tuples are computed once.
+// The result is not thread-safe.
+SingleLayerMoments Memoized(SingleLayerMoments moments);
+
 // Exact G^(n) and G^(n)_c at the tuple `idx` (n = idx.size() in [1, 6]).
 ExactCorrelator ExactSingleLayerCorrelator(const SingleLayerMoments& moments,
                                            const std::vector<int>& idx);

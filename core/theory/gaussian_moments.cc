@@ -23,7 +23,7 @@ constexpr Eigen::Index kMaxGridPoints = 1000;
 
 // Gauss-Hermite nodes per dimension for an r-dimensional tensor grid.
 int HermiteNodesForRank(int r) {
-  static constexpr int kNodes[] = {1, 256, 128, 40, 20};
+  static constexpr int kNodes[] = {1, 256, 128, 32, 20};
   return r <= 4 ? kNodes[r] : 0;
 }
 
@@ -283,7 +283,10 @@ NeuronMomentTable::NeuronMomentTable(NeuronKind kind, Activation activation,
                                      const Eigen::MatrixXd& s)
     : kind_(kind), activation_(activation), s_(s) {
   // The global grid needs one eigen-decomposition of S (cost P^3).
-  if (kind_ != NeuronKind::kGaussianBias || HasClosedPairMoment(activation_) ||
+  const bool closed =
+      activation_ == Activation::kIdentity || activation_ == Activation::kCos ||
+      activation_ == Activation::kSin || activation_ == Activation::kRelu;
+  if (kind_ != NeuronKind::kGaussianBias || closed ||
       s_.rows() > kMaxGridPoints) {
     return;
   }
@@ -308,11 +311,19 @@ NeuronMomentTable::NeuronMomentTable(NeuronKind kind, Activation activation,
 
 double NeuronMomentTable::Moment(const std::vector<int>& idx) const {
   const int n = static_cast<int>(idx.size());
+  assert(n <= 8);
   if (n == 0) return 1.0;
   if (grid_weights_.size() > 0) {
-    Eigen::ArrayXd prod = grid_weights_.array();
-    for (int k = 0; k < n; ++k) prod *= grid_values_.col(idx[k]).array();
-    return prod.sum();
+    const double* cols[8];
+    for (int k = 0; k < n; ++k) cols[k] = grid_values_.col(idx[k]).data();
+    const double* w = grid_weights_.data();
+    double total = 0.0;
+    for (Eigen::Index g = 0; g < grid_weights_.size(); ++g) {
+      double p = w[g];
+      for (int k = 0; k < n; ++k) p *= cols[k][g];
+      total += p;
+    }
+    return total;
   }
   Eigen::MatrixXd cov(n, n);
   for (int j = 0; j < n; ++j) {

@@ -102,8 +102,12 @@ double PairMoment(Activation activation, double kxx, double kyy, double kxy) {
     case Activation::kSin:
       return 0.5 * (std::exp(-0.5 * (kxx + kyy - 2.0 * kxy)) -
                     std::exp(-0.5 * (kxx + kyy + 2.0 * kxy)));
-    default:
-      return PairMomentByQuadrature(activation, kxx, kyy, kxy, kPairNodes);
+    default: {
+      // Large variances sharpen tanh/sigmoid towards a step: more nodes.
+      const double v = std::max(kxx, kyy);
+      const int nodes = v <= 2.0 ? kPairNodes : v <= 8.0 ? 160 : 256;
+      return PairMomentByQuadrature(activation, kxx, kyy, kxy, nodes);
+    }
   }
 }
 

@@ -28,8 +28,12 @@ bool HasClosedPairMoment(Activation activation);
 //  cos:  (1/2)[exp(-V_-/2) + exp(-V_+/2)], sin: (1/2)[exp(-V_-/2) -
 //  exp(-V_+/2)],
 //        V_(-/+) = kxx + kyy -/+ 2 kxy = Var(u -/+ v);
-//  others: nested Gauss-Hermite, u = sqrt(kxx) z1, v = rho u + tau z2
-//        (96 x 96 nodes; ~1e-12 for tanh/sigmoid/gelu/softplus at unit scale).
+//  others: nested Gauss-Hermite, u = sqrt(kxx) z1, v = (kxy/sqrt(kxx)) z1 + tau
+//  z2
+//        with 96 nodes per dimension for variances <= 2 (relative error
+//        <= 1e-11 for tanh/sigmoid/gelu/softplus), 160 up to 8, 256 beyond
+//        (tanh, the worst, ~1e-5 at variance 10: its poles at +-i pi/2 near
+//        the real axis limit the convergence).
 double PairMoment(Activation activation, double kxx, double kyy, double kxy);
 
 // The same expectation by nested Gauss-Hermite quadrature alone (n x n nodes),
