@@ -98,6 +98,7 @@ void NnftServer::Shutdown() {
     if (server_ == nullptr) return;
     LogEvent("drain_started", {{"address", address_}});
     server_->GetHealthCheckService()->SetServingStatus(false);
+    service_->BeginDrain();
     // Running jobs stop at their next chunk boundary and stay queued.
     jobs_->Drain();
     LogEvent("jobs_drained");

@@ -60,6 +60,7 @@ class NnftServer {
   int port() const { return port_; }
   const std::string& address() const { return address_; }
   JobManager* jobs() { return jobs_.get(); }
+  NnftService* service() { return service_.get(); }
   grpc::Server* grpc_server() { return server_.get(); }
 
   // Graceful drain: health NOT_SERVING, JobManager::Drain (running jobs stop

@@ -146,6 +146,10 @@ NnftService::~NnftService() = default;
 
 absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
                                  const std::string& owner, v1::Job* response) {
+  if (draining_.load()) {
+    return absl::UnavailableError(
+        "the server is shutting down and accepts no new jobs: retry later");
+  }
   if (request.priority() < -kMaxPriority || request.priority() > kMaxPriority) {
     return absl::InvalidArgumentError(
         absl::StrCat("priority = ", request.priority(), ": must be in [",

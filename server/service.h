@@ -18,6 +18,7 @@
 #ifndef NNFT_SERVER_SERVICE_H_
 #define NNFT_SERVER_SERVICE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,6 +60,11 @@ class NnftService final : public v1::Nnft::CallbackService {
   // Waits for the work pool's tasks to finish.
   ~NnftService() override;
 
+  // From now on SubmitExperiment answers UNAVAILABLE (retryable: the server
+  // is going away); everything else keeps working. Call before
+  // JobManager::Drain.
+  void BeginDrain() { draining_.store(true); }
+
   grpc::ServerUnaryReactor* SubmitExperiment(
       grpc::CallbackServerContext* context,
       const v1::SubmitExperimentRequest* request, v1::Job* response) override;
@@ -97,6 +103,7 @@ class NnftService final : public v1::Nnft::CallbackService {
   absl::Status Kernel(const v1::ComputeKernelRequest& request,
                       v1::ComputeKernelResponse* response);
 
+  std::atomic<bool> draining_{false};
   JobManager* const jobs_;
   const ServiceOptions options_;
   std::unique_ptr<WorkPool> pool_;

@@ -616,6 +616,20 @@ TEST(ServerTest, ServesHealthAndDrainLeavesTheRunningJobForTheNextStart) {
   EXPECT_EQ(WaitForEnd(h.server->jobs(), name).state, JobState::kSucceeded);
 }
 
+TEST(ServiceTest, SubmitWhileDrainingIsUnavailableAndReadsStillWork) {
+  Harness h = StartServer();
+  ASSERT_NE(h.stub, nullptr);
+  h.server->service()->BeginDrain();
+  grpc::Status status;
+  Submit(h.stub.get(), TinySpec(), &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << status.error_message();
+  v1::ServerInfo info;
+  grpc::ClientContext context;
+  EXPECT_TRUE(
+      h.stub->GetServerInfo(&context, v1::GetServerInfoRequest(), &info).ok());
+}
+
 TEST(JobNameTest, AcceptsOnlyJobsSlashSixteenHexDigits) {
   EXPECT_TRUE(CheckJobName("name", "jobs/0123456789abcdef").ok());
   for (const char* bad : {"", "jobs/", "jobs/0123456789ABCDEF",
