@@ -221,6 +221,7 @@ absl::StatusOr<std::string> Root::Run(Clock::time_point start) {
   }
   timings_.fold = merger_.fold_seconds();
   timings_.wall = SecondsSince(start_) + options_.startup_seconds;
+  timings_.startup = options_.startup_seconds;
   timings_.rank_compute.assign(plan_.ranks, 0.0);
   NNFT_RETURN_IF_ERROR(CheckMpi(
       MPI_Gather(&timings_.compute, 1, MPI_DOUBLE, timings_.rank_compute.data(),

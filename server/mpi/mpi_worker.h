@@ -31,8 +31,8 @@ struct WorkerOptions {
   // plus the first and the last fold).
   bool progress = true;
   double progress_seconds = 1.0;
-  // Seconds since the run started when RunMpiWorker is called (the spec
-  // read), added to the reported wall time.
+  // Seconds from process start to the call (MPI_Init, the spec read, the
+  // engine setup): reported as startup and included in the wall time.
   double startup_seconds = 0;
 };
 

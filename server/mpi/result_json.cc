@@ -36,7 +36,8 @@ std::string Tuples(const std::vector<Tuple>& tuples) {
 
 std::string Timing(const RunTimings& t) {
   return absl::StrCat(
-      "{\"wall_s\": ", Number(t.wall), ", \"compute_s\": ", Number(t.compute),
+      "{\"wall_s\": ", Number(t.wall), ", \"startup_s\": ", Number(t.startup),
+      ", \"compute_s\": ", Number(t.compute),
       ", \"receive_s\": ", Number(t.receive), ", \"wait_s\": ", Number(t.wait),
       ", \"fold_s\": ", Number(t.fold),
       ", \"merge_s\": ", Number(t.receive + t.fold),

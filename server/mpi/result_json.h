@@ -13,7 +13,8 @@ namespace nnft::mpi {
 
 // Timings of a run, in seconds, reported beside the estimate.
 struct RunTimings {
-  double wall = 0;     // rank 0, from the spec read to the last fold
+  double wall = 0;     // rank 0, from process start to the last fold
+  double startup = 0;  // of which MPI_Init, the spec read and engine setup
   double compute = 0;  // rank 0 computing its own chunks
   double receive = 0;  // rank 0 copying received chunks (MPI_Recv)
   double wait = 0;     // rank 0 blocked waiting for other ranks' chunks

@@ -7,6 +7,7 @@
 #                                best of NNFT_BENCH_REPEATS runs), and the
 #   launch_*_s                   same runs timed around mpirun
 #   speedup, efficiency          wall_1rank / wall_2ranks, speedup / 2
+#   speedup_after_startup        the same without MPI_Init and spec setup
 #   merge_s, merge_fraction      rank 0 receiving + folding chunks (2 ranks),
 #                                and its share of the 2-rank wall time
 #   fold_s, receive_s, wait_s    its parts, and rank 0 idle waiting for rank 1
@@ -63,6 +64,10 @@ print(json.dumps({
     "wall_1rank_s": round(wall1, 3), "wall_2ranks_s": round(wall2, 3),
     "launch_1rank_s": round(best1[1], 3), "launch_2ranks_s": round(best2[1], 3),
     "speedup": round(wall1 / wall2, 3), "efficiency": round(wall1 / wall2 / 2, 3),
+    "startup_1rank_s": round(best1[0]["timing"]["startup_s"], 3),
+    "startup_2ranks_s": round(t2["startup_s"], 3),
+    "speedup_after_startup": round(
+        (wall1 - best1[0]["timing"]["startup_s"]) / (wall2 - t2["startup_s"]), 3),
     "merge_s": round(t2["merge_s"], 6),
     "merge_fraction": round(t2["merge_s"] / wall2, 6),
     "fold_s": round(t2["fold_s"], 6), "receive_s": round(t2["receive_s"], 6),

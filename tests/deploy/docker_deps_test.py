@@ -96,30 +96,45 @@ def script_commands(path):
     return commands, assignments
 
 
-def package_of(path):
-    for candidate in (path, os.path.realpath(path)):
-        run = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
-        if run.returncode == 0:
-            return run.stdout.split(":")[0].strip()
-    return None
+def packages_of(paths):
+    """{path: Debian package} by one dpkg -S call (plus one for the real
+    paths of those not found, e.g. libraries reached through a symlink)."""
+    owners = {}
+
+    def query(candidates):
+        if not candidates:
+            return
+        run = subprocess.run(["dpkg", "-S", *sorted(set(candidates))],
+                             capture_output=True, text=True)
+        for line in run.stdout.splitlines():
+            package, _, path = line.partition(": ")
+            if path in candidates:
+                for original in candidates[path]:
+                    owners[original] = package.split(":")[0].strip()
+
+    query({p: [p] for p in paths})
+    real = {}
+    for p in paths:
+        if p not in owners:
+            real.setdefault(os.path.realpath(p), []).append(p)
+    query(real)
+    return owners
 
 
-def library_packages(binary):
+def loaded_libraries(binary):
+    """Paths of the shared libraries `binary` loads (ldd)."""
     run = subprocess.run(["ldd", binary], capture_output=True, text=True)
     if not check(run.returncode == 0, f"ldd {binary} failed: {run.stderr.strip()}"):
-        return {}
-    owners = {}
+        return []
+    paths = []
     for line in run.stdout.splitlines():
         if "not found" in line:
             failures.append(f"{binary}: {line.strip()}")
             continue
         m = re.search(r"(/\S+)\s+\(0x", line)
-        if not m:
-            continue  # linux-vdso: no file
-        package = package_of(m.group(1))
-        if check(package, f"{binary}: {m.group(1)} belongs to no Debian package"):
-            owners.setdefault(package, []).append(os.path.basename(m.group(1)))
-    return owners
+        if m:  # linux-vdso has no file
+            paths.append(m.group(1))
+    return paths
 
 
 def check_runtime(stages, bin_dir, binaries):
@@ -128,12 +143,16 @@ def check_runtime(stages, bin_dir, binaries):
         return
     installed = apt_packages(runtime)
     copied = " ".join(i for i in runtime if i.upper().startswith("COPY"))
-    needed = {}
+    paths = set()
     for name in binaries:
         check(re.search(r"/bin/" + re.escape(name) + r"\b", copied),
               f"runtime stage does not copy {name}")
-        for package, libs in library_packages(os.path.join(bin_dir, name)).items():
-            needed.setdefault(package, set()).update(libs)
+        paths.update(loaded_libraries(os.path.join(bin_dir, name)))
+    owners = packages_of(paths)
+    needed = {}
+    for path in sorted(paths):
+        if check(path in owners, f"{path} belongs to no Debian package"):
+            needed.setdefault(owners[path], set()).add(os.path.basename(path))
     for package, libs in sorted(needed.items()):
         if package in BASE_IMAGE_PACKAGES:
             continue
