@@ -4,6 +4,8 @@
 #include <numbers>
 
 #include "core/theory/cosnet_propagator.h"
+#include "core/theory/gaussian_moments.h"
+#include "core/theory/kernels.h"
 #include "core/theory/test_util.h"
 #include "core/theory/wick.h"
 #include "gtest/gtest.h"
@@ -82,6 +84,48 @@ TEST(ComputeTheoryTest, ErfSingleLayerFillsEveryField) {
       EXPECT_TRUE(std::isfinite(v.exact_connected[i]));
     }
   }
+}
+
+TEST(ComputeTheoryTest, MemoisedMomentsGiveTheDirectSixPointValues) {
+  // ComputeTheory memoises neuron moments across tuples; recompute one
+  // 6-point connected function from scratch with the i.i.d.-neuron formula.
+  MlpSpec mlp{.input_dim = 1,
+              .widths = {3},
+              .activation = Activation::kTanh,
+              .sw = {1.1, 0.9},
+              .sb = {0.3, 0.2}};
+  const ExperimentSpec spec = SpecWith(mlp, 1, {2, 4, 6});
+  TupleSet tuples;
+  const TheoryValues v = Compute(spec, &tuples);
+  const std::vector<int> t = {0, 1, 1, 2, 2, 2};
+  int index = -1;
+  for (size_t i = 0; i < tuples.requested().size(); ++i) {
+    if (tuples.tuples()[tuples.requested()[i]] == t)
+      index = static_cast<int>(i);
+  }
+  ASSERT_GE(index, 0);
+  const Eigen::MatrixXd s =
+      theory::PreactivationCovariance(spec.points, 1.1, 0.3);
+  auto m = [&](std::vector<int> idx) {
+    const int n = static_cast<int>(idx.size());
+    Eigen::MatrixXd sub(n, n);
+    for (int j = 0; j < n; ++j)
+      for (int k = 0; k < n; ++k) sub(j, k) = s(idx[j], idx[k]);
+    return std::pow(0.9, n) *
+           theory::GaussianProductMoment(Activation::kTanh, sub);
+  };
+  double m4c = 0.0, ccc = 0.0;
+  for (const theory::SplitFourTwo& sp : theory::SplitsFourTwo()) {
+    m4c += m({t[sp.four[0]], t[sp.four[1]], t[sp.four[2]], t[sp.four[3]]}) *
+           m({t[sp.two[0]], t[sp.two[1]]});
+  }
+  for (const theory::Pairing& p : theory::Pairings(6)) {
+    double term = 1.0;
+    for (const auto& [a, b] : p) term *= m({t[a], t[b]});
+    ccc += term;
+  }
+  EXPECT_TRUE(IsClose(v.exact_connected[index],
+                      (15 * m(t) - 3 * m4c + 2 * ccc) / 9.0, 1e-7, 1e-12));
 }
 
 TEST(ComputeTheoryTest, DeepNetHasGaussianTheoryOnly) {

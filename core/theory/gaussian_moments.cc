@@ -190,6 +190,30 @@ double ReluRank3(const Eigen::MatrixXd& a) {
   return ChiMoment(n, 3) * total / (4.0 * kPi);
 }
 
+// A fixed orthogonal 4 x 4 matrix with no special axes: a product of Givens
+// rotations by irrational-looking angles.
+const Eigen::Matrix4d& GenericRotation4() {
+  static const Eigen::Matrix4d q = [] {
+    Eigen::Matrix4d m = Eigen::Matrix4d::Identity();
+    const double angles[6] = {0.61, 1.13, 0.37, 0.89, 1.41, 0.23};
+    int a = 0;
+    for (int i = 0; i < 4; ++i) {
+      for (int j = i + 1; j < 4; ++j) {
+        Eigen::Matrix4d g = Eigen::Matrix4d::Identity();
+        const double c = std::cos(angles[a]), s = std::sin(angles[a]);
+        ++a;
+        g(i, i) = c;
+        g(j, j) = c;
+        g(i, j) = -s;
+        g(j, i) = s;
+        m = m * g;
+      }
+    }
+    return m;
+  }();
+  return q;
+}
+
 }  // namespace
 
 double CosProductMoment(const Eigen::MatrixXd& cov) {
@@ -275,6 +299,13 @@ double GaussianProductMoment(Activation activation,
   const Eigen::MatrixXd a = GaussianFactor(cov);
   const int r = static_cast<int>(a.cols());
   if (activation == Activation::kRelu && r <= 3) return ReluProductMoment(a);
+  if (activation == Activation::kRelu && r == 4) {
+    // The eigenvectors of structured covariances often align the kinks
+    // relu(a_k.z) = 0 with grid axes, where Gauss-Hermite does worst; a fixed
+    // generic rotation of the factor (z -> Q z leaves N(0, I) invariant)
+    // avoids that.
+    return HermiteProductMoment(activation, a * GenericRotation4(), 24);
+  }
   if (r > 4) return kNaN;
   return HermiteProductMoment(activation, a, HermiteNodesForRank(r));
 }

@@ -159,6 +159,25 @@ TEST(ReluMomentTest, AgreesWithFineHermiteGrid) {
   EXPECT_TRUE(IsClose(grid, exact, 2e-3));
 }
 
+TEST(ReluMomentTest, RankFourFallsBackToHermiteWithinItsStatedAccuracy) {
+  // Two independent pairs, rotated so no axis is special: the exact moment
+  // is the product of two degree-1 arc-cosine kernels.
+  Eigen::MatrixXd a(4, 4);
+  a << 0.9, 0.3, 0, 0, -0.2, 1.1, 0, 0, 0, 0, 0.7, -0.5, 0, 0, 0.4, 0.8;
+  const double c = std::cos(0.7), s = std::sin(0.7);
+  Eigen::MatrixXd rot = Eigen::MatrixXd::Identity(4, 4);
+  rot.block(1, 1, 2, 2) << c, -s, s, c;  // mixes the two pairs
+  const Eigen::MatrixXd b = a * rot;
+  auto pair = [&](int i, int j) {
+    return PairMoment(Activation::kRelu, a.row(i).squaredNorm(),
+                      a.row(j).squaredNorm(), a.row(i).dot(a.row(j)));
+  };
+  EXPECT_TRUE(
+      IsClose(GaussianProductMoment(Activation::kRelu, b * b.transpose()),
+              pair(0, 1) * pair(2, 3), 5e-3));
+  EXPECT_TRUE(std::isnan(ReluProductMoment(b)));
+}
+
 TEST(NeuronMomentTableTest, GlobalGridMatchesPerTupleQuadrature) {
   Eigen::MatrixXd x(5, 1);
   x << -1.0, -0.3, 0.2, 0.9, 1.4;
