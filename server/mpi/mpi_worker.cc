@@ -1,5 +1,7 @@
 #include "server/mpi/mpi_worker.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -52,6 +54,49 @@ absl::StatusOr<std::vector<ChunkSums>> ComputeBlock(const Engine& engine,
                                             ")"));
   }
   return chunks;
+}
+
+// CPU seconds of this process (all its threads) so far.
+double ProcessCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Wall and CPU seconds a rank spends computing its chunks.
+struct ComputeTime {
+  double wall = 0;
+  double cpu = 0;
+};
+
+// ComputeBlock, adding its wall and CPU time to *time.
+absl::StatusOr<std::vector<ChunkSums>> TimedComputeBlock(const Engine& engine,
+                                                         int64_t first,
+                                                         int64_t last,
+                                                         int threads,
+                                                         ComputeTime* time) {
+  const Clock::time_point wall_start = Clock::now();
+  const double cpu_start = ProcessCpuSeconds();
+  auto chunks = ComputeBlock(engine, first, last, threads);
+  time->wall += SecondsSince(wall_start);
+  time->cpu += ProcessCpuSeconds() - cpu_start;
+  return chunks;
+}
+
+// Gathers every rank's {wall, cpu} compute time on rank 0 (collective).
+absl::Status GatherComputeTimes(MPI_Comm comm, const ComputeTime& mine,
+                                int rank, int ranks, RunTimings* timings) {
+  const double sendbuf[2] = {mine.wall, mine.cpu};
+  std::vector<double> all(rank == 0 ? 2 * ranks : 0);
+  NNFT_RETURN_IF_ERROR(CheckMpi(
+      MPI_Gather(sendbuf, 2, MPI_DOUBLE, all.data(), 2, MPI_DOUBLE, 0, comm),
+      "MPI_Gather"));
+  if (timings == nullptr) return absl::OkStatus();
+  for (int r = 0; r < ranks; ++r) {
+    timings->rank_compute.push_back(all[2 * r]);
+    timings->rank_compute_cpu.push_back(all[2 * r + 1]);
+  }
+  return absl::OkStatus();
 }
 
 // Non-blocking sends from ranks r > 0; each buffer lives until its send
@@ -127,6 +172,7 @@ class Root {
   WorkerOptions options_;
   OrderedMerger merger_;
   RunTimings timings_;
+  ComputeTime compute_;  // rank 0's own chunks
   Clock::time_point start_;
   Clock::time_point last_progress_;
   int64_t printed_folded_ = 0;  // folded count of the last progress line
@@ -204,10 +250,9 @@ absl::StatusOr<std::string> Root::Run(Clock::time_point start) {
   last_progress_ = start;
   for (const auto& [first, last] :
        RankBlocks(plan_.num_chunks, 0, plan_.ranks, plan_.block)) {
-    const Clock::time_point compute_start = Clock::now();
-    NNFT_ASSIGN_OR_RETURN(auto chunks,
-                          ComputeBlock(engine_, first, last, plan_.threads));
-    timings_.compute += SecondsSince(compute_start);
+    NNFT_ASSIGN_OR_RETURN(
+        auto chunks,
+        TimedComputeBlock(engine_, first, last, plan_.threads, &compute_));
     for (ChunkSums& chunk : chunks) {
       NNFT_RETURN_IF_ERROR(Offer(std::move(chunk)));
     }
@@ -222,11 +267,9 @@ absl::StatusOr<std::string> Root::Run(Clock::time_point start) {
   timings_.fold = merger_.fold_seconds();
   timings_.wall = SecondsSince(start_) + options_.startup_seconds;
   timings_.startup = options_.startup_seconds;
-  timings_.rank_compute.assign(plan_.ranks, 0.0);
-  NNFT_RETURN_IF_ERROR(CheckMpi(
-      MPI_Gather(&timings_.compute, 1, MPI_DOUBLE, timings_.rank_compute.data(),
-                 1, MPI_DOUBLE, 0, comm_),
-      "MPI_Gather"));
+  timings_.compute = compute_.wall;
+  NNFT_RETURN_IF_ERROR(
+      GatherComputeTimes(comm_, compute_, 0, plan_.ranks, &timings_));
   RunInfo info{.ranks = plan_.ranks,
                .threads = plan_.threads,
                .block = plan_.block,
@@ -238,21 +281,18 @@ absl::StatusOr<std::string> Root::Run(Clock::time_point start) {
 
 absl::Status RunNonRoot(MPI_Comm comm, const Engine& engine, const Plan& plan) {
   Sender sender(comm);
-  double compute = 0;
+  ComputeTime compute;
   for (const auto& [first, last] :
        RankBlocks(plan.num_chunks, plan.rank, plan.ranks, plan.block)) {
-    const Clock::time_point compute_start = Clock::now();
-    NNFT_ASSIGN_OR_RETURN(auto chunks,
-                          ComputeBlock(engine, first, last, plan.threads));
-    compute += SecondsSince(compute_start);
+    NNFT_ASSIGN_OR_RETURN(
+        auto chunks,
+        TimedComputeBlock(engine, first, last, plan.threads, &compute));
     for (const ChunkSums& chunk : chunks) {
       NNFT_RETURN_IF_ERROR(sender.Send(chunk));
     }
   }
   NNFT_RETURN_IF_ERROR(sender.Reap(/*wait=*/true));
-  return CheckMpi(
-      MPI_Gather(&compute, 1, MPI_DOUBLE, nullptr, 1, MPI_DOUBLE, 0, comm),
-      "MPI_Gather");
+  return GatherComputeTimes(comm, compute, plan.rank, plan.ranks, nullptr);
 }
 
 absl::StatusOr<Plan> MakePlan(MPI_Comm comm, const Engine& engine,

@@ -41,7 +41,8 @@ std::string Timing(const RunTimings& t) {
       ", \"receive_s\": ", Number(t.receive), ", \"wait_s\": ", Number(t.wait),
       ", \"fold_s\": ", Number(t.fold),
       ", \"merge_s\": ", Number(t.receive + t.fold),
-      ", \"rank_compute_s\": ", Numbers(t.rank_compute), "}");
+      ", \"rank_compute_s\": ", Numbers(t.rank_compute),
+      ", \"rank_compute_cpu_s\": ", Numbers(t.rank_compute_cpu), "}");
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ struct RunTimings {
   double receive = 0;  // rank 0 copying received chunks (MPI_Recv)
   double wait = 0;     // rank 0 blocked waiting for other ranks' chunks
   double fold = 0;     // rank 0 folding and hashing
-  std::vector<double> rank_compute;  // compute seconds of every rank
+  std::vector<double> rank_compute;      // compute seconds of every rank
+  std::vector<double> rank_compute_cpu;  // their CPU seconds (all threads)
 };
 
 // Facts about the run, reported beside the estimate.

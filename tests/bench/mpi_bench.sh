@@ -11,8 +11,13 @@
 #   merge_s, merge_fraction      rank 0 receiving + folding chunks (2 ranks),
 #                                and its share of the 2-rank wall time
 #   fold_s, receive_s, wait_s    its parts, and rank 0 idle waiting for rank 1
+#   rank_compute_s, rank_compute_cpu_s  each rank's compute wall and CPU
+#                                seconds (2 ranks): CPU well below wall means
+#                                the ranks were starved by other work
 #   bits_equal                   chunk and estimate hashes agree across runs
 # Usage: tests/bench/mpi_bench.sh [build dir] [spec.json]
+# Environment: NNFT_BENCH_REPEATS (default 1), NNFT_BENCH_MPIRUN_ARGS (extra
+# mpirun flags, e.g. "--bind-to none" on a machine shared with other work).
 # Ranks share the machine with whatever else runs: read figures beside "cpus"
 # and "loadavg_before".
 set -euo pipefail
@@ -33,7 +38,8 @@ for ranks in 1 2; do
   for rep in $(seq 1 "$repeats"); do
     out="$tmp/r${ranks}_${rep}.json"
     start=$(date +%s.%N)
-    "$mpirun" -np "$ranks" --oversubscribe $root_flag "$worker" \
+    # shellcheck disable=SC2086  # NNFT_BENCH_MPIRUN_ARGS is a word list
+    "$mpirun" -np "$ranks" --oversubscribe $root_flag ${NNFT_BENCH_MPIRUN_ARGS:-} "$worker" \
       --spec="$spec" --threads=1 --progress=false --out="$out"
     end=$(date +%s.%N)
     echo "$start $end" > "$out.launch"
@@ -73,6 +79,8 @@ print(json.dumps({
     "fold_s": round(t2["fold_s"], 6), "receive_s": round(t2["receive_s"], 6),
     "wait_s": round(t2["wait_s"], 3),
     "rank_compute_s": [round(x, 3) for x in t2["rank_compute_s"]],
+    "rank_compute_cpu_s": [round(x, 3) for x in t2["rank_compute_cpu_s"]],
+    "compute_cpu_1rank_s": round(best1[0]["timing"]["rank_compute_cpu_s"][0], 3),
     "bits_equal": len(hashes) == 1,
 }))
 PY

@@ -160,13 +160,11 @@ TEST_F(MpiWorkerTest, OneTwoAndThreeRanksGiveTheCoreBits) {
     EXPECT_EQ(f.at("chunks").number_value(), 23);
     EXPECT_EQ(f.at("seed").string_value(), "20261201");
     EXPECT_EQ(f.at("ranks").number_value(), ranks);
-    EXPECT_EQ(f.at("timing")
-                  .struct_value()
-                  .fields()
-                  .at("rank_compute_s")
-                  .list_value()
-                  .values_size(),
-              ranks);
+    const auto& timing = f.at("timing").struct_value().fields();
+    EXPECT_EQ(timing.at("rank_compute_s").list_value().values_size(), ranks);
+    const auto& cpu = timing.at("rank_compute_cpu_s").list_value().values();
+    ASSERT_EQ(cpu.size(), ranks);
+    for (const auto& seconds : cpu) EXPECT_GT(seconds.number_value(), 0);
   }
 }
 
