@@ -33,9 +33,10 @@ struct ChunkSums {
 
 class Engine {
  public:
-  // Validates `spec` against `limits` (see Validate) and prepares the tuple set.
-  static absl::StatusOr<std::unique_ptr<Engine>> Create(const ExperimentSpec& spec,
-                                                        const Limits& limits = {});
+  // Validates `spec` against `limits` (see Validate) and prepares the tuple
+  // set.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(
+      const ExperimentSpec& spec, const Limits& limits = {});
 
   const ExperimentSpec& spec() const { return spec_; }
   const TupleSet& tuples() const { return tuples_; }

@@ -260,6 +260,13 @@ int64_t NumChunks(const SamplingSpec& sampling) {
   return (sampling.num_networks + c - 1) / c;
 }
 
+absl::Status ValidateArchitectureAndPoints(const Architecture& architecture,
+                                           const Eigen::MatrixXd& points,
+                                           const Limits& limits) {
+  NNFT_RETURN_IF_ERROR(ValidateArchitecture(architecture, limits));
+  return ValidatePoints(points, InputDim(architecture), limits);
+}
+
 absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(ValidateArchitecture(spec.architecture, limits));
   NNFT_RETURN_IF_ERROR(

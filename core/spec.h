@@ -38,12 +38,14 @@ enum class BiasLaw {
 
 // Multi-layer perceptron with L >= 1 hidden layers, fan-in scaling:
 //   z^(1) = b^(0) + W^(0) x,  z^(l+1) = b^(l) + W^(l) act(z^(l)),
-//   phi(x) = z^(L+1),  W^(l)_ij ~ N(0, sw[l]^2 / n_l),  b^(l)_i ~ N(0, sb[l]^2),
+//   phi(x) = z^(L+1),  W^(l)_ij ~ N(0, sw[l]^2 / n_l),  b^(l)_i ~ N(0,
+//   sb[l]^2),
 // with n_0 = input_dim, n_l = widths[l-1] for l = 1..L, n_{L+1} = 1.
 struct MlpSpec {
   // Input dimension d, in [1, Limits::max_input_dim].
   int input_dim = 1;
-  // Hidden widths n_1..n_L, each in [1, Limits::max_width]; 1 <= L <= max_depth.
+  // Hidden widths n_1..n_L, each in [1, Limits::max_width]; 1 <= L <=
+  // max_depth.
   std::vector<int> widths = {1000};
   Activation activation = Activation::kErf;
   // Weight scales sw[0..L] (L + 1 entries), each > 0.
@@ -55,8 +57,9 @@ struct MlpSpec {
 };
 
 // Gauss-net (arXiv 2008.08601), normalised for every d:
-//   phi(x) = b1 + sum_i W1_i exp(W0_i.x + b0_i) / sqrt(exp(2 (sb0^2 + sw0^2 |x|^2 / d))),
-//   W0 ~ N(0, sw0^2/d), b0 ~ N(0, sb0^2), W1 ~ N(0, sw1^2/N), b1 ~ N(0, sb1^2).
+//   phi(x) = b1 + sum_i W1_i exp(W0_i.x + b0_i) / sqrt(exp(2 (sb0^2 + sw0^2
+//   |x|^2 / d))), W0 ~ N(0, sw0^2/d), b0 ~ N(0, sb0^2), W1 ~ N(0, sw1^2/N), b1
+//   ~ N(0, sb1^2).
 // Then G2(x, y) = sb1^2 + sw1^2 exp(-sw0^2 |x - y|^2 / (2d)).
 struct GaussNetSpec {
   int input_dim = 1;  // d >= 1
@@ -68,15 +71,16 @@ struct GaussNetSpec {
 };
 
 // The phi^4 free cos-net (arXiv 2307.03223):
-//   phi(x) = sqrt(2 vol(B_L^d) / (sa^2 (2 pi)^d)) sum_i a_i cos(b_i.x + c_i) / sqrt(b_i^2 + m^2),
-//   a_i ~ N(0, sa^2/N), b_i ~ Unif(ball of radius cutoff in R^d), c_i ~ Unif[-pi, pi];
+//   phi(x) = sqrt(2 vol(B_L^d) / (sa^2 (2 pi)^d)) sum_i a_i cos(b_i.x + c_i) /
+//   sqrt(b_i^2 + m^2), a_i ~ N(0, sa^2/N), b_i ~ Unif(ball of radius cutoff in
+//   R^d), c_i ~ Unif[-pi, pi];
 // G2(p) = 1 / (p^2 + m^2) for |p| < cutoff.
 struct CosNetSpec {
   int input_dim = 1;     // d in [1, 3]
   int width = 1000;      // N >= 1
   double mass = 1.0;     // m > 0
   double cutoff = 10.0;  // Lambda > 0 (momentum-space ball radius)
-  double sa = 1.0;       // > 0 (drops out of every correlator; kept for fidelity)
+  double sa = 1.0;  // > 0 (drops out of every correlator; kept for fidelity)
 };
 
 using Architecture = std::variant<MlpSpec, GaussNetSpec, CosNetSpec>;
@@ -86,7 +90,8 @@ int InputDim(const Architecture& architecture);
 
 enum class Precision {
   kFloat64,  // networks evaluated in double precision
-  kFloat32,  // networks evaluated in single precision (moments still summed in double)
+  kFloat32,  // networks evaluated in single precision (moments still summed in
+             // double)
 };
 
 // Which correlators G^(n)(x_i1..x_in) to estimate.
@@ -99,11 +104,14 @@ struct ObservableSpec {
 };
 
 struct SamplingSpec {
-  // Seed of the counter-based stream; network m draws from the stream keyed by (seed, m).
+  // Seed of the counter-based stream; network m draws from the stream keyed by
+  // (seed, m).
   uint64_t seed = 1;
-  // Number of networks; rounded up to a whole number of chunks, at least 2 chunks.
+  // Number of networks; rounded up to a whole number of chunks, at least 2
+  // chunks.
   int64_t num_networks = 100000;
-  // Networks per chunk C, in [1, Limits::max_chunk_size]. Chunk k holds networks [kC, (k+1)C).
+  // Networks per chunk C, in [1, Limits::max_chunk_size]. Chunk k holds
+  // networks [kC, (k+1)C).
   int chunk_size = 1000;
   Precision precision = Precision::kFloat64;
   // Exact variance reduction: integrate the Gaussian output layer (W_L, b_L)
@@ -139,6 +147,12 @@ struct Limits {
 // InvalidArgument naming the field and the allowed range, e.g.
 // "architecture.mlp.widths[0] = 0: must be in [1, 1000000]".
 absl::Status Validate(const ExperimentSpec& spec, const Limits& limits = {});
+
+// The architecture and the points alone (what the exact theory needs), with
+// the same messages as Validate.
+absl::Status ValidateArchitectureAndPoints(const Architecture& architecture,
+                                           const Eigen::MatrixXd& points,
+                                           const Limits& limits = {});
 
 // Number of chunks the spec's sampling plan needs (num_networks rounded up).
 int64_t NumChunks(const SamplingSpec& sampling);

@@ -22,107 +22,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-absl::Status CheckPositive(absl::string_view field, double value) {
-  if (!(value > 0.0) || !std::isfinite(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s = %g: must be finite and > 0", field, value));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckNonNegative(absl::string_view field, double value) {
-  if (!(value >= 0.0) || !std::isfinite(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s = %g: must be finite and >= 0", field, value));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckMlp(const MlpSpec& mlp) {
-  const size_t depth = mlp.widths.size();
-  if (depth == 0) {
-    return absl::InvalidArgumentError(
-        "architecture.mlp.widths is empty: need at least one hidden layer");
-  }
-  if (mlp.sw.size() != depth + 1 || mlp.sb.size() != depth + 1) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "architecture.mlp.sw has %d and sb has %d entries: both must have "
-        "widths.size() + 1 = %d",
-        mlp.sw.size(), mlp.sb.size(), depth + 1));
-  }
-  for (size_t l = 0; l < depth; ++l) {
-    if (mlp.widths[l] < 1) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "architecture.mlp.widths[%d] = %d: must be >= 1", l, mlp.widths[l]));
-    }
-  }
-  for (size_t l = 0; l <= depth; ++l) {
-    NNFT_RETURN_IF_ERROR(
-        CheckPositive(absl::StrCat("architecture.mlp.sw[", l, "]"), mlp.sw[l]));
-    NNFT_RETURN_IF_ERROR(CheckNonNegative(
-        absl::StrCat("architecture.mlp.sb[", l, "]"), mlp.sb[l]));
-  }
-  if (mlp.first_bias == BiasLaw::kUniformPhase &&
-      mlp.activation != Activation::kCos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "architecture.mlp.first_bias = uniform phase with activation ",
-        ActivationName(mlp.activation), ": requires cos"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckArchitecture(const Architecture& architecture) {
-  if (const auto* mlp = std::get_if<MlpSpec>(&architecture))
-    return CheckMlp(*mlp);
-  if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
-    if (g->width < 1) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "architecture.gauss_net.width = %d: must be >= 1", g->width));
-    }
-    NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw0", g->sw0));
-    NNFT_RETURN_IF_ERROR(
-        CheckNonNegative("architecture.gauss_net.sb0", g->sb0));
-    NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw1", g->sw1));
-    return CheckNonNegative("architecture.gauss_net.sb1", g->sb1);
-  }
-  const auto& c = std::get<CosNetSpec>(architecture);
-  if (c.input_dim < 1 || c.input_dim > 3) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "architecture.cos_net.input_dim = %d: must be in [1, 3]", c.input_dim));
-  }
-  if (c.width < 1) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "architecture.cos_net.width = %d: must be >= 1", c.width));
-  }
-  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.mass", c.mass));
-  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.cutoff", c.cutoff));
-  return CheckPositive("architecture.cos_net.sa", c.sa);
-}
-
-int Dim(const Architecture& architecture) {
-  return std::visit([](const auto& a) { return a.input_dim; }, architecture);
-}
-
-absl::Status CheckPoints(const Architecture& architecture,
-                         const Eigen::MatrixXd& points) {
-  NNFT_RETURN_IF_ERROR(CheckArchitecture(architecture));
-  const int d = Dim(architecture);
-  if (d < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("architecture input_dim = %d: must be >= 1", d));
-  }
-  if (points.cols() != d) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "points have %d columns: must equal the input dimension %d",
-        points.cols(), d));
-  }
-  if (!points.allFinite()) {
-    return absl::InvalidArgumentError(
-        "points: every coordinate must be finite");
-  }
-  return absl::OkStatus();
-}
-
 Eigen::MatrixXd KernelOf(const Architecture& architecture,
                          const Eigen::MatrixXd& points) {
   if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
@@ -230,14 +129,13 @@ std::optional<ExactSetup> MakeExact(const Architecture& architecture,
 
 absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
                                            const Eigen::MatrixXd& points) {
-  NNFT_RETURN_IF_ERROR(CheckPoints(architecture, points));
+  NNFT_RETURN_IF_ERROR(ValidateArchitectureAndPoints(architecture, points));
   return KernelOf(architecture, points);
 }
 
 absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
                                            const TupleSet& tuples) {
   NNFT_RETURN_IF_ERROR(Validate(spec));
-  NNFT_RETURN_IF_ERROR(CheckPoints(spec.architecture, spec.points));
   if (tuples.num_points() != spec.points.rows()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "tuple set over %d points: must match the spec's %d points",

@@ -27,7 +27,8 @@
 
 namespace nnft::server {
 
-// "nnft-engine/<N>; march=<NNFT_MARCH>". <N> is bumped whenever the numbers a
+// "nnft-engine/<N>; march=<target>/<compiler-version>" (CMake passes the
+// resolved target as NNFT_MARCH). <N> is bumped whenever the numbers a
 // spec produces could change, so chunks of an older engine are never mixed in.
 std::string EngineFingerprint();
 

@@ -27,25 +27,6 @@ bool SameRequest(const JobRecord& job, const JobRecord& want) {
 
 }  // namespace
 
-void LogEvent(
-    absl::string_view event,
-    std::initializer_list<std::pair<absl::string_view, std::string>> fields) {
-  std::string line =
-      absl::StrCat("ts=",
-                   absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
-                                    absl::UTCTimeZone()),
-                   " component=jobs event=", event);
-  for (const auto& [key, value] : fields) {
-    const bool quote =
-        value.empty() || value.find_first_of(" \"=") != std::string::npos;
-    absl::StrAppend(
-        &line, " ", key, "=",
-        quote ? absl::StrCat("\"", absl::CEscape(value), "\"") : value);
-  }
-  line.push_back('\n');
-  std::fputs(line.c_str(), stderr);
-}
-
 absl::Status JobManagerOptions::Validate() const {
   if (data_dir.empty()) {
     return absl::InvalidArgumentError(
@@ -131,16 +112,16 @@ JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
     }
   }
   absl::Status persisted = Touch(job, /*persist=*/true);
-  LogEvent("job_state",
-           {{"job", r.name},
-            {"state", std::string(JobStateName(state))},
-            {"digest", r.digest.substr(0, 16)},
-            {"chunks_done", absl::StrCat(job.chunks_done)},
-            {"chunks_total", absl::StrCat(job.chunks_total)},
-            {"chunks_from_store", absl::StrCat(job.chunks_from_store)},
-            {"error", error.ok() ? "" : error.ToString()}});
+  JobsLog("job_state",
+          {{"job", r.name},
+           {"state", std::string(JobStateName(state))},
+           {"digest", r.digest.substr(0, 16)},
+           {"chunks_done", absl::StrCat(job.chunks_done)},
+           {"chunks_total", absl::StrCat(job.chunks_total)},
+           {"chunks_from_store", absl::StrCat(job.chunks_from_store)},
+           {"error", error.ok() ? "" : error.ToString()}});
   if (!persisted.ok()) {
-    LogEvent("store_error", {{"job", r.name}, {"error", persisted.ToString()}});
+    JobsLog("store_error", {{"job", r.name}, {"error", persisted.ToString()}});
   }
   return Snapshot(job);
 }
@@ -193,14 +174,14 @@ absl::StatusOr<JobSnapshot> JobManager::Impl::Create(std::shared_ptr<Job> job) {
   if (!r.request_id.empty()) request_ids[{r.owner, r.request_id}] = r.name;
   by_sequence[r.sequence] = job;
   jobs[r.name] = job;
-  LogEvent("job_created", {{"job", r.name},
-                           {"state", std::string(JobStateName(r.state))},
-                           {"digest", r.digest.substr(0, 16)},
-                           {"chunks", absl::StrCat(r.num_chunks)},
-                           {"stored", absl::StrCat(stored)},
-                           {"priority", absl::StrCat(r.priority)},
-                           {"owner", r.owner},
-                           {"request_id", r.request_id}});
+  JobsLog("job_created", {{"job", r.name},
+                          {"state", std::string(JobStateName(r.state))},
+                          {"digest", r.digest.substr(0, 16)},
+                          {"chunks", absl::StrCat(r.num_chunks)},
+                          {"stored", absl::StrCat(stored)},
+                          {"priority", absl::StrCat(r.priority)},
+                          {"owner", r.owner},
+                          {"request_id", r.request_id}});
   return Snapshot(*job);
 }
 
@@ -255,10 +236,10 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
       impl->jobs[r.name] = std::move(job);
     }
   }
-  LogEvent("open", {{"data_dir", impl->options.data_dir},
-                    {"jobs", absl::StrCat(rows.size())},
-                    {"resumed", absl::StrCat(resumed)},
-                    {"engine", EngineFingerprint()}});
+  JobsLog("open", {{"data_dir", impl->options.data_dir},
+                   {"jobs", absl::StrCat(rows.size())},
+                   {"resumed", absl::StrCat(resumed)},
+                   {"engine", EngineFingerprint()}});
   Impl* raw = impl.get();
   std::unique_ptr<JobManager> manager(new JobManager(std::move(impl)));
   for (int i = 0; i < raw->options.max_running_jobs; ++i) {
@@ -327,9 +308,9 @@ absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
       NNFT_RETURN_IF_ERROR(m.Touch(*other, /*persist=*/true));
       ++m.counters.jobs_submitted;
       ++m.counters.jobs_deduplicated;
-      LogEvent("job_joined",
-               {{"job", other->record.name},
-                {"submissions", absl::StrCat(other->record.submissions)}});
+      JobsLog("job_joined",
+              {{"job", other->record.name},
+               {"submissions", absl::StrCat(other->record.submissions)}});
       snapshot = m.Snapshot(*other);
       break;
     }
@@ -397,7 +378,7 @@ absl::StatusOr<JobSnapshot> JobManager::Cancel(absl::string_view name,
                               absl::CancelledError("cancelled by the client"));
     } else {
       if (r.state == JobState::kRunning && !job->cancel.exchange(true)) {
-        LogEvent("job_cancel_requested", {{"job", r.name}});
+        JobsLog("job_cancel_requested", {{"job", r.name}});
         m.changed.SignalAll();  // wakes a job waiting for others' chunks
       }
       return m.Snapshot(*job);
@@ -421,7 +402,7 @@ absl::Status JobManager::Delete(absl::string_view name,
   NNFT_RETURN_IF_ERROR(m.store->DeleteJob(r.name));
   if (!r.request_id.empty()) m.request_ids.erase({r.owner, r.request_id});
   m.by_sequence.erase(r.sequence);
-  LogEvent("job_deleted", {{"job", r.name}});
+  JobsLog("job_deleted", {{"job", r.name}});
   m.jobs.erase(r.name);  // last: `r` lives in the job
   m.changed.SignalAll();
   return absl::OkStatus();
@@ -486,7 +467,7 @@ void JobManager::Drain() {
   }
   for (std::thread& t : m.runners) t.join();
   m.runners.clear();
-  LogEvent("drained", {{"data_dir", m.options.data_dir}});
+  JobsLog("drained", {{"data_dir", m.options.data_dir}});
 }
 
 }  // namespace nnft::server

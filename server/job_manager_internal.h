@@ -21,6 +21,7 @@
 #include "absl/random/random.h"
 #include "absl/synchronization/mutex.h"
 #include "server/job_manager.h"
+#include "server/log.h"
 #include "server/store.h"
 
 namespace nnft::server {
@@ -104,10 +105,11 @@ struct JobManager::Impl {
   void RunJob(const std::shared_ptr<Job>& job);
 };
 
-// One structured log line on stderr: "ts=<RFC3339> event=<event> k=v ...".
-void LogEvent(
-    absl::string_view event,
-    std::initializer_list<std::pair<absl::string_view, std::string>> fields);
+// One structured log line of the job manager (server/log.h, component=jobs).
+inline void JobsLog(absl::string_view event,
+                    std::initializer_list<LogField> fields = {}) {
+  LogComponentEvent("jobs", event, fields);
+}
 
 }  // namespace nnft::server
 

@@ -99,7 +99,11 @@ void JobRun::Run() {
       m_.options.worker_threads > 0
           ? m_.options.worker_threads
           : static_cast<int>(std::thread::hardware_concurrency());
-  const int64_t window = std::max<int64_t>(32, 4 * int64_t{threads});
+  // Chunks are claimed and run a window at a time. A window ends when its
+  // slowest chunk does, so small windows idle threads at every boundary
+  // (about half a chunk per thread each time); 256 keeps that under 1% of a
+  // W1-sized job while bounding how far ahead of other jobs a run claims.
+  const int64_t window = std::max<int64_t>(256, 16 * int64_t{threads});
   for (int64_t lo = 0; status.ok() && lo < num_chunks_ && !Stopped();
        lo += window) {
     status = RunWindow(lo, std::min(num_chunks_, lo + window));

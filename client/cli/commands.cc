@@ -191,7 +191,7 @@ std::string UsageText() {
          "  watch JOB         follow a job to its end (live progress on "
          "stderr)\n"
          "  get JOB           print a job\n"
-         "  list              print every job, newest first\n"
+         "  list              print every job, oldest first\n"
          "  cancel JOB        request cancellation (takes effect at the next "
          "chunk)\n"
          "  delete JOB        remove a finished job's record\n"
