@@ -1,7 +1,9 @@
 // The executor side of the job manager: runner threads, the per-job run
 // (missing chunks only, claims, prefix folding, early stop), and Result.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -22,6 +24,10 @@ namespace {
 // Interim estimates are republished at most this often (Finish costs
 // O(bins x tuples)); progress counts are published on every chunk.
 constexpr absl::Duration kEstimateInterval = absl::Milliseconds(250);
+// Watchers are notified at most this often while a job runs (and always on
+// its end): each notification wakes gRPC threads that share the cores with
+// the computation.
+constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
 // Wake-up period while waiting for chunks another job has claimed.
 constexpr absl::Duration kClaimPoll = absl::Milliseconds(50);
 
@@ -55,11 +61,12 @@ class JobRun {
   };
 
   bool StopRequested() const { return m_.draining || job_->cancel; }
-  bool Stopped() const { return StopRequested() || stop_at_ >= 0; }
+  bool Stopped() const { return StopRequested() || target_reached_.load(); }
   absl::Status Prepare();
   absl::Status RunWindow(int64_t lo, int64_t hi);
   absl::Status Compute(const std::vector<int64_t>& mine);
   bool OnChunk(ChunkSums chunk);
+  void PersistLoop();
   absl::Status Fold();
   void Publish(bool force);
   void Finish(const absl::Status& status);
@@ -76,10 +83,18 @@ class JobRun {
   int64_t next_ = 0;                // next chunk to fold
   std::map<int64_t, Ready> ready_;  // stored chunks >= next_, not yet folded
   int64_t stop_at_ = -1;            // L once the target stderr is reached
-  int64_t folded_computed_ = 0;     // folded chunks this run computed
+  std::atomic<bool> target_reached_{false};  // stop_at_ >= 0, for any thread
+  int64_t folded_computed_ = 0;              // folded chunks this run computed
   int64_t computed_ = 0, discovered_ = 0, initially_stored_ = 0;
   absl::Status chunk_error_;
   absl::Time last_estimate_ = absl::InfinitePast();
+  absl::Time last_progress_ = absl::InfinitePast();
+  // Finished chunks on their way from the engine's threads to the persister.
+  absl::Mutex persist_mu_;
+  absl::CondVar persist_cv_;
+  std::deque<ChunkSums> persist_queue_ ABSL_GUARDED_BY(persist_mu_);
+  bool persist_done_ ABSL_GUARDED_BY(persist_mu_) = false;
+  std::atomic<bool> persist_failed_{false};
 };
 
 absl::Status JobRun::Prepare() {
@@ -171,26 +186,70 @@ absl::Status JobRun::RunWindow(int64_t lo, int64_t hi) {
   return absl::OkStatus();
 }
 
+// Engine threads hand each finished chunk to a persister thread, which
+// stores, folds and publishes it, so the engine's serialised callback never
+// waits on SQLite or on watchers. The persister is joined before returning:
+// every computed chunk is stored before its claim is released.
 absl::Status JobRun::Compute(const std::vector<int64_t>& mine) {
+  {
+    absl::MutexLock lock(&persist_mu_);
+    persist_done_ = false;
+  }
+  std::thread persister([this] { PersistLoop(); });
   const auto on_chunk = [this](ChunkSums chunk) {
-    return OnChunk(std::move(chunk));
+    if (persist_failed_.load()) return false;
+    {
+      absl::MutexLock lock(&persist_mu_);
+      persist_queue_.push_back(std::move(chunk));
+    }
+    persist_cv_.Signal();
+    return !Stopped();
   };
-  for (size_t i = 0; i < mine.size() && !Stopped();) {
+  absl::Status run = absl::OkStatus();
+  for (size_t i = 0; i < mine.size() && !Stopped() && !persist_failed_;) {
     size_t j = i + 1;
     while (j < mine.size() && mine[j] == mine[j - 1] + 1) ++j;
     absl::Status status = engine_->RunChunks(
         mine[i], mine[j - 1] + 1, m_.options.worker_threads, on_chunk);
-    NNFT_RETURN_IF_ERROR(chunk_error_);
-    if (!status.ok() &&
-        !(status.code() == absl::StatusCode::kCancelled && Stopped())) {
-      return status;
+    if (!status.ok() && !(status.code() == absl::StatusCode::kCancelled &&
+                          (Stopped() || persist_failed_))) {
+      run = status;
+      break;
     }
     i = j;
   }
-  return absl::OkStatus();
+  {
+    absl::MutexLock lock(&persist_mu_);
+    persist_done_ = true;
+  }
+  persist_cv_.Signal();
+  persister.join();
+  NNFT_RETURN_IF_ERROR(chunk_error_);
+  return run;
 }
 
-// Serialised by Engine::RunChunks; runs on an engine thread.
+// The persister: stores, folds and publishes chunks in arrival order until
+// Compute is done and the queue is empty. After a store error it drains the
+// queue without storing.
+void JobRun::PersistLoop() {
+  while (true) {
+    ChunkSums chunk;
+    {
+      absl::MutexLock lock(&persist_mu_);
+      while (persist_queue_.empty() && !persist_done_) {
+        persist_cv_.Wait(&persist_mu_);
+      }
+      if (persist_queue_.empty()) return;
+      chunk = std::move(persist_queue_.front());
+      persist_queue_.pop_front();
+    }
+    if (persist_failed_.load()) continue;
+    OnChunk(std::move(chunk));
+    if (!chunk_error_.ok()) persist_failed_ = true;
+  }
+}
+
+// Runs on the persister thread, one chunk at a time.
 bool JobRun::OnChunk(ChunkSums chunk) {
   absl::Status status = m_.store->PutChunk(digest_, chunk);
   if (!status.ok()) {
@@ -236,6 +295,7 @@ absl::Status JobRun::Fold() {
     ++next_;
     if (target_ > 0 && TargetReached(acc_->Finish(), target_)) {
       stop_at_ = next_;
+      target_reached_ = true;
       last_estimate_ = absl::InfinitePast();  // publish the final prefix
     }
   }
@@ -251,7 +311,10 @@ void JobRun::Publish(bool force) {
     last_estimate_ = now;
   }
   JobSnapshot snapshot;
-  const bool watched = m_.subscriptions > 0;  // else skip the copy
+  const bool notify = force || now - last_progress_ >= kProgressInterval;
+  if (notify) last_progress_ = now;
+  // Skip the copy when nobody listens or the last notification was recent.
+  const bool watched = notify && m_.subscriptions > 0;
   {
     absl::MutexLock lock(&m_.mu);
     job_->chunks_done =
