@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libssl-dev
   python3-grpcio python3-protobuf python3-numpy python3-matplotlib
   libopenmpi-dev openmpi-bin python3-yaml
+  prometheus-cpp-dev
 )
 
 missing=()

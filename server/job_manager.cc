@@ -450,6 +450,31 @@ absl::StatusOr<JobSnapshot> JobManager::WaitForChange(absl::string_view name,
   }
 }
 
+JobGauges JobManager::gauges() const {
+  JobGauges g;
+  absl::MutexLock lock(&impl_->mu);
+  for (const auto& [name, job] : impl_->jobs) {
+    switch (job->record.state) {
+      case JobState::kQueued:
+        ++g.queued;
+        break;
+      case JobState::kRunning:
+        ++g.running;
+        break;
+      case JobState::kSucceeded:
+        ++g.succeeded;
+        break;
+      case JobState::kFailed:
+        ++g.failed;
+        break;
+      case JobState::kCancelled:
+        ++g.cancelled;
+        break;
+    }
+  }
+  return g;
+}
+
 Counters JobManager::counters() const {
   absl::MutexLock lock(&impl_->mu);
   return impl_->counters;

@@ -57,6 +57,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/compare.h"
+#include "core/engine.h"
 #include "core/estimate.h"
 #include "core/spec.h"
 #include "core/theory.h"
@@ -122,6 +123,33 @@ struct Counters {
   int64_t chunks_from_store = 0;  // chunks a starting job found stored
   int64_t networks_computed = 0;  // networks in chunks_computed
   int64_t exact_hits = 0;         // jobs answered wholly from the store
+  // Runs that started with some but not all of their chunks stored (partial
+  // hits), and with none (misses).
+  int64_t store_partial_hits = 0;
+  int64_t store_misses = 0;
+};
+
+// Jobs in memory by state, now.
+struct JobGauges {
+  int64_t queued = 0, running = 0, succeeded = 0, failed = 0, cancelled = 0;
+};
+
+// Computes `chunks` (increasing) of `spec` outside this process's engine
+// (server/launcher.h), calling on_chunk once per chunk (serialised, any
+// order; returning false stops the run) and polling stop(). Returns
+// Cancelled when stopped. Must be thread-safe.
+using ChunkExecutor = std::function<absl::Status(
+    const ExperimentSpec& spec, const std::vector<int64_t>& chunks,
+    int64_t num_sums, const std::function<bool(ChunkSums)>& on_chunk,
+    const std::function<bool()>& stop)>;
+
+// Observers of job runs (metrics). Called on runner threads without locks
+// held; must be cheap and must not call into the JobManager.
+struct JobObserver {
+  // A job left the queue after `queue_wait` (since its creation).
+  std::function<void(absl::Duration queue_wait)> started{};
+  // A run ended in `state` (QUEUED when drained) after `run_time`.
+  std::function<void(JobState state, absl::Duration run_time)> finished{};
 };
 
 struct JobManagerOptions {
@@ -137,6 +165,9 @@ struct JobManagerOptions {
   Limits limits{};
   // Bins of the estimators (MomentAccumulator max_bins); even, >= 2.
   int max_bins = 64;
+  // Unset: chunks are computed by the in-process engine (the default).
+  ChunkExecutor chunk_executor{};
+  JobObserver observer{};
 
   absl::Status Validate() const;
 };
@@ -201,6 +232,7 @@ class JobManager {
                                    absl::string_view owner = "");
 
   Counters counters() const;
+  JobGauges gauges() const;
 
   // Stops taking jobs (Submit answers FailedPrecondition), lets running jobs
   // stop at the next chunk boundary (their chunks are stored; they stay

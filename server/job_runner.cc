@@ -104,6 +104,11 @@ absl::Status JobRun::Prepare() {
                         m_.store->CountChunks(digest_, num_chunks_));
   absl::MutexLock lock(&m_.mu);
   m_.counters.chunks_from_store += initially_stored_;
+  if (initially_stored_ == 0) {
+    ++m_.counters.store_misses;
+  } else if (initially_stored_ < num_chunks_) {
+    ++m_.counters.store_partial_hits;
+  }
   job_->chunks_done = job_->chunks_from_store = initially_stored_;
   return absl::OkStatus();
 }
@@ -118,7 +123,9 @@ void JobRun::Run() {
   // slowest chunk does, so small windows idle threads at every boundary
   // (about half a chunk per thread each time); 256 keeps that under 1% of a
   // W1-sized job while bounding how far ahead of other jobs a run claims.
-  const int64_t window = std::max<int64_t>(256, 16 * int64_t{threads});
+  // A launcher pays a process start (MPI_Init) per window: larger windows.
+  const int64_t window = std::max<int64_t>(
+      m_.options.chunk_executor ? 4096 : 256, 16 * int64_t{threads});
   for (int64_t lo = 0; status.ok() && lo < num_chunks_ && !Stopped();
        lo += window) {
     status = RunWindow(lo, std::min(num_chunks_, lo + window));
@@ -206,7 +213,17 @@ absl::Status JobRun::Compute(const std::vector<int64_t>& mine) {
     return !Stopped();
   };
   absl::Status run = absl::OkStatus();
-  for (size_t i = 0; i < mine.size() && !Stopped() && !persist_failed_;) {
+  if (m_.options.chunk_executor && !mine.empty()) {
+    absl::Status status = m_.options.chunk_executor(
+        spec_, mine, static_cast<int64_t>(engine_->tuples().size()), on_chunk,
+        [this] { return Stopped() || persist_failed_.load(); });
+    if (!status.ok() && !(status.code() == absl::StatusCode::kCancelled &&
+                          (Stopped() || persist_failed_))) {
+      run = status;
+    }
+  }
+  for (size_t i = 0; i < mine.size() && !m_.options.chunk_executor &&
+                     !Stopped() && !persist_failed_;) {
     size_t j = i + 1;
     while (j < mine.size() && mine[j] == mine[j - 1] + 1) ++j;
     absl::Status status = engine_->RunChunks(
@@ -346,15 +363,20 @@ void JobRun::Finish(const absl::Status& status) {
   }
   Publish(state == JobState::kSucceeded);  // final counts (and estimate)
   JobSnapshot snapshot;
+  absl::Time start;
   {
     absl::MutexLock lock(&m_.mu);
     if (state == JobState::kSucceeded) {
       job_->chunks_total = next_;
       job_->chunks_from_store = next_ - folded_computed_;
     }
+    start = job_->record.start_time;
     snapshot = m_.Transition(*job_, state, error);
   }
   m_.Notify(snapshot);
+  if (m_.options.observer.finished) {
+    m_.options.observer.finished(state, absl::Now() - start);
+  }
 }
 
 }  // namespace
@@ -374,6 +396,9 @@ void JobManager::Impl::RunnerLoop() {
       snapshot = Transition(*job, JobState::kRunning, absl::OkStatus());
     }
     Notify(snapshot);
+    if (options.observer.started) {
+      options.observer.started(snapshot.start_time - snapshot.create_time);
+    }
     JobRun(*this, job).Run();
   }
 }

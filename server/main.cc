@@ -25,6 +25,20 @@ ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "largest gRPC message received or sent, in bytes");
 ABSL_FLAG(int, shutdown_grace_s, 5,
           "seconds calls in flight get to finish on SIGTERM/SIGINT");
+// Operations: metrics and the MPI launcher.
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port of the Prometheus /metrics endpoint (port 0: any free "
+          "port); empty: no metrics");
+ABSL_FLAG(std::string, mpi_launcher, "",
+          "compute jobs through this command (run by /bin/sh) instead of in "
+          "process; placeholders {ranks} {threads} {worker} {args}, e.g. "
+          "'mpirun -np {ranks} {worker} {args}'; empty: in process");
+ABSL_FLAG(int, mpi_ranks, 2, "{ranks} of --mpi_launcher");
+ABSL_FLAG(int, mpi_threads, 1,
+          "{threads} of --mpi_launcher: OpenMP threads per rank");
+ABSL_FLAG(std::string, mpi_worker, "",
+          "{worker} of --mpi_launcher; empty: nnft-mpi-worker beside "
+          "nnft-server");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -43,5 +57,10 @@ int main(int argc, char** argv) {
   options.limits.max_networks = absl::GetFlag(FLAGS_max_networks);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.mpi_launcher = absl::GetFlag(FLAGS_mpi_launcher);
+  options.mpi_ranks = absl::GetFlag(FLAGS_mpi_ranks);
+  options.mpi_threads = absl::GetFlag(FLAGS_mpi_threads);
+  options.mpi_worker = absl::GetFlag(FLAGS_mpi_worker);
   return nnft::server::RunServer(options);
 }

@@ -48,18 +48,54 @@ absl::Status ServerOptions::Validate() const {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The launcher as the job manager's chunk executor; null when off.
+absl::StatusOr<std::shared_ptr<const Launcher>> MakeLauncher(
+    const ServerOptions& o) {
+  if (o.mpi_launcher.empty()) return nullptr;
+  NNFT_ASSIGN_OR_RETURN(std::unique_ptr<Launcher> launcher,
+                        Launcher::Create({.command = o.mpi_launcher,
+                                          .ranks = o.mpi_ranks,
+                                          .threads = o.mpi_threads,
+                                          .worker = o.mpi_worker,
+                                          .spec_dir = o.data_dir + "/launch"}));
+  return std::shared_ptr<const Launcher>(std::move(launcher));
+}
+
+ChunkExecutor ExecutorOf(std::shared_ptr<const Launcher> launcher) {
+  if (launcher == nullptr) return nullptr;
+  return [launcher](const ExperimentSpec& spec,
+                    const std::vector<int64_t>& chunks, int64_t num_sums,
+                    const std::function<bool(ChunkSums)>& on_chunk,
+                    const std::function<bool()>& stop) {
+    return launcher->Run(spec, chunks, num_sums, on_chunk, stop);
+  };
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
     ServerOptions options) {
   NNFT_RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<NnftServer> s(new NnftServer);
   s->options_ = std::move(options);
   const ServerOptions& o = s->options_;
+  if (!o.metrics_listen.empty()) {
+    NNFT_ASSIGN_OR_RETURN(s->metrics_, ServerMetrics::Start(o.metrics_listen));
+  }
+  NNFT_ASSIGN_OR_RETURN(s->launcher_, MakeLauncher(o));
   NNFT_ASSIGN_OR_RETURN(
-      s->jobs_, JobManager::Open({.data_dir = o.data_dir,
-                                  .worker_threads = o.worker_threads,
-                                  .max_queued_jobs = o.max_queued_jobs,
-                                  .max_running_jobs = o.max_running_jobs,
-                                  .limits = o.limits}));
+      s->jobs_,
+      JobManager::Open(
+          {.data_dir = o.data_dir,
+           .worker_threads = o.worker_threads,
+           .max_queued_jobs = o.max_queued_jobs,
+           .max_running_jobs = o.max_running_jobs,
+           .limits = o.limits,
+           .chunk_executor = ExecutorOf(s->launcher_),
+           .observer = s->metrics_ ? s->metrics_->Observer() : JobObserver{}}));
+  if (s->metrics_) s->metrics_->SetJobManager(s->jobs_.get());
   s->service_ = std::make_unique<NnftService>(
       s->jobs_.get(), ServiceOptions{.limits = o.limits,
                                      .max_queued_jobs = o.max_queued_jobs,
@@ -74,6 +110,13 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
   builder.RegisterService(s->service_.get());
   builder.SetMaxReceiveMessageSize(o.max_message_bytes);
   builder.SetMaxSendMessageSize(o.max_message_bytes);
+  if (s->metrics_) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(s->metrics_->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(
@@ -87,7 +130,9 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
                               {"version", NNFT_VERSION},
                               {"engine", EngineFingerprint()},
                               {"worker_threads", o.worker_threads},
-                              {"max_queued_jobs", o.max_queued_jobs}});
+                              {"max_queued_jobs", o.max_queued_jobs},
+                              {"metrics", s->metrics_address()},
+                              {"mpi_launcher", o.mpi_launcher}});
   return s;
 }
 
@@ -105,6 +150,7 @@ void NnftServer::Shutdown() {
     const auto grace = absl::ToChronoMilliseconds(options_.shutdown_grace);
     server_->Shutdown(std::chrono::system_clock::now() + grace);
     server_->Wait();
+    if (metrics_) metrics_->SetJobManager(nullptr);
     LogEvent("server_stopped", {{"address", address_}});
   });
 }
@@ -122,6 +168,9 @@ int RunServer(const ServerOptions& options) {
   if (!server.ok()) {
     LogEvent("start_failed", {{"error", server.status().ToString()}});
     return 1;
+  }
+  if (!(*server)->metrics_address().empty()) {
+    std::printf("metrics address=%s\n", (*server)->metrics_address().c_str());
   }
   std::printf("listening address=%s\n", (*server)->address().c_str());
   std::fflush(stdout);

@@ -16,6 +16,8 @@
 #include "core/spec.h"
 #include "grpcpp/grpcpp.h"
 #include "server/job_manager.h"
+#include "server/launcher.h"
+#include "server/metrics.h"
 #include "server/service.h"
 
 namespace nnft::server {
@@ -40,6 +42,17 @@ struct ServerOptions {
   // How long Shutdown lets calls in flight finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 
+  // --- operations: metrics and the MPI launcher ---
+  // host:port of the Prometheus /metrics endpoint (server/metrics.h); port 0
+  // picks a free port; "" serves no metrics.
+  std::string metrics_listen{};
+  // Launcher command template (server/launcher.h): when set, jobs compute
+  // their missing chunks through it instead of in this process.
+  std::string mpi_launcher{};
+  int mpi_ranks = 2;         // {ranks}
+  int mpi_threads = 1;       // {threads}: OpenMP threads per rank
+  std::string mpi_worker{};  // {worker}; "": nnft-mpi-worker beside the server
+
   absl::Status Validate() const;
 };
 
@@ -59,6 +72,10 @@ class NnftServer {
   // The port actually bound, and "host:port" with it.
   int port() const { return port_; }
   const std::string& address() const { return address_; }
+  // "host:port" of /metrics; "" when metrics are off.
+  std::string metrics_address() const {
+    return metrics_ ? metrics_->address() : std::string();
+  }
   JobManager* jobs() { return jobs_.get(); }
   NnftService* service() { return service_.get(); }
   grpc::Server* grpc_server() { return server_.get(); }
@@ -74,6 +91,8 @@ class NnftServer {
   ServerOptions options_;
   int port_ = 0;
   std::string address_;
+  std::unique_ptr<ServerMetrics> metrics_;    // null when off
+  std::shared_ptr<const Launcher> launcher_;  // null: in-process engine
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<NnftService> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -81,6 +100,7 @@ class NnftServer {
 };
 
 // Runs a server until SIGTERM or SIGINT, then drains it. Prints
+// "metrics address=<host:port>" (when metrics are on), then
 // "listening address=<host:port>" on stdout once serving. Returns the process
 // exit status: 0 after a clean drain, 1 if the server could not start.
 int RunServer(const ServerOptions& options);

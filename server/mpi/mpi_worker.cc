@@ -1,11 +1,15 @@
 #include "server/mpi/mpi_worker.h"
 
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <list>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -14,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "server/mpi/chunk_merge.h"
+#include "server/mpi/chunk_stream.h"
 #include "server/mpi/result_json.h"
 
 namespace nnft::mpi {
@@ -138,13 +143,65 @@ class Sender {
   std::list<Pending> in_flight_;  // list: buffers never move
 };
 
+// Chunks are dealt by their position in the list to compute (all chunks of
+// the spec, or options.chunks in stream mode).
 struct Plan {
   int rank = 0;
   int ranks = 1;
   int threads = 1;
   int64_t block = 1;
-  int64_t num_chunks = 0;
+  int64_t num_chunks = 0;       // of the spec
+  std::vector<int64_t> chunks;  // empty: 0..num_chunks-1
+  bool stream = false;
+
+  int64_t count() const {
+    return chunks.empty() ? num_chunks : static_cast<int64_t>(chunks.size());
+  }
+  int64_t ChunkAt(int64_t position) const {
+    return chunks.empty() ? position : chunks[position];
+  }
+  // -1 when chunk k is not to be computed.
+  int64_t PositionOf(int64_t k) const {
+    if (chunks.empty()) return k >= 0 && k < num_chunks ? k : -1;
+    auto it = std::lower_bound(chunks.begin(), chunks.end(), k);
+    return it != chunks.end() && *it == k ? it - chunks.begin() : -1;
+  }
 };
+
+// Chunks at positions [first, last) of the plan, in index order: the
+// contiguous runs go to the engine one at a time.
+absl::StatusOr<std::vector<ChunkSums>> ComputePositions(const Engine& engine,
+                                                        const Plan& plan,
+                                                        int64_t first,
+                                                        int64_t last,
+                                                        ComputeTime* time) {
+  std::vector<ChunkSums> chunks;
+  for (int64_t i = first; i < last;) {
+    int64_t j = i + 1;
+    while (j < last && plan.ChunkAt(j) == plan.ChunkAt(j - 1) + 1) ++j;
+    NNFT_ASSIGN_OR_RETURN(
+        std::vector<ChunkSums> run,
+        TimedComputeBlock(engine, plan.ChunkAt(i), plan.ChunkAt(j - 1) + 1,
+                          plan.threads, time));
+    for (ChunkSums& c : run) chunks.push_back(std::move(c));
+    i = j;
+  }
+  return chunks;
+}
+
+// Writes all of `bytes` to `fd`.
+absl::Status WriteAll(int fd, const std::string& bytes) {
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return absl::InternalError(
+          absl::StrCat("writing the chunk stream: ", std::strerror(errno)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
 
 // Rank 0's merge state: the ordered fold, timings and progress lines.
 class Root {
@@ -155,7 +212,11 @@ class Root {
         engine_(engine),
         plan_(plan),
         options_(options),
-        merger_(engine.tuples(), engine.spec().sampling.seed, plan.num_chunks) {
+        stream_fd_(options.stream_fd) {
+    if (!plan.stream) {
+      merger_.emplace(engine.tuples(), engine.spec().sampling.seed,
+                      plan.num_chunks);
+    }
   }
 
   absl::StatusOr<std::string> Run(Clock::time_point start);
@@ -165,12 +226,18 @@ class Root {
   // *received to whether one was taken.
   absl::Status Receive(bool block, bool* received);
   absl::Status Offer(ChunkSums chunk);
+  absl::Status Emit(ChunkSums chunk);
+  int64_t done() const { return merger_ ? merger_->folded() : sent_; }
+  bool complete() const { return done() == plan_.count(); }
+  absl::StatusOr<std::string> Result();
 
   MPI_Comm comm_;
   const Engine& engine_;
   Plan plan_;
   WorkerOptions options_;
-  OrderedMerger merger_;
+  std::optional<OrderedMerger> merger_;  // merge mode
+  int stream_fd_;                        // stream mode
+  int64_t sent_ = 0, sent_networks_ = 0;
   RunTimings timings_;
   ComputeTime compute_;  // rank 0's own chunks
   Clock::time_point start_;
@@ -178,26 +245,39 @@ class Root {
   int64_t printed_folded_ = 0;  // folded count of the last progress line
 };
 
-absl::Status Root::Offer(ChunkSums chunk) {
+absl::Status Root::Emit(ChunkSums chunk) {
+  if (!merger_) {
+    NNFT_RETURN_IF_ERROR(WriteAll(stream_fd_, EncodeChunkRecord(chunk)));
+    ++sent_;
+    sent_networks_ += chunk.networks;
+    return absl::OkStatus();
+  }
   const int64_t k = chunk.chunk;
-  absl::Status status = merger_.Offer(std::move(chunk));
+  absl::Status status = merger_->Offer(std::move(chunk));
   if (!status.ok()) {
     return absl::InternalError(
         absl::StrCat("merging chunk ", k, ": ", status.message()));
   }
-  const bool first = printed_folded_ == 0 && merger_.folded() > 0;
-  if (options_.progress && merger_.folded() > printed_folded_ &&
-      (first || merger_.complete() ||
+  return absl::OkStatus();
+}
+
+absl::Status Root::Offer(ChunkSums chunk) {
+  NNFT_RETURN_IF_ERROR(Emit(std::move(chunk)));
+  const bool first = printed_folded_ == 0 && done() > 0;
+  if (options_.progress && done() > printed_folded_ &&
+      (first || complete() ||
        SecondsSince(last_progress_) >= options_.progress_seconds)) {
     std::fprintf(stderr,
-                 "nnft-mpi-worker: %lld/%lld chunks folded (%lld networks), "
+                 "nnft-mpi-worker: %lld/%lld chunks %s (%lld networks), "
                  "%.1f s\n",
-                 static_cast<long long>(merger_.folded()),
-                 static_cast<long long>(plan_.num_chunks),
-                 static_cast<long long>(merger_.networks_folded()),
+                 static_cast<long long>(done()),
+                 static_cast<long long>(plan_.count()),
+                 merger_ ? "folded" : "sent",
+                 static_cast<long long>(merger_ ? merger_->networks_folded()
+                                                : sent_networks_),
                  SecondsSince(start_) + options_.startup_seconds);
     last_progress_ = Clock::now();
-    printed_folded_ = merger_.folded();
+    printed_folded_ = done();
   }
   return absl::OkStatus();
 }
@@ -235,9 +315,9 @@ absl::Status Root::Receive(bool block, bool* received) {
                                             probe.MPI_SOURCE, ": ",
                                             chunk.status().message()));
   }
-  if (chunk->chunk != probe.MPI_TAG ||
-      OwnerOfChunk(chunk->chunk, plan_.ranks, plan_.block) !=
-          probe.MPI_SOURCE) {
+  const int64_t position = plan_.PositionOf(chunk->chunk);
+  if (chunk->chunk != probe.MPI_TAG || position < 0 ||
+      OwnerOfChunk(position, plan_.ranks, plan_.block) != probe.MPI_SOURCE) {
     return absl::InternalError(absl::StrCat(
         "rank ", probe.MPI_SOURCE, " sent chunk ", chunk->chunk, " with tag ",
         probe.MPI_TAG, ": not its chunk under the plan"));
@@ -249,10 +329,9 @@ absl::StatusOr<std::string> Root::Run(Clock::time_point start) {
   start_ = start;
   last_progress_ = start;
   for (const auto& [first, last] :
-       RankBlocks(plan_.num_chunks, 0, plan_.ranks, plan_.block)) {
+       RankBlocks(plan_.count(), 0, plan_.ranks, plan_.block)) {
     NNFT_ASSIGN_OR_RETURN(
-        auto chunks,
-        TimedComputeBlock(engine_, first, last, plan_.threads, &compute_));
+        auto chunks, ComputePositions(engine_, plan_, first, last, &compute_));
     for (ChunkSums& chunk : chunks) {
       NNFT_RETURN_IF_ERROR(Offer(std::move(chunk)));
     }
@@ -260,33 +339,52 @@ absl::StatusOr<std::string> Root::Run(Clock::time_point start) {
       NNFT_RETURN_IF_ERROR(Receive(/*block=*/false, &received));
     }
   }
-  while (!merger_.complete()) {
+  while (!complete()) {
     bool received = false;
     NNFT_RETURN_IF_ERROR(Receive(/*block=*/true, &received));
   }
-  timings_.fold = merger_.fold_seconds();
+  if (!merger_) {
+    NNFT_RETURN_IF_ERROR(
+        WriteAll(stream_fd_, EncodeEndRecord(sent_, sent_networks_)));
+  }
+  timings_.fold = merger_ ? merger_->fold_seconds() : 0;
   timings_.wall = SecondsSince(start_) + options_.startup_seconds;
   timings_.startup = options_.startup_seconds;
   timings_.compute = compute_.wall;
   NNFT_RETURN_IF_ERROR(
       GatherComputeTimes(comm_, compute_, 0, plan_.ranks, &timings_));
+  return Result();
+}
+
+absl::StatusOr<std::string> Root::Result() {
+  if (!merger_) {
+    if (options_.progress) {
+      std::fprintf(stderr,
+                   "nnft-mpi-worker: streamed %lld chunks in %.3f s "
+                   "(startup %.3f s, rank 0 compute %.3f s, receive %.3f s, "
+                   "wait %.3f s)\n",
+                   static_cast<long long>(sent_), timings_.wall,
+                   timings_.startup, timings_.compute, timings_.receive,
+                   timings_.wait);
+    }
+    return std::string();
+  }
   RunInfo info{.ranks = plan_.ranks,
                .threads = plan_.threads,
                .block = plan_.block,
                .chunk_size = engine_.spec().sampling.chunk_size,
-               .chunk_hash = merger_.ChunkHash(),
+               .chunk_hash = merger_->ChunkHash(),
                .timings = timings_};
-  return ResultToJson(merger_.Finish(), info);
+  return ResultToJson(merger_->Finish(), info);
 }
 
 absl::Status RunNonRoot(MPI_Comm comm, const Engine& engine, const Plan& plan) {
   Sender sender(comm);
   ComputeTime compute;
   for (const auto& [first, last] :
-       RankBlocks(plan.num_chunks, plan.rank, plan.ranks, plan.block)) {
+       RankBlocks(plan.count(), plan.rank, plan.ranks, plan.block)) {
     NNFT_ASSIGN_OR_RETURN(
-        auto chunks,
-        TimedComputeBlock(engine, first, last, plan.threads, &compute));
+        auto chunks, ComputePositions(engine, plan, first, last, &compute));
     for (const ChunkSums& chunk : chunks) {
       NNFT_RETURN_IF_ERROR(sender.Send(chunk));
     }
@@ -317,13 +415,30 @@ absl::StatusOr<Plan> MakePlan(MPI_Comm comm, const Engine& engine,
           : static_cast<int>(std::thread::hardware_concurrency());
   plan.block = options.block > 0 ? options.block : std::max(threads, 1);
   plan.num_chunks = NumChunks(engine.spec().sampling);
+  plan.stream = options.stream_fd >= 0;
+  if (!options.chunks.empty()) {
+    if (!plan.stream) {
+      return absl::InvalidArgumentError(
+          "chunks: a list of chunks needs stream mode (--stream)");
+    }
+    for (size_t i = 0; i < options.chunks.size(); ++i) {
+      const int64_t k = options.chunks[i];
+      if (k < 0 || k >= plan.num_chunks ||
+          (i > 0 && k <= options.chunks[i - 1])) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "chunks[", i, "] = ", k, ": must be increasing and in [0, ",
+            plan.num_chunks, ")"));
+      }
+    }
+    plan.chunks = options.chunks;
+  }
   void* attribute = nullptr;
   int found = 0;
   NNFT_RETURN_IF_ERROR(
       CheckMpi(MPI_Comm_get_attr(comm, MPI_TAG_UB, &attribute, &found),
                "MPI_Comm_get_attr"));
   const int64_t tag_ub = found ? *static_cast<int*>(attribute) : 32767;
-  if (plan.num_chunks - 1 > tag_ub) {
+  if (plan.count() > 0 && plan.ChunkAt(plan.count() - 1) > tag_ub) {
     return absl::FailedPreconditionError(absl::StrCat(
         plan.num_chunks, " chunks: this MPI tags messages up to MPI_TAG_UB = ",
         tag_ub, "; use a larger sampling.chunk_size"));
@@ -342,12 +457,12 @@ absl::StatusOr<std::string> RunMpiWorker(MPI_Comm comm, const Engine& engine,
     return std::string();
   }
   if (options.progress) {
-    std::fprintf(
-        stderr,
-        "nnft-mpi-worker: %d ranks x %d threads, %lld chunks of %d "
-        "networks, blocks of %lld\n",
-        plan.ranks, plan.threads, static_cast<long long>(plan.num_chunks),
-        engine.spec().sampling.chunk_size, static_cast<long long>(plan.block));
+    std::fprintf(stderr,
+                 "nnft-mpi-worker: %d ranks x %d threads, %lld chunks of %d "
+                 "networks, blocks of %lld\n",
+                 plan.ranks, plan.threads, static_cast<long long>(plan.count()),
+                 engine.spec().sampling.chunk_size,
+                 static_cast<long long>(plan.block));
   }
   Root root(comm, engine, plan, options);
   return root.Run(start);

@@ -5,6 +5,12 @@
 // share, takes the others' messages between its blocks, and folds every
 // chunk in index order.
 //
+// Stream mode (options.stream_fd >= 0): the ranks compute a given list of
+// chunks, and rank 0 writes each one, its own or received, as a CRC-checked
+// record (server/mpi/chunk_stream.h) the moment it has it, then an end
+// record; nothing is merged. This is how the server runs a job's missing
+// chunks through a launcher (server/launcher.h).
+//
 // MPI use is funnelled: only the calling (main) thread makes MPI calls; the
 // engine's OpenMP threads never do, so MPI_THREAD_FUNNELED suffices.
 #ifndef NNFT_SERVER_MPI_MPI_WORKER_H_
@@ -14,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/engine.h"
@@ -34,15 +41,20 @@ struct WorkerOptions {
   // Seconds from process start to the call (MPI_Init, the spec read, the
   // engine setup): reported as startup and included in the wall time.
   double startup_seconds = 0;
+  // Chunks to compute, increasing and distinct, each in [0, NumChunks);
+  // empty: every chunk of the spec. Only with stream_fd >= 0.
+  std::vector<int64_t> chunks;
+  // Stream mode: rank 0 writes chunk records to this file descriptor.
+  int stream_fd = -1;
 };
 
 // Runs the engine's whole sampling plan over every rank of `comm`
 // (collective: every rank must call it with the same engine spec and
-// options). Returns on rank 0 the result JSON (server/mpi/result_json.h) and
-// on other ranks "". InvalidArgument for bad options; FailedPrecondition when
-// the chunk count exceeds MPI_TAG_UB; Internal for a malformed message or an
-// MPI error. An error on one rank leaves the others blocked: the caller
-// aborts the communicator.
+// options). Returns on rank 0 the result JSON (server/mpi/result_json.h), or
+// "" in stream mode, and on other ranks "". InvalidArgument for bad options;
+// FailedPrecondition when the chunk count exceeds MPI_TAG_UB; Internal for a
+// malformed message or an MPI error. An error on one rank leaves the others
+// blocked: the caller aborts the communicator.
 absl::StatusOr<std::string> RunMpiWorker(MPI_Comm comm, const Engine& engine,
                                          const WorkerOptions& options);
 

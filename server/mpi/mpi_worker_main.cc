@@ -3,6 +3,16 @@
 //
 //   mpirun -np 4 nnft-mpi-worker --spec spec.json [--networks N]
 //       [--out result.json] [--threads T] [--block B]
+//   mpirun -np 4 nnft-mpi-worker --spec spec.json --stream
+//       [--chunks 0:40,52:60] [--expect_digest HEX]
+//
+// --stream (how the server's launcher runs it, server/launcher.h): rank 0
+// writes each chunk as a CRC-checked record on stdout as soon as it has it
+// (server/mpi/chunk_stream.h), for the chunks listed in --chunks (half-open
+// ranges; default all), and merges nothing. --expect_digest makes every rank
+// refuse to start unless the spec digest it computes (engine fingerprint
+// included, server/digest.h) is that one, so a worker of another build
+// never stores chunks under the server's digest.
 //
 // Rank 0 reads the spec file (protobuf JSON, as the CLI writes it) and
 // broadcasts it, so only rank 0 needs the file. The result has the same bits
@@ -22,9 +32,13 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "core/engine.h"
 #include "core/spec.h"
 #include "core/status_macros.h"
+#include "server/digest.h"
 #include "server/mpi/mpi_worker.h"
 #include "server/spec_json.h"
 
@@ -39,6 +53,14 @@ ABSL_FLAG(int64_t, block, 0,
           "consecutive chunks per block of the block-cyclic deal; 0: one per "
           "thread");
 ABSL_FLAG(bool, progress, true, "progress lines on stderr from rank 0");
+ABSL_FLAG(bool, stream, false,
+          "rank 0 writes chunk records on stdout instead of the result JSON");
+ABSL_FLAG(std::string, chunks, "",
+          "with --stream: chunks to compute, as half-open ranges "
+          "'a:b,c:d' or single indices; empty: all");
+ABSL_FLAG(std::string, expect_digest, "",
+          "refuse to run unless the spec digest (with the engine "
+          "fingerprint) is this lower-case hex SHA-256");
 
 namespace {
 
@@ -84,6 +106,41 @@ absl::StatusOr<nnft::ExperimentSpec> LoadSpec(int rank) {
     NNFT_RETURN_IF_ERROR(nnft::Validate(spec));
   }
   return spec;
+}
+
+// "0:40,52,60:64" -> 0..39, 52, 60..63 (increasing order is checked later).
+absl::StatusOr<std::vector<int64_t>> ParseChunks(const std::string& text) {
+  std::vector<int64_t> chunks;
+  if (text.empty()) return chunks;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    std::vector<absl::string_view> ends = absl::StrSplit(part, ':');
+    int64_t first = 0, last = 0;
+    const bool ok =
+        ends.size() == 1
+            ? absl::SimpleAtoi(ends[0], &first) && (last = first + 1, true)
+            : ends.size() == 2 && absl::SimpleAtoi(ends[0], &first) &&
+                  absl::SimpleAtoi(ends[1], &last);
+    if (!ok || first < 0 || last <= first ||
+        last - first > (int64_t{1} << 30)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--chunks: '", part, "' is not k or a:b with 0 <= a < b"));
+    }
+    for (int64_t k = first; k < last; ++k) chunks.push_back(k);
+  }
+  return chunks;
+}
+
+absl::Status CheckDigest(const nnft::ExperimentSpec& spec) {
+  const std::string expected = absl::GetFlag(FLAGS_expect_digest);
+  if (expected.empty()) return absl::OkStatus();
+  const std::string actual = nnft::server::SpecDigest(spec);
+  if (actual != expected) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--expect_digest ", expected, ": this worker computes ", actual,
+        " for the spec (engine ", nnft::server::EngineFingerprint(),
+        "); run the worker of the server's build"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status WriteResult(const std::string& json) {
@@ -136,8 +193,20 @@ int main(int argc, char** argv) {
   }
   absl::StatusOr<nnft::ExperimentSpec> spec = LoadSpec(rank);
   if (!spec.ok()) return Fail(rank, spec.status(), false);
+  absl::Status digest = CheckDigest(*spec);
+  if (!digest.ok()) return Fail(rank, digest, false);
   auto engine = nnft::Engine::Create(*spec);
   if (!engine.ok()) return Fail(rank, engine.status(), false);
+  const bool stream = absl::GetFlag(FLAGS_stream);
+  absl::StatusOr<std::vector<int64_t>> chunks =
+      ParseChunks(absl::GetFlag(FLAGS_chunks));
+  if (!chunks.ok()) return Fail(rank, chunks.status(), false);
+  if (stream && !absl::GetFlag(FLAGS_out).empty()) {
+    return Fail(rank,
+                absl::InvalidArgumentError(
+                    "--out: the stream goes to stdout; leave --out empty"),
+                false);
+  }
 
   nnft::mpi::WorkerOptions options{
       .threads = absl::GetFlag(FLAGS_threads),
@@ -145,7 +214,9 @@ int main(int argc, char** argv) {
       .progress = absl::GetFlag(FLAGS_progress),
       .startup_seconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - start)
-                             .count()};
+                             .count(),
+      .chunks = *std::move(chunks),
+      .stream_fd = stream ? 1 : -1};
   absl::StatusOr<std::string> json =
       nnft::mpi::RunMpiWorker(MPI_COMM_WORLD, **engine, options);
   if (!json.ok()) {
@@ -155,7 +226,7 @@ int main(int argc, char** argv) {
         json.status().code() == absl::StatusCode::kFailedPrecondition;
     return Fail(rank, json.status(), !alike);
   }
-  if (rank == 0) {
+  if (rank == 0 && !stream) {
     absl::Status written = WriteResult(*json);
     if (!written.ok()) return Fail(rank, written, true);
   }

@@ -2,8 +2,9 @@
 """Static consistency of deploy/Dockerfile and deploy/docker-compose.yml
 (no Docker engine needed): the runtime stage runs as a non-root user; its
 ENTRYPOINT's --listen port is the EXPOSEd port and its --data_dir the
-VOLUME; HEALTHCHECK runs nnft-healthcheck on that port; the compose service
-builds this Dockerfile from the repository root, publishes that port, mounts
+VOLUME; its --metrics_listen binds 0.0.0.0 on an EXPOSEd port;
+HEALTHCHECK runs nnft-healthcheck on that port; the compose service
+builds this Dockerfile from the repository root, publishes both ports, mounts
 a named volume (declared at top level) on the data directory, and health-
 checks with nnft-healthcheck.
 
@@ -70,10 +71,16 @@ def main():
     check(port.isdigit(), f"ENTRYPOINT --listen {flags.get('listen')!r} has no port")
     check(flags.get("listen", "").startswith("0.0.0.0:"),
           "ENTRYPOINT --listen must bind 0.0.0.0 to be reachable from outside")
-    check(port in by.get("EXPOSE", []), f"port {port} is not EXPOSEd {by.get('EXPOSE')}")
+    check(port in " ".join(by.get("EXPOSE", [])).split(),
+          f"port {port} is not EXPOSEd {by.get('EXPOSE')}")
     data_dir = flags.get("data_dir")
     volumes = [v for rest in by.get("VOLUME", []) for v in exec_form(rest, "VOLUME")]
     check(data_dir in volumes, f"--data_dir {data_dir} is not a VOLUME {volumes}")
+    metrics_port = flags.get("metrics_listen", "").rpartition(":")[2]
+    check(flags.get("metrics_listen", "").startswith("0.0.0.0:") and metrics_port.isdigit(),
+          f"ENTRYPOINT --metrics_listen {flags.get('metrics_listen')!r} must bind 0.0.0.0:<port>")
+    check(metrics_port in " ".join(by.get("EXPOSE", [])).split(),
+          f"metrics port {metrics_port} is not EXPOSEd {by.get('EXPOSE')}")
     health = (by.get("HEALTHCHECK") or [""])[-1]
     check("CMD" in health and "nnft-healthcheck" in health and f":{port}" in health,
           f"HEALTHCHECK does not run nnft-healthcheck on port {port}: {health}")
@@ -90,6 +97,8 @@ def main():
               f"compose {name}: dockerfile {build.get('dockerfile')!r}")
         check(any(str(p).endswith(f":{port}") for p in svc.get("ports") or []),
               f"compose {name}: container port {port} not published")
+        check(any(str(p).endswith(f":{metrics_port}") for p in svc.get("ports") or []),
+              f"compose {name}: metrics port {metrics_port} not published")
         mounts = [str(v).split(":") for v in svc.get("volumes") or []]
         named = [m[0] for m in mounts if len(m) >= 2 and m[1] == data_dir]
         check(named and named[0] in (compose.get("volumes") or {}),

@@ -7,7 +7,9 @@ each object has a known kind with its apiVersion and the fields Kubernetes
 requires; the StatefulSet runs one replica with a volumeClaimTemplate
 mounted at the data directory; its probes are native gRPC probes on the
 container's gRPC port; resources set requests and limits; the Services
-select the pod and expose port 50051 named grpc; the ConfigMap holds every
+select the pod and expose port 50051 named grpc; the container, a Service
+and the pod template expose metrics port 9464 with prometheus.io scrape
+annotations; the ConfigMap holds every
 variable the StatefulSet reads from it. With kubectl on PATH, also builds
 the kustomization (`kubectl kustomize`) and checks the same objects come
 out. Exit 0 on success, 1 with one line per failure.
@@ -23,6 +25,7 @@ import sys
 import yaml
 
 GRPC_PORT = 50051
+METRICS_PORT = 9464  # nnft-server --metrics_listen in the image's ENTRYPOINT
 DATA_DIR = "/var/lib/nnft"
 API_VERSIONS = {
     "StatefulSet": "apps/v1",
@@ -81,6 +84,8 @@ def check_container(c, where):
         check_probe(c.get(probe), probe, list(ports), where)
     if "startupProbe" in c:
         check_probe(c["startupProbe"], "startupProbe", list(ports), where)
+    check(METRICS_PORT in ports and ports[METRICS_PORT].get("name") == "metrics",
+          f"{where}: no containerPort {METRICS_PORT} named metrics")
     res = c.get("resources") or {}
     for part in ("requests", "limits"):
         check(all(k in (res.get(part) or {}) for k in ("cpu", "memory")),
@@ -88,6 +93,14 @@ def check_container(c, where):
     mounts = {m.get("mountPath"): m.get("name") for m in c.get("volumeMounts") or []}
     check(DATA_DIR in mounts, f"{where}: nothing mounted at {DATA_DIR}")
     return mounts
+
+
+def check_scrape_annotations(obj, where):
+    notes = (obj.get("metadata") or {}).get("annotations") or {}
+    check(notes.get("prometheus.io/scrape") == "true" and
+          notes.get("prometheus.io/port") == str(METRICS_PORT) and
+          notes.get("prometheus.io/path", "/metrics") == "/metrics",
+          f"{where}: prometheus.io annotations must scrape port {METRICS_PORT} /metrics")
 
 
 def check_statefulset(obj, configmaps, where):
@@ -100,6 +113,7 @@ def check_statefulset(obj, configmaps, where):
     labels = (template.get("metadata") or {}).get("labels") or {}
     check(selector and all(labels.get(k) == v for k, v in selector.items()),
           f"{where}: selector {selector} does not match the pod labels {labels}")
+    check_scrape_annotations(template, f"{where} pod template")
     containers = (template.get("spec") or {}).get("containers") or []
     if not check(containers, f"{where}: no containers"):
         return selector
@@ -143,6 +157,13 @@ def check_objects(objects, source):
     service_names = [o["metadata"]["name"] for _, o in by_kind.get("Service", [])]
     for where, obj in by_kind.get("Service", []):
         check_service(obj, selector, where)
+    metrics_services = [
+        (where, o) for where, o in by_kind.get("Service", [])
+        if any(p.get("port") == METRICS_PORT and p.get("name") == "metrics"
+               for p in o["spec"].get("ports") or [])]
+    check(metrics_services, f"{source}: no Service exposes port {METRICS_PORT} named metrics")
+    for where, obj in metrics_services:
+        check_scrape_annotations(obj, where)
     for where, obj in by_kind.get("StatefulSet", []):
         check(obj["spec"].get("serviceName") in service_names,
               f"{where}: serviceName {obj['spec'].get('serviceName')!r} is not a Service")
