@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 #include <vector>
@@ -39,6 +42,19 @@ std::string LauncherTemplate() {
 SmallSpec WatchableSpec() {
   return SmallSpec{
       .width = 400, .seed = 77, .chunk_size = 2000, .num_chunks = 40};
+}
+
+// Processes whose command line mentions `text` (the worker's arguments name
+// the data directory of its server).
+int ProcessesMentioning(const std::string& text) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)),
+                        std::istreambuf_iterator<char>());
+    if (cmdline.find(text) != std::string::npos) ++count;
+  }
+  return count;
 }
 
 ServerOptions LauncherServer(const TempDir& dir, int ranks,
@@ -166,6 +182,8 @@ TEST(LauncherFailureTest, CancelStopsTheLauncherRun) {
   auto running = WaitForChunks(*client, job->name(), 1, absl::Seconds(120));
   ASSERT_TRUE(running.ok()) << running.status();
   ASSERT_EQ(running->state(), v1::Job::RUNNING);
+  const std::string launch_dir = dir.path() + "/data/launch";
+  EXPECT_GT(ProcessesMentioning(launch_dir), 0);  // mpirun and its ranks
   const absl::Time cancelled_at = absl::Now();
   ASSERT_TRUE(client->Cancel(job->name()).ok());
   auto done =
@@ -174,6 +192,12 @@ TEST(LauncherFailureTest, CancelStopsTheLauncherRun) {
   EXPECT_EQ(done->state(), v1::Job::CANCELLED);
   EXPECT_LT(done->progress().chunks_done(), spec.num_chunks);
   EXPECT_LT(absl::Now() - cancelled_at, absl::Seconds(30));
+  // The launcher's process group is gone: no worker of this server remains.
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (ProcessesMentioning(launch_dir) > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(ProcessesMentioning(launch_dir), 0);
 }
 
 // --- metrics ---
