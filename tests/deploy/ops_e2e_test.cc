@@ -38,10 +38,12 @@ std::string LauncherTemplate() {
                       "{args}");
 }
 
-// ~40 chunks of a few tens of milliseconds each: long enough to watch.
+// 40 chunks of 2000 width-1000 networks: the 28 the launcher computes take
+// about half a second on 2 idle cores, several times the 100 ms between
+// progress notifications, so a watcher sees them arrive.
 SmallSpec WatchableSpec() {
   return SmallSpec{
-      .width = 400, .seed = 77, .chunk_size = 2000, .num_chunks = 40};
+      .width = 1000, .seed = 77, .chunk_size = 2000, .num_chunks = 40};
 }
 
 // Processes whose command line mentions `text` (the worker's arguments name
