@@ -158,6 +158,23 @@ std::vector<double> DecodeSums(absl::string_view blob) {
 
 }  // namespace
 
+std::string EncodeChunkBlob(const std::vector<double>& sums) {
+  return EncodeSums(sums);
+}
+
+absl::StatusOr<std::vector<double>> DecodeChunkBlob(absl::string_view blob,
+                                                    int64_t stored_crc) {
+  if (blob.size() % 8 != 0) {
+    return absl::DataLossError(absl::StrCat(
+        "stored sums are ", blob.size(),
+        " bytes, not a whole number of 8-byte doubles (truncated or corrupt)"));
+  }
+  if (static_cast<int64_t>(Crc32(blob)) != stored_crc) {
+    return absl::DataLossError("checksum mismatch (stored sums are corrupt)");
+  }
+  return DecodeSums(blob);
+}
+
 uint32_t Crc32(absl::string_view data) {
   static const std::array<uint32_t, 256> kTable = [] {
     std::array<uint32_t, 256> t{};
@@ -330,16 +347,16 @@ absl::StatusOr<std::optional<ChunkSums>> ResultStore::GetChunk(
   const int rc = st.Step();
   if (rc == SQLITE_DONE) return std::nullopt;
   if (rc != SQLITE_ROW) return SqliteError(db_, "get chunk");
-  const std::string blob = st.Blob(1);
-  if (blob.size() % 8 != 0 || static_cast<int64_t>(Crc32(blob)) != st.Int(2)) {
-    return absl::DataLossError(
-        absl::StrCat("chunk ", k, " of ", digest,
-                     ": checksum mismatch (stored sums are corrupt)"));
+  absl::StatusOr<std::vector<double>> sums =
+      DecodeChunkBlob(st.Blob(1), st.Int(2));
+  if (!sums.ok()) {
+    return absl::DataLossError(absl::StrCat("chunk ", k, " of ", digest, ": ",
+                                            sums.status().message()));
   }
   ChunkSums chunk;
   chunk.chunk = k;
   chunk.networks = st.Int(0);
-  chunk.sums = DecodeSums(blob);
+  chunk.sums = *std::move(sums);
   return chunk;
 }
 

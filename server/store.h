@@ -136,6 +136,16 @@ class ResultStore {
 // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of `data`.
 uint32_t Crc32(absl::string_view data);
 
+// The stored form of a chunk's moment sums: each double's IEEE-754 bits,
+// little-endian, 8 bytes per sum.
+std::string EncodeChunkBlob(const std::vector<double>& sums);
+
+// Inverse of EncodeChunkBlob, after checking the blob against the CRC-32
+// stored beside it. DataLoss for a length that is not a multiple of 8 or a
+// checksum mismatch: corrupt sums are never returned.
+absl::StatusOr<std::vector<double>> DecodeChunkBlob(absl::string_view blob,
+                                                    int64_t stored_crc);
+
 }  // namespace nnft::server
 
 #endif  // NNFT_SERVER_STORE_H_
