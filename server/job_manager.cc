@@ -195,7 +195,18 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
     JobManagerOptions options) {
   NNFT_RETURN_IF_ERROR(options.Validate());
   auto impl = std::make_unique<Impl>();
-  NNFT_ASSIGN_OR_RETURN(impl->store, ResultStore::Open(options.data_dir));
+  NNFT_ASSIGN_OR_RETURN(
+      impl->store,
+      ResultStore::Open(options.data_dir, options.max_store_bytes));
+  NNFT_ASSIGN_OR_RETURN(ResultStore::CheckReport check, impl->store->Check());
+  for (const auto& [digest, k] : check.removed) {
+    JobsLog("store_chunk_corrupt",
+            {{"digest", digest},
+             {"chunk", k},
+             {"action", "removed; recomputed if needed"}});
+  }
+  JobsLog("store_checked", {{"chunks", check.chunks_checked},
+                            {"corrupt_removed", check.removed.size()}});
   NNFT_ASSIGN_OR_RETURN(std::vector<JobRecord> rows, impl->store->LoadJobs());
   impl->options = std::move(options);
   int resumed = 0;

@@ -165,6 +165,8 @@ struct JobManagerOptions {
   Limits limits{};
   // Bins of the estimators (MomentAccumulator max_bins); even, >= 2.
   int max_bins = 64;
+  // Cap on the store file in bytes (ResultStore::Open); 0: none. >= 0.
+  int64_t max_store_bytes = 0;
   // Unset: chunks are computed by the in-process engine (the default).
   ChunkExecutor chunk_executor{};
   JobObserver observer{};

@@ -23,6 +23,9 @@ ABSL_FLAG(int64_t, max_networks, nnft::Limits{}.max_networks,
           "most networks per job");
 ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "largest gRPC message received or sent, in bytes");
+ABSL_FLAG(int64_t, max_store_mb, 0,
+          "cap on the result store file in MiB (0: none); at the cap writes "
+          "fail as on a full disk");
 ABSL_FLAG(int, shutdown_grace_s, 5,
           "seconds calls in flight get to finish on SIGTERM/SIGINT");
 // Operations: metrics and the MPI launcher.
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
   options.limits.max_tuples = absl::GetFlag(FLAGS_max_tuples);
   options.limits.max_networks = absl::GetFlag(FLAGS_max_networks);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_store_bytes = absl::GetFlag(FLAGS_max_store_mb) << 20;
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.mpi_launcher = absl::GetFlag(FLAGS_mpi_launcher);

@@ -93,6 +93,7 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
            .max_queued_jobs = o.max_queued_jobs,
            .max_running_jobs = o.max_running_jobs,
            .limits = o.limits,
+           .max_store_bytes = o.max_store_bytes,
            .chunk_executor = ExecutorOf(s->launcher_),
            .observer = s->metrics_ ? s->metrics_->Observer() : JobObserver{}}));
   if (s->metrics_) s->metrics_->SetJobManager(s->jobs_.get());

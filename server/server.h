@@ -39,6 +39,10 @@ struct ServerOptions {
   // over it are refused by gRPC with RESOURCE_EXHAUSTED. Streamed results
   // never come near it.
   int max_message_bytes = 64 << 20;
+  // Cap on the result store's file in bytes (0: none). At the cap, writes
+  // fail as on a full disk: submissions answer RESOURCE_EXHAUSTED, running
+  // jobs fail with it, stored results stay intact. >= 0.
+  int64_t max_store_bytes = 0;
   // How long Shutdown lets calls in flight finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -214,7 +215,11 @@ bool IsTerminal(JobState state) {
 }
 
 absl::StatusOr<std::unique_ptr<ResultStore>> ResultStore::Open(
-    const std::string& data_dir) {
+    const std::string& data_dir, int64_t max_bytes) {
+  if (max_bytes < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_store_bytes = ", max_bytes, ": must be >= 0"));
+  }
   if (data_dir.empty()) {
     return absl::InvalidArgumentError(
         "data_dir is empty: must name a directory");
@@ -249,7 +254,20 @@ absl::StatusOr<std::unique_ptr<ResultStore>> ResultStore::Open(
          absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
   }
-  NNFT_RETURN_IF_ERROR(status);
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat(store->path_, ": ", status.message()));
+  }
+  if (max_bytes > 0) {
+    // Pages are 4096 bytes unless the file says otherwise; the cap rounds
+    // down, with room for the schema.
+    Stmt page(db, "PRAGMA page_size");
+    NNFT_RETURN_IF_ERROR(page.Prepared());
+    const int64_t page_size = page.Step() == SQLITE_ROW ? page.Int(0) : 4096;
+    const int64_t pages = std::max<int64_t>(max_bytes / page_size, 16);
+    NNFT_RETURN_IF_ERROR(
+        store->Exec(absl::StrCat("PRAGMA max_page_count=", pages).c_str()));
+  }
   return store;
 }
 
@@ -333,6 +351,52 @@ absl::Status ResultStore::PutChunk(absl::string_view digest,
   st.Bind(5, static_cast<int64_t>(Crc32(blob)));
   if (st.Step() != SQLITE_DONE) return SqliteError(db_, "put chunk");
   return absl::OkStatus();
+}
+
+absl::StatusOr<ResultStore::CheckReport> ResultStore::Check() {
+  absl::MutexLock lock(&mu_);
+  {
+    Stmt st(db_, "PRAGMA quick_check");
+    if (!st.Prepared().ok()) {
+      return absl::DataLossError(absl::StrCat(
+          path_, ": damaged store file: ", st.Prepared().message()));
+    }
+    std::string verdict;
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      absl::StrAppend(&verdict, verdict.empty() ? "" : "; ", st.Blob(0));
+    }
+    if (rc != SQLITE_DONE || verdict != "ok") {
+      return absl::DataLossError(
+          absl::StrCat(path_, ": damaged store file (quick_check: ",
+                       verdict.empty() ? sqlite3_errmsg(db_) : verdict,
+                       "); move it aside to start an empty store"));
+    }
+  }
+  CheckReport report;
+  {
+    Stmt st(db_, "SELECT digest, k, sums, crc32 FROM chunks");
+    NNFT_RETURN_IF_ERROR(st.Prepared());
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      ++report.chunks_checked;
+      if (!DecodeChunkBlob(st.Blob(2), st.Int(3)).ok()) {
+        report.removed.emplace_back(st.Blob(0), st.Int(1));
+      }
+    }
+    if (rc != SQLITE_DONE) {
+      return absl::DataLossError(
+          absl::StrCat(path_, ": damaged store file: ", sqlite3_errmsg(db_)));
+    }
+  }
+  for (const auto& [digest, k] : report.removed) {
+    Stmt del(db_, "DELETE FROM chunks WHERE digest = ? AND k = ?");
+    NNFT_RETURN_IF_ERROR(del.Prepared());
+    del.BindText(1, digest);
+    del.Bind(2, k);
+    if (del.Step() != SQLITE_DONE) return SqliteError(db_, "delete chunk");
+  }
+  return report;
 }
 
 absl::StatusOr<std::optional<ChunkSums>> ResultStore::GetChunk(

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -82,8 +83,11 @@ class ResultStore {
   // Creates `data_dir` if needed and opens (or creates) `<data_dir>/nnft.db`:
   // WAL journal, synchronous=NORMAL, a busy timeout, and the schema (with a
   // schema version; FailedPrecondition for a database of a newer version).
+  // `max_bytes` > 0 caps the store file (SQLite max_page_count): writes that
+  // would grow it further fail with ResourceExhausted, exactly as on a full
+  // disk, and nothing already stored is touched. 0: no cap.
   static absl::StatusOr<std::unique_ptr<ResultStore>> Open(
-      const std::string& data_dir);
+      const std::string& data_dir, int64_t max_bytes = 0);
 
   ResultStore(const ResultStore&) = delete;
   ResultStore& operator=(const ResultStore&) = delete;
@@ -116,6 +120,18 @@ class ResultStore {
   absl::StatusOr<std::vector<JobRecord>> LoadJobs();
   // Removes the job row (not its chunks). NotFound when absent.
   absl::Status DeleteJob(absl::string_view name);
+
+  // The start-up check (DESIGN.md section 3: only intact chunks are ever
+  // served): SQLite's structural check (PRAGMA quick_check), then every stored
+  // chunk's CRC-32. Chunks that fail are deleted, so they are recomputed when
+  // a job needs them, and listed in the report. DataLoss naming the file when
+  // its structure is damaged (the server must not run on it). Reads the whole
+  // chunk table: seconds per GB.
+  struct CheckReport {
+    int64_t chunks_checked = 0;
+    std::vector<std::pair<std::string, int64_t>> removed;  // (digest, k)
+  };
+  absl::StatusOr<CheckReport> Check();
 
   // The journal mode SQLite reports ("wal" once opened); for tests and status.
   absl::StatusOr<std::string> JournalMode();
