@@ -11,6 +11,7 @@ packages=(
   python3-grpcio python3-protobuf python3-numpy python3-matplotlib
   libopenmpi-dev openmpi-bin python3-yaml
   prometheus-cpp-dev
+  clang libclang-rt-14-dev libomp-dev
 )
 
 missing=()
