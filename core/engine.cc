@@ -23,6 +23,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/network.h"
+#include "core/null_cone.h"
+#include "core/reflection.h"
 #include "core/status_macros.h"
 
 namespace nnft {
@@ -135,9 +137,20 @@ Engine::Engine(ExperimentSpec spec, TupleSet tuples)
 
 Engine::~Engine() = default;
 
-absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
-    const ExperimentSpec& spec, const Limits& limits) {
+absl::StatusOr<ExperimentSpec> EngineSpec(const ExperimentSpec& spec,
+                                          const Limits& limits) {
   NNFT_RETURN_IF_ERROR(Validate(spec, limits));
+  if (std::holds_alternative<NullConeSpec>(spec.architecture)) {
+    return NullConeEngineSpec(spec);
+  }
+  if (spec.reflection.enabled) return ReflectionEngineSpec(spec, limits);
+  return spec;
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
+    const ExperimentSpec& user_spec, const Limits& limits) {
+  NNFT_ASSIGN_OR_RETURN(const ExperimentSpec spec,
+                        EngineSpec(user_spec, limits));
   NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
                         TupleSet::Build(static_cast<int>(spec.points.rows()),
                                         spec.observables, limits.max_tuples));

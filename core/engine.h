@@ -31,10 +31,17 @@ struct ChunkSums {
   std::vector<double> sums;
 };
 
+// The spec the engine runs: `spec` itself, or its engine form when an
+// analysis needs other statistics (null-cone fields, core/null_cone.h) or
+// extra points and tuples (reflection positivity, core/reflection.h).
+// Validates `spec` first (same errors as Validate).
+absl::StatusOr<ExperimentSpec> EngineSpec(const ExperimentSpec& spec,
+                                          const Limits& limits = {});
+
 class Engine {
  public:
   // Validates `spec` against `limits` (see Validate) and prepares the tuple
-  // set.
+  // set of its engine form (EngineSpec), which spec() returns.
   static absl::StatusOr<std::unique_ptr<Engine>> Create(
       const ExperimentSpec& spec, const Limits& limits = {});
 

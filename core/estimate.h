@@ -35,6 +35,16 @@ struct CorrelatorEstimate {
   uint64_t seed = 0;
 };
 
+// The binned sums behind an estimate, for analyses that need their own
+// jackknife (core/jackknife.h): per bin the sums over its chunks of every
+// closure tuple's product, and the networks in it.
+struct BinnedSums {
+  std::vector<std::vector<double>> bins;  // bins[b][t], t over the closure
+  std::vector<int64_t> counts;            // networks in bin b
+  std::vector<double> total;              // sum over bins
+  int64_t networks = 0;
+};
+
 class MomentAccumulator {
  public:
   // max_bins >= 2 (even); aborts otherwise (a programming error). `tuples`
@@ -72,6 +82,13 @@ class MomentAccumulator {
   // which for equal bins is (B-1)/B sum_b (theta_(-b) - mean theta_(-.))^2.
   // Cost O(R B 2^n + R B Bell(n) n) for R requested tuples of order <= n.
   CorrelatorEstimate Finish() const;
+
+  // A copy of the bins (O(bins x closure tuples) doubles).
+  BinnedSums Binned() const {
+    return BinnedSums{
+        .bins = bins_, .counts = counts_, .total = total_,
+        .networks = networks_};
+  }
 
  private:
   const TupleSet* tuples_;

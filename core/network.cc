@@ -6,6 +6,7 @@
 // either. Eigen is used for storage only.
 #include "core/network.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <numbers>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "Eigen/Core"
+#include "core/null_cone.h"
 #include "core/rng.h"
 #include "core/vector_math.h"
 
@@ -96,6 +98,8 @@ class Sampler final : public NetworkSampler {
   void MlpFirstLayer(int64_t m);
   void MlpDeepLayer(int64_t m, int l);
   void CosNetHidden(int64_t m);
+  // OU-net: network m's Ornstein-Uhlenbeck path at the times into x_, xt_.
+  void DrawPath(int64_t m);
   // z(i, p) = bias_i - offset_p + sum_k w(i, k) x(p, k) into h_.
   void Affine(const T* w, const T* bias, int width);
 
@@ -109,9 +113,14 @@ class Sampler final : public NetworkSampler {
   int input_dim_;
   bool cos_net_ = false;
   bool gauss_net_ = false;
+  bool ou_net_ = false;
+  OuNetSpec ou_;
+  std::vector<int> time_order_;  // OU-net: point indices by ascending time
+  std::vector<double> path_;     // OU-net: normals, then the path
   MlpSpec mlp_;  // MLP or Gauss-net (as a one-layer MLP with exp)
   CosNetSpec cos_;
   std::vector<int> widths_;    // n_0 = d, n_1 .. n_L
+  Eigen::VectorXd times_;      // OU-net: the points' times
   Matrix<T> x_;                // P x d
   Matrix<T> xt_;               // d x P
   std::vector<T> offset_;      // Gauss-net normalisation per point
@@ -160,6 +169,18 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
             g->sb0 * g->sb0 +
             g->sw0 * g->sw0 * spec.points.row(p).squaredNorm() / g->input_dim);
       }
+    } else if (const auto* ou = std::get_if<OuNetSpec>(&spec.architecture)) {
+      ou_net_ = true;
+      ou_ = *ou;
+      mlp_ = ou->mlp;
+      time_order_.resize(num_points_);
+      for (int p = 0; p < num_points_; ++p) time_order_[p] = p;
+      std::stable_sort(time_order_.begin(), time_order_.end(),
+                       [&](int a, int b) {
+                         return spec.points(a, 0) < spec.points(b, 0);
+                       });
+      path_.resize(StreamPadded<double>(num_points_));
+      times_ = spec.points.col(0);
     } else {
       mlp_ = std::get<MlpSpec>(spec.architecture);
     }
@@ -284,9 +305,32 @@ void Sampler<T>::CosNetHidden(int64_t m) {
   }
 }
 
+// Exact transitions of the stationary OU process between sorted times:
+// X_1 = sigma xi_1, X_k = rho X_(k-1) + sigma sqrt(1 - rho^2) xi_k,
+// rho = exp(-(t_k - t_(k-1)) / tau); xi from the stream (seed, m, 1000).
+template <typename T>
+void Sampler<T>::DrawPath(int64_t m) {
+  FillNormals(Stream(m, 1000), num_points_, 1.0, path_.data());
+  double x = 0.0;
+  for (int k = 0; k < num_points_; ++k) {
+    const int p = time_order_[k];
+    const double xi = path_[k];
+    if (k == 0) {
+      x = ou_.sigma * xi;
+    } else {
+      const double dt = times_[p] - times_[time_order_[k - 1]];
+      const double rho = std::exp(-dt / ou_.tau);
+      x = rho * x + ou_.sigma * std::sqrt(std::max(0.0, 1 - rho * rho)) * xi;
+    }
+    x_(p, 0) = static_cast<T>(x);
+    xt_(0, p) = static_cast<T>(x);
+  }
+}
+
 template <typename T>
 void Sampler<T>::Hidden(int64_t m) {
   if (cos_net_) return CosNetHidden(m);
+  if (ou_net_) DrawPath(m);
   MlpFirstLayer(m);
   for (int l = 1; l + 1 < static_cast<int>(widths_.size()); ++l) {
     MlpDeepLayer(m, l);
@@ -339,6 +383,9 @@ void Sampler<T>::ConditionalCovariance(int64_t m, double* cov) {
 }  // namespace
 
 std::unique_ptr<NetworkSampler> MakeNetworkSampler(const ExperimentSpec& spec) {
+  if (std::holds_alternative<NullConeSpec>(spec.architecture)) {
+    return MakeNullConeSampler(spec);
+  }
   if (spec.sampling.precision == Precision::kFloat32) {
     return std::make_unique<Sampler<float>>(spec);
   }

@@ -11,6 +11,8 @@
 //   phi^4 cos-net: tag 0 = directions of b_i (N x d normals, normalised),
 //     tag 1 = radii (uniforms, r = Lambda U^(1/d)), tag 2 = phases c_i
 //     (uniforms, c = pi (2U - 1)), tag 3 = output weights a_i.
+//   OU-net: as its MLP, plus tag 1000 = the normals of the OU path.
+//   Null-cone field: see core/null_cone.h (tags 0 and 1).
 // Hidden layers are evaluated in the spec's precision (float or double) as
 // H (width x P, one column per point), deep layers by Eigen GEMMs; phi and
 // the conditional covariance are returned in double.

@@ -115,6 +115,51 @@ absl::Status ValidateCosNet(const CosNetSpec& c, const Limits& limits) {
   return CheckPositive("architecture.cos_net.sa", c.sa);
 }
 
+absl::Status ValidateNullCone(const NullConeSpec& c) {
+  NNFT_RETURN_IF_ERROR(
+      CheckRange("architecture.null_cone.input_dim", c.input_dim, 1, 8));
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.null_cone.scale", c.scale));
+  const int law = static_cast<int>(c.law);
+  if (law < static_cast<int>(ThetaLaw::kGaussian) ||
+      law > static_cast<int>(ThetaLaw::kRadial)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "architecture.null_cone.law = ", law, ": unknown law"));
+  }
+  if (c.law != ThetaLaw::kRadial) {
+    if (!c.radii.empty() || !c.radial_weights.empty()) {
+      return absl::InvalidArgumentError(
+          "architecture.null_cone.radii: only for law THETA_LAW_RADIAL");
+    }
+    return absl::OkStatus();
+  }
+  NNFT_RETURN_IF_ERROR(CheckRange("architecture.null_cone.radii size",
+                                  static_cast<int64_t>(c.radii.size()), 1,
+                                  1024));
+  if (c.radial_weights.size() != c.radii.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "architecture.null_cone.radial_weights has ", c.radial_weights.size(),
+        " entries: must match the ", c.radii.size(), " radii"));
+  }
+  for (size_t k = 0; k < c.radii.size(); ++k) {
+    NNFT_RETURN_IF_ERROR(CheckNonNegative(
+        absl::StrCat("architecture.null_cone.radii[", k, "]"), c.radii[k]));
+    NNFT_RETURN_IF_ERROR(CheckPositive(
+        absl::StrCat("architecture.null_cone.radial_weights[", k, "]"),
+        c.radial_weights[k]));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateOuNet(const OuNetSpec& o, const Limits& limits) {
+  NNFT_RETURN_IF_ERROR(
+      CheckRange("architecture.ou_net.input_dim", o.input_dim, 1, 1));
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.ou_net.tau", o.tau));
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.ou_net.sigma", o.sigma));
+  NNFT_RETURN_IF_ERROR(CheckRange("architecture.ou_net.mlp.input_dim",
+                                  o.mlp.input_dim, 1, 1));
+  return ValidateMlp(o.mlp, limits);
+}
+
 // Parameters of one network: weights plus biases of every layer. Fits int64
 // for every spec within the width, depth and input_dim limits.
 int64_t ParameterCount(const Architecture& architecture) {
@@ -130,8 +175,13 @@ int64_t ParameterCount(const Architecture& architecture) {
   if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
     return int64_t{g->width} * (g->input_dim + 2) + 1;
   }
-  const auto& c = std::get<CosNetSpec>(architecture);
-  return int64_t{c.width} * (c.input_dim + 2);
+  if (const auto* c = std::get_if<CosNetSpec>(&architecture)) {
+    return int64_t{c->width} * (c->input_dim + 2);
+  }
+  if (const auto* n = std::get_if<NullConeSpec>(&architecture)) {
+    return n->input_dim + 2;
+  }
+  return ParameterCount(std::get<OuNetSpec>(architecture).mlp);
 }
 
 absl::Status ValidateArchitecture(const Architecture& architecture,
@@ -140,9 +190,13 @@ absl::Status ValidateArchitecture(const Architecture& architecture,
     NNFT_RETURN_IF_ERROR(ValidateMlp(*mlp, limits));
   } else if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
     NNFT_RETURN_IF_ERROR(ValidateGaussNet(*g, limits));
+  } else if (const auto* c = std::get_if<CosNetSpec>(&architecture)) {
+    NNFT_RETURN_IF_ERROR(ValidateCosNet(*c, limits));
+  } else if (const auto* n = std::get_if<NullConeSpec>(&architecture)) {
+    NNFT_RETURN_IF_ERROR(ValidateNullCone(*n));
   } else {
     NNFT_RETURN_IF_ERROR(
-        ValidateCosNet(std::get<CosNetSpec>(architecture), limits));
+        ValidateOuNet(std::get<OuNetSpec>(architecture), limits));
   }
   const int64_t parameters = ParameterCount(architecture);
   if (parameters > limits.max_parameters) {
@@ -224,6 +278,54 @@ absl::Status ValidateSampling(const SamplingSpec& s, const Limits& limits) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateReflection(const ExperimentSpec& spec,
+                                const Limits& limits) {
+  const ReflectionSpec& r = spec.reflection;
+  if (!r.enabled) return absl::OkStatus();
+  if (std::holds_alternative<NullConeSpec>(spec.architecture)) {
+    return absl::InvalidArgumentError(
+        "reflection_positivity: not available for architecture.null_cone "
+        "(its field is complex on the Euclidean section)");
+  }
+  const int d = InputDim(spec.architecture);
+  NNFT_RETURN_IF_ERROR(
+      CheckRange("reflection_positivity.axis", r.axis, 0, d - 1));
+  NNFT_RETURN_IF_ERROR(CheckRange("reflection_positivity.points size",
+                                  r.points.rows(), 1, 64));
+  if (r.points.cols() != d) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "reflection_positivity.points: dimension ", r.points.cols(),
+        " but the architecture's input_dim is ", d));
+  }
+  if (r.include_four_point && r.points.rows() > 8) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "reflection_positivity.points: ", r.points.rows(),
+        " points with include_four_point: must be at most 8 (the four-point "
+        "matrix has Q(Q+1)/2 rows)"));
+  }
+  if (spec.points.rows() + 2 * r.points.rows() > limits.max_points) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "reflection_positivity.points: ", spec.points.rows(), " points plus ",
+        2 * r.points.rows(), " reflected and original points exceed max_points "
+        "= ", limits.max_points));
+  }
+  for (int64_t i = 0; i < r.points.rows(); ++i) {
+    for (int j = 0; j < d; ++j) {
+      if (!std::isfinite(r.points(i, j))) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("reflection_positivity.points[", i, "].x[", j,
+                         "] = ", r.points(i, j), ": must be finite"));
+      }
+    }
+    if (!(r.points(i, r.axis) > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "reflection_positivity.points[", i, "].x[", r.axis, "] = ",
+          r.points(i, r.axis), ": must be > 0 (the positive half-space)"));
+    }
+  }
+  return CheckPositive("reflection_positivity.z_threshold", r.z_threshold);
+}
+
 }  // namespace
 
 absl::string_view ActivationName(Activation activation) {
@@ -273,7 +375,14 @@ absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
       ValidatePoints(spec.points, InputDim(spec.architecture), limits));
   NNFT_RETURN_IF_ERROR(ValidateObservables(
       spec.observables, static_cast<int>(spec.points.rows()), limits));
-  return ValidateSampling(spec.sampling, limits);
+  NNFT_RETURN_IF_ERROR(ValidateSampling(spec.sampling, limits));
+  if (std::holds_alternative<NullConeSpec>(spec.architecture) &&
+      spec.sampling.integrate_output_layer) {
+    return absl::InvalidArgumentError(
+        "sampling.integrate_output_layer: not available for "
+        "architecture.null_cone (it has no output layer)");
+  }
+  return ValidateReflection(spec, limits);
 }
 
 }  // namespace nnft

@@ -83,7 +83,46 @@ struct CosNetSpec {
   double sa = 1.0;  // > 0 (drops out of every correlator; kept for fidelity)
 };
 
-using Architecture = std::variant<MlpSpec, GaussNetSpec, CosNetSpec>;
+// Law of the null-cone field's Theta in R^(D+2) (rotation invariant).
+enum class ThetaLaw {
+  kGaussian,  // Theta_A ~ N(0, scale^2) i.i.d.: mu2 = s^2, mu4 = 3 s^4
+  kSphere,    // uniform on the sphere of radius scale: mu2 = s^2/n,
+              // mu4 = 3 s^4/(n(n+2)), n = D + 2
+  kRadial,    // Theta = scale R U, U uniform on S^(n-1), R from the table
+};
+
+// Conformal field from the projective null cone (arXiv 2409.12222):
+// Phi(X) = Theta.X, X on the Poincare section of the null cone in R^(D+2)
+// (core/null_cone.h states the embedding). The engine estimates the moments
+// of Theta; the D-dimensional correlators are pushed from them exactly.
+struct NullConeSpec {
+  int input_dim = 4;  // D in [1, 8]
+  ThetaLaw law = ThetaLaw::kSphere;
+  double scale = 1.0;  // > 0; see ThetaLaw
+  // kRadial only: atoms r_k >= 0 of the radial law and their weights
+  // (> 0, normalised internally); 1 to 1024 atoms.
+  std::vector<double> radii;
+  std::vector<double> radial_weights;
+  // Set only by NullConeEngineSpec (core/null_cone.h): the engine form, whose
+  // three "points" are statistics of Theta. Not part of the API.
+  bool theta_moments = false;
+};
+
+// A network acting on a stationary Ornstein-Uhlenbeck path (arXiv
+// 2504.05462): network m draws its own path X_t (mean 0, variance sigma^2,
+// correlation exp(-|t - s|/tau)) at the points' times and evaluates the
+// single-input MLP `mlp` at X_t: phi(t) = mlp(X_t). A function of the state
+// of a reversible stationary Markov process, so reflection positive under
+// t -> -t. Points are times (input_dim 1).
+struct OuNetSpec {
+  int input_dim = 1;   // always 1 (the time t)
+  double tau = 1.0;    // correlation time, > 0, units of t
+  double sigma = 1.0;  // stationary standard deviation of X, > 0
+  MlpSpec mlp;         // mlp.input_dim must be 1
+};
+
+using Architecture = std::variant<MlpSpec, GaussNetSpec, CosNetSpec,
+                                  NullConeSpec, OuNetSpec>;
 
 // Input dimension d of any architecture.
 int InputDim(const Architecture& architecture);
@@ -120,12 +159,25 @@ struct SamplingSpec {
   bool integrate_output_layer = false;
 };
 
+// Reflection-positivity (Osterwalder-Schrader) analysis: the matrix
+// M_ij = <phi(theta x_i) phi(x_j)> over `points` in the positive half-space
+// x[axis] > 0, theta flipping x[axis]. The engine appends these points and
+// their reflections after the spec's points (core/reflection.h).
+struct ReflectionSpec {
+  bool enabled = false;
+  int axis = 0;                 // in [0, d)
+  Eigen::MatrixXd points;       // Q x d, Q in [1, 64], x[axis] > 0
+  bool include_four_point = false;  // also F = phi(x_i) phi(x_j), i <= j
+  double z_threshold = 3.0;     // verdict threshold in standard errors, > 0
+};
+
 struct ExperimentSpec {
   Architecture architecture = MlpSpec{};
   // P points, one per row, P x d.
   Eigen::MatrixXd points;
   ObservableSpec observables;
   SamplingSpec sampling;
+  ReflectionSpec reflection;
 };
 
 // Resource limits checked by Validate. Defaults suit one machine.

@@ -10,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/null_cone.h"
+#include "core/ou_net.h"
 #include "core/status_macros.h"
 #include "core/theory/cosnet_propagator.h"
 #include "core/theory/finite_width.h"
@@ -29,6 +31,19 @@ Eigen::MatrixXd KernelOf(const Architecture& architecture,
   }
   if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
     return theory::GaussNetKernel(*g, points);
+  }
+  if (const auto* ou = std::get_if<OuNetSpec>(&architecture)) {
+    return OuNetKernel(*ou, points);
+  }
+  if (const auto* nc = std::get_if<NullConeSpec>(&architecture)) {
+    const int p = static_cast<int>(points.rows());
+    Eigen::MatrixXd k(p, p);
+    const double mu2 = ExactThetaMoments(*nc).mu2;
+    for (int i = 0; i < p; ++i)
+      for (int j = 0; j < p; ++j)
+        k(i, j) = mu2 * NullConeProduct(points.row(i).transpose(),
+                                        points.row(j).transpose());
+    return k;
   }
   theory::CosNetMoments moments(std::get<CosNetSpec>(architecture), points);
   return moments.Kernel();
@@ -56,6 +71,10 @@ std::string KernelMethod(const Architecture& architecture) {
   if (std::holds_alternative<GaussNetSpec>(architecture)) {
     return "Gauss-net kernel sb1^2 + sw1^2 exp(-sw0^2 |x-y|^2/(2d)) (arXiv "
            "2008.08601)";
+  }
+  if (std::holds_alternative<OuNetSpec>(architecture)) {
+    return "OU-net G2 = E[K_mlp(X_t, X_s)] over the stationary OU pair by "
+           "64 x 64 Gauss-Hermite (arXiv 2504.05462); exact at every width";
   }
   return "cos-net cutoff propagator by radial Gauss-Legendre quadrature "
          "(arXiv 2307.03223)";
@@ -112,6 +131,7 @@ std::optional<ExactSetup> MakeExact(const Architecture& architecture,
         "2008.08601) in the i.i.d.-neuron cumulant formulas";
     return setup;
   }
+  if (!std::holds_alternative<CosNetSpec>(architecture)) return std::nullopt;
   const auto& c = std::get<CosNetSpec>(architecture);
   auto moments = std::make_shared<theory::CosNetMoments>(c, points);
   setup.moments.width = c.width;
@@ -141,6 +161,9 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
         "tuple set over %d points: must match the spec's %d points",
         tuples.num_points(), spec.points.rows()));
   }
+  if (std::holds_alternative<NullConeSpec>(spec.architecture)) {
+    return NullConeTheory(spec, tuples);
+  }
   TheoryValues out;
   out.kernel = KernelOf(spec.architecture, spec.points);
   const std::vector<int>& requested = tuples.requested();
@@ -158,7 +181,9 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
                             "; Gaussian correlators by Wick pairings");
   std::optional<ExactSetup> exact = MakeExact(spec.architecture, spec.points);
   if (!exact.has_value()) {
-    out.method += "; no exact finite-width theory for deep nets";
+    out.method += std::holds_alternative<OuNetSpec>(spec.architecture)
+                      ? "; G2 exact at every width, higher orders Gaussian only"
+                      : "; no exact finite-width theory for deep nets";
     return out;
   }
   out.has_exact = true;
