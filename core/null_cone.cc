@@ -118,7 +118,7 @@ std::vector<ConformalMap> StandardMaps(int d) {
       {"translation", [a](const Eigen::VectorXd& x) { return Eigen::VectorXd(x + a); }, one},
       {"rotation", [rot](const Eigen::VectorXd& x) { return Eigen::VectorXd(rot * x); }, one},
       {"dilatation", [lambda](const Eigen::VectorXd& x) { return Eigen::VectorXd(lambda * x); },
-       [lambda](const Eigen::VectorXd&) { return lambda * lambda; }},
+       [lambda](const Eigen::VectorXd&) { return lambda; }},
       {"inversion", [](const Eigen::VectorXd& x) { return Eigen::VectorXd(x / x.squaredNorm()); },
        [](const Eigen::VectorXd& x) { return 1.0 / x.squaredNorm(); }},
       {"special_conformal",

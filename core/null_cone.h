@@ -106,8 +106,8 @@ struct ConformalResult {
   std::vector<CovarianceCheck> checks;
 };
 
-inline constexpr int kMaxConformalPairs = 1024;
-inline constexpr int kMaxConformalQuads = 512;
+inline constexpr int kMaxConformalPairs = 512;
+inline constexpr int kMaxConformalQuads = 256;
 
 // The push of the engine form's binned sums to the user's points: every pair
 // i < j, and the quadruples of distinct points (the spec's explicit order-4

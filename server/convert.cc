@@ -179,6 +179,10 @@ void ResultPieces::FillHeader(v1::ResultHeader* header) const {
   *header->mutable_vs_gp() = SummaryToProto(r.vs_gp);
   *header->mutable_vs_exact_connected() = SummaryToProto(vs_exact_connected_);
   header->set_engine_fingerprint(engine_fingerprint_);
+  if (r.conformal) ConformalToProto(*r.conformal, header->mutable_conformal());
+  if (r.reflection) {
+    ReflectionToProto(*r.reflection, header->mutable_reflection_positivity());
+  }
 }
 
 void ResultPieces::FillEntries(int64_t begin, int64_t end,

@@ -44,6 +44,11 @@ void TheoryToProto(const TheoryValues& theory, int64_t begin, int64_t end,
 
 v1::ComparisonSummary SummaryToProto(const Comparison& comparison);
 
+// The analyses of server/convert_analyses.cc.
+void ConformalToProto(const ConformalResult& result, v1::ConformalResult* out);
+void ReflectionToProto(const ReflectionResult& result,
+                       v1::ReflectionPositivityResult* out);
+
 // A WatchJob update: the job, the first `max_entries` entries of its current
 // estimate (when it has one) and the largest standard error of all of them.
 v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries);

@@ -36,6 +36,10 @@ constexpr Activation kActivations[] = {
     Activation::kSoftplus, Activation::kSin,     Activation::kCos,
 };
 constexpr uint8_t kArchMlp = 1, kArchGaussNet = 2, kArchCosNet = 3;
+constexpr uint8_t kArchNullCone = 50, kArchOuNet = 51;
+// Appended after the sampling fields only when the spec asks for a
+// reflection-positivity analysis (older digests stay unchanged).
+constexpr uint8_t kReflectionTag = 0x52;
 
 uint8_t ActivationCode(Activation a) {
   for (uint8_t i = 0; i < std::size(kActivations); ++i) {
@@ -137,12 +141,37 @@ void WriteArchitecture(Writer& w, const Architecture& architecture) {
     w.I32(g->input_dim);
     w.I32(g->width);
     for (double x : {g->sw0, g->sb0, g->sw1, g->sb1}) w.F64(x);
-  } else {
-    const auto& c = std::get<CosNetSpec>(architecture);
+  } else if (const auto* c = std::get_if<CosNetSpec>(&architecture)) {
     w.U8(kArchCosNet);
-    w.I32(c.input_dim);
-    w.I32(c.width);
-    for (double x : {c.mass, c.cutoff, c.sa}) w.F64(x);
+    w.I32(c->input_dim);
+    w.I32(c->width);
+    for (double x : {c->mass, c->cutoff, c->sa}) w.F64(x);
+  } else if (const auto* n = std::get_if<NullConeSpec>(&architecture)) {
+    w.U8(kArchNullCone);
+    w.I32(n->input_dim);
+    w.U8(static_cast<uint8_t>(n->law));
+    w.F64(n->scale);
+    WriteDoubles(w, n->radii);
+    WriteDoubles(w, n->radial_weights);
+  } else {
+    const auto& o = std::get<OuNetSpec>(architecture);
+    w.U8(kArchOuNet);
+    w.F64(o.tau);
+    w.F64(o.sigma);
+    WriteArchitecture(w, o.mlp);
+  }
+}
+
+void WriteReflection(Writer& w, const ReflectionSpec& r) {
+  if (!r.enabled) return;
+  w.U8(kReflectionTag);
+  w.I32(r.axis);
+  w.U8(r.include_four_point ? 1 : 0);
+  w.F64(r.z_threshold);
+  w.U64(static_cast<uint64_t>(r.points.rows()));
+  w.U64(static_cast<uint64_t>(r.points.cols()));
+  for (Eigen::Index i = 0; i < r.points.rows(); ++i) {
+    for (Eigen::Index j = 0; j < r.points.cols(); ++j) w.F64(r.points(i, j));
   }
 }
 
@@ -187,6 +216,7 @@ std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
   w.I32(s.chunk_size);
   w.U8(s.precision == Precision::kFloat64 ? 0 : 1);
   w.U8(s.integrate_output_layer ? 1 : 0);
+  WriteReflection(w, spec.reflection);
   return w.Take();
 }
 
@@ -235,8 +265,49 @@ absl::StatusOr<Architecture> ReadArchitecture(Reader& r) {
     c.sa = r.F64();
     return c;
   }
+  if (tag == kArchNullCone) {
+    NullConeSpec n;
+    n.input_dim = r.I32();
+    const uint8_t law = r.U8();
+    if (law > 2) return absl::DataLossError("spec bytes: unknown Theta law");
+    n.law = static_cast<ThetaLaw>(law);
+    n.scale = r.F64();
+    n.radii = ReadDoubles(r);
+    n.radial_weights = ReadDoubles(r);
+    return n;
+  }
+  if (tag == kArchOuNet) {
+    OuNetSpec o;
+    o.tau = r.F64();
+    o.sigma = r.F64();
+    NNFT_ASSIGN_OR_RETURN(Architecture inner, ReadArchitecture(r));
+    if (!std::holds_alternative<MlpSpec>(inner)) {
+      return absl::DataLossError("spec bytes: OU-net without an MLP");
+    }
+    o.mlp = std::get<MlpSpec>(inner);
+    return o;
+  }
   return absl::DataLossError(
       absl::StrCat("spec bytes: unknown architecture tag ", tag));
+}
+
+absl::Status ReadReflection(Reader& r, ReflectionSpec& out) {
+  out.enabled = true;
+  out.axis = r.I32();
+  out.include_four_point = r.U8() == 1;
+  out.z_threshold = r.F64();
+  const uint64_t rows = r.U64(), cols = r.U64();
+  const uint64_t max_entries = r.Remaining() / 8;
+  if (!r.ok() || rows > max_entries || cols > max_entries ||
+      (rows != 0 && cols > max_entries / rows)) {
+    return absl::DataLossError("spec bytes: truncated reflection points");
+  }
+  out.points.resize(static_cast<Eigen::Index>(rows),
+                    static_cast<Eigen::Index>(cols));
+  for (uint64_t i = 0; i < rows; ++i) {
+    for (uint64_t j = 0; j < cols; ++j) out.points(i, j) = r.F64();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ReadObservables(Reader& r, ObservableSpec& observables) {
@@ -314,6 +385,12 @@ absl::StatusOr<ExperimentSpec> DecodeCanonicalSpec(absl::string_view bytes) {
   spec.sampling.chunk_size = r.I32();
   const uint8_t precision = r.U8();
   const uint8_t integrate = r.U8();
+  if (r.ok() && !r.AtEnd()) {
+    if (r.U8() != kReflectionTag) {
+      return absl::DataLossError("spec bytes: unknown trailing section");
+    }
+    NNFT_RETURN_IF_ERROR(ReadReflection(r, spec.reflection));
+  }
   if (!r.ok()) return absl::DataLossError("spec bytes: truncated");
   if (!r.AtEnd()) return absl::DataLossError("spec bytes: trailing bytes");
   if (precision > 1 || integrate > 1) {

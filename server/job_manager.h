@@ -56,6 +56,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/null_cone.h"
+#include "core/reflection.h"
 #include "core/compare.h"
 #include "core/engine.h"
 #include "core/estimate.h"
@@ -107,6 +109,10 @@ struct JobResult {
   TheoryValues theory;
   Comparison vs_exact;  // full correlators vs theory.exact_full (dof 0 if none)
   Comparison vs_gp;     // full correlators vs theory.gp_full
+  // Null-cone fields: the push of the Theta moments to the spec's points.
+  std::optional<ConformalResult> conformal;
+  // Specs with a reflection-positivity request.
+  std::optional<ReflectionResult> reflection;
 };
 
 struct ListPage {

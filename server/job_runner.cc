@@ -379,6 +379,19 @@ void JobRun::Finish(const absl::Status& status) {
   }
 }
 
+// The analyses built on the binned sums: the null-cone push and the
+// reflection-positivity spectra.
+void AddAnalyses(const ExperimentSpec& user_spec, const TupleSet& tuples,
+                 const MomentAccumulator& acc, JobResult* result) {
+  if (std::holds_alternative<NullConeSpec>(user_spec.architecture)) {
+    result->conformal = AnalyzeNullCone(user_spec, tuples, acc.Binned());
+  }
+  if (user_spec.reflection.enabled) {
+    result->reflection =
+        AnalyzeReflection(user_spec, tuples, acc.Binned(), result->theory);
+  }
+}
+
 }  // namespace
 
 void JobManager::Impl::RunnerLoop() {
@@ -418,7 +431,11 @@ absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
     }
     result.job = m.Snapshot(*job);
   }
-  const ExperimentSpec& spec = job->spec;
+  // The engine form (EngineSpec) is what the chunks hold: the null-cone
+  // field's Theta statistics, or the spec's points with the reflection
+  // points appended.
+  NNFT_ASSIGN_OR_RETURN(const ExperimentSpec spec,
+                        EngineSpec(job->spec, m.options.limits));
   NNFT_ASSIGN_OR_RETURN(
       TupleSet tuples,
       TupleSet::Build(static_cast<int>(spec.points.rows()), spec.observables,
@@ -441,6 +458,7 @@ absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
   };
   result.vs_exact = compare(result.theory.exact_full);
   result.vs_gp = compare(result.theory.gp_full);
+  AddAnalyses(job->spec, tuples, acc, &result);
   {
     absl::MutexLock lock(&m.mu);
     if (!job->estimate) job->estimate = result.estimate;

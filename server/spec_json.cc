@@ -1,6 +1,7 @@
 // Spec conversions: proto <-> core, JSON <-> proto. See spec_json.h.
 #include "server/spec_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -126,6 +127,40 @@ CosNetSpec CosNetFromProto(const v1::CosNet& p) {
   return c;
 }
 
+absl::StatusOr<NullConeSpec> NullConeFromProto(const v1::NullCone& p) {
+  NullConeSpec c;
+  c.input_dim = p.input_dim();
+  c.scale = p.has_scale() ? p.scale() : 1.0;
+  switch (p.law()) {
+    case v1::THETA_LAW_UNSPECIFIED:
+    case v1::THETA_LAW_SPHERE:
+      c.law = ThetaLaw::kSphere;
+      break;
+    case v1::THETA_LAW_GAUSSIAN:
+      c.law = ThetaLaw::kGaussian;
+      break;
+    case v1::THETA_LAW_RADIAL:
+      c.law = ThetaLaw::kRadial;
+      break;
+    default:
+      return Invalid("architecture.null_cone.law",
+                     absl::StrCat(" = ", p.law(), ": unknown value"));
+  }
+  c.radii.assign(p.radii().begin(), p.radii().end());
+  c.radial_weights.assign(p.radial_weights().begin(),
+                          p.radial_weights().end());
+  return c;
+}
+
+absl::StatusOr<OuNetSpec> OuNetFromProto(const v1::OuNet& p) {
+  OuNetSpec o;
+  o.tau = p.has_tau() ? p.tau() : 1.0;
+  o.sigma = p.has_sigma() ? p.sigma() : 1.0;
+  NNFT_ASSIGN_OR_RETURN(o.mlp, MlpFromProto(p.mlp()));
+  if (o.mlp.input_dim == 0) o.mlp.input_dim = 1;
+  return o;
+}
+
 absl::StatusOr<Architecture> ArchitectureFromProto(
     const v1::ExperimentSpec& proto) {
   const v1::Architecture& a = proto.architecture();
@@ -138,11 +173,20 @@ absl::StatusOr<Architecture> ArchitectureFromProto(
       return Architecture(GaussNetFromProto(a.gauss_net()));
     case v1::Architecture::kCosNet:
       return Architecture(CosNetFromProto(a.cos_net()));
+    case v1::Architecture::kNullCone: {
+      NNFT_ASSIGN_OR_RETURN(NullConeSpec c, NullConeFromProto(a.null_cone()));
+      return Architecture(std::move(c));
+    }
+    case v1::Architecture::kOuNet: {
+      NNFT_ASSIGN_OR_RETURN(OuNetSpec o, OuNetFromProto(a.ou_net()));
+      return Architecture(std::move(o));
+    }
     case v1::Architecture::KIND_NOT_SET:
       break;
   }
   return Invalid("architecture",
-                 ": no architecture set (one of mlp, gauss_net, cos_net)");
+                 ": no architecture set (one of mlp, gauss_net, cos_net, "
+                 "null_cone, ou_net)");
 }
 
 // Points as a P x d matrix; every point must have d coordinates. Counts
@@ -168,6 +212,30 @@ absl::StatusOr<Eigen::MatrixXd> PointsFromProto(const v1::ExperimentSpec& proto,
     for (int j = 0; j < input_dim; ++j) points(i, j) = x[j];
   }
   return points;
+}
+
+// Reflection-positivity request; ranges are left to Validate.
+absl::Status ReflectionFromProto(const v1::ExperimentSpec& proto,
+                                 int input_dim, ReflectionSpec* out) {
+  if (!proto.has_reflection_positivity()) return absl::OkStatus();
+  const v1::ReflectionPositivity& r = proto.reflection_positivity();
+  out->enabled = true;
+  out->axis = r.axis();
+  out->include_four_point = r.include_four_point();
+  out->z_threshold = r.has_z_threshold() ? r.z_threshold() : 3.0;
+  const int q = std::min(r.points_size(), 65);  // Validate names the limit
+  out->points.resize(q, input_dim);
+  for (int i = 0; i < q; ++i) {
+    if (r.points(i).x_size() != input_dim) {
+      return Invalid(absl::StrCat("reflection_positivity.points[", i, "].x"),
+                     absl::StrCat(" has ", r.points(i).x_size(),
+                                  " coordinates: must have the "
+                                  "architecture's input_dim = ",
+                                  input_dim));
+    }
+    for (int j = 0; j < input_dim; ++j) out->points(i, j) = r.points(i).x(j);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SamplingSpec> SamplingFromProto(const v1::Sampling& p) {
@@ -211,6 +279,8 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& proto,
   }
   NNFT_ASSIGN_OR_RETURN(spec.sampling, SamplingFromProto(proto.sampling()));
   NNFT_RETURN_IF_ERROR(TargetStderrFromProto(proto).status());
+  NNFT_RETURN_IF_ERROR(ReflectionFromProto(proto, InputDim(spec.architecture),
+                                           &spec.reflection));
   if (absl::Status s = Validate(spec, limits); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(kPrefix, s.message()));
   }
@@ -267,14 +337,42 @@ v1::ExperimentSpec SpecToProto(const ExperimentSpec& spec) {
     p->set_sb0(g->sb0);
     p->set_sw1(g->sw1);
     p->set_sb1(g->sb1);
-  } else {
-    const auto& c = std::get<CosNetSpec>(spec.architecture);
+  } else if (const auto* c = std::get_if<CosNetSpec>(&spec.architecture)) {
     v1::CosNet* p = a->mutable_cos_net();
-    p->set_input_dim(c.input_dim);
-    p->set_width(c.width);
-    p->set_mass(c.mass);
-    p->set_cutoff(c.cutoff);
-    p->set_sa(c.sa);
+    p->set_input_dim(c->input_dim);
+    p->set_width(c->width);
+    p->set_mass(c->mass);
+    p->set_cutoff(c->cutoff);
+    p->set_sa(c->sa);
+  } else if (const auto* n = std::get_if<NullConeSpec>(&spec.architecture)) {
+    v1::NullCone* p = a->mutable_null_cone();
+    p->set_input_dim(n->input_dim);
+    p->set_law(n->law == ThetaLaw::kGaussian ? v1::THETA_LAW_GAUSSIAN
+               : n->law == ThetaLaw::kRadial ? v1::THETA_LAW_RADIAL
+                                             : v1::THETA_LAW_SPHERE);
+    p->set_scale(n->scale);
+    p->mutable_radii()->Add(n->radii.begin(), n->radii.end());
+    p->mutable_radial_weights()->Add(n->radial_weights.begin(),
+                                     n->radial_weights.end());
+  } else {
+    const auto& o = std::get<OuNetSpec>(spec.architecture);
+    v1::OuNet* p = a->mutable_ou_net();
+    p->set_tau(o.tau);
+    p->set_sigma(o.sigma);
+    v1::ExperimentSpec inner = SpecToProto(ExperimentSpec{.architecture = o.mlp});
+    *p->mutable_mlp() = inner.architecture().mlp();
+  }
+  if (spec.reflection.enabled) {
+    v1::ReflectionPositivity* r = proto.mutable_reflection_positivity();
+    r->set_axis(spec.reflection.axis);
+    r->set_include_four_point(spec.reflection.include_four_point);
+    r->set_z_threshold(spec.reflection.z_threshold);
+    for (Eigen::Index i = 0; i < spec.reflection.points.rows(); ++i) {
+      auto* x = r->add_points()->mutable_x();
+      for (Eigen::Index j = 0; j < spec.reflection.points.cols(); ++j) {
+        x->Add(spec.reflection.points(i, j));
+      }
+    }
   }
   for (Eigen::Index i = 0; i < spec.points.rows(); ++i) {
     auto* x = proto.add_points()->mutable_x();
