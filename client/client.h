@@ -47,6 +47,8 @@ struct ClientOptions {
 // A succeeded job's full result, reassembled from the GetResult stream:
 // `entries` holds every requested tuple in order (parallel arrays, offset 0),
 // `kernel` the P x P NNGP kernel, row-major (empty when the server sent none).
+// header.conformal() (null-cone fields) and header.reflection_positivity()
+// (specs asking for it) carry the analyses built on the correlators.
 struct JobResult {
   nnft::v1::ResultHeader header;
   nnft::v1::EntryBlock entries;

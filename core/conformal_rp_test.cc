@@ -66,8 +66,8 @@ TEST(NullConeTest, ExactMomentsOfTheLaws) {
   const ThetaMoments s = ExactThetaMoments({.input_dim = 4});
   EXPECT_TRUE(IsClose(s.mu2, 1.0 / 6, 1e-15));
   EXPECT_TRUE(IsClose(s.mu4, 1.0 / 16, 1e-15));
-  const ThetaMoments g =
-      ExactThetaMoments({.input_dim = 4, .law = ThetaLaw::kGaussian, .scale = 2});
+  const ThetaMoments g = ExactThetaMoments(
+      {.input_dim = 4, .law = ThetaLaw::kGaussian, .scale = 2});
   EXPECT_TRUE(IsClose(g.mu2, 4, 1e-15));
   EXPECT_TRUE(IsClose(g.mu4, 48, 1e-15));
   // Radial atoms 1 and 2 with weights 1, 3: E R^2 = 13/4, E R^4 = 49/4.
@@ -85,6 +85,7 @@ TEST(NullConeTest, SphereLawG4AndConformalBlockMatchExactInD4) {
   const ConformalResult r =
       AnalyzeNullCone(spec, run.engine->tuples(), run.sums);
   EXPECT_TRUE(IsClose(r.mu2, 1.0 / 6, 1e-12));  // |Theta| = 1 exactly
+  EXPECT_EQ(r.mu2_stderr, 0.0);
   EXPECT_LT(std::abs(r.mu4 - 1.0 / 16), 4 * r.mu4_stderr);
   EXPECT_LT(std::abs(r.mu4_mixed - 1.0 / 16), 4 * r.mu4_mixed_stderr);
   ASSERT_EQ(r.four_point.size(), 5u);  // C(5, 4)
@@ -98,9 +99,9 @@ TEST(NullConeTest, SphereLawG4AndConformalBlockMatchExactInD4) {
     const double u = d2(0, 1) * d2(2, 3) / (d2(0, 2) * d2(1, 3));
     const double v = d2(0, 3) * d2(1, 2) / (d2(0, 2) * d2(1, 3));
     const double g = (1.0 / 48) * (1 + 1 / u + v / u);
-    const double g4 = (1.0 / 48) * 0.25 *
-                      (d2(0, 1) * d2(2, 3) + d2(0, 2) * d2(1, 3) +
-                       d2(0, 3) * d2(1, 2));
+    const double g4 =
+        (1.0 / 48) * 0.25 *
+        (d2(0, 1) * d2(2, 3) + d2(0, 2) * d2(1, 3) + d2(0, 3) * d2(1, 2));
     EXPECT_TRUE(IsClose(e.u, u, 1e-12));
     EXPECT_TRUE(IsClose(e.v, v, 1e-12));
     EXPECT_TRUE(IsClose(e.g_exact, g, 1e-12));
@@ -112,8 +113,8 @@ TEST(NullConeTest, SphereLawG4AndConformalBlockMatchExactInD4) {
     EXPECT_LT(e.g4c_exact, 0);
   }
   for (const ConformalTwoPoint& e : r.two_point) {
-    const double x = -0.5 * (spec.points.row(e.i) - spec.points.row(e.j))
-                                .squaredNorm();
+    const double x =
+        -0.5 * (spec.points.row(e.i) - spec.points.row(e.j)).squaredNorm();
     EXPECT_TRUE(IsClose(e.value, x / 6, 1e-12));
   }
 }
@@ -165,8 +166,10 @@ TEST(OuNetTest, KernelOfIdentityNetIsLinearInTheOuCorrelation) {
   // K(a, b) = sb1^2 + sw1^2 (sb0^2 + sw0^2 a b): G2 = 0.25 + 4 (0.09 + 2.25
   // sigma^2 rho), sw0 = 1.5, sb0 = 0.3, sw1 = 2, sb1 = 0.5.
   OuNetSpec net{.tau = 0.7, .sigma = 1.3};
-  net.mlp = {.input_dim = 1, .widths = {10},
-             .activation = Activation::kIdentity, .sw = {1.5, 2.0},
+  net.mlp = {.input_dim = 1,
+             .widths = {10},
+             .activation = Activation::kIdentity,
+             .sw = {1.5, 2.0},
              .sb = {0.3, 0.5}};
   Eigen::MatrixXd t(3, 1);
   t << 0.0, 0.4, 1.5;
@@ -188,15 +191,19 @@ ExperimentSpec RpSpec(Architecture arch, std::vector<double> times) {
   spec.observables.orders = {2};
   spec.reflection.enabled = true;
   spec.reflection.points.resize(static_cast<int>(times.size()), 1);
-  for (size_t i = 0; i < times.size(); ++i) spec.reflection.points(i, 0) = times[i];
+  for (size_t i = 0; i < times.size(); ++i)
+    spec.reflection.points(i, 0) = times[i];
   spec.sampling = {.seed = 5, .num_networks = 40000, .chunk_size = 500};
   return spec;
 }
 
 TEST(ReflectionTest, OuNetIsReflectionPositiveAndMatchesItsExactMatrix) {
   OuNetSpec net{.tau = 1.0, .sigma = 1.0};
-  net.mlp = {.input_dim = 1, .widths = {20}, .activation = Activation::kErf,
-             .sw = {1.5, 1.0}, .sb = {0.5, 0.0}};
+  net.mlp = {.input_dim = 1,
+             .widths = {20},
+             .activation = Activation::kErf,
+             .sw = {1.5, 1.0},
+             .sb = {0.5, 0.0}};
   ExperimentSpec spec = RpSpec(net, {0.2, 0.6, 1.4});
   spec.sampling.integrate_output_layer = true;
   spec.reflection.include_four_point = true;
@@ -212,14 +219,14 @@ TEST(ReflectionTest, OuNetIsReflectionPositiveAndMatchesItsExactMatrix) {
       // Translation invariance: M_ab = G(t_a + t_b).
       Eigen::MatrixXd pair(2, 1);
       pair << 0.0, times[a] + times[b];
-      EXPECT_TRUE(IsClose(r.two_point.exact(a, b),
-                          OuNetKernel(net, pair)(0, 1), 1e-12));
+      EXPECT_TRUE(IsClose(r.two_point.exact(a, b), OuNetKernel(net, pair)(0, 1),
+                          1e-12));
     }
   }
   for (size_t k = 0; k < 3; ++k) {
-    EXPECT_LT(std::abs(r.two_point.eigenvalues[k] -
-                       r.two_point.exact_eigenvalues[k]),
-              4 * r.two_point.eigenvalue_stderr[k])
+    EXPECT_LT(
+        std::abs(r.two_point.eigenvalues[k] - r.two_point.exact_eigenvalues[k]),
+        4 * r.two_point.eigenvalue_stderr[k])
         << k;
   }
   ASSERT_TRUE(r.has_four_point);
@@ -239,8 +246,8 @@ TEST(ReflectionTest, SharpCutoffCosNetViolatesAsItsExactMatrixSays) {
   ASSERT_TRUE(r.two_point.has_exact);
   // (1/pi) int_0^2 cos(p t)/(p^2 + 1) dp at t_i + t_j, smallest eigenvalue
   // -2.31944732e-02 (independent quadrature, scipy).
-  EXPECT_TRUE(IsClose(r.two_point.exact_eigenvalues.front(), -2.31944732e-02,
-                      1e-6));
+  EXPECT_TRUE(
+      IsClose(r.two_point.exact_eigenvalues.front(), -2.31944732e-02, 1e-6));
   EXPECT_EQ(r.two_point.verdict, "violated") << r.two_point.z;
   EXPECT_LT(std::abs(r.two_point.min_eigenvalue -
                      r.two_point.exact_eigenvalues.front()),
@@ -249,15 +256,16 @@ TEST(ReflectionTest, SharpCutoffCosNetViolatesAsItsExactMatrixSays) {
 }
 
 TEST(ReflectionTest, GaussNetKernelIsNotReflectionPositive) {
-  ExperimentSpec spec = RpSpec(GaussNetSpec{.input_dim = 1, .width = 10},
-                               {0.25, 0.5, 1.0});
+  ExperimentSpec spec =
+      RpSpec(GaussNetSpec{.input_dim = 1, .width = 10}, {0.25, 0.5, 1.0});
   spec.sampling.num_networks = 2000;
   McRun run = RunSpec(spec);
   const ReflectionResult r =
       AnalyzeReflection(spec, run.engine->tuples(), run.sums, run.theory);
   // exp(-(t_i + t_j)^2 / 2): smallest eigenvalue -0.08918221 (numpy).
   ASSERT_TRUE(r.two_point.has_exact);
-  EXPECT_TRUE(IsClose(r.two_point.exact_eigenvalues.front(), -0.08918221, 1e-6));
+  EXPECT_TRUE(
+      IsClose(r.two_point.exact_eigenvalues.front(), -0.08918221, 1e-6));
 }
 
 TEST(ReflectionTest, EngineFormAppendsOriginalsThenReflections) {

@@ -48,6 +48,7 @@ class NullConeSampler final : public NetworkSampler {
         while (k + 1 < cdf_.size() && uniform_[0] >= cdf_[k]) ++k;
         radius *= net_.radii[k];
       }
+      radius2_ = radius * radius;
       const double f = radius / std::sqrt(norm2);
       for (int a = 0; a < n_; ++a) theta_[a] *= f;
     }
@@ -57,6 +58,9 @@ class NullConeSampler final : public NetworkSampler {
       s2 += t2;
       s4 += t2 * t2;
     }
+    // On a sphere |Theta|^2 = radius^2 by construction: use it exactly, so
+    // the sphere law's mu2 carries no rounding noise posing as an error.
+    if (net_.law != ThetaLaw::kGaussian) s2 = radius2_;
     phi[0] = s2 / n_;
     phi[1] = s4 / n_;
     phi[2] = (s2 * s2 - s4) / (double(n_) * (n_ - 1));
@@ -72,6 +76,7 @@ class NullConeSampler final : public NetworkSampler {
   uint64_t seed_;
   int n_;
   std::vector<double> theta_, uniform_, cdf_;
+  double radius2_ = 0.0;  // |Theta|^2 of the current draw (non-Gaussian laws)
 };
 
 // sum over the three pairings of X_ab X_cd.
@@ -115,15 +120,25 @@ std::vector<ConformalMap> StandardMaps(int d) {
   const double lambda = 1.7;
   const auto one = [](const Eigen::VectorXd&) { return 1.0; };
   return {
-      {"translation", [a](const Eigen::VectorXd& x) { return Eigen::VectorXd(x + a); }, one},
-      {"rotation", [rot](const Eigen::VectorXd& x) { return Eigen::VectorXd(rot * x); }, one},
-      {"dilatation", [lambda](const Eigen::VectorXd& x) { return Eigen::VectorXd(lambda * x); },
+      {"translation",
+       [a](const Eigen::VectorXd& x) { return Eigen::VectorXd(x + a); }, one},
+      {"rotation",
+       [rot](const Eigen::VectorXd& x) { return Eigen::VectorXd(rot * x); },
+       one},
+      {"dilatation",
+       [lambda](const Eigen::VectorXd& x) {
+         return Eigen::VectorXd(lambda * x);
+       },
        [lambda](const Eigen::VectorXd&) { return lambda; }},
-      {"inversion", [](const Eigen::VectorXd& x) { return Eigen::VectorXd(x / x.squaredNorm()); },
+      {"inversion",
+       [](const Eigen::VectorXd& x) {
+         return Eigen::VectorXd(x / x.squaredNorm());
+       },
        [](const Eigen::VectorXd& x) { return 1.0 / x.squaredNorm(); }},
       {"special_conformal",
        [b](const Eigen::VectorXd& x) {
-         const double den = 1 - 2 * b.dot(x) + b.squaredNorm() * x.squaredNorm();
+         const double den =
+             1 - 2 * b.dot(x) + b.squaredNorm() * x.squaredNorm();
          return Eigen::VectorXd((x - b * x.squaredNorm()) / den);
        },
        [b](const Eigen::VectorXd& x) {
@@ -199,8 +214,8 @@ std::vector<CovarianceCheck> CheckCovariance(const ExperimentSpec& spec,
       ++check.dof;
     };
     for (const ConformalTwoPoint& e : r.two_point) {
-      const double image = NullConeProduct(y.row(e.i).transpose(),
-                                           y.row(e.j).transpose());
+      const double image =
+          NullConeProduct(y.row(e.i).transpose(), y.row(e.j).transpose());
       const double factor = w[e.i] * w[e.j];
       add(r.mu2 * image, r.mu2_stderr * std::abs(image), factor * e.value,
           factor * e.stderr_value);
@@ -209,8 +224,8 @@ std::vector<CovarianceCheck> CheckCovariance(const ExperimentSpec& spec,
       const double image = PairingSum(y, e.index);
       double factor = 1;
       for (int i : e.index) factor *= w[i];
-      add(r.mu4 / 3 * image, r.mu4_stderr / 3 * std::abs(image),
-          factor * e.g4, factor * e.g4_stderr);
+      add(r.mu4 / 3 * image, r.mu4_stderr / 3 * std::abs(image), factor * e.g4,
+          factor * e.g4_stderr);
     }
     if (check.dof > 0) {
       check.chi2_per_dof = chi2 / check.dof;
@@ -245,7 +260,8 @@ ThetaMoments ExactThetaMoments(const NullConeSpec& net) {
         r2 += net.radial_weights[k] * q;
         r4 += net.radial_weights[k] * q * q;
       }
-      return {.mu2 = s2 * r2 / w / n, .mu4 = 3 * s2 * s2 * r4 / w / (n * (n + 2))};
+      return {.mu2 = s2 * r2 / w / n,
+              .mu4 = 3 * s2 * s2 * r4 / w / (n * (n + 2))};
     }
   }
   return {kNaN, kNaN};
@@ -266,11 +282,13 @@ bool IsNullConeEngineForm(const ExperimentSpec& spec) {
   return net != nullptr && net->theta_moments;
 }
 
-std::unique_ptr<NetworkSampler> MakeNullConeSampler(const ExperimentSpec& spec) {
+std::unique_ptr<NetworkSampler> MakeNullConeSampler(
+    const ExperimentSpec& spec) {
   return std::make_unique<NullConeSampler>(spec);
 }
 
-TheoryValues NullConeTheory(const ExperimentSpec& spec, const TupleSet& tuples) {
+TheoryValues NullConeTheory(const ExperimentSpec& spec,
+                            const TupleSet& tuples) {
   const auto& net = std::get<NullConeSpec>(spec.architecture);
   const ThetaMoments mu = ExactThetaMoments(net);
   TheoryValues out;
@@ -353,8 +371,8 @@ ConformalResult AnalyzeNullCone(const ExperimentSpec& spec,
   for (size_t k = 0; k < quads.size(); ++k) {
     const auto& q = quads[k];
     pairing[k] = PairingSum(x, q);
-    x12x34[k] = 0.25 * SquaredDistance(x, q[0], q[1]) *
-                SquaredDistance(x, q[2], q[3]);
+    x12x34[k] =
+        0.25 * SquaredDistance(x, q[0], q[1]) * SquaredDistance(x, q[2], q[3]);
   }
   // f(means) = (mu2, mu4, 3 s22, G2..., then per quad G4, G4_c, g).
   const auto f = [&](const std::vector<double>& m) {

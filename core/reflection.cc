@@ -50,10 +50,9 @@ std::vector<std::vector<Tuple>> MatrixTuples(
   m.assign(n, std::vector<Tuple>(n));
   for (int a = 0; a < n; ++a)
     for (int b = 0; b < n; ++b)
-      m[a][b] = Sorted({l.Reflected(pairs[a].first),
-                        l.Reflected(pairs[a].second),
-                        l.Original(pairs[b].first),
-                        l.Original(pairs[b].second)});
+      m[a][b] =
+          Sorted({l.Reflected(pairs[a].first), l.Reflected(pairs[a].second),
+                  l.Original(pairs[b].first), l.Original(pairs[b].second)});
   return m;
 }
 
@@ -177,10 +176,10 @@ absl::StatusOr<ExperimentSpec> ReflectionEngineSpec(const ExperimentSpec& spec,
   add(MatrixTuples(l, false, {}));
   if (r.include_four_point) add(MatrixTuples(l, true, Pairs(l.q)));
   out.observables = std::move(obs);
-  NNFT_RETURN_IF_ERROR(TupleSet::CountClosure(static_cast<int>(out.points.rows()),
-                                              out.observables,
-                                              limits.max_tuples)
-                           .status());
+  NNFT_RETURN_IF_ERROR(
+      TupleSet::CountClosure(static_cast<int>(out.points.rows()),
+                             out.observables, limits.max_tuples)
+          .status());
   return out;
 }
 

@@ -50,7 +50,7 @@ absl::StatusOr<ExperimentSpec> ReflectionEngineSpec(const ExperimentSpec& spec,
 
 struct RpMatrix {
   int size = 0;
-  Eigen::MatrixXd estimate;  // symmetrised
+  Eigen::MatrixXd estimate;         // symmetrised
   std::vector<double> eigenvalues;  // ascending
   std::vector<double> eigenvalue_stderr;
   double min_eigenvalue = 0.0, min_stderr = 0.0, z = 0.0;

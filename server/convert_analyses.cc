@@ -85,7 +85,6 @@ void ReflectionToProto(const ReflectionResult& r,
     for (Eigen::Index j = 0; j < r.points.cols(); ++j) x->Add(r.points(i, j));
   }
   RpMatrixToProto(r.two_point, out->mutable_two_point());
-  out->set_has_four_point(r.has_four_point);
   if (r.has_four_point) {
     RpMatrixToProto(r.four_point, out->mutable_four_point());
   }

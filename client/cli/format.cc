@@ -118,6 +118,10 @@ std::string ResultTable(const JobResult& result) {
                     exact ? Short(At(e.z_exact_connected(), i), 3) : ""});
   }
   absl::StrAppend(&out, AlignColumns(rows));
+  if (h.has_conformal()) absl::StrAppend(&out, ConformalTable(h.conformal()));
+  if (h.has_reflection_positivity()) {
+    absl::StrAppend(&out, ReflectionTable(h.reflection_positivity()));
+  }
   return out;
 }
 

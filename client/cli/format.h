@@ -46,6 +46,11 @@ std::string FormatJobList(const std::vector<nnft::v1::Job>& jobs,
 // object {"header": ..., "entries": ..., "kernel": [...]}.
 std::string FormatResult(const JobResult& result, OutputFormat format);
 
+// The analyses in ResultHeader, as '#'-prefixed summaries and aligned tables
+// (client/cli/format_analyses.cc); FormatResult's table appends them.
+std::string ConformalTable(const nnft::v1::ConformalResult& conformal);
+std::string ReflectionTable(const nnft::v1::ReflectionPositivityResult& rp);
+
 // The CSV columns of FormatResult, in order. Absent arrays give empty cells.
 inline constexpr const char* kCsvColumns[] = {"tuple",     "order",
                                               "mean",      "stderr",

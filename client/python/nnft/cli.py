@@ -49,10 +49,12 @@ def _parser():
                    default="table")
     sub.add_parser("kernel").add_argument("spec")
     sub.add_parser("info")
-    pl = sub.add_parser("plot", help="correlator or width-sweep PNG")
+    pl = sub.add_parser("plot", help="correlator, width-sweep, conformal "
+                        "g(u,v) or reflection-positivity spectrum PNG")
     pl.add_argument("jobs", nargs="+")
     pl.add_argument("--out", required=True)
-    pl.add_argument("--kind", choices=("auto", "correlator", "sweep"),
+    pl.add_argument("--kind", choices=("auto", "correlator", "sweep",
+                                       "conformal", "rp"),
                     default="auto")
     pl.add_argument("--order", type=int, default=None)
     return p
@@ -106,8 +108,14 @@ def _plot(client, args, out):
     results = [client.job(j).result(timeout=args.timeout) for j in args.jobs]
     kind = args.kind
     if kind == "auto":
-        kind = "sweep" if len(results) > 1 else "correlator"
-    if kind == "correlator":
+        kind = "sweep" if len(results) > 1 else (
+            "conformal" if results[0].conformal is not None else
+            "rp" if results[0].reflection is not None else "correlator")
+    if kind == "conformal":
+        plot.plot_conformal(results[0], out=args.out)
+    elif kind == "rp":
+        plot.plot_rp_spectrum(results[0], out=args.out)
+    elif kind == "correlator":
         plot.plot_correlator(results[0], order=args.order or 2, out=args.out)
     else:
         _, fit = plot.plot_width_sweep(results, order=args.order or 4,

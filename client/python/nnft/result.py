@@ -43,6 +43,9 @@ class Result:
     Also: kernel (P x P NNGP kernel), points (P x d), spec, job (the Job),
     networks, chunks, bins, seed, theory_method, has_exact, vs_exact, vs_gp,
     vs_exact_connected (Comparison), engine_fingerprint.
+    conformal (ConformalResult of a null-cone field) and reflection
+    (ReflectionPositivityResult) when the spec asked for them, else None;
+    ``conformal_arrays()`` gives the former as numpy arrays.
     """
 
     def __init__(self, pieces, spec=None):
@@ -85,6 +88,10 @@ class Result:
         self.vs_gp = Comparison.from_proto(h.vs_gp)
         self.vs_exact_connected = Comparison.from_proto(h.vs_exact_connected)
         self.engine_fingerprint = h.engine_fingerprint
+        # The analyses (messages as the server sent them, or None).
+        self.conformal = h.conformal if h.HasField("conformal") else None
+        self.reflection = (h.reflection_positivity
+                           if h.HasField("reflection_positivity") else None)
 
     @staticmethod
     def _add_block(block, cols, tuples):
@@ -103,6 +110,19 @@ class Result:
 
     def __len__(self):
         return len(self.tuples)
+
+    def conformal_arrays(self):
+        """The null-cone four-point entries as numpy arrays: u, v, g,
+        g_stderr, g_exact, g4, g4_stderr, g4_exact (empty without them)."""
+        quads = list(self.conformal.four_point) if self.conformal else []
+        pick = {"u": lambda q: q.u, "v": lambda q: q.v,
+                "g": lambda q: q.g.value, "g_stderr": lambda q: q.g.stderr,
+                "g_exact": lambda q: q.g.exact,
+                "g4": lambda q: q.g4.value,
+                "g4_stderr": lambda q: q.g4.stderr,
+                "g4_exact": lambda q: q.g4.exact}
+        return {k: np.array([f(q) for q in quads], dtype=np.float64)
+                for k, f in pick.items()}
 
     def index(self, tup):
         """Position of a tuple (any order of its indices) in the arrays."""

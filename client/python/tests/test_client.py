@@ -390,5 +390,81 @@ def _free_port():
         return s.getsockname()[1]
 
 
+NULL_CONE_SPEC = {
+    "architecture": {"nullCone": {"inputDim": 4, "law": "THETA_LAW_SPHERE"}},
+    "points": [{"x": [0.1, 0.2, -0.3, 0.4]}, {"x": [1.0, -0.5, 0.2, 0.0]},
+               {"x": [-0.7, 0.9, 0.3, -0.2]}, {"x": [0.4, 0.4, 1.1, 0.6]},
+               {"x": [-1.2, -0.3, -0.8, 0.5]}],
+    "observables": {"orders": [2, 4]},
+    "sampling": {"seed": "3", "numNetworks": "20000", "chunkSize": 1000},
+    "label": "py-test-null-cone",
+}
+
+CUTOFF_RP_SPEC = {
+    "architecture": {"cosNet": {"inputDim": 1, "width": 50, "mass": 1.0,
+                                "cutoff": 2.0}},
+    "points": [{"x": [0.0]}],
+    "observables": {"orders": [2]},
+    "reflectionPositivity": {"points": [{"x": [0.5]}, {"x": [1.0]},
+                                        {"x": [1.5]}, {"x": [2.0]}]},
+    "sampling": {"seed": "5", "numNetworks": "20000", "chunkSize": 500,
+                 "integrateOutputLayer": True},
+    "label": "py-test-rp",
+}
+
+
+class AnalysesAgainstServerTest(unittest.TestCase):
+    """Null-cone conformal results and reflection positivity, end to end."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = ServerProcess()
+        cls.client = nnft.Client(cls.server.address, timeout=30)
+        cls.cone = cls.client.submit(NULL_CONE_SPEC)
+        cls.rp = cls.client.submit(CUTOFF_RP_SPEC)
+        cls.cone_result = cls.cone.result(timeout=120)
+        cls.rp_result = cls.rp.result(timeout=120)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        code = cls.server.stop()
+        assert code == 0, "nnft-server exited %s" % code
+
+    def test_conformal_g_matches_exact_for_sphere_law_in_d4(self):
+        a = self.cone_result.conformal_arrays()
+        self.assertEqual(len(a["g"]), 5)
+        # Exact g = (mu4/3)(1 + 1/u + v/u), mu4 = 3/(6 * 8) for n = 6.
+        g = (1.0 / 48) * (1 + 1 / a["u"] + a["v"] / a["u"])
+        np.testing.assert_allclose(a["g_exact"], g, rtol=1e-12)
+        self.assertTrue(np.all(np.abs(a["g"] - g) < 4 * a["g_stderr"]))
+        checks = self.cone_result.conformal.checks
+        self.assertEqual(len(checks), 5)
+        self.assertTrue(all(c.passed for c in checks))
+
+    def test_cutoff_cos_net_violates_reflection_positivity(self):
+        m = self.rp_result.reflection.two_point
+        self.assertEqual(m.verdict, "violated")
+        self.assertTrue(m.has_exact)
+        self.assertLess(abs(m.min_eigenvalue - m.exact_eigenvalues[0]),
+                        4 * m.min_stderr)
+
+    def test_plots_are_pngs_of_the_requested_size(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "g.png")
+            plot.plot_conformal(self.cone_result, out=path, figsize=(5, 3),
+                                dpi=80)
+            self.assertEqual(png_size(path), (400, 240))
+            self.assertGreater(os.path.getsize(path), 2000)
+            for job in (self.cone, self.rp):
+                path = os.path.join(d, "cli.png")
+                out = io.StringIO()
+                rc = nnft.cli.main(["--server", self.server.address, "plot",
+                                    job.name, "--out", path], out=out)
+                self.assertEqual(rc, 0)
+                self.assertEqual(png_size(path), (640, 480))
+                self.assertGreater(os.path.getsize(path), 2000)
+
+
 if __name__ == "__main__":
     unittest.main()
