@@ -386,7 +386,14 @@ ConformalResult AnalyzeNullCone(const ExperimentSpec& spec,
     }
     return v;
   };
-  const JackknifeResult jk = Jackknife(sums, f);
+  JackknifeResult jk = Jackknife(sums, f);
+  // A value fixed by construction (mu2 of a sphere law) has only rounding
+  // noise in its jackknife: report it as exact (error 0).
+  for (size_t k = 0; k < jk.value.size(); ++k) {
+    if (jk.stderr_value[k] <= 1e-12 * std::abs(jk.value[k])) {
+      jk.stderr_value[k] = 0.0;
+    }
+  }
   const auto& val = jk.value;
   const auto& se = jk.stderr_value;
   out.mu2 = val[0], out.mu2_stderr = se[0], out.mu2_exact = exact.mu2;

@@ -80,11 +80,12 @@ TEST(AnalysesSpecTest, BadRequestsNameTheField) {
             std::string::npos)
       << spec.status();
   std::string cone = kConeJson;
-  cone.replace(cone.find("\"inputDim\": 2"), 13, "\"inputDim\": 9");
+  cone.replace(cone.find("\"scale\": 0.5"), 12, "\"scale\": -1.0");
   spec = SpecFromJson(cone);
   ASSERT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(spec.status().message().find("architecture.null_cone.input_dim"),
-            std::string::npos)
+  EXPECT_NE(
+      spec.status().message().find("spec.architecture.null_cone.scale = -1"),
+      std::string::npos)
       << spec.status();
 }
 
