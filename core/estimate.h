@@ -85,9 +85,10 @@ class MomentAccumulator {
 
   // A copy of the bins (O(bins x closure tuples) doubles).
   BinnedSums Binned() const {
-    return BinnedSums{
-        .bins = bins_, .counts = counts_, .total = total_,
-        .networks = networks_};
+    return BinnedSums{.bins = bins_,
+                      .counts = counts_,
+                      .total = total_,
+                      .networks = networks_};
   }
 
  private:

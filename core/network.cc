@@ -175,10 +175,9 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
       mlp_ = ou->mlp;
       time_order_.resize(num_points_);
       for (int p = 0; p < num_points_; ++p) time_order_[p] = p;
-      std::stable_sort(time_order_.begin(), time_order_.end(),
-                       [&](int a, int b) {
-                         return spec.points(a, 0) < spec.points(b, 0);
-                       });
+      std::stable_sort(
+          time_order_.begin(), time_order_.end(),
+          [&](int a, int b) { return spec.points(a, 0) < spec.points(b, 0); });
       path_.resize(StreamPadded<double>(num_points_));
       times_ = spec.points.col(0);
     } else {

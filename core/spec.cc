@@ -122,8 +122,8 @@ absl::Status ValidateNullCone(const NullConeSpec& c) {
   const int law = static_cast<int>(c.law);
   if (law < static_cast<int>(ThetaLaw::kGaussian) ||
       law > static_cast<int>(ThetaLaw::kRadial)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "architecture.null_cone.law = ", law, ": unknown law"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("architecture.null_cone.law = ", law, ": unknown law"));
   }
   if (c.law != ThetaLaw::kRadial) {
     if (!c.radii.empty() || !c.radial_weights.empty()) {
@@ -155,8 +155,8 @@ absl::Status ValidateOuNet(const OuNetSpec& o, const Limits& limits) {
       CheckRange("architecture.ou_net.input_dim", o.input_dim, 1, 1));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.ou_net.tau", o.tau));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.ou_net.sigma", o.sigma));
-  NNFT_RETURN_IF_ERROR(CheckRange("architecture.ou_net.mlp.input_dim",
-                                  o.mlp.input_dim, 1, 1));
+  NNFT_RETURN_IF_ERROR(
+      CheckRange("architecture.ou_net.mlp.input_dim", o.mlp.input_dim, 1, 1));
   return ValidateMlp(o.mlp, limits);
 }
 
@@ -290,8 +290,8 @@ absl::Status ValidateReflection(const ExperimentSpec& spec,
   const int d = InputDim(spec.architecture);
   NNFT_RETURN_IF_ERROR(
       CheckRange("reflection_positivity.axis", r.axis, 0, d - 1));
-  NNFT_RETURN_IF_ERROR(CheckRange("reflection_positivity.points size",
-                                  r.points.rows(), 1, 64));
+  NNFT_RETURN_IF_ERROR(
+      CheckRange("reflection_positivity.points size", r.points.rows(), 1, 64));
   if (r.points.cols() != d) {
     return absl::InvalidArgumentError(absl::StrCat(
         "reflection_positivity.points: dimension ", r.points.cols(),
@@ -304,10 +304,12 @@ absl::Status ValidateReflection(const ExperimentSpec& spec,
         "matrix has Q(Q+1)/2 rows)"));
   }
   if (spec.points.rows() + 2 * r.points.rows() > limits.max_points) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "reflection_positivity.points: ", spec.points.rows(), " points plus ",
-        2 * r.points.rows(), " reflected and original points exceed max_points "
-        "= ", limits.max_points));
+    return absl::InvalidArgumentError(
+        absl::StrCat("reflection_positivity.points: ", spec.points.rows(),
+                     " points plus ", 2 * r.points.rows(),
+                     " reflected and original points exceed max_points "
+                     "= ",
+                     limits.max_points));
   }
   for (int64_t i = 0; i < r.points.rows(); ++i) {
     for (int j = 0; j < d; ++j) {

@@ -121,8 +121,8 @@ struct OuNetSpec {
   MlpSpec mlp;         // mlp.input_dim must be 1
 };
 
-using Architecture = std::variant<MlpSpec, GaussNetSpec, CosNetSpec,
-                                  NullConeSpec, OuNetSpec>;
+using Architecture =
+    std::variant<MlpSpec, GaussNetSpec, CosNetSpec, NullConeSpec, OuNetSpec>;
 
 // Input dimension d of any architecture.
 int InputDim(const Architecture& architecture);
@@ -165,10 +165,10 @@ struct SamplingSpec {
 // their reflections after the spec's points (core/reflection.h).
 struct ReflectionSpec {
   bool enabled = false;
-  int axis = 0;                 // in [0, d)
-  Eigen::MatrixXd points;       // Q x d, Q in [1, 64], x[axis] > 0
+  int axis = 0;                     // in [0, d)
+  Eigen::MatrixXd points;           // Q x d, Q in [1, 64], x[axis] > 0
   bool include_four_point = false;  // also F = phi(x_i) phi(x_j), i <= j
-  double z_threshold = 3.0;     // verdict threshold in standard errors, > 0
+  double z_threshold = 3.0;         // verdict threshold in standard errors, > 0
 };
 
 struct ExperimentSpec {

@@ -226,7 +226,9 @@ std::vector<double> ReadDoubles(Reader& r) {
   return v;
 }
 
-absl::StatusOr<Architecture> ReadArchitecture(Reader& r) {
+// `nested`: reading an OU-net's inner network, which must be an MLP (bounds
+// the recursion on hostile bytes).
+absl::StatusOr<Architecture> ReadArchitecture(Reader& r, bool nested = false) {
   const uint8_t tag = r.U8();
   if (tag == kArchMlp) {
     MlpSpec mlp;
@@ -265,6 +267,9 @@ absl::StatusOr<Architecture> ReadArchitecture(Reader& r) {
     c.sa = r.F64();
     return c;
   }
+  if (nested && tag != kArchMlp) {
+    return absl::DataLossError("spec bytes: OU-net without an MLP");
+  }
   if (tag == kArchNullCone) {
     NullConeSpec n;
     n.input_dim = r.I32();
@@ -280,7 +285,8 @@ absl::StatusOr<Architecture> ReadArchitecture(Reader& r) {
     OuNetSpec o;
     o.tau = r.F64();
     o.sigma = r.F64();
-    NNFT_ASSIGN_OR_RETURN(Architecture inner, ReadArchitecture(r));
+    NNFT_ASSIGN_OR_RETURN(Architecture inner,
+                          ReadArchitecture(r, /*nested=*/true));
     if (!std::holds_alternative<MlpSpec>(inner)) {
       return absl::DataLossError("spec bytes: OU-net without an MLP");
     }

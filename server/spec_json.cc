@@ -147,8 +147,7 @@ absl::StatusOr<NullConeSpec> NullConeFromProto(const v1::NullCone& p) {
                      absl::StrCat(" = ", p.law(), ": unknown value"));
   }
   c.radii.assign(p.radii().begin(), p.radii().end());
-  c.radial_weights.assign(p.radial_weights().begin(),
-                          p.radial_weights().end());
+  c.radial_weights.assign(p.radial_weights().begin(), p.radial_weights().end());
   return c;
 }
 
@@ -215,8 +214,8 @@ absl::StatusOr<Eigen::MatrixXd> PointsFromProto(const v1::ExperimentSpec& proto,
 }
 
 // Reflection-positivity request; ranges are left to Validate.
-absl::Status ReflectionFromProto(const v1::ExperimentSpec& proto,
-                                 int input_dim, ReflectionSpec* out) {
+absl::Status ReflectionFromProto(const v1::ExperimentSpec& proto, int input_dim,
+                                 ReflectionSpec* out) {
   if (!proto.has_reflection_positivity()) return absl::OkStatus();
   const v1::ReflectionPositivity& r = proto.reflection_positivity();
   out->enabled = true;
@@ -359,8 +358,9 @@ v1::ExperimentSpec SpecToProto(const ExperimentSpec& spec) {
     v1::OuNet* p = a->mutable_ou_net();
     p->set_tau(o.tau);
     p->set_sigma(o.sigma);
-    v1::ExperimentSpec inner = SpecToProto(ExperimentSpec{.architecture = o.mlp});
-    *p->mutable_mlp() = inner.architecture().mlp();
+    ExperimentSpec inner;
+    inner.architecture = o.mlp;
+    *p->mutable_mlp() = SpecToProto(inner).architecture().mlp();
   }
   if (spec.reflection.enabled) {
     v1::ReflectionPositivity* r = proto.mutable_reflection_positivity();
