@@ -15,73 +15,13 @@
 
 #include "Eigen/Core"
 #include "core/null_cone.h"
+#include "core/arch_features.h"
+#include "core/layer_ops.h"
 #include "core/rng.h"
 #include "core/vector_math.h"
 
 namespace nnft {
 namespace {
-
-template <typename T>
-void ApplyActivation(Activation a, T* z, int64_t n) {
-  using namespace vmath;
-  switch (a) {
-    case Activation::kIdentity:
-      return;
-    case Activation::kRelu:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) z[i] = Relu(z[i]);
-      return;
-    case Activation::kErf:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) z[i] = Erf(z[i]);
-      return;
-    case Activation::kTanh:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) z[i] = Tanh(z[i]);
-      return;
-    case Activation::kSigmoid:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) z[i] = Sigmoid(z[i]);
-      return;
-    case Activation::kGelu:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) z[i] = Gelu(z[i]);
-      return;
-    case Activation::kSoftplus:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) z[i] = Softplus(z[i]);
-      return;
-    case Activation::kSin:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) z[i] = Sin(z[i]);
-      return;
-    case Activation::kCos:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) z[i] = Cos(z[i]);
-      return;
-  }
-}
-
-template <typename T>
-using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
-
-// z (rows x P) = w (rows x inner, column-major) * h (inner x P). One pass
-// over w (k outer); each update is an axpy over the rows, so the order of
-// the sum over k is fixed: bit-reproducible on any thread count.
-template <typename T>
-void MatMul(const T* w, int rows, int inner, const Matrix<T>& h, Matrix<T>& z) {
-  const int num = static_cast<int>(h.cols());
-  z.setZero(rows, num);
-  for (int k = 0; k < inner; ++k) {
-    const T* wk = w + int64_t{rows} * k;
-    for (int p = 0; p < num; ++p) {
-      const T hkp = h(k, p);
-      T* zp = z.col(p).data();
-#pragma omp simd
-      for (int i = 0; i < rows; ++i) zp[i] = std::fma(wk[i], hkp, zp[i]);
-    }
-  }
-}
 
 // Everything a sampler needs, per architecture, in precision T.
 template <typename T>
@@ -100,8 +40,12 @@ class Sampler final : public NetworkSampler {
   void CosNetHidden(int64_t m);
   // OU-net: network m's Ornstein-Uhlenbeck path at the times into x_, xt_.
   void DrawPath(int64_t m);
-  // z(i, p) = bias_i - offset_p + sum_k w(i, k) x(p, k) into h_.
-  void Affine(const T* w, const T* bias, int width);
+  // z(i, p) = bias_i - offset_p + sum_k w(i, k) x(p, k) into h_, x the
+  // points (P x d, and its transpose xt) or, for g(Wx), their projections.
+  void Affine(const Matrix<T>& x, const Matrix<T>& xt, const T* w,
+              const T* bias, int width);
+  // g(Wx): xp_ = x W^T (P x k), xpt_ its transpose, W ~ N(0, s^2 / d).
+  void Project(int64_t m);
 
   StreamId Stream(int64_t m, uint32_t tag) const {
     return StreamId{
@@ -128,9 +72,14 @@ class Sampler final : public NetworkSampler {
   T out_bias_scale_ = 0;       // std of the output bias
   double out_weight_var_ = 0;  // its variance, for the covariance
   double out_bias_var_ = 0;
-  uint32_t out_tag_ = 0;  // output weights; bias is out_tag_ + 1
+  uint32_t out_tag_ = 0;       // output weights
+  uint32_t out_bias_tag_ = 0;  // output bias (out_tag_ + 1 for the MLPs)
   std::vector<T> w_, b_, aux_, aux2_;
   Matrix<T> h_, z_;
+  // Conv1d, attention and KAN (arch_features.h); null otherwise.
+  std::unique_ptr<FeatureMap<T>> features_;
+  Matrix<T> zres_;      // residual MLP: the pre-activation z^(l)
+  Matrix<T> xp_, xpt_;  // g(Wx): the projected points
 };
 
 template <typename T>
@@ -141,7 +90,16 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
   x_ = spec.points.cast<T>();
   xt_ = x_.transpose();
   int64_t max_w = 0, max_b = 0;
-  if (const auto* cos = std::get_if<CosNetSpec>(&spec.architecture)) {
+  features_ = MakeFeatureMap<T>(spec);
+  if (features_) {
+    const Readout& r = features_->readout();
+    out_weight_var_ = r.weight_var;
+    out_bias_var_ = r.bias_var;
+    out_tag_ = r.weight_tag;
+    out_bias_tag_ = r.bias_tag;
+    max_w = r.features;
+    max_b = 1;
+  } else if (const auto* cos = std::get_if<CosNetSpec>(&spec.architecture)) {
     cos_net_ = true;
     cos_ = *cos;
     widths_ = {input_dim_, cos->width};
@@ -183,8 +141,10 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
     } else {
       mlp_ = std::get<MlpSpec>(spec.architecture);
     }
-    widths_ = {input_dim_};
+    const int k = mlp_.input_projection_dim;
+    widths_ = {k > 0 ? k : input_dim_};
     for (int n : mlp_.widths) widths_.push_back(n);
+    if (k > 0) max_w = int64_t{k} * input_dim_;
     const int depth = static_cast<int>(mlp_.widths.size());
     for (int l = 0; l < depth; ++l) {
       max_w = std::max(max_w, int64_t{widths_[l]} * widths_[l + 1]);
@@ -194,6 +154,7 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
     out_weight_var_ = sw * sw / widths_[depth];
     out_bias_var_ = sb * sb;
     out_tag_ = static_cast<uint32_t>(2 * depth);
+    out_bias_tag_ = out_tag_ + 1;
   }
   out_weight_scale_ = static_cast<T>(std::sqrt(out_weight_var_));
   out_bias_scale_ = static_cast<T>(std::sqrt(out_bias_var_));
@@ -204,11 +165,12 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
 }
 
 template <typename T>
-void Sampler<T>::Affine(const T* w, const T* bias, int width) {
-  const int d = input_dim_;
+void Sampler<T>::Affine(const Matrix<T>& x, const Matrix<T>& xt, const T* w,
+                        const T* bias, int width) {
+  const int d = static_cast<int>(x.cols());
   h_.resize(width, num_points_);
   if (d > 16) {
-    MatMul(w, width, d, xt_, h_);
+    MatMul(w, width, d, xt, h_);
   }
   for (int p = 0; p < num_points_; ++p) {
     T* z = h_.col(p).data();
@@ -221,7 +183,7 @@ void Sampler<T>::Affine(const T* w, const T* bias, int width) {
 #pragma omp simd
     for (int i = 0; i < width; ++i) z[i] = bias[i] - off;
     for (int k = 0; k < d; ++k) {
-      const T xk = x_(p, k);
+      const T xk = x(p, k);
       const T* wk = w + int64_t{width} * k;
 #pragma omp simd
       for (int i = 0; i < width; ++i) z[i] = std::fma(wk[i], xk, z[i]);
@@ -229,9 +191,27 @@ void Sampler<T>::Affine(const T* w, const T* bias, int width) {
   }
 }
 
+// Stream tag of the g(Wx) projection W (the MLP's own tags are 0..2L+1).
+constexpr uint32_t kProjectionTag = 1000;
+
+template <typename T>
+void Sampler<T>::Project(int64_t m) {
+  const int d = input_dim_, k = mlp_.input_projection_dim;
+  FillNormals(
+      Stream(m, kProjectionTag), int64_t{k} * d,
+      static_cast<T>(mlp_.input_projection_scale / std::sqrt(double(d))),
+      w_.data());
+  MatMul(w_.data(), k, d, xt_, xpt_);
+  xp_ = xpt_.transpose();
+}
+
 template <typename T>
 void Sampler<T>::MlpFirstLayer(int64_t m) {
-  const int d = input_dim_, n = widths_[1];
+  const bool projected = mlp_.input_projection_dim > 0;
+  if (projected) Project(m);
+  const Matrix<T>& x = projected ? xp_ : x_;
+  const Matrix<T>& xt = projected ? xpt_ : xt_;
+  const int d = static_cast<int>(x.cols()), n = widths_[1];
   FillNormals(Stream(m, 0), int64_t{n} * d,
               static_cast<T>(mlp_.sw[0] / std::sqrt(double(d))), w_.data());
   if (mlp_.first_bias == BiasLaw::kUniformPhase) {
@@ -244,7 +224,8 @@ void Sampler<T>::MlpFirstLayer(int64_t m) {
   } else {
     std::fill(b_.begin(), b_.begin() + n, T(0));
   }
-  Affine(w_.data(), b_.data(), n);
+  Affine(x, xt, w_.data(), b_.data(), n);
+  if (mlp_.residual) zres_ = h_;
   if (gauss_net_) {
     T* z = h_.data();
     const int64_t size = h_.size();
@@ -268,6 +249,10 @@ void Sampler<T>::MlpDeepLayer(int64_t m, int l) {
                 b_.data());
     z_.colwise() +=
         Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(b_.data(), n_out);
+  }
+  if (mlp_.residual) {  // z^(l+1) = z^(l) + b + W act(z^(l))
+    z_ += zres_;
+    zres_ = z_;
   }
   h_.swap(z_);
   ApplyActivation(mlp_.activation, h_.data(), h_.size());
@@ -296,7 +281,7 @@ void Sampler<T>::CosNetHidden(int64_t m) {
     scale[i] = T(1) / std::sqrt(r * r + mass2);
     b_[i] = kPi * (T(2) * b_[i] - T(1));
   }
-  Affine(w, b_.data(), n);
+  Affine(x_, xt_, w, b_.data(), n);
   for (int p = 0; p < num_points_; ++p) {
     T* z = h_.col(p).data();
 #pragma omp simd
@@ -328,6 +313,7 @@ void Sampler<T>::DrawPath(int64_t m) {
 
 template <typename T>
 void Sampler<T>::Hidden(int64_t m) {
+  if (features_) return features_->Hidden(m, h_);
   if (cos_net_) return CosNetHidden(m);
   if (ou_net_) DrawPath(m);
   MlpFirstLayer(m);
@@ -343,7 +329,7 @@ void Sampler<T>::Evaluate(int64_t m, double* phi) {
   FillNormals(Stream(m, out_tag_), n, out_weight_scale_, w_.data());
   T bias = 0;
   if (out_bias_var_ > 0) {
-    FillNormals(Stream(m, out_tag_ + 1), 1, out_bias_scale_, b_.data());
+    FillNormals(Stream(m, out_bias_tag_), 1, out_bias_scale_, b_.data());
     bias = b_[0];
   }
   const T* w = w_.data();

@@ -43,6 +43,126 @@ bool IsKnownActivation(Activation a) {
          v <= static_cast<int>(Activation::kCos);
 }
 
+// Residual layers and the g(Wx) input projection.
+absl::Status ValidateMlpExtensions(const MlpSpec& mlp, const Limits& limits) {
+  if (mlp.residual && mlp.first_bias == BiasLaw::kUniformPhase) {
+    return absl::InvalidArgumentError(
+        "architecture.mlp.residual with first_bias = uniform_phase: the "
+        "residual stream would carry the non-Gaussian phase; use a Gaussian "
+        "first bias");
+  }
+  if (mlp.residual) {
+    for (size_t l = 1; l < mlp.widths.size(); ++l) {
+      if (mlp.widths[l] != mlp.widths[0]) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "architecture.mlp.residual needs equal hidden widths: widths[", l,
+            "] = ", mlp.widths[l], " but widths[0] = ", mlp.widths[0]));
+      }
+    }
+  }
+  NNFT_RETURN_IF_ERROR(CheckRange("architecture.mlp.input_projection_dim",
+                                  mlp.input_projection_dim, 0,
+                                  limits.max_width));
+  if (mlp.input_projection_dim > 0) {
+    NNFT_RETURN_IF_ERROR(CheckPositive(
+        "architecture.mlp.input_projection_scale", mlp.input_projection_scale));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckScales(absl::string_view name, const std::vector<double>& sw,
+                         const std::vector<double>& sb, int64_t layers) {
+  for (const auto& [v, field] : {std::pair{&sw, "sw"}, std::pair{&sb, "sb"}}) {
+    if (static_cast<int64_t>(v->size()) != layers) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("architecture.", name, ".", field, " has ", v->size(),
+                       " entries: must have ", layers, " (layers + 1)"));
+    }
+  }
+  for (int64_t l = 0; l < layers; ++l) {
+    NNFT_RETURN_IF_ERROR(CheckPositive(
+        absl::StrCat("architecture.", name, ".sw[", l, "]"), sw[l]));
+    NNFT_RETURN_IF_ERROR(CheckNonNegative(
+        absl::StrCat("architecture.", name, ".sb[", l, "]"), sb[l]));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateConv1d(const Conv1dSpec& c, const Limits& limits) {
+  constexpr absl::string_view kName = "architecture.conv1d.";
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "sequence_length"),
+                                  c.sequence_length, 1, limits.max_input_dim));
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "in_channels"),
+                                  c.in_channels, 1,
+                                  limits.max_input_dim / c.sequence_length));
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "kernel_size"),
+                                  c.kernel_size, 1, c.sequence_length));
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "channels"), c.channels,
+                                  1, limits.max_width));
+  NNFT_RETURN_IF_ERROR(
+      CheckRange(absl::StrCat(kName, "layers"), c.layers, 1, limits.max_depth));
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "output_position"),
+                                  c.output_position, 0, c.sequence_length - 1));
+  if (!IsKnownActivation(c.activation)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kName, "activation: unknown activation"));
+  }
+  if (c.padding != Padding::kCircular && c.padding != Padding::kZero) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kName, "padding: unknown padding"));
+  }
+  return CheckScales("conv1d", c.sw, c.sb, int64_t{c.layers} + 1);
+}
+
+absl::Status ValidateAttention(const AttentionSpec& a, const Limits& limits) {
+  constexpr absl::string_view kName = "architecture.attention.";
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "sequence_length"),
+                                  a.sequence_length, 1, limits.max_input_dim));
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "embed_dim"), a.embed_dim,
+                                  1, limits.max_input_dim / a.sequence_length));
+  NNFT_RETURN_IF_ERROR(
+      CheckRange(absl::StrCat(kName, "heads"), a.heads, 1, limits.max_width));
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "head_dim"), a.head_dim,
+                                  1, limits.max_width));
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "output_position"),
+                                  a.output_position, 0, a.sequence_length - 1));
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "output_component"),
+                                  a.output_component, 0, a.embed_dim - 1));
+  for (const auto& [v, f] : {std::pair{a.sq, "sq"}, std::pair{a.sk, "sk"},
+                             std::pair{a.sv, "sv"}, std::pair{a.so, "so"}}) {
+    NNFT_RETURN_IF_ERROR(CheckPositive(absl::StrCat(kName, f), v));
+  }
+  return CheckNonNegative(absl::StrCat(kName, "sb"), a.sb);
+}
+
+absl::Status ValidateKan(const KanSpec& k, const Limits& limits) {
+  constexpr absl::string_view kName = "architecture.kan.";
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(kName, "input_dim"), k.input_dim,
+                                  1, limits.max_input_dim));
+  NNFT_RETURN_IF_ERROR(
+      CheckRange(absl::StrCat(kName, "width"), k.width, 1, limits.max_width));
+  NNFT_RETURN_IF_ERROR(
+      CheckRange(absl::StrCat(kName, "grid_size"), k.grid_size, 1, 1000));
+  NNFT_RETURN_IF_ERROR(
+      CheckRange(absl::StrCat(kName, "spline_order"), k.spline_order, 0, 5));
+  NNFT_RETURN_IF_ERROR(
+      CheckPositive(absl::StrCat(kName, "grid_range"), k.grid_range));
+  if (!IsKnownActivation(k.base_activation)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kName, "base_activation: unknown activation"));
+  }
+  for (const auto& [v, f] :
+       {std::pair{k.sa0, "sa0"}, std::pair{k.sc0, "sc0"},
+        std::pair{k.sa1, "sa1"}, std::pair{k.sc1, "sc1"}}) {
+    NNFT_RETURN_IF_ERROR(CheckNonNegative(absl::StrCat(kName, f), v));
+  }
+  if (k.sa1 == 0.0 && k.sc1 == 0.0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kName, "sa1 = sc1 = 0: the field would vanish; one must be > 0"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateMlp(const MlpSpec& mlp, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(CheckRange("architecture.mlp.input_dim", mlp.input_dim,
                                   1, limits.max_input_dim));
@@ -91,7 +211,7 @@ absl::Status ValidateMlp(const MlpSpec& mlp, const Limits& limits) {
         "architecture.mlp.first_bias = ", static_cast<int>(mlp.first_bias),
         ": unknown bias law"));
   }
-  return absl::OkStatus();
+  return ValidateMlpExtensions(mlp, limits);
 }
 
 absl::Status ValidateGaussNet(const GaussNetSpec& g, const Limits& limits) {
@@ -160,12 +280,35 @@ absl::Status ValidateOuNet(const OuNetSpec& o, const Limits& limits) {
   return ValidateMlp(o.mlp, limits);
 }
 
+// Parameters of the conv1d, attention and KAN nets (weights and biases).
+int64_t ExtraParameterCount(const Architecture& architecture) {
+  if (const auto* c = std::get_if<Conv1dSpec>(&architecture)) {
+    int64_t count = 0, fan_in = c->in_channels;
+    for (int l = 0; l < c->layers; ++l) {
+      count += fan_in * c->kernel_size * c->channels + c->channels;
+      fan_in = c->channels;
+    }
+    return count + c->channels + 1;
+  }
+  if (const auto* a = std::get_if<AttentionSpec>(&architecture)) {
+    return int64_t{a->heads} * a->head_dim * (3 * int64_t{a->embed_dim} + 1) +
+           1;
+  }
+  const auto& k = std::get<KanSpec>(architecture);
+  const int64_t per_edge = 1 + int64_t{k.grid_size} + k.spline_order;
+  return int64_t{k.width} * (k.input_dim + 1) * per_edge;
+}
+
 // Parameters of one network: weights plus biases of every layer. Fits int64
 // for every spec within the width, depth and input_dim limits.
 int64_t ParameterCount(const Architecture& architecture) {
   if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
     int64_t count = 0;
     int64_t fan_in = mlp->input_dim;
+    if (mlp->input_projection_dim > 0) {
+      count += fan_in * mlp->input_projection_dim;
+      fan_in = mlp->input_projection_dim;
+    }
     for (int width : mlp->widths) {
       count += fan_in * width + width;
       fan_in = width;
@@ -181,7 +324,10 @@ int64_t ParameterCount(const Architecture& architecture) {
   if (const auto* n = std::get_if<NullConeSpec>(&architecture)) {
     return n->input_dim + 2;
   }
-  return ParameterCount(std::get<OuNetSpec>(architecture).mlp);
+  if (const auto* ou = std::get_if<OuNetSpec>(&architecture)) {
+    return ParameterCount(ou->mlp);
+  }
+  return ExtraParameterCount(architecture);
 }
 
 absl::Status ValidateArchitecture(const Architecture& architecture,
@@ -194,9 +340,14 @@ absl::Status ValidateArchitecture(const Architecture& architecture,
     NNFT_RETURN_IF_ERROR(ValidateCosNet(*c, limits));
   } else if (const auto* n = std::get_if<NullConeSpec>(&architecture)) {
     NNFT_RETURN_IF_ERROR(ValidateNullCone(*n));
+  } else if (const auto* ou = std::get_if<OuNetSpec>(&architecture)) {
+    NNFT_RETURN_IF_ERROR(ValidateOuNet(*ou, limits));
+  } else if (const auto* conv = std::get_if<Conv1dSpec>(&architecture)) {
+    NNFT_RETURN_IF_ERROR(ValidateConv1d(*conv, limits));
+  } else if (const auto* att = std::get_if<AttentionSpec>(&architecture)) {
+    NNFT_RETURN_IF_ERROR(ValidateAttention(*att, limits));
   } else {
-    NNFT_RETURN_IF_ERROR(
-        ValidateOuNet(std::get<OuNetSpec>(architecture), limits));
+    NNFT_RETURN_IF_ERROR(ValidateKan(std::get<KanSpec>(architecture), limits));
   }
   const int64_t parameters = ParameterCount(architecture);
   if (parameters > limits.max_parameters) {
@@ -355,7 +506,15 @@ absl::string_view ActivationName(Activation activation) {
 }
 
 int InputDim(const Architecture& architecture) {
-  return std::visit([](const auto& a) { return a.input_dim; }, architecture);
+  return std::visit(
+      [](const auto& a) {
+        if constexpr (requires { a.InputDim(); }) {
+          return a.InputDim();
+        } else {
+          return a.input_dim;
+        }
+      },
+      architecture);
 }
 
 int64_t NumChunks(const SamplingSpec& sampling) {

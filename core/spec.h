@@ -54,6 +54,20 @@ struct MlpSpec {
   std::vector<double> sb = {0.0, 0.0};
   // Law of b^(0). kUniformPhase requires the cos activation.
   BiasLaw first_bias = BiasLaw::kGaussian;
+  // Residual hidden layers (needs all widths equal): for l = 1..L-1,
+  //   z^(l+1) = z^(l) + b^(l) + W^(l) act(z^(l)),
+  // same fan-in scaling W^(l)_ij ~ N(0, sw[l]^2 / n_l). The pre-activation
+  // variance then grows additively with depth: NNGP recursion
+  //   K^(l+1) = K^(l) + sb[l]^2 + sw[l]^2 E_{N(0, K^(l))}[act(u) act(v)].
+  bool residual = false;
+  // Rotation-invariant input layer g(Wx): when k = input_projection_dim > 0,
+  // the MLP above (its input_dim being d) acts on W x in R^k, with
+  // W (k x d), W_ij ~ N(0, input_projection_scale^2 / d), no bias, drawn per
+  // network. Exactly an MLP whose first layer has width k, identity
+  // activation and no bias; kept as its own field because the other layers
+  // share one activation. 0 = no projection; in [0, Limits::max_width].
+  int input_projection_dim = 0;
+  double input_projection_scale = 1.0;  // s > 0
 };
 
 // Gauss-net (arXiv 2008.08601), normalised for every d:
@@ -121,8 +135,80 @@ struct OuNetSpec {
   MlpSpec mlp;         // mlp.input_dim must be 1
 };
 
+// Padding of a 1-D convolution: the activations beyond the sequence ends.
+enum class Padding {
+  kCircular,  // periodic: position t + T is position t
+  kZero,      // zeros beyond the ends
+};
+
+// 1-D convolutional net over sequences of length T with C_in input channels;
+// a point is a sequence, x[t * in_channels + c] (input dimension T C_in).
+// Every conv layer has N = channels output channels and kernel size k,
+// offset o = (k - 1) / 2 (integer division):
+//   z^(1)_c(t) = b^(0)_c + sum_{c', j < k} W^(0)_{c c' j} x_{c'}(t + j - o),
+//   z^(l+1)_c(t) = b^(l)_c + sum_{c', j} W^(l)_{c c' j} act(z^(l)_{c'}(t+j-o)),
+//   phi(x) = b^(L) + sum_c W^(L)_c act(z^(L)_c(output_position)),
+// W^(l) ~ N(0, sw[l]^2 / (C_l k)) with C_0 = C_in, C_l = N; the readout
+// W^(L) ~ N(0, sw[L]^2 / N); b^(l) ~ N(0, sb[l]^2).
+struct Conv1dSpec {
+  int sequence_length = 8;  // T in [1, Limits::max_input_dim]
+  int in_channels = 1;      // C_in >= 1, T C_in <= max_input_dim
+  int kernel_size = 3;      // k in [1, T]
+  int channels = 64;        // N in [1, Limits::max_width]
+  int layers = 1;           // L in [1, Limits::max_depth]
+  Activation activation = Activation::kErf;
+  Padding padding = Padding::kCircular;
+  int output_position = 0;              // in [0, T)
+  std::vector<double> sw = {1.0, 1.0};  // L + 1 entries, each > 0
+  std::vector<double> sb = {0.0, 0.0};  // L + 1 entries, each >= 0
+  int InputDim() const { return sequence_length * in_channels; }
+};
+
+// One multi-head softmax self-attention layer over T tokens of dimension D;
+// a point is a sequence, x[t * embed_dim + a] (input dimension T D). Head h
+// (h = 1..N) with head dimension e:
+//   q_t = Wq_h^T x_t, k_s = Wk_h^T x_s, v_s = Wv_h^T x_s  (each in R^e),
+//   A_h(t, s) = softmax_s(q_t . k_s / sqrt(e)),  o_h(t) = sum_s A_h(t,s) v_s,
+//   phi(x) = b + sum_{h, a} Wo_{(h,a), c} o_h(t_out)_a,
+// Wq, Wk, Wv ~ N(0, s^2 / D) (scales sq, sk, sv), Wo ~ N(0, so^2 / (N e)),
+// b ~ N(0, sb^2); t_out = output_position, c = output_component (the
+// components are i.i.d. fields; c picks which). Heads are i.i.d., so
+// G4_c = O(1/N); the infinite-N kernel has no closed form.
+struct AttentionSpec {
+  int sequence_length = 4;   // T >= 1, T D <= max_input_dim
+  int embed_dim = 2;         // D >= 1
+  int heads = 64;            // N in [1, Limits::max_width]
+  int head_dim = 2;          // e in [1, Limits::max_width]
+  int output_position = 0;   // in [0, T)
+  int output_component = 0;  // in [0, D)
+  double sq = 1.0, sk = 1.0, sv = 1.0, so = 1.0;  // each > 0
+  double sb = 0.0;                                // >= 0
+  int InputDim() const { return sequence_length * embed_dim; }
+};
+
+// Kolmogorov-Arnold network [d, N, 1] (arXiv 2404.19756) with random
+// coefficients: every edge carries phi(x) = a base(x) + sum_i c_i B_i(x),
+// B_i (i < G + k) the order-k B-splines on the uniform grid of G intervals on
+// [-grid_range, grid_range], extended by k knots on each side:
+//   u_q(x) = sum_p [a_qp base(x_p) + sum_i c_qpi B_i(x_p)],
+//   a_qp ~ N(0, sa0^2 / d), c_qpi ~ N(0, sc0^2 / d),
+//   phi(x) = sum_q [a'_q base(u_q) + sum_i c'_qi B_i(u_q)],
+//   a'_q ~ N(0, sa1^2 / N), c'_qi ~ N(0, sc1^2 / N).
+// u_q is exactly Gaussian and the N inner nodes are i.i.d.: G2 is the kernel
+// at every N (see core/theory/arch_kernels.h), G4_c = O(1/N).
+struct KanSpec {
+  int input_dim = 1;        // d in [1, Limits::max_input_dim]
+  int width = 64;           // N inner nodes, in [1, Limits::max_width]
+  int grid_size = 5;        // G in [1, 1000]
+  int spline_order = 3;     // k in [0, 5]
+  double grid_range = 2.0;  // > 0
+  Activation base_activation = Activation::kGelu;
+  double sa0 = 1.0, sc0 = 1.0, sa1 = 1.0, sc1 = 1.0;  // each >= 0
+};
+
 using Architecture =
-    std::variant<MlpSpec, GaussNetSpec, CosNetSpec, NullConeSpec, OuNetSpec>;
+    std::variant<MlpSpec, GaussNetSpec, CosNetSpec, NullConeSpec, OuNetSpec,
+                 Conv1dSpec, AttentionSpec, KanSpec>;
 
 // Input dimension d of any architecture.
 int InputDim(const Architecture& architecture);

@@ -13,6 +13,7 @@
 #include "core/null_cone.h"
 #include "core/ou_net.h"
 #include "core/status_macros.h"
+#include "core/theory/arch_kernels.h"
 #include "core/theory/cosnet_propagator.h"
 #include "core/theory/finite_width.h"
 #include "core/theory/gaussian_moments.h"
@@ -45,8 +46,17 @@ Eigen::MatrixXd KernelOf(const Architecture& architecture,
                                         points.row(j).transpose());
     return k;
   }
-  theory::CosNetMoments moments(std::get<CosNetSpec>(architecture), points);
-  return moments.Kernel();
+  if (const auto* c = std::get_if<CosNetSpec>(&architecture)) {
+    theory::CosNetMoments moments(*c, points);
+    return moments.Kernel();
+  }
+  if (const auto* conv = std::get_if<Conv1dSpec>(&architecture)) {
+    return theory::Conv1dKernel(*conv, points);
+  }
+  if (const auto* kan = std::get_if<KanSpec>(&architecture)) {
+    return theory::KanKernel(*kan, points);
+  }
+  return Eigen::MatrixXd();  // attention: no closed form
 }
 
 struct ExactSetup {
@@ -63,7 +73,12 @@ std::string KernelMethod(const Architecture& architecture) {
     const bool closed = theory::HasClosedPairMoment(mlp->activation);
     return absl::StrCat(
         "NNGP kernel by the layer recursion over ", mlp->widths.size(),
-        " hidden layer(s), ", first, ", ",
+        " hidden layer(s)", mlp->residual ? " (residual)" : "",
+        mlp->input_projection_dim > 0
+            ? " after the g(Wx) projection in its k -> infinity limit "
+              "(finite k: O(1/k) corrections, non-Gaussian)"
+            : "",
+        ", ", first, ", ",
         closed ? "closed-form layer expectations"
                : "layer expectations by nested Gauss-Hermite quadrature "
                  "(96-256 nodes per dimension)");
@@ -76,6 +91,18 @@ std::string KernelMethod(const Architecture& architecture) {
     return "OU-net G2 = E[K_mlp(X_t, X_s)] over the stationary OU pair by "
            "64 x 64 Gauss-Hermite (arXiv 2504.05462); exact at every width";
   }
+  if (std::holds_alternative<Conv1dSpec>(architecture)) {
+    return "conv1d NNGP kernel by the per-position layer recursion (arXiv "
+           "1810.05148)";
+  }
+  if (std::holds_alternative<KanSpec>(architecture)) {
+    return "KAN kernel: Gaussian inner sums, base and B-spline pair moments "
+           "by quadrature (exact at every width; arXiv 2404.19756)";
+  }
+  if (std::holds_alternative<AttentionSpec>(architecture)) {
+    return "attention: no closed-form kernel (compare with a large-N Monte "
+           "Carlo)";
+  }
   return "cos-net cutoff propagator by radial Gauss-Legendre quadrature "
          "(arXiv 2307.03223)";
 }
@@ -85,8 +112,21 @@ std::optional<ExactSetup> MakeExact(const Architecture& architecture,
                                     const Eigen::MatrixXd& points) {
   using theory::NeuronKind;
   ExactSetup setup;
+  if (const auto* conv = std::get_if<Conv1dSpec>(&architecture)) {
+    if (conv->layers != 1) return std::nullopt;
+    std::optional<ExactSetup> setup =
+        MakeExact(theory::PatchMlp(*conv), theory::ConvPatches(*conv, points));
+    if (setup) {
+      setup->method = absl::StrCat(
+          "one-layer conv1d = single-layer MLP on the output patch; ",
+          setup->method);
+    }
+    return setup;
+  }
   if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
-    if (mlp->widths.size() != 1) return std::nullopt;
+    if (mlp->widths.size() != 1 || mlp->input_projection_dim > 0) {
+      return std::nullopt;
+    }
     const bool uniform = mlp->first_bias == BiasLaw::kUniformPhase;
     const NeuronKind kind =
         uniform ? NeuronKind::kUniformPhase : NeuronKind::kGaussianBias;
@@ -131,8 +171,9 @@ std::optional<ExactSetup> MakeExact(const Architecture& architecture,
         "2008.08601) in the i.i.d.-neuron cumulant formulas";
     return setup;
   }
-  if (!std::holds_alternative<CosNetSpec>(architecture)) return std::nullopt;
-  const auto& c = std::get<CosNetSpec>(architecture);
+  const auto* cos = std::get_if<CosNetSpec>(&architecture);
+  if (cos == nullptr) return std::nullopt;
+  const auto& c = *cos;
   auto moments = std::make_shared<theory::CosNetMoments>(c, points);
   setup.moments.width = c.width;
   setup.moments.moment = [moments](const std::vector<int>& idx) {
@@ -150,6 +191,11 @@ std::optional<ExactSetup> MakeExact(const Architecture& architecture,
 absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
                                            const Eigen::MatrixXd& points) {
   NNFT_RETURN_IF_ERROR(ValidateArchitectureAndPoints(architecture, points));
+  if (std::holds_alternative<AttentionSpec>(architecture)) {
+    return absl::UnimplementedError(
+        "architecture.attention: the NNGP kernel of softmax attention has no "
+        "closed form; run an experiment at large heads instead");
+  }
   return KernelOf(architecture, points);
 }
 
@@ -172,10 +218,13 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
   out.gp_connected.resize(count);
   out.exact_full.assign(count, kNaN);
   out.exact_connected.assign(count, kNaN);
+  const bool has_kernel = out.kernel.size() > 0;
   for (size_t i = 0; i < count; ++i) {
     const Tuple& t = tuples.tuples()[requested[i]];
-    out.gp_full[i] = theory::WickSum(out.kernel, t);
-    out.gp_connected[i] = t.size() == 2 ? out.kernel(t[0], t[1]) : 0.0;
+    out.gp_full[i] = has_kernel ? theory::WickSum(out.kernel, t) : kNaN;
+    out.gp_connected[i] = !has_kernel     ? kNaN
+                          : t.size() == 2 ? out.kernel(t[0], t[1])
+                                          : 0.0;
   }
   out.method = absl::StrCat(KernelMethod(spec.architecture),
                             "; Gaussian correlators by Wick pairings");
@@ -183,7 +232,7 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
   if (!exact.has_value()) {
     out.method += std::holds_alternative<OuNetSpec>(spec.architecture)
                       ? "; G2 exact at every width, higher orders Gaussian only"
-                      : "; no exact finite-width theory for deep nets";
+                      : "; no exact finite-width theory for this architecture";
     return out;
   }
   out.has_exact = true;

@@ -154,14 +154,22 @@ Eigen::MatrixXd FirstLayerNeuronCovariance(const MlpSpec& mlp,
       mlp.activation, PreactivationCovariance(points, mlp.sw[0], mlp.sb[0]));
 }
 
-Eigen::MatrixXd MlpKernel(const MlpSpec& mlp, const Eigen::MatrixXd& points) {
-  const int depth = static_cast<int>(mlp.widths.size());
-  assert(depth >= 1 && static_cast<int>(mlp.sw.size()) == depth + 1);
+// Residual layers (l = 1..L-1) add the previous pre-activation covariance:
+// K^(l+1) = K^(l) + sb^2 + sw^2 C^(l) (the cross terms vanish: W^(l) is
+// independent of z^(l) with mean zero). g(Wx) in the limit k -> infinity:
+// (Wx).(Wy)/k -> s^2 x.y/d, i.e. the MLP kernel with sw[0] -> s sw[0].
+Eigen::MatrixXd MlpKernel(const MlpSpec& spec, const Eigen::MatrixXd& points) {
+  const int depth = static_cast<int>(spec.widths.size());
+  assert(depth >= 1 && static_cast<int>(spec.sw.size()) == depth + 1);
+  MlpSpec mlp = spec;
+  if (mlp.input_projection_dim > 0) mlp.sw[0] *= mlp.input_projection_scale;
   Eigen::MatrixXd c = FirstLayerNeuronCovariance(mlp, points);
-  Eigen::MatrixXd k;
+  Eigen::MatrixXd k = PreactivationCovariance(points, mlp.sw[0], mlp.sb[0]);
   for (int l = 1; l <= depth; ++l) {
-    k = (mlp.sw[l] * mlp.sw[l]) * c;
-    k.array() += mlp.sb[l] * mlp.sb[l];
+    Eigen::MatrixXd next = (mlp.sw[l] * mlp.sw[l]) * c;
+    next.array() += mlp.sb[l] * mlp.sb[l];
+    if (mlp.residual && l < depth) next += k;
+    k = std::move(next);
     if (l < depth) c = NeuronCovariance(mlp.activation, k);
   }
   return k;
