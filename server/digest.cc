@@ -40,6 +40,10 @@ constexpr uint8_t kArchNullCone = 50, kArchOuNet = 51;
 // Appended after the sampling fields only when the spec asks for a
 // reflection-positivity analysis (older digests stay unchanged).
 constexpr uint8_t kReflectionTag = 0x52;
+// An MLP with residual layers or a g(Wx) projection: the plain MLP's bytes
+// then the extension's, so plain MLP digests stay as they were.
+constexpr uint8_t kArchMlpExtended = 4, kArchConv1d = 5, kArchAttention = 6,
+                  kArchKan = 7;
 
 uint8_t ActivationCode(Activation a) {
   for (uint8_t i = 0; i < std::size(kActivations); ++i) {
@@ -126,9 +130,89 @@ void WriteDoubles(Writer& w, const std::vector<double>& v) {
   for (double x : v) w.F64(x);
 }
 
+// The conv1d, attention and KAN cases of WriteArchitecture.
+void WriteExtraArchitecture(Writer& w, const Architecture& architecture) {
+  if (const auto* c = std::get_if<Conv1dSpec>(&architecture)) {
+    w.U8(kArchConv1d);
+    for (int v : {c->sequence_length, c->in_channels, c->kernel_size,
+                  c->channels, c->layers, c->output_position}) {
+      w.I32(v);
+    }
+    w.U8(ActivationCode(c->activation));
+    w.U8(c->padding == Padding::kCircular ? 0 : 1);
+    WriteDoubles(w, c->sw);
+    WriteDoubles(w, c->sb);
+  } else if (const auto* a = std::get_if<AttentionSpec>(&architecture)) {
+    w.U8(kArchAttention);
+    for (int v : {a->sequence_length, a->embed_dim, a->heads, a->head_dim,
+                  a->output_position, a->output_component}) {
+      w.I32(v);
+    }
+    for (double x : {a->sq, a->sk, a->sv, a->so, a->sb}) w.F64(x);
+  } else {
+    const auto& k = std::get<KanSpec>(architecture);
+    w.U8(kArchKan);
+    for (int v : {k.input_dim, k.width, k.grid_size, k.spline_order}) w.I32(v);
+    w.U8(ActivationCode(k.base_activation));
+    for (double x : {k.grid_range, k.sa0, k.sc0, k.sa1, k.sc1}) w.F64(x);
+  }
+}
+
+std::vector<double> ReadDoubles(Reader& r);
+
+absl::StatusOr<Activation> ReadActivation(Reader& r) {
+  const uint8_t code = r.U8();
+  if (code >= std::size(kActivations)) {
+    return absl::DataLossError(
+        absl::StrCat("spec bytes: unknown activation code ", code));
+  }
+  return kActivations[code];
+}
+
+// The conv1d, attention and KAN cases of ReadArchitecture.
+absl::StatusOr<Architecture> ReadExtraArchitecture(Reader& r, uint8_t tag) {
+  if (tag == kArchConv1d) {
+    Conv1dSpec c;
+    for (int* v : {&c.sequence_length, &c.in_channels, &c.kernel_size,
+                   &c.channels, &c.layers, &c.output_position}) {
+      *v = r.I32();
+    }
+    NNFT_ASSIGN_OR_RETURN(c.activation, ReadActivation(r));
+    const uint8_t padding = r.U8();
+    if (padding > 1) return absl::DataLossError("spec bytes: bad padding");
+    c.padding = padding == 0 ? Padding::kCircular : Padding::kZero;
+    c.sw = ReadDoubles(r);
+    c.sb = ReadDoubles(r);
+    return c;
+  }
+  if (tag == kArchAttention) {
+    AttentionSpec a;
+    for (int* v : {&a.sequence_length, &a.embed_dim, &a.heads, &a.head_dim,
+                   &a.output_position, &a.output_component}) {
+      *v = r.I32();
+    }
+    for (double* x : {&a.sq, &a.sk, &a.sv, &a.so, &a.sb}) *x = r.F64();
+    return a;
+  }
+  if (tag == kArchKan) {
+    KanSpec k;
+    for (int* v : {&k.input_dim, &k.width, &k.grid_size, &k.spline_order}) {
+      *v = r.I32();
+    }
+    NNFT_ASSIGN_OR_RETURN(k.base_activation, ReadActivation(r));
+    for (double* x : {&k.grid_range, &k.sa0, &k.sc0, &k.sa1, &k.sc1}) {
+      *x = r.F64();
+    }
+    return k;
+  }
+  return absl::DataLossError(
+      absl::StrCat("spec bytes: unknown architecture tag ", tag));
+}
+
 void WriteArchitecture(Writer& w, const Architecture& architecture) {
   if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
-    w.U8(kArchMlp);
+    const bool extended = mlp->residual || mlp->input_projection_dim > 0;
+    w.U8(extended ? kArchMlpExtended : kArchMlp);
     w.I32(mlp->input_dim);
     w.U32(static_cast<uint32_t>(mlp->widths.size()));
     for (int n : mlp->widths) w.I32(n);
@@ -136,6 +220,11 @@ void WriteArchitecture(Writer& w, const Architecture& architecture) {
     WriteDoubles(w, mlp->sw);
     WriteDoubles(w, mlp->sb);
     w.U8(mlp->first_bias == BiasLaw::kGaussian ? 0 : 1);
+    if (extended) {
+      w.U8(mlp->residual ? 1 : 0);
+      w.I32(mlp->input_projection_dim);
+      w.F64(mlp->input_projection_dim > 0 ? mlp->input_projection_scale : 1.0);
+    }
   } else if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
     w.U8(kArchGaussNet);
     w.I32(g->input_dim);
@@ -153,12 +242,14 @@ void WriteArchitecture(Writer& w, const Architecture& architecture) {
     w.F64(n->scale);
     WriteDoubles(w, n->radii);
     WriteDoubles(w, n->radial_weights);
-  } else {
-    const auto& o = std::get<OuNetSpec>(architecture);
+  } else if (const auto* ou = std::get_if<OuNetSpec>(&architecture)) {
+    const auto& o = *ou;
     w.U8(kArchOuNet);
     w.F64(o.tau);
     w.F64(o.sigma);
     WriteArchitecture(w, o.mlp);
+  } else {
+    WriteExtraArchitecture(w, architecture);
   }
 }
 
@@ -230,7 +321,7 @@ std::vector<double> ReadDoubles(Reader& r) {
 // the recursion on hostile bytes).
 absl::StatusOr<Architecture> ReadArchitecture(Reader& r, bool nested = false) {
   const uint8_t tag = r.U8();
-  if (tag == kArchMlp) {
+  if (tag == kArchMlp || tag == kArchMlpExtended) {
     MlpSpec mlp;
     mlp.input_dim = r.I32();
     mlp.widths.resize(r.Count(4));
@@ -246,6 +337,13 @@ absl::StatusOr<Architecture> ReadArchitecture(Reader& r, bool nested = false) {
     const uint8_t law = r.U8();
     if (law > 1) return absl::DataLossError("spec bytes: unknown bias law");
     mlp.first_bias = law == 0 ? BiasLaw::kGaussian : BiasLaw::kUniformPhase;
+    if (tag == kArchMlpExtended) {
+      const uint8_t residual = r.U8();
+      if (residual > 1) return absl::DataLossError("spec bytes: bad flag");
+      mlp.residual = residual == 1;
+      mlp.input_projection_dim = r.I32();
+      mlp.input_projection_scale = r.F64();
+    }
     return mlp;
   }
   if (tag == kArchGaussNet) {
@@ -293,8 +391,7 @@ absl::StatusOr<Architecture> ReadArchitecture(Reader& r, bool nested = false) {
     o.mlp = std::get<MlpSpec>(inner);
     return o;
   }
-  return absl::DataLossError(
-      absl::StrCat("spec bytes: unknown architecture tag ", tag));
+  return ReadExtraArchitecture(r, tag);
 }
 
 absl::Status ReadReflection(Reader& r, ReflectionSpec& out) {

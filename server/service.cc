@@ -352,7 +352,9 @@ grpc::ServerUnaryReactor* NnftService::GetServerInfo(
   limits->set_max_chunk_size(l.max_chunk_size);
   limits->set_max_parameters(l.max_parameters);
   limits->set_max_queued_jobs(options_.max_queued_jobs);
-  for (const char* a : {"mlp", "gauss_net", "cos_net", "null_cone", "ou_net"}) {
+  for (const char* a :
+       {"mlp", "gauss_net", "cos_net", "null_cone", "ou_net", "conv1d",
+        "attention", "kan"}) {
     response->add_architectures(a);
   }
   for (int a = static_cast<int>(Activation::kIdentity);

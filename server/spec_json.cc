@@ -22,7 +22,8 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kPrefix, field, what));
 }
 
-absl::StatusOr<Activation> ActivationFromProto(int value) {
+absl::StatusOr<Activation> ActivationFromProto(
+    int value, absl::string_view field = "architecture.mlp.activation") {
   switch (value) {
     case v1::ACTIVATION_IDENTITY:
       return Activation::kIdentity;
@@ -43,12 +44,11 @@ absl::StatusOr<Activation> ActivationFromProto(int value) {
     case v1::ACTIVATION_COS:
       return Activation::kCos;
     case v1::ACTIVATION_UNSPECIFIED:
-      return Invalid("architecture.mlp.activation",
+      return Invalid(field,
                      ": required (one of ACTIVATION_IDENTITY, RELU, ERF, "
                      "TANH, SIGMOID, GELU, SOFTPLUS, SIN, COS)");
   }
-  return Invalid("architecture.mlp.activation",
-                 absl::StrCat(" = ", value, ": unknown value"));
+  return Invalid(field, absl::StrCat(" = ", value, ": unknown value"));
 }
 
 v1::Activation ActivationToProto(Activation activation) {
@@ -103,7 +103,128 @@ absl::StatusOr<MlpSpec> MlpFromProto(const v1::Mlp& p) {
       return Invalid("architecture.mlp.first_bias",
                      absl::StrCat(" = ", p.first_bias(), ": unknown value"));
   }
+  mlp.residual = p.residual();
+  mlp.input_projection_dim = p.input_projection_dim();
+  mlp.input_projection_scale =
+      p.has_input_projection_scale() ? p.input_projection_scale() : 1.0;
   return mlp;
+}
+
+// Layer scales: empty means all `fill`.
+std::vector<double> Scales(const google::protobuf::RepeatedField<double>& v,
+                           int layers, double fill) {
+  if (v.empty()) return std::vector<double>(layers + 1, fill);
+  return std::vector<double>(v.begin(), v.end());
+}
+
+absl::StatusOr<Conv1dSpec> Conv1dFromProto(const v1::Conv1d& p) {
+  Conv1dSpec c;
+  c.sequence_length = p.sequence_length();
+  c.in_channels = p.has_in_channels() ? p.in_channels() : 1;
+  c.kernel_size = p.kernel_size();
+  c.channels = p.channels();
+  c.layers = p.has_layers() ? p.layers() : 1;
+  NNFT_ASSIGN_OR_RETURN(
+      c.activation,
+      ActivationFromProto(p.activation(), "architecture.conv1d.activation"));
+  switch (p.padding()) {
+    case v1::PADDING_UNSPECIFIED:
+    case v1::PADDING_CIRCULAR:
+      c.padding = Padding::kCircular;
+      break;
+    case v1::PADDING_ZERO:
+      c.padding = Padding::kZero;
+      break;
+    default:
+      return Invalid("architecture.conv1d.padding",
+                     absl::StrCat(" = ", p.padding(), ": unknown value"));
+  }
+  c.output_position = p.output_position();
+  c.sw = Scales(p.sw(), c.layers, 1.0);
+  c.sb = Scales(p.sb(), c.layers, 0.0);
+  return c;
+}
+
+AttentionSpec AttentionFromProto(const v1::Attention& p) {
+  AttentionSpec a;
+  a.sequence_length = p.sequence_length();
+  a.embed_dim = p.embed_dim();
+  a.heads = p.heads();
+  a.head_dim = p.has_head_dim() ? p.head_dim() : 1;
+  a.output_position = p.output_position();
+  a.output_component = p.output_component();
+  a.sq = p.has_sq() ? p.sq() : 1.0;
+  a.sk = p.has_sk() ? p.sk() : 1.0;
+  a.sv = p.has_sv() ? p.sv() : 1.0;
+  a.so = p.has_so() ? p.so() : 1.0;
+  a.sb = p.sb();
+  return a;
+}
+
+absl::StatusOr<KanSpec> KanFromProto(const v1::Kan& p) {
+  KanSpec k;
+  k.input_dim = p.input_dim();
+  k.width = p.width();
+  k.grid_size = p.has_grid_size() ? p.grid_size() : 5;
+  k.spline_order = p.has_spline_order() ? p.spline_order() : 3;
+  k.grid_range = p.has_grid_range() ? p.grid_range() : 2.0;
+  if (p.base_activation() == v1::ACTIVATION_UNSPECIFIED) {
+    k.base_activation = Activation::kGelu;
+  } else {
+    NNFT_ASSIGN_OR_RETURN(
+        k.base_activation,
+        ActivationFromProto(p.base_activation(),
+                            "architecture.kan.base_activation"));
+  }
+  k.sa0 = p.has_sa0() ? p.sa0() : 1.0;
+  k.sc0 = p.has_sc0() ? p.sc0() : 1.0;
+  k.sa1 = p.has_sa1() ? p.sa1() : 1.0;
+  k.sc1 = p.has_sc1() ? p.sc1() : 1.0;
+  return k;
+}
+
+// The conv1d, attention and KAN cases of SpecToProto.
+void ExtraArchitectureToProto(const Architecture& architecture,
+                              v1::Architecture* a) {
+  if (const auto* c = std::get_if<Conv1dSpec>(&architecture)) {
+    v1::Conv1d* p = a->mutable_conv1d();
+    p->set_sequence_length(c->sequence_length);
+    p->set_in_channels(c->in_channels);
+    p->set_kernel_size(c->kernel_size);
+    p->set_channels(c->channels);
+    p->set_layers(c->layers);
+    p->set_activation(ActivationToProto(c->activation));
+    p->set_padding(c->padding == Padding::kZero ? v1::PADDING_ZERO
+                                                : v1::PADDING_CIRCULAR);
+    p->set_output_position(c->output_position);
+    p->mutable_sw()->Add(c->sw.begin(), c->sw.end());
+    p->mutable_sb()->Add(c->sb.begin(), c->sb.end());
+  } else if (const auto* t = std::get_if<AttentionSpec>(&architecture)) {
+    v1::Attention* p = a->mutable_attention();
+    p->set_sequence_length(t->sequence_length);
+    p->set_embed_dim(t->embed_dim);
+    p->set_heads(t->heads);
+    p->set_head_dim(t->head_dim);
+    p->set_output_position(t->output_position);
+    p->set_output_component(t->output_component);
+    p->set_sq(t->sq);
+    p->set_sk(t->sk);
+    p->set_sv(t->sv);
+    p->set_so(t->so);
+    p->set_sb(t->sb);
+  } else if (const auto* k = std::get_if<KanSpec>(&architecture)) {
+    v1::Kan* p = a->mutable_kan();
+    p->set_input_dim(k->input_dim);
+    p->set_width(k->width);
+    p->set_grid_size(k->grid_size);
+    p->set_spline_order(k->spline_order);
+    p->set_grid_range(k->grid_range);
+    p->set_base_activation(ActivationToProto(k->base_activation));
+    p->set_sa0(k->sa0);
+    p->set_sc0(k->sc0);
+    p->set_sa1(k->sa1);
+    p->set_sc1(k->sc1);
+  }
 }
 
 GaussNetSpec GaussNetFromProto(const v1::GaussNet& p) {
@@ -180,12 +301,22 @@ absl::StatusOr<Architecture> ArchitectureFromProto(
       NNFT_ASSIGN_OR_RETURN(OuNetSpec o, OuNetFromProto(a.ou_net()));
       return Architecture(std::move(o));
     }
+    case v1::Architecture::kConv1D: {
+      NNFT_ASSIGN_OR_RETURN(Conv1dSpec c, Conv1dFromProto(a.conv1d()));
+      return Architecture(std::move(c));
+    }
+    case v1::Architecture::kAttention:
+      return Architecture(AttentionFromProto(a.attention()));
+    case v1::Architecture::kKan: {
+      NNFT_ASSIGN_OR_RETURN(KanSpec k, KanFromProto(a.kan()));
+      return Architecture(std::move(k));
+    }
     case v1::Architecture::KIND_NOT_SET:
       break;
   }
   return Invalid("architecture",
                  ": no architecture set (one of mlp, gauss_net, cos_net, "
-                 "null_cone, ou_net)");
+                 "null_cone, ou_net, conv1d, attention, kan)");
 }
 
 // Points as a P x d matrix; every point must have d coordinates. Counts
@@ -328,6 +459,11 @@ v1::ExperimentSpec SpecToProto(const ExperimentSpec& spec) {
     p->set_first_bias(mlp->first_bias == BiasLaw::kUniformPhase
                           ? v1::BIAS_LAW_UNIFORM_PHASE
                           : v1::BIAS_LAW_GAUSSIAN);
+    p->set_residual(mlp->residual);
+    p->set_input_projection_dim(mlp->input_projection_dim);
+    if (mlp->input_projection_dim > 0) {
+      p->set_input_projection_scale(mlp->input_projection_scale);
+    }
   } else if (const auto* g = std::get_if<GaussNetSpec>(&spec.architecture)) {
     v1::GaussNet* p = a->mutable_gauss_net();
     p->set_input_dim(g->input_dim);
@@ -353,14 +489,16 @@ v1::ExperimentSpec SpecToProto(const ExperimentSpec& spec) {
     p->mutable_radii()->Add(n->radii.begin(), n->radii.end());
     p->mutable_radial_weights()->Add(n->radial_weights.begin(),
                                      n->radial_weights.end());
-  } else {
-    const auto& o = std::get<OuNetSpec>(spec.architecture);
+  } else if (const auto* ou = std::get_if<OuNetSpec>(&spec.architecture)) {
+    const auto& o = *ou;
     v1::OuNet* p = a->mutable_ou_net();
     p->set_tau(o.tau);
     p->set_sigma(o.sigma);
     ExperimentSpec inner;
     inner.architecture = o.mlp;
     *p->mutable_mlp() = SpecToProto(inner).architecture().mlp();
+  } else {
+    ExtraArchitectureToProto(spec.architecture, a);
   }
   if (spec.reflection.enabled) {
     v1::ReflectionPositivity* r = proto.mutable_reflection_positivity();

@@ -180,8 +180,12 @@ def _width(result):
     kind = arch.WhichOneof("kind")
     if kind == "mlp":
         return arch.mlp.widths[0] if arch.mlp.widths else 0
-    if kind in ("gauss_net", "cos_net"):
+    if kind in ("gauss_net", "cos_net", "kan"):
         return getattr(arch, kind).width
+    if kind == "conv1d":
+        return arch.conv1d.channels
+    if kind == "attention":
+        return arch.attention.heads
     return 0
 
 
