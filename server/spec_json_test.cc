@@ -105,7 +105,8 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         BadCase{"NoArchitecture", R"({"points": [{"x": [1]}]})",
                 "spec.architecture: no architecture set (one of mlp, "
-                "gauss_net, cos_net, null_cone, ou_net)"},
+                "gauss_net, cos_net, null_cone, ou_net, conv1d, attention, "
+                "kan)"},
         BadCase{"WidthZero",
                 Mlp(R"("widths": [0], "activation": "ACTIVATION_RELU")"),
                 "spec.architecture.mlp.widths[0] = 0: must be in [1, 1000000]"},
