@@ -191,8 +191,9 @@ void Sampler<T>::Affine(const Matrix<T>& x, const Matrix<T>& xt, const T* w,
   }
 }
 
-// Stream tag of the g(Wx) projection W (the MLP's own tags are 0..2L+1).
-constexpr uint32_t kProjectionTag = 1000;
+// Stream tag of the g(Wx) projection W (the MLP's own tags are 0..2L+1;
+// the OU-net's path uses 1000).
+constexpr uint32_t kProjectionTag = 1001;
 
 template <typename T>
 void Sampler<T>::Project(int64_t m) {

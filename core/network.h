@@ -13,6 +13,9 @@
 //     (uniforms, c = pi (2U - 1)), tag 3 = output weights a_i.
 //   OU-net: as its MLP, plus tag 1000 = the normals of the OU path.
 //   Null-cone field: see core/null_cone.h (tags 0 and 1).
+//   MLP with a g(Wx) input projection: tag 1001 = W (k x d, column-major),
+//     then the MLP's own tags on W x.
+//   conv1d, attention, KAN: see core/arch_features.h.
 // Hidden layers are evaluated in the spec's precision (float or double) as
 // H (width x P, one column per point), deep layers by Eigen GEMMs; phi and
 // the conditional covariance are returned in double.
