@@ -365,7 +365,7 @@ absl::StatusOr<Architecture> ReadArchitecture(Reader& r, bool nested = false) {
     c.sa = r.F64();
     return c;
   }
-  if (nested && tag != kArchMlp) {
+  if (nested && tag != kArchMlp && tag != kArchMlpExtended) {
     return absl::DataLossError("spec bytes: OU-net without an MLP");
   }
   if (tag == kArchNullCone) {
