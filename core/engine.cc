@@ -26,6 +26,7 @@
 #include "core/null_cone.h"
 #include "core/reflection.h"
 #include "core/status_macros.h"
+#include "core/train.h"
 
 namespace nnft {
 
@@ -63,11 +64,16 @@ double Hafnian(const double* cov, int num_points, const int* idx, int n) {
 // Per-thread scratch: the sampler and the per-network buffers.
 struct Worker {
   explicit Worker(const ExperimentSpec& spec, int64_t num_tuples)
-      : sampler(MakeNetworkSampler(spec)),
-        phi(spec.points.rows()),
+      : sampler(spec.training ? nullptr : MakeNetworkSampler(spec)),
+        trainer(spec.training ? MakeNetworkTrainer(spec) : nullptr),
+        phi(spec.training ? MakeTrainingLayout(spec).size()
+                          : spec.points.rows()),
         cov(spec.points.rows() * spec.points.rows()),
         prod(num_tuples) {}
   std::unique_ptr<NetworkSampler> sampler;
+  // Training specs: each network's record (core/train.h) takes the place of
+  // phi at the points; products and sums are as for correlators.
+  std::unique_ptr<NetworkTrainer> trainer;
   std::vector<double> phi, cov, prod;
 };
 
@@ -97,7 +103,10 @@ ChunkSums ComputeChunk(const Plan& impl, Worker& w, int64_t k) {
   out.sums.assign(impl.prefix.size(), 0.0);
   const int64_t first = k * impl.chunk_size;
   for (int64_t m = first; m < first + impl.chunk_size; ++m) {
-    if (impl.integrate) {
+    if (w.trainer) {
+      w.trainer->Train(m, w.phi.data());
+      AddProducts(impl, w, out.sums);
+    } else if (impl.integrate) {
       w.sampler->ConditionalCovariance(m, w.cov.data());
       AddWickMoments(impl, w, out.sums);
     } else {
@@ -152,9 +161,19 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
   NNFT_ASSIGN_OR_RETURN(const ExperimentSpec spec,
                         EngineSpec(user_spec, limits));
   NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
-                        TupleSet::Build(static_cast<int>(spec.points.rows()),
-                                        spec.observables, limits.max_tuples));
+                        BuildTupleSet(spec, limits.max_tuples));
   return std::unique_ptr<Engine>(new Engine(spec, std::move(tuples)));
+}
+
+absl::StatusOr<TupleSet> BuildTupleSet(const ExperimentSpec& spec,
+                                       int64_t max_tuples) {
+  if (spec.training) {
+    const TrainingLayout layout = MakeTrainingLayout(spec);
+    return TupleSet::Build(layout.size(), TrainingObservables(layout),
+                           max_tuples);
+  }
+  return TupleSet::Build(static_cast<int>(spec.points.rows()),
+                         spec.observables, max_tuples);
 }
 
 ChunkSums Engine::RunChunk(int64_t k) const {

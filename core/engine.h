@@ -37,6 +37,11 @@ struct ChunkSums {
 // Validates `spec` first (same errors as Validate).
 absl::StatusOr<ExperimentSpec> EngineSpec(const ExperimentSpec& spec,
                                           const Limits& limits = {});
+// The tuples the engine sums for `spec`: the closure of its observables over
+// the points, or for a training spec the flow's tuples over the virtual points
+// of core/train.h. The server folds stored chunks over the same set.
+absl::StatusOr<TupleSet> BuildTupleSet(const ExperimentSpec& spec,
+                                       int64_t max_tuples);
 
 class Engine {
  public:

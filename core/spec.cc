@@ -534,8 +534,12 @@ absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(ValidateArchitecture(spec.architecture, limits));
   NNFT_RETURN_IF_ERROR(
       ValidatePoints(spec.points, InputDim(spec.architecture), limits));
-  NNFT_RETURN_IF_ERROR(ValidateObservables(
-      spec.observables, static_cast<int>(spec.points.rows()), limits));
+  if (spec.training) {
+    NNFT_RETURN_IF_ERROR(ValidateTraining(spec, limits));
+  } else {
+    NNFT_RETURN_IF_ERROR(ValidateObservables(
+        spec.observables, static_cast<int>(spec.points.rows()), limits));
+  }
   NNFT_RETURN_IF_ERROR(ValidateSampling(spec.sampling, limits));
   if (std::holds_alternative<NullConeSpec>(spec.architecture) &&
       spec.sampling.integrate_output_layer) {

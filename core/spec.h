@@ -6,6 +6,7 @@
 #define NNFT_CORE_SPEC_H_
 
 #include <cstdint>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -255,6 +256,44 @@ struct ReflectionSpec {
   Eigen::MatrixXd points;           // Q x d, Q in [1, 64], x[axis] > 0
   bool include_four_point = false;  // also F = phi(x_i) phi(x_j), i <= j
   double z_threshold = 3.0;         // verdict threshold in standard errors, > 0
+// Ensemble training (learning dynamics; Jacot et al. arXiv 1806.07572, Lee et
+// al. arXiv 1902.06720). Every network of the ensemble is trained on the same
+// data (x, y) from its own initialisation, and f_t at the spec's points (the
+// test points) and the training loss are recorded at the requested times.
+//
+// Conventions (they change the numbers):
+//  - NTK parameterisation: W^(l) = (sw[l] / sqrt(n_l)) omega^(l),
+//    b^(l) = sb[l] beta^(l), omega, beta ~ N(0, 1) are the trained
+//    parameters, so the initial function has the law of the plain MLP.
+//    Biases with sb[l] = 0 stay 0 and are not trained.
+//  - Loss L = (1/2) sum_i (f(x_i) - y_i)^2 over the n training points.
+//  - Time t is training time: gradient descent omega <- omega - eta dL/domega
+//    reaches t = eta * steps; gradient flow solves domega/dt = -dL/domega.
+//    At infinite width df/dt = -Theta(x, X)(f(X) - Y), Theta the NTK.
+enum class TrainingMethod {
+  kGradientDescent,  // full batch, fixed step eta
+  kGradientFlow,     // adaptive Runge-Kutta (Bogacki-Shampine 3(2))
+};
+
+struct TrainingSpec {
+  // Training inputs, n x d (n in [1, Limits::max_points]), and targets (n).
+  Eigen::MatrixXd x;
+  Eigen::VectorXd y;
+  // Step size of gradient descent, > 0 (unused by the flow).
+  double eta = 0.1;
+  // Training times at which to record, each >= 0, strictly increasing, at
+  // most Limits::max_training_times. Gradient descent: each a whole multiple
+  // of eta (relative 1e-9).
+  std::vector<double> times = {0.0};
+  TrainingMethod method = TrainingMethod::kGradientDescent;
+  // Gradient flow: relative and absolute tolerance of each step, in (0, 0.1].
+  double tolerance = 1e-6;
+  // Train only the output layer (W_L, b_L); then the flow tends to the NNGP
+  // posterior mean and covariance.
+  bool last_layer_only = false;
+  // Also record the empirical NTK of each network at initialisation at the
+  // spec's points (its ensemble mean and spread).
+  bool empirical_ntk = false;
 };
 
 struct ExperimentSpec {
@@ -264,6 +303,9 @@ struct ExperimentSpec {
   ObservableSpec observables;
   SamplingSpec sampling;
   ReflectionSpec reflection;
+  // When set, the networks are trained and the observables are the training
+  // flow (core/train.h); `observables` is then ignored. MLP only.
+  std::optional<TrainingSpec> training;
 };
 
 // Resource limits checked by Validate. Defaults suit one machine.
@@ -279,6 +321,9 @@ struct Limits {
   int max_chunk_size = 1 << 20;
   // Parameters of one network (sum of layer sizes); bounds per-thread memory.
   int64_t max_parameters = int64_t{1} << 28;
+  // Training: recorded times, and gradient-descent steps per network.
+  int max_training_times = 1024;
+  int64_t max_training_steps = int64_t{1} << 24;
 };
 
 // Checks every field against its range and `limits`. Errors are
@@ -291,6 +336,12 @@ absl::Status Validate(const ExperimentSpec& spec, const Limits& limits = {});
 absl::Status ValidateArchitectureAndPoints(const Architecture& architecture,
                                            const Eigen::MatrixXd& points,
                                            const Limits& limits = {});
+
+// The training part of a spec with `training` set (core/train.cc):
+// architecture an MLP with a Gaussian first bias, data shapes, eta, times,
+// tolerance, and the virtual-point count against the limits. InvalidArgument
+// naming the field and the allowed range.
+absl::Status ValidateTraining(const ExperimentSpec& spec, const Limits& limits);
 
 // Number of chunks the spec's sampling plan needs (num_networks rounded up).
 int64_t NumChunks(const SamplingSpec& sampling);

@@ -1,0 +1,169 @@
+// Training layout, observables, validation and the talk's data generator
+// (core/train.h).
+#include <cmath>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "core/rng.h"
+#include "core/status_macros.h"
+#include "core/train.h"
+
+namespace nnft {
+
+int TrainingLayout::NtkIndex(int p, int q) const {
+  // Rows p = 0..P-1 hold P - p entries each.
+  return num_times * (num_points + 1) + p * num_points - p * (p - 1) / 2 +
+         (q - p);
+}
+
+TrainingLayout MakeTrainingLayout(const ExperimentSpec& spec) {
+  TrainingLayout layout;
+  if (!spec.training) return layout;
+  layout.num_times = static_cast<int>(spec.training->times.size());
+  layout.num_points = static_cast<int>(spec.points.rows());
+  layout.ntk = spec.training->empirical_ntk;
+  return layout;
+}
+
+ObservableSpec TrainingObservables(const TrainingLayout& layout) {
+  ObservableSpec obs;
+  obs.orders = {1, 2};
+  const int num = layout.num_points;
+  for (int i = 0; i < layout.num_times; ++i) {
+    for (int p = 0; p < num; ++p) obs.tuples.push_back({layout.Value(i, p)});
+    for (int p = 0; p < num; ++p) {
+      for (int q = p; q < num; ++q) {
+        obs.tuples.push_back({layout.Value(i, p), layout.Value(i, q)});
+      }
+    }
+    obs.tuples.push_back({layout.Loss(i)});
+    obs.tuples.push_back({layout.Loss(i), layout.Loss(i)});
+  }
+  if (layout.ntk) {
+    for (int p = 0; p < num; ++p) {
+      for (int q = p; q < num; ++q) {
+        const int j = layout.NtkIndex(p, q);
+        obs.tuples.push_back({j});
+        obs.tuples.push_back({j, j});
+      }
+    }
+  }
+  return obs;
+}
+
+namespace {
+
+absl::Status Bad(absl::string_view field, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+}
+
+absl::Status ValidateTimes(const TrainingSpec& t, const Limits& limits) {
+  const int num = static_cast<int>(t.times.size());
+  if (num < 1 || num > limits.max_training_times) {
+    return Bad("training.times",
+               absl::StrCat(num, " times: must be between 1 and ",
+                            limits.max_training_times));
+  }
+  for (int i = 0; i < num; ++i) {
+    const double ti = t.times[i];
+    const std::string field = absl::StrCat("training.times[", i, "] = ", ti);
+    if (!std::isfinite(ti) || ti < 0)
+      return Bad(field, "must be finite and >= 0");
+    if (i > 0 && ti <= t.times[i - 1]) {
+      return Bad(field, "times must be strictly increasing");
+    }
+    if (t.method == TrainingMethod::kGradientDescent) {
+      const double steps = ti / t.eta;
+      if (std::abs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps)) {
+        return Bad(field, absl::StrCat("gradient descent records at t = eta * "
+                                       "steps: must be a whole multiple of "
+                                       "eta = ",
+                                       t.eta));
+      }
+      if (std::round(steps) > static_cast<double>(limits.max_training_steps)) {
+        return Bad(field,
+                   absl::StrCat("needs ", std::round(steps), " steps: at most ",
+                                limits.max_training_steps));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateTraining(const ExperimentSpec& spec,
+                              const Limits& limits) {
+  const TrainingSpec& t = *spec.training;
+  const auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
+  if (mlp == nullptr) {
+    return Bad("training", "the architecture must be an mlp");
+  }
+  if (mlp->first_bias != BiasLaw::kGaussian) {
+    return Bad("training", "architecture.mlp.first_bias must be Gaussian");
+  }
+  if (spec.reflection.enabled) {
+    return Bad("reflection", "must be off for training");
+  }
+  if (spec.sampling.integrate_output_layer) {
+    return Bad("sampling.integrate_output_layer",
+               "must be false for training (the output layer is trained)");
+  }
+  const int64_t n = t.x.rows();
+  if (n < 1 || n > limits.max_points) {
+    return Bad(
+        "training.data.x",
+        absl::StrCat(n, " points: must be between 1 and ", limits.max_points));
+  }
+  if (t.x.cols() != mlp->input_dim) {
+    return Bad(
+        "training.data.x",
+        absl::StrCat("points have ", t.x.cols(),
+                     " coordinates: must have input_dim = ", mlp->input_dim));
+  }
+  if (t.y.size() != n) {
+    return Bad("training.data.y",
+               absl::StrCat(t.y.size(), " targets: must equal the ", n,
+                            " training points"));
+  }
+  if (!t.x.allFinite() || !t.y.allFinite()) {
+    return Bad("training.data", "every coordinate and target must be finite");
+  }
+  if (!(t.eta > 0) || !std::isfinite(t.eta)) {
+    return Bad("training.eta", absl::StrCat(t.eta, ": must be finite and > 0"));
+  }
+  if (t.method == TrainingMethod::kGradientFlow &&
+      !(t.tolerance > 0 && t.tolerance <= 0.1)) {
+    return Bad("training.tolerance",
+               absl::StrCat(t.tolerance, ": must be in (0, 0.1]"));
+  }
+  NNFT_RETURN_IF_ERROR(ValidateTimes(t, limits));
+  const TrainingLayout layout = MakeTrainingLayout(spec);
+  const int64_t per_time =
+      int64_t{layout.num_points} * (layout.num_points + 3) / 2 + 2;
+  const int64_t tuples = per_time * layout.num_times + 2 * layout.NtkEntries();
+  if (tuples > limits.max_tuples) {
+    return Bad(
+        "training",
+        absl::StrCat(tuples, " flow entries (times x points^2): at most ",
+                     limits.max_tuples));
+  }
+  return absl::OkStatus();
+}
+
+void GenerateTalkData(int n, uint64_t seed, Eigen::MatrixXd* x,
+                      Eigen::VectorXd* y) {
+  std::vector<double> u(StreamPadded<double>(int64_t{4} * n));
+  FillUniforms(StreamId{.seed = seed, .network = 0, .tag = kTalkDataTag},
+               int64_t{4} * n, u.data());
+  x->resize(n, 4);
+  y->resize(n);
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < 4; ++k) (*x)(i, k) = 2 * u[4 * i + k] - 1;
+    const Eigen::RowVectorXd r = x->row(i);
+    (*y)(i) = std::exp(std::sin(r(0) * r(0) + r(1) * r(1)) +
+                       std::sin(r(2) * r(2) + r(3) * r(3)));
+  }
+}
+
+}  // namespace nnft
