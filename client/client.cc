@@ -77,6 +77,16 @@ class ResultAssembler {
         return AddEntries(piece.entries());
       case v1::ResultPiece::kKernel:
         return AddKernel(piece.kernel());
+      case v1::ResultPiece::kTrainingTime:
+        if (piece.training_time().index() !=
+            static_cast<int>(result_.training.size())) {
+          return absl::DataLossError("result training rows out of order");
+        }
+        result_.training.push_back(piece.training_time());
+        return absl::OkStatus();
+      case v1::ResultPiece::kEmpiricalNtk:
+        result_.empirical_ntk = piece.empirical_ntk();
+        return absl::OkStatus();
       case v1::ResultPiece::PIECE_NOT_SET:
         return absl::DataLossError("result piece with no content");
     }
@@ -90,6 +100,12 @@ class ResultAssembler {
       return absl::DataLossError(absl::StrCat("result has ", entries,
                                               " entries; header says ",
                                               result_.header.num_entries()));
+    }
+    if (static_cast<int>(result_.training.size()) !=
+        result_.header.training_times()) {
+      return absl::DataLossError(absl::StrCat(
+          "result has ", result_.training.size(),
+          " training rows; header says ", result_.header.training_times()));
     }
     if (kernel_rows_ != 0 && kernel_rows_ != result_.header.num_points()) {
       return absl::DataLossError(

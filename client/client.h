@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,10 @@ struct JobResult {
   nnft::v1::ResultHeader header;
   nnft::v1::EntryBlock entries;
   std::vector<double> kernel;
+  // Training jobs: the flow, one row per recorded time (header.training_times
+  // of them), and the empirical NTK at initialisation when requested.
+  std::vector<nnft::v1::TrainingTime> training;
+  std::optional<nnft::v1::EmpiricalNtk> empirical_ntk;
 };
 
 // grpc::Status -> absl::Status with the same code and message.

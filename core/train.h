@@ -45,6 +45,10 @@ struct TrainingLayout {
   int size() const { return num_times * (num_points + 1) + NtkEntries(); }
 };
 
+// Test points of a training spec (each recorded time is one P x P result
+// piece).
+inline constexpr int kMaxTrainingPoints = 64;
+
 TrainingLayout MakeTrainingLayout(const ExperimentSpec& spec);
 
 // The tuples the engine sums over the virtual points: per time, f(x_p),

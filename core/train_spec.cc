@@ -109,6 +109,11 @@ absl::Status ValidateTraining(const ExperimentSpec& spec,
     return Bad("sampling.integrate_output_layer",
                "must be false for training (the output layer is trained)");
   }
+  if (spec.points.rows() > kMaxTrainingPoints) {
+    return Bad("points", absl::StrCat(spec.points.rows(),
+                                      " test points for training: at most ",
+                                      kMaxTrainingPoints));
+  }
   const int64_t n = t.x.rows();
   if (n < 1 || n > limits.max_points) {
     return Bad(

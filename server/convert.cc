@@ -138,6 +138,13 @@ v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries) {
     }
     out.set_max_stderr(max_stderr);
   }
+  if (job.training) {
+    constexpr int kUpdatePoints = 8;
+    for (size_t i = 0; i < job.training->times.size(); ++i) {
+      TrainingTimeToProto(job.training->times[i], static_cast<int>(i),
+                          kUpdatePoints, out.add_training());
+    }
+  }
   return out;
 }
 
@@ -183,6 +190,11 @@ void ResultPieces::FillHeader(v1::ResultHeader* header) const {
   if (r.reflection) {
     ReflectionToProto(*r.reflection, header->mutable_reflection_positivity());
   }
+  if (r.training) {
+    header->set_num_entries(0);  // the flow comes as TrainingTime pieces
+    header->set_training_times(static_cast<int>(r.training->times.size()));
+    header->set_training_theory_method(r.training->theory_method);
+  }
 }
 
 void ResultPieces::FillEntries(int64_t begin, int64_t end,
@@ -204,6 +216,7 @@ bool ResultPieces::Next(v1::ResultPiece* piece) {
     FillHeader(piece->mutable_header());
     return true;
   }
+  if (result_->training) return NextTraining(piece);
   const int64_t entries = static_cast<int64_t>(result_->estimate.tuples.size());
   if (next_entry_ < entries) {
     const int64_t end = std::min(entries, next_entry_ + entries_per_block_);

@@ -56,6 +56,12 @@ v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries);
 // GetResult's stream, produced one piece at a time: a header, then entry
 // blocks of at most EntriesPerBlock() entries, then kernel blocks of at most
 // RowsPerBlock() rows. The result is shared, never copied.
+// Training flow rows (training_convert.cc): one recorded time, restricted to
+// the first `max_points` points; the empirical NTK at initialisation.
+void TrainingTimeToProto(const TrainingTimeEstimate& row, int index,
+                         int max_points, v1::TrainingTime* out);
+void EmpiricalNtkToProto(const TrainingFlow& flow, v1::EmpiricalNtk* out);
+
 class ResultPieces {
  public:
   ResultPieces(std::shared_ptr<const JobResult> result,
@@ -79,6 +85,10 @@ class ResultPieces {
   bool header_sent_ = false;
   int64_t next_entry_ = 0;
   int next_row_ = 0;
+  // Training jobs: pieces of the flow instead of entry blocks.
+  bool NextTraining(v1::ResultPiece* piece);
+  int next_time_ = 0;
+  bool ntk_sent_ = false;
 };
 
 }  // namespace nnft::server

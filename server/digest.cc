@@ -77,6 +77,7 @@ class Reader {
   bool ok() const { return ok_; }
   bool AtEnd() const { return pos_ == in_.size(); }
   size_t Remaining() const { return in_.size() - pos_; }
+  uint8_t Peek() const { return AtEnd() ? 0 : static_cast<uint8_t>(in_[pos_]); }
   uint8_t U8() {
     if (pos_ >= in_.size()) return Fail();
     return static_cast<uint8_t>(in_[pos_++]);
@@ -286,6 +287,57 @@ void WriteObservables(Writer& w, const ObservableSpec& observables,
   }
 }
 
+// Training block (only when training is set, so other specs keep their
+// bytes): tag, data (n x d, n), eta, times, method, tolerance, flags.
+constexpr uint8_t kTrainingTag = 0x60;
+
+void WriteTraining(Writer& w, const TrainingSpec& t) {
+  w.U8(kTrainingTag);
+  w.U64(static_cast<uint64_t>(t.x.rows()));
+  w.U64(static_cast<uint64_t>(t.x.cols()));
+  for (Eigen::Index r = 0; r < t.x.rows(); ++r) {
+    for (Eigen::Index c = 0; c < t.x.cols(); ++c) w.F64(t.x(r, c));
+  }
+  for (Eigen::Index r = 0; r < t.y.size(); ++r) w.F64(t.y(r));
+  w.F64(t.eta);
+  WriteDoubles(w, t.times);
+  w.U8(t.method == TrainingMethod::kGradientDescent ? 0 : 1);
+  w.F64(t.tolerance);
+  w.U8(t.last_layer_only ? 1 : 0);
+  w.U8(t.empirical_ntk ? 1 : 0);
+}
+
+std::vector<double> ReadDoubles(Reader& r);
+
+absl::StatusOr<TrainingSpec> ReadTraining(Reader& r) {
+  TrainingSpec t;
+  const uint64_t rows = r.U64(), cols = r.U64();
+  const uint64_t max_entries = r.Remaining() / 8;
+  if (!r.ok() || rows > max_entries || cols > max_entries ||
+      (rows != 0 && cols + 1 > max_entries / rows)) {
+    return absl::DataLossError("spec bytes: truncated training data");
+  }
+  t.x.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  for (uint64_t i = 0; i < rows; ++i) {
+    for (uint64_t j = 0; j < cols; ++j) t.x(i, j) = r.F64();
+  }
+  t.y.resize(static_cast<Eigen::Index>(rows));
+  for (uint64_t i = 0; i < rows; ++i) t.y(i) = r.F64();
+  t.eta = r.F64();
+  t.times = ReadDoubles(r);
+  const uint8_t method = r.U8();
+  t.tolerance = r.F64();
+  const uint8_t last = r.U8(), ntk = r.U8();
+  if (!r.ok() || method > 1 || last > 1 || ntk > 1) {
+    return absl::DataLossError("spec bytes: bad training block");
+  }
+  t.method = method == 0 ? TrainingMethod::kGradientDescent
+                         : TrainingMethod::kGradientFlow;
+  t.last_layer_only = last == 1;
+  t.empirical_ntk = ntk == 1;
+  return t;
+}
+
 std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
   Writer w;
   w.Bytes(kMagic, sizeof(kMagic) - 1);
@@ -308,6 +360,7 @@ std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
   w.U8(s.precision == Precision::kFloat64 ? 0 : 1);
   w.U8(s.integrate_output_layer ? 1 : 0);
   WriteReflection(w, spec.reflection);
+  if (spec.training) WriteTraining(w, *spec.training);
   return w.Take();
 }
 
@@ -488,11 +541,16 @@ absl::StatusOr<ExperimentSpec> DecodeCanonicalSpec(absl::string_view bytes) {
   spec.sampling.chunk_size = r.I32();
   const uint8_t precision = r.U8();
   const uint8_t integrate = r.U8();
-  if (r.ok() && !r.AtEnd()) {
-    if (r.U8() != kReflectionTag) {
-      return absl::DataLossError("spec bytes: unknown trailing section");
-    }
+  if (r.ok() && !r.AtEnd() && r.Peek() == kReflectionTag) {
+    r.U8();
     NNFT_RETURN_IF_ERROR(ReadReflection(r, spec.reflection));
+  }
+  if (r.ok() && !r.AtEnd() && r.Peek() == kTrainingTag) {
+    r.U8();
+    NNFT_ASSIGN_OR_RETURN(spec.training, ReadTraining(r));
+  }
+  if (r.ok() && !r.AtEnd()) {
+    return absl::DataLossError("spec bytes: unknown trailing section");
   }
   if (!r.ok()) return absl::DataLossError("spec bytes: truncated");
   if (!r.AtEnd()) return absl::DataLossError("spec bytes: trailing bytes");

@@ -73,6 +73,7 @@ JobSnapshot JobManager::Impl::Snapshot(const Job& job) const {
   s.end_time = r.end_time;
   s.error = job.error;
   s.estimate = job.estimate;
+  s.training = job.training;
   s.version = job.version;
   return s;
 }

@@ -63,6 +63,7 @@
 #include "core/reflection.h"
 #include "core/spec.h"
 #include "core/theory.h"
+#include "core/train_result.h"
 #include "server/store.h"
 
 namespace nnft::server {
@@ -100,6 +101,8 @@ struct JobSnapshot {
   // been folded in this process (absent for jobs finished before a restart
   // until Result is called).
   std::optional<CorrelatorEstimate> estimate;
+  // Training jobs: the flow from the same chunks, with theory (immutable).
+  std::shared_ptr<const TrainingFlow> training;
   int64_t version = 0;  // increases on every change of this job
 };
 
@@ -113,6 +116,9 @@ struct JobResult {
   std::optional<ConformalResult> conformal;
   // Specs with a reflection-positivity request.
   std::optional<ReflectionResult> reflection;
+  // Training jobs: the flow (theory.* is then NaN: the entries are the
+  // flow's raw virtual-point moments, see core/train.h).
+  std::shared_ptr<const TrainingFlow> training;
 };
 
 struct ListPage {

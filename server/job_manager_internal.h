@@ -37,6 +37,7 @@ struct Job {
   int64_t chunks_done = 0;
   int64_t chunks_from_store = 0;
   std::optional<CorrelatorEstimate> estimate;
+  std::shared_ptr<const TrainingFlow> training;  // training jobs
   int64_t version = 1;
   std::atomic<bool> cancel{false};
 };

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cmath>
 #include <deque>
+#include <limits>
+#include <memory>
 #include <map>
 #include <optional>
 #include <set>
@@ -15,6 +17,8 @@
 #include "core/estimate.h"
 #include "core/status_macros.h"
 #include "core/theory.h"
+#include "core/theory/ntk.h"
+#include "core/train_result.h"
 #include "core/tuples.h"
 #include "server/job_manager_internal.h"
 
@@ -80,6 +84,7 @@ class JobRun {
 
   std::unique_ptr<Engine> engine_;
   std::optional<MomentAccumulator> acc_;
+  std::optional<theory::FlowTheory> flow_theory_;  // training jobs, lazily
   int64_t next_ = 0;                // next chunk to fold
   std::map<int64_t, Ready> ready_;  // stored chunks >= next_, not yet folded
   int64_t stop_at_ = -1;            // L once the target stderr is reached
@@ -327,6 +332,12 @@ void JobRun::Publish(bool force) {
     estimate = acc_->Finish();
     last_estimate_ = now;
   }
+  std::shared_ptr<const TrainingFlow> flow;
+  if (estimate && spec_.training) {
+    if (!flow_theory_) flow_theory_ = theory::TrainingFlowTheory(spec_);
+    flow = std::make_shared<const TrainingFlow>(
+        MakeTrainingFlow(spec_, *estimate, &*flow_theory_));
+  }
   JobSnapshot snapshot;
   const bool notify = force || now - last_progress_ >= kProgressInterval;
   if (notify) last_progress_ = now;
@@ -337,6 +348,7 @@ void JobRun::Publish(bool force) {
     job_->chunks_done =
         std::min(num_chunks_, initially_stored_ + computed_ + discovered_);
     job_->chunks_from_store = initially_stored_ + discovered_;
+    if (flow) job_->training = std::move(flow);
     if (estimate) job_->estimate = std::move(estimate);
     m_.Touch(*job_, /*persist=*/false).IgnoreError();
     if (watched) snapshot = m_.Snapshot(*job_);
@@ -390,6 +402,17 @@ void AddAnalyses(const ExperimentSpec& user_spec, const TupleSet& tuples,
     result->reflection =
         AnalyzeReflection(user_spec, tuples, acc.Binned(), result->theory);
   }
+// The flow and its theory; the per-entry theory of the virtual points is
+// unknown (NaN), so the comparisons have no degrees of freedom.
+void TrainingResult(const ExperimentSpec& spec, JobResult& result) {
+  const theory::FlowTheory flow_theory = theory::TrainingFlowTheory(spec);
+  result.training = std::make_shared<const TrainingFlow>(
+      MakeTrainingFlow(spec, result.estimate, &flow_theory));
+  const std::vector<double> nan(result.estimate.mean.size(),
+                                std::numeric_limits<double>::quiet_NaN());
+  result.theory.gp_full = result.theory.gp_connected = nan;
+  result.theory.exact_full = result.theory.exact_connected = nan;
+  result.theory.method = flow_theory.method;
 }
 
 }  // namespace
@@ -436,10 +459,8 @@ absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
   // points appended.
   NNFT_ASSIGN_OR_RETURN(const ExperimentSpec spec,
                         EngineSpec(job->spec, m.options.limits));
-  NNFT_ASSIGN_OR_RETURN(
-      TupleSet tuples,
-      TupleSet::Build(static_cast<int>(spec.points.rows()), spec.observables,
-                      m.options.limits.max_tuples));
+  NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
+                        BuildTupleSet(spec, m.options.limits.max_tuples));
   MomentAccumulator acc(tuples, spec.sampling.seed, m.options.max_bins);
   for (int64_t k = 0; k < result.job.chunks_total; ++k) {
     NNFT_ASSIGN_OR_RETURN(std::optional<ChunkSums> chunk,
@@ -451,7 +472,11 @@ absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
     NNFT_RETURN_IF_ERROR(acc.Add(*chunk));
   }
   result.estimate = acc.Finish();
-  NNFT_ASSIGN_OR_RETURN(result.theory, ComputeTheory(spec, tuples));
+  if (spec.training) {
+    TrainingResult(spec, result);
+  } else {
+    NNFT_ASSIGN_OR_RETURN(result.theory, ComputeTheory(spec, tuples));
+  }
   const auto compare = [&](const std::vector<double>& exact) {
     if (exact.size() != result.estimate.mean.size()) return Comparison{};
     return Compare(result.estimate.mean, result.estimate.stderr_mean, exact);

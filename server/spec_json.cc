@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/training_json.h"
 
 namespace nnft::server {
 namespace {
@@ -411,6 +412,8 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& proto,
   NNFT_RETURN_IF_ERROR(TargetStderrFromProto(proto).status());
   NNFT_RETURN_IF_ERROR(ReflectionFromProto(proto, InputDim(spec.architecture),
                                            &spec.reflection));
+  NNFT_ASSIGN_OR_RETURN(spec.training,
+                        TrainingFromProto(proto, InputDim(spec.architecture)));
   if (absl::Status s = Validate(spec, limits); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(kPrefix, s.message()));
   }
@@ -533,6 +536,7 @@ v1::ExperimentSpec SpecToProto(const ExperimentSpec& spec) {
                        ? v1::PRECISION_FLOAT32
                        : v1::PRECISION_FLOAT64);
   s->set_integrate_output_layer(spec.sampling.integrate_output_layer);
+  if (spec.training) TrainingToProto(*spec.training, proto.mutable_training());
   return proto;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/format.h"
 #include "client/cli/progress.h"
+#include "client/cli/training_format.h"
 #include "client/cli/spec_file.h"
 #include "client/client.h"
 
@@ -70,15 +71,21 @@ bool LoadSpec(Context& ctx, const std::string& path, v1::ExperimentSpec* spec) {
 // on out. Non-zero unless the job SUCCEEDED.
 int WatchToEnd(Context& ctx, const std::string& name) {
   ProgressPrinter printer(ctx.err, ctx.options.terminal, ctx.options.entries);
+  TrainingLivePrinter flow(ctx.err, ctx.options.terminal);
   const int max_entries = std::max(1, ctx.options.entries);
   absl::StatusOr<v1::Job> job = ctx.client_ref().WaitForCompletion(
       name, absl::InfiniteFuture(),
       [&](const v1::JobUpdate& update) {
-        printer.Update(update);
+        if (update.training().empty()) {
+          printer.Update(update);
+        } else {
+          flow.Update(update);
+        }
         return true;
       },
       max_entries);
   if (!job.ok()) return RpcError(ctx, job.status());
+  flow.Finish();
   printer.Finish(*job);
   Print(ctx, FormatJob(*job, ctx.format));
   if (job->state() != v1::Job::SUCCEEDED) {

@@ -1,5 +1,7 @@
 #include "client/cli/format.h"
 
+#include "client/cli/training_format.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -157,9 +159,21 @@ std::string ResultJson(const JobResult& result) {
                          ? ExactNumber(v)
                          : absl::StrCat("\"", ExactNumber(v), "\""));
   }
+  std::string training;
+  if (!result.training.empty()) {  // training jobs: the flow rows, in order
+    std::vector<std::string> rows;
+    for (const auto& row : result.training) rows.push_back(ToJson(row, false));
+    training = absl::StrCat(",\n \"training\": [", absl::StrJoin(rows, ","),
+                            "]");
+    if (result.empirical_ntk) {
+      absl::StrAppend(&training, ",\n \"empiricalNtk\": ",
+                      ToJson(*result.empirical_ntk, false));
+    }
+  }
   return absl::StrCat("{\"header\": ", ToJson(result.header, false),
                       ",\n \"entries\": ", ToJson(result.entries, false),
-                      ",\n \"kernel\": [", absl::StrJoin(kernel, ","), "]}\n");
+                      ",\n \"kernel\": [", absl::StrJoin(kernel, ","), "]",
+                      training, "}\n");
 }
 
 }  // namespace
@@ -231,6 +245,10 @@ std::string FormatJobList(const std::vector<v1::Job>& jobs,
 }
 
 std::string FormatResult(const JobResult& result, OutputFormat format) {
+  if (result.header.training_times() > 0 && format != OutputFormat::kJson) {
+    return format == OutputFormat::kCsv ? TrainingResultCsv(result)
+                                        : TrainingResultTable(result);
+  }
   switch (format) {
     case OutputFormat::kCsv:
       return ResultCsv(result);

@@ -50,11 +50,12 @@ def _parser():
     sub.add_parser("kernel").add_argument("spec")
     sub.add_parser("info")
     pl = sub.add_parser("plot", help="correlator, width-sweep, conformal "
-                        "g(u,v) or reflection-positivity spectrum PNG")
+                        "g(u,v), reflection-positivity spectrum or "
+                        "training-flow PNG")
     pl.add_argument("jobs", nargs="+")
     pl.add_argument("--out", required=True)
     pl.add_argument("--kind", choices=("auto", "correlator", "sweep",
-                                       "conformal", "rp"),
+                                       "conformal", "rp", "training"),
                     default="auto")
     pl.add_argument("--order", type=int, default=None)
     return p
@@ -68,11 +69,30 @@ def _finite(x):
     return x if isinstance(x, float) and math.isfinite(x) else None
 
 
+def _write_training_table(result, out):
+    flow = result.training
+    out.write("%s: training flow, %d networks; theory: %s\n" % (
+        result.name, result.networks, flow.theory_method))
+    out.write("%10s %22s %22s %10s %22s %10s\n" % (
+        "t", "loss +- err", "mu(x0) +- err", "theory", "Sigma(x0,x0) +- err",
+        "theory"))
+    for i, t in enumerate(flow.t):
+        out.write("%10.4g %12.5g +- %-7.2g %12.5g +- %-7.2g %10.5g "
+                  "%12.5g +- %-7.2g %10.5g\n" % (
+                      t, flow.loss_mean[i], flow.loss_stderr[i],
+                      flow.mu[i, 0], flow.mu_stderr[i, 0], flow.mu_theory[i, 0],
+                      flow.sigma[i, 0, 0], flow.sigma_stderr[i, 0, 0],
+                      flow.sigma_theory[i, 0, 0]))
+
+
 def write_result(result, fmt, out):
     """Writes a Result as a table, JSON (NaN as null) or CSV."""
     cols = ("mean", "stderr", "connected", "connected_stderr", "gp",
             "gp_connected", "exact", "exact_connected", "z_exact",
             "z_exact_connected", "z_gp")
+    if result.kind == "training" and fmt == "table":
+        _write_training_table(result, out)
+        return
     if fmt == "json":
         d = result.to_dict()
         for c in cols:
@@ -107,14 +127,17 @@ def _plot(client, args, out):
     from nnft import plot  # matplotlib only when plotting
     results = [client.job(j).result(timeout=args.timeout) for j in args.jobs]
     kind = args.kind
-    if kind == "auto":
+    if kind == "auto":  # dispatch on the result kind
         kind = "sweep" if len(results) > 1 else (
             "conformal" if results[0].conformal is not None else
-            "rp" if results[0].reflection is not None else "correlator")
+            "rp" if results[0].reflection is not None else
+            "training" if results[0].kind == "training" else "correlator")
     if kind == "conformal":
         plot.plot_conformal(results[0], out=args.out)
     elif kind == "rp":
         plot.plot_rp_spectrum(results[0], out=args.out)
+    elif kind == "training":
+        plot.plot_training_flow(results[0], out=args.out)
     elif kind == "correlator":
         plot.plot_correlator(results[0], order=args.order or 2, out=args.out)
     else:

@@ -13,6 +13,11 @@
 - ``plot_result``: whichever of the above fits the result's kind.
 
 Each returns the Figure; with ``out`` it also writes a PNG of exactly
+- ``plot_training_flow``: mu_t(x_p) and Sigma_t(x_p, x_p) of a training job
+  against training time t with error bars, beside the infinite-width NTK
+  prediction as curves (two panels).
+
+All return the Figure; with ``out`` they also write a PNG of exactly
 figsize * dpi pixels.
 """
 
@@ -258,3 +263,39 @@ def plot_result(result, *, out=None, **kwargs):
     if result.reflection is not None:
         return plot_rp_spectrum(result, out=out, **kwargs)
     return plot_correlator(result, out=out, **kwargs)
+def plot_training_flow(result, points=None, out=None,
+                       figsize=DEFAULT_FIGSIZE, dpi=DEFAULT_DPI):
+    """Two panels over training time t (symlog axis, t = 0 included):
+    mu_t(x_p) and Sigma_t(x_p, x_p) for the points ``points`` (default: the
+    first three), Monte Carlo with standard errors and the server's theory.
+    """
+    flow = result.training
+    if flow is None:
+        raise ValueError("result %s is not a training job" % result.name)
+    p_all = flow.mu.shape[1]
+    points = list(range(min(3, p_all))) if points is None else list(points)
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax_mu, ax_sig = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    t = flow.t
+    positive = t[t > 0]
+    linthresh = float(positive.min()) if positive.size else 1.0
+    for k, p in enumerate(points):
+        color = "C%d" % k
+        ax_mu.errorbar(t, flow.mu[:, p], yerr=flow.mu_stderr[:, p], fmt="o",
+                       ms=3, color=color, label="x%d MC" % p)
+        ax_mu.plot(t, flow.mu_theory[:, p], "-", color=color, lw=1,
+                   label="x%d NTK" % p)
+        ax_sig.errorbar(t, flow.sigma[:, p, p], yerr=flow.sigma_stderr[:, p, p],
+                        fmt="o", ms=3, color=color)
+        ax_sig.plot(t, flow.sigma_theory[:, p, p], "-", color=color, lw=1)
+    for ax, name in ((ax_mu, "mu_t(x)"), (ax_sig, "Sigma_t(x, x)")):
+        ax.set_xscale("symlog", linthresh=linthresh)
+        ax.set_xlabel("training time t")
+        ax.set_title(name)
+    ax_mu.legend(fontsize=7)
+    fig.suptitle("training flow, %d networks (points: MC, lines: theory)"
+                 % result.networks, fontsize=9)
+    fig.tight_layout()
+    _save(fig, out)
+    return fig

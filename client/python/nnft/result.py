@@ -33,6 +33,40 @@ class Comparison:
         return cls(msg.chi2, msg.dof, msg.chi2_per_dof, msg.max_abs_z)
 
 
+class TrainingFlow:
+    """The training flow of a training job (TrainingTime pieces, as numpy).
+
+    Arrays over T recorded times and P points: t (T), loss_mean, loss_stderr,
+    loss_std (T); mu, mu_stderr, mu_theory (T x P); sigma, sigma_stderr,
+    sigma_theory (T x P x P). Theory is the infinite-width linearised flow
+    (NaN where unknown). ``empirical_ntk`` is None or a dict of P x P arrays
+    mean, stderr, std, theory.
+    """
+
+    def __init__(self, rows, ntk=None, theory_method=""):
+        rows = sorted(rows, key=lambda r: r.index)
+        self.theory_method = theory_method
+        self.t = np.array([r.t for r in rows], dtype=float)
+        for f in ("loss_mean", "loss_stderr", "loss_std"):
+            setattr(self, f, np.array([getattr(r, f) for r in rows], float))
+        p = rows[0].num_points if rows else 0
+        for f in ("mu", "mu_stderr", "mu_theory"):
+            setattr(self, f, np.array([_padded(getattr(r, f), p)
+                                       for r in rows], float).reshape(-1, p))
+        for f in ("sigma", "sigma_stderr", "sigma_theory"):
+            setattr(self, f, np.array([_padded(getattr(r, f), p * p)
+                                       for r in rows], float).reshape(-1, p, p))
+        self.empirical_ntk = None
+        if ntk is not None:
+            n = ntk.num_points
+            self.empirical_ntk = {
+                f: np.array(_padded(getattr(ntk, f), n * n), float).reshape(n, n)
+                for f in ("mean", "stderr", "std", "theory")}
+
+    def __len__(self):
+        return len(self.t)
+
+
 class Result:
     """A succeeded job's full result.
 
@@ -46,12 +80,15 @@ class Result:
     conformal (ConformalResult of a null-cone field) and reflection
     (ReflectionPositivityResult) when the spec asked for them, else None;
     ``conformal_arrays()`` gives the former as numpy arrays.
+    ``kind`` is "training" for a training job (then ``training`` is a
+    TrainingFlow and there are no entries) and "correlators" otherwise.
     """
 
     def __init__(self, pieces, spec=None):
         header = None
         cols = {f: [] for f in _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS}
         tuples, kernel_rows = [], {}
+        training_rows, ntk = [], None
         for piece in pieces:
             kind = piece.WhichOneof("piece")
             if kind == "header":
@@ -61,6 +98,10 @@ class Result:
             elif kind == "kernel":
                 k = piece.kernel
                 kernel_rows[k.row_offset] = (k.rows, list(k.values))
+            elif kind == "training_time":
+                training_rows.append(piece.training_time)
+            elif kind == "empirical_ntk":
+                ntk = piece.empirical_ntk
         if header is None:
             raise ValueError("GetResult stream carried no header")
         self._set_header(header)
@@ -75,6 +116,14 @@ class Result:
             else spec
         self.points = np.array([list(p.x) for p in self.spec.points],
                                dtype=float)
+        self.kind = "training" if header.training_times else "correlators"
+        self.training = None
+        if self.kind == "training":
+            if len(training_rows) != header.training_times:
+                raise ValueError("result has %d training rows; header says %d"
+                                 % (len(training_rows), header.training_times))
+            self.training = TrainingFlow(training_rows, ntk,
+                                         header.training_theory_method)
 
     def _set_header(self, h):
         self.job = h.job

@@ -1,0 +1,102 @@
+"""Training jobs (learning dynamics) through the Python client against a
+real nnft-server: the flow arrives as a TrainingFlow, and the plot command
+dispatches on the result kind and writes a PNG of the expected size.
+
+Run: PYTHONPATH=build/python NNFT_SERVER_BINARY=build/bin/nnft-server \\
+       /usr/bin/python3 -m unittest discover -s client/python/tests
+"""
+
+import io
+import os
+import struct
+import tempfile
+import unittest
+
+import numpy as np
+
+import nnft
+import nnft.cli
+from nnft import plot
+
+from server import ServerProcess
+
+TIMES = [0.0, 1.0, 4.0, 40.0]
+
+
+def training_spec():
+    """A small erf net trained by gradient descent on 3 points in d = 1."""
+    return {
+        "label": "py-training",
+        "architecture": {"mlp": {"input_dim": 1, "widths": [64],
+                                 "activation": "ACTIVATION_ERF",
+                                 "sw": [1.5, 1.0], "sb": [0.3, 0.1]}},
+        "points": [{"x": [0.2]}, {"x": [0.7]}],
+        "training": {"data": {"x": [{"x": [-1.0]}, {"x": [0.2]},
+                                    {"x": [1.1]}],
+                              "y": [0.3, -0.5, 0.8]},
+                     "eta": 0.5, "times": TIMES, "empiricalNtk": True},
+        "sampling": {"seed": "3", "num_networks": "512", "chunk_size": 32},
+    }
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise AssertionError("%s is not a PNG" % path)
+    return struct.unpack(">II", head[16:24])
+
+
+class TrainingFlowTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = ServerProcess()
+        cls.client = nnft.Client(cls.server.address, timeout=30)
+        cls.job = cls.client.submit(training_spec())
+        cls.result = cls.job.result(timeout=120)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        code = cls.server.stop()
+        assert code == 0, "nnft-server exited %s" % code
+
+    def test_result_is_a_training_flow_with_theory(self):
+        r = self.result
+        self.assertEqual(r.kind, "training")
+        flow = r.training
+        np.testing.assert_array_equal(flow.t, TIMES)
+        self.assertEqual(flow.mu.shape, (4, 2))
+        self.assertEqual(flow.sigma.shape, (4, 2, 2))
+        self.assertTrue(np.all(np.isfinite(flow.mu_theory)))
+        self.assertTrue(np.all(flow.mu_stderr > 0))
+        # Point 0 is a training point (y = -0.5): the mean moves onto it.
+        self.assertLess(abs(flow.mu[-1, 0] + 0.5), 0.05)
+        self.assertLess(flow.loss_mean[-1], flow.loss_mean[0])
+        self.assertEqual(flow.empirical_ntk["mean"].shape, (2, 2))
+
+    def test_plot_training_flow_is_png_of_requested_size(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "flow.png")
+            plot.plot_training_flow(self.result, out=path, figsize=(6, 3),
+                                    dpi=80)
+            self.assertEqual(png_size(path), (480, 240))
+            self.assertGreater(os.path.getsize(path), 2000)
+
+    def test_cli_plot_dispatches_on_result_kind(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "cli_flow.png")
+            out = io.StringIO()
+            rc = nnft.cli.main(["--server", self.server.address, "plot",
+                                self.job.name, "--out", path], out=out)
+            self.assertEqual(rc, 0)
+            self.assertEqual(png_size(path), (640, 480))
+            out = io.StringIO()
+            rc = nnft.cli.main(["--server", self.server.address, "result",
+                                self.job.name], out=out)
+            self.assertEqual(rc, 0)
+            self.assertIn("training flow", out.getvalue())
+
+
+if __name__ == "__main__":
+    unittest.main()
