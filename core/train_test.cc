@@ -128,15 +128,18 @@ TEST(EnsembleTrainingTest, LastLayerTrainingReachesNngpPosterior) {
   spec.training->last_layer_only = true;
   spec.training->times = {400.0};
   const TrainingTimeEstimate r = RunFlow(spec, 2).times[0];
-  for (int p = 0; p < 2; ++p) {
-    EXPECT_LT(std::abs(Z(r.mu(p), r.mu_stderr(p), r.mu_theory(p))), 3);
-    // At the training point the posterior variance is ~0 (no error bar).
-    if (p == 1) {
-      EXPECT_LT(std::abs(Z(r.sigma(p, p), r.sigma_stderr(p, p),
-                           r.sigma_theory(p, p))),
-                3);
-    }
-  }
+  // The unseen point: mean and variance of the posterior flow.
+  EXPECT_LT(std::abs(Z(r.mu(1), r.mu_stderr(1), r.mu_theory(1))), 3)
+      << r.mu(1) << " +- " << r.mu_stderr(1) << " vs " << r.mu_theory(1);
+  EXPECT_LT(
+      std::abs(Z(r.sigma(1, 1), r.sigma_stderr(1, 1), r.sigma_theory(1, 1))),
+      3);
+  // The training point (y = -0.4) is nearly interpolated; what is left of
+  // the residual (~3e-5 here) carries O(1/sqrt(N)) finite-width corrections
+  // far above its Monte-Carlo error, so only its size is checked.
+  EXPECT_NEAR(r.mu(0), -0.4, 1e-4);
+  EXPECT_NEAR(r.mu_theory(0), -0.4, 1e-4);
+  EXPECT_LT(r.sigma(0, 0), 1e-6);
 }
 
 TEST(EnsembleTrainingTest, GradientFlowMatchesSmallStepDescent) {

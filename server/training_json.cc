@@ -35,10 +35,10 @@ absl::Status DataFromProto(const v1::TrainingData& d, int input_dim,
   t.x.resize(d.x_size(), input_dim);
   for (int i = 0; i < d.x_size(); ++i) {
     if (d.x(i).x_size() != input_dim) {
-      return Invalid(absl::StrCat("data.x[", i, "]"),
-                     absl::StrCat(" has ", d.x(i).x_size(),
-                                  " coordinates: must have input_dim = ",
-                                  input_dim));
+      return Invalid(
+          absl::StrCat("data.x[", i, "]"),
+          absl::StrCat(" has ", d.x(i).x_size(),
+                       " coordinates: must have input_dim = ", input_dim));
     }
     for (int j = 0; j < input_dim; ++j) t.x(i, j) = d.x(i).x(j);
   }
@@ -66,7 +66,8 @@ absl::StatusOr<std::optional<TrainingSpec>> TrainingFromProto(
       t.method = TrainingMethod::kGradientFlow;
       break;
     default:
-      return Invalid("method", absl::StrCat(" = ", p.method(), ": unknown value"));
+      return Invalid("method",
+                     absl::StrCat(" = ", p.method(), ": unknown value"));
   }
   if (p.has_tolerance()) t.tolerance = p.tolerance();
   if (p.parameterisation() == v1::PARAMETERISATION_STANDARD) {
@@ -76,8 +77,8 @@ absl::StatusOr<std::optional<TrainingSpec>> TrainingFromProto(
   }
   if (p.parameterisation() != v1::PARAMETERISATION_UNSPECIFIED &&
       p.parameterisation() != v1::PARAMETERISATION_NTK) {
-    return Invalid("parameterisation",
-                   absl::StrCat(" = ", p.parameterisation(), ": unknown value"));
+    return Invalid("parameterisation", absl::StrCat(" = ", p.parameterisation(),
+                                                    ": unknown value"));
   }
   t.last_layer_only = p.last_layer_only();
   t.empirical_ntk = p.empirical_ntk();

@@ -65,8 +65,8 @@ std::string TrainingFlowTable(
     for (int p = 0; p < n; ++p) {
       row.push_back(Pm(At(r.mu(), p), At(r.mu_stderr(), p)));
       row.push_back(Num(At(r.mu_theory(), p)));
-      row.push_back(Pm(At(r.sigma(), p * np + p),
-                       At(r.sigma_stderr(), p * np + p)));
+      row.push_back(
+          Pm(At(r.sigma(), p * np + p), At(r.sigma_stderr(), p * np + p)));
       row.push_back(Num(At(r.sigma_theory(), p * np + p)));
     }
     table.push_back(std::move(row));
@@ -93,12 +93,12 @@ std::string TrainingResultTable(const JobResult& result) {
     for (int p = 0; p < n; ++p) {
       for (int q = p; q < n; ++q) {
         const int i = p * n + q;
-        table.push_back({absl::StrCat(p), absl::StrCat(q),
-                         Pm(At(k.mean(), i), At(k.stderr(), i)),
-                         Num(At(k.std(), i)), Num(At(k.theory(), i)),
-                         Num((At(k.mean(), i) - At(k.theory(), i)) /
-                                 At(k.stderr(), i),
-                             3)});
+        table.push_back(
+            {absl::StrCat(p), absl::StrCat(q),
+             Pm(At(k.mean(), i), At(k.stderr(), i)), Num(At(k.std(), i)),
+             Num(At(k.theory(), i)),
+             Num((At(k.mean(), i) - At(k.theory(), i)) / At(k.stderr(), i),
+                 3)});
       }
     }
     absl::StrAppend(&out, Align(table));
@@ -118,10 +118,10 @@ std::string TrainingResultCsv(const JobResult& result) {
         const int i = p * n + q;
         absl::StrAppend(
             &out, g(r.t()), ",", p, ",", q, ",",
-            p == q ? absl::StrCat(g(At(r.mu(), p)), ",",
-                                  g(At(r.mu_stderr(), p)), ",",
-                                  g(At(r.mu_theory(), p)))
-                   : std::string(",,"),
+            p == q
+                ? absl::StrCat(g(At(r.mu(), p)), ",", g(At(r.mu_stderr(), p)),
+                               ",", g(At(r.mu_theory(), p)))
+                : std::string(",,"),
             ",", g(At(r.sigma(), i)), ",", g(At(r.sigma_stderr(), i)), ",",
             g(At(r.sigma_theory(), i)), ",", g(r.loss_mean()), ",",
             g(r.loss_stderr()), ",", g(r.loss_std()), "\n");
@@ -134,9 +134,8 @@ std::string TrainingResultCsv(const JobResult& result) {
 void TrainingLivePrinter::Update(const v1::JobUpdate& update) {
   if (update.training().empty()) return;
   const v1::Progress& pr = update.job().progress();
-  last_table_ = absl::StrCat("# ", update.job().name(), " ",
-                             pr.networks_done(), "/", pr.networks_total(),
-                             " networks\n",
+  last_table_ = absl::StrCat("# ", update.job().name(), " ", pr.networks_done(),
+                             "/", pr.networks_total(), " networks\n",
                              TrainingFlowTable(update.training(), 3));
   last_printed_ = false;
   const absl::Time now = absl::Now();

@@ -54,9 +54,8 @@ int main(int argc, char** argv) {
   spec.sampling.seed = 1;
   spec.sampling.chunk_size = 16;
   spec.sampling.num_networks = networks;
-  spec.sampling.precision = precision == "float64"
-                                ? nnft::Precision::kFloat64
-                                : nnft::Precision::kFloat32;
+  spec.sampling.precision = precision == "float64" ? nnft::Precision::kFloat64
+                                                   : nnft::Precision::kFloat32;
   auto engine = nnft::Engine::Create(spec);
   if (!engine.ok()) {
     std::fprintf(stderr, "%s\n", engine.status().ToString().c_str());
@@ -65,8 +64,8 @@ int main(int argc, char** argv) {
   const int64_t chunks = nnft::NumChunks(spec.sampling);
   double loss = 0;
   const auto start = std::chrono::steady_clock::now();
-  const absl::Status s = (*engine)->RunChunks(
-      0, chunks, threads, [&](nnft::ChunkSums c) {
+  const absl::Status s =
+      (*engine)->RunChunks(0, chunks, threads, [&](nnft::ChunkSums c) {
         loss += c.sums.empty() ? 0 : c.sums.back();
         return true;
       });
