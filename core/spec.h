@@ -256,6 +256,8 @@ struct ReflectionSpec {
   Eigen::MatrixXd points;           // Q x d, Q in [1, 64], x[axis] > 0
   bool include_four_point = false;  // also F = phi(x_i) phi(x_j), i <= j
   double z_threshold = 3.0;         // verdict threshold in standard errors, > 0
+};
+
 // Ensemble training (learning dynamics; Jacot et al. arXiv 1806.07572, Lee et
 // al. arXiv 1902.06720). Every network of the ensemble is trained on the same
 // data (x, y) from its own initialisation, and f_t at the spec's points (the
