@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -157,12 +159,40 @@ class ResultAssembler {
   int64_t kernel_rows_ = 0;
 };
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                           const ClientOptions& options) {
+absl::StatusOr<std::string> ReadPem(absl::string_view field,
+                                    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("ClientOptions.", field, " = '",
+                                            path, "': cannot be read"));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const std::string& address, const ClientOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentials(options);
+  if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
+  if (!options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  return grpc::CreateCustomChannel(address, *credentials, args);
+}
+
+std::shared_ptr<grpc::Channel> MakeChannelOrDie(const std::string& address,
+                                                const ClientOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      MakeChannel(address, options);
+  if (!channel.ok()) {
+    std::cerr << "nnft::client::Client: " << channel.status() << "\n";
+    std::abort();
+  }
+  return *channel;
 }
 
 const ClientOptions& CheckedOptions(const ClientOptions& options) {
@@ -197,7 +227,49 @@ absl::Status ClientOptions::Validate() const {
         "ClientOptions.max_receive_message_bytes = ", max_receive_message_bytes,
         ": must be >= 1048576"));
   }
+  for (char c : token) {
+    if (c <= 0x20 || c >= 0x7f) {
+      return absl::InvalidArgumentError(
+          "ClientOptions.token: must be printable ASCII without spaces");
+    }
+  }
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "ClientOptions.tls_cert_file and tls_key_file: give both or neither");
+  }
+  const bool use_tls = tls || !tls_ca_file.empty();
+  if (!use_tls && (!tls_cert_file.empty() || !tls_server_name.empty())) {
+    return absl::InvalidArgumentError(
+        "ClientOptions.tls_cert_file / tls_server_name: need TLS (set "
+        "tls_ca_file or tls)");
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
+    const ClientOptions& options) {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  if (!options.tls && options.tls_ca_file.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!options.tls_ca_file.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadPem("tls_ca_file", options.tls_ca_file);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *std::move(ca);
+  }
+  if (!options.tls_cert_file.empty()) {
+    absl::StatusOr<std::string> cert =
+        ReadPem("tls_cert_file", options.tls_cert_file);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key =
+        ReadPem("tls_key_file", options.tls_key_file);
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(ssl);
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
@@ -212,7 +284,15 @@ bool IsTerminal(v1::Job::State state) {
 }
 
 Client::Client(std::string address, ClientOptions options)
-    : Client(MakeChannel(address, CheckedOptions(options)), options) {}
+    : Client(MakeChannelOrDie(address, CheckedOptions(options)), options) {}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(std::string address,
+                                                       ClientOptions options) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      MakeChannel(address, options);
+  if (!channel.ok()) return channel.status();
+  return std::make_unique<Client>(*std::move(channel), std::move(options));
+}
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(CheckedOptions(options)),
@@ -222,6 +302,17 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
 void Client::PrepareUnary(grpc::ClientContext* context) const {
   context->set_deadline(ToChrono(absl::Now() + options_.timeout));
   context->set_wait_for_ready(options_.wait_for_ready);
+  AddToken(context);
+}
+
+void Client::AddToken(grpc::ClientContext* context) const {
+  // Metadata rather than call credentials: gRPC refuses call credentials on
+  // a plaintext channel, and a server behind a TLS-terminating proxy still
+  // needs the token.
+  if (!options_.token.empty()) {
+    context->AddMetadata("authorization",
+                         absl::StrCat("Bearer ", options_.token));
+  }
 }
 
 void Client::PrepareStream(grpc::ClientContext* context,
@@ -230,6 +321,7 @@ void Client::PrepareStream(grpc::ClientContext* context,
     context->set_deadline(ToChrono(absl::Now() + timeout));
   }
   context->set_wait_for_ready(options_.wait_for_ready);
+  AddToken(context);
 }
 
 absl::StatusOr<v1::Job> Client::Submit(const v1::ExperimentSpec& spec,
@@ -311,6 +403,7 @@ absl::StatusOr<v1::Job> Client::WatchUntil(
     context.set_deadline(ToChrono(deadline));
   }
   context.set_wait_for_ready(options_.wait_for_ready);
+  AddToken(&context);
   std::unique_ptr<grpc::ClientReader<v1::JobUpdate>> reader =
       stub_->WatchJob(&context, request);
   v1::JobUpdate update;

@@ -42,6 +42,22 @@ struct ClientOptions {
   // server is starting (still bounded by each call's deadline).
   bool wait_for_ready = false;
 
+  // Security. Bearer token sent as "authorization: Bearer <token>" on every
+  // call; "" for none. Printable ASCII without spaces.
+  std::string token = "";
+  // TLS: PEM roots that verify the server's certificate (a file); "" with
+  // tls false: plaintext.
+  std::string tls_ca_file = "";
+  // TLS with the system's roots when tls_ca_file is "".
+  bool tls = false;
+  // Client certificate chain and key (PEM files; both or neither), for
+  // servers that require client certificates. Need TLS.
+  std::string tls_cert_file = "";
+  std::string tls_key_file = "";
+  // Name checked against the server certificate instead of the address's
+  // host ("" : the host).
+  std::string tls_server_name = "";
+
   absl::Status Validate() const;
 };
 
@@ -60,6 +76,11 @@ struct JobResult {
   std::optional<nnft::v1::EmpiricalNtk> empirical_ntk;
 };
 
+// The channel credentials `options` ask for: TLS (reading the PEM files;
+// NotFound naming one that cannot be read) or insecure.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
+    const ClientOptions& options);
+
 // grpc::Status -> absl::Status with the same code and message.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
@@ -68,10 +89,15 @@ bool IsTerminal(nnft::v1::Job::State state);
 
 class Client {
  public:
-  // Creates an insecure channel to `address` ("host:port"). Connection is
-  // lazy: an unreachable server shows as UNAVAILABLE on the first call.
-  // Aborts on invalid options (see ClientOptions::Validate).
+  // Creates a channel to `address` ("host:port"): TLS when options ask for
+  // it, else plaintext. Connection is lazy: an unreachable server shows as
+  // UNAVAILABLE on the first call. Aborts on invalid options (see
+  // ClientOptions::Validate) or unreadable TLS files; Create reports them.
   explicit Client(std::string address, ClientOptions options = {});
+  // As the constructor, but InvalidArgument for invalid options and NotFound
+  // naming a TLS file that cannot be read.
+  static absl::StatusOr<std::unique_ptr<Client>> Create(
+      std::string address, ClientOptions options = {});
   // Uses an existing channel (in-process servers in tests).
   Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options = {});
 
@@ -126,6 +152,7 @@ class Client {
       const std::function<bool(const nnft::v1::JobUpdate&)>& on_update,
       int max_entries, absl::Time deadline) const;
   void PrepareUnary(grpc::ClientContext* context) const;
+  void AddToken(grpc::ClientContext* context) const;
   void PrepareStream(grpc::ClientContext* context,
                      absl::Duration timeout) const;
 

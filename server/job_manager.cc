@@ -82,8 +82,7 @@ absl::StatusOr<std::shared_ptr<Job>> JobManager::Impl::Find(
     absl::string_view name, absl::string_view owner) {
   auto it = jobs.find(name);
   if (it == jobs.end() ||
-      (!owner.empty() && !it->second->record.owner.empty() &&
-       it->second->record.owner != owner)) {
+      (!owner.empty() && it->second->record.owner != owner)) {
     return absl::NotFoundError(absl::StrCat("job '", name, "' not found"));
   }
   return it->second;
@@ -363,8 +362,7 @@ absl::StatusOr<ListPage> JobManager::List(int page_size,
   for (auto it = impl_->by_sequence.lower_bound(start);
        it != impl_->by_sequence.end(); ++it) {
     const Job& job = *it->second;
-    if (!owner.empty() && !job.record.owner.empty() &&
-        job.record.owner != owner) {
+    if (!owner.empty() && job.record.owner != owner) {
       continue;
     }
     if (static_cast<int>(page.jobs.size()) == page_size) {

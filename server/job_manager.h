@@ -22,8 +22,10 @@
 // - Exact hit: when every chunk [0, K) is already stored, the new job is
 //   SUCCEEDED at once without computing (Counters::exact_hits).
 // - Queue full (queued jobs >= max_queued_jobs): ResourceExhausted naming the
-//   limit. Unknown names, and jobs of another owner (when both the job's and
-//   the caller's owner are non-empty and differ): NotFound.
+//   limit. Unknown names, and jobs of another owner: NotFound with the same
+//   message, so names do not leak. A caller with owner "" (a server without
+//   authentication) sees every job; a named owner sees only its own (not
+//   the jobs submitted anonymously before authentication was turned on).
 // - Executor: max_running_jobs runner threads take the highest priority
 //   queued job (FIFO within a priority). A job computes its missing chunks
 //   with Engine::RunChunks on worker_threads OpenMP threads, storing each as
@@ -204,7 +206,8 @@ class JobManager {
   absl::StatusOr<JobSnapshot> Get(absl::string_view name,
                                   absl::string_view owner = "");
 
-  // Jobs visible to `owner` (all when owner is ""), oldest first.
+  // Jobs visible to `owner` (all when owner is "", else exactly its own),
+  // oldest first.
   // page_size in [1, 1000] (0: 100); page_token from the previous page.
   // InvalidArgument for a bad size or token.
   absl::StatusOr<ListPage> List(int page_size, absl::string_view page_token,

@@ -42,11 +42,23 @@ ABSL_FLAG(int, mpi_threads, 1,
 ABSL_FLAG(std::string, mpi_worker, "",
           "{worker} of --mpi_launcher; empty: nnft-mpi-worker beside "
           "nnft-server");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM server certificate chain: TLS on the API port (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM roots: require client certificates signed by them (with TLS)");
+ABSL_FLAG(std::string, token_file, "",
+          "bearer tokens, lines '<token> <principal>' ('#' comments); every "
+          "API call then needs 'authorization: Bearer <token>'; SIGHUP "
+          "reloads it");
+ABSL_FLAG(std::string, health_listen, "",
+          "host:port of a plaintext port serving only grpc.health.v1 "
+          "(for probes that cannot speak TLS)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "nnft-server: neural-network field theory correlators over gRPC.\n"
-      "Drains gracefully on SIGTERM/SIGINT.");
+      "Drains gracefully on SIGTERM/SIGINT; SIGHUP reloads --token_file.");
   absl::ParseCommandLine(argc, argv);
   nnft::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
@@ -66,5 +78,10 @@ int main(int argc, char** argv) {
   options.mpi_ranks = absl::GetFlag(FLAGS_mpi_ranks);
   options.mpi_threads = absl::GetFlag(FLAGS_mpi_threads);
   options.mpi_worker = absl::GetFlag(FLAGS_mpi_worker);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.token_file = absl::GetFlag(FLAGS_token_file);
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
   return nnft::server::RunServer(options);
 }

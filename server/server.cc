@@ -45,6 +45,19 @@ absl::Status ServerOptions::Validate() const {
   if (shutdown_grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("shutdown_grace: must be >= 0");
   }
+  if (tls_cert.empty() != tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_cert and tls_key: give both (TLS on) or neither (plaintext)");
+  }
+  if (!tls_client_ca.empty() && tls_cert.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_client_ca: needs tls_cert and tls_key (client certificates are "
+        "checked during the TLS handshake)");
+  }
+  if (!health_listen.empty() && health_listen == listen) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "health_listen = '", health_listen, "': must differ from listen"));
+  }
   return absl::OkStatus();
 }
 
@@ -73,7 +86,46 @@ ChunkExecutor ExecutorOf(std::shared_ptr<const Launcher> launcher) {
   };
 }
 
+// "host:port" of `listen` with the port actually bound.
+std::string BoundAddress(const std::string& listen, int port) {
+  const size_t colon = listen.rfind(':');
+  return absl::StrCat(listen.substr(0, colon), ":", port);
+}
+
 }  // namespace
+
+absl::Status NnftServer::StartHealthPort() {
+  // A server of its own: the default health service (added to every
+  // builder) and nothing of the API.
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.health_listen,
+                           grpc::InsecureServerCredentials(), &health_port_);
+  health_server_ = builder.BuildAndStart();
+  if (health_server_ == nullptr || health_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("health_listen = '",
+                                               options_.health_listen,
+                                               "': could not listen there"));
+  }
+  health_server_->GetHealthCheckService()->SetServingStatus(true);
+  health_address_ = BoundAddress(options_.health_listen, health_port_);
+  return absl::OkStatus();
+}
+
+absl::Status NnftServer::ReloadTokens() {
+  if (auth_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "no token_file: the server runs without tokens");
+  }
+  absl::Status status = auth_->Reload();
+  if (status.ok()) {
+    LogEvent("tokens_reloaded",
+             {{"token_file", auth_->path()},
+              {"tokens", static_cast<int64_t>(auth_->size())}});
+  } else {
+    LogEvent("tokens_reload_failed", {{"error", status.ToString()}});
+  }
+  return status;
+}
 
 absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
     ServerOptions options) {
@@ -85,6 +137,13 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
     NNFT_ASSIGN_OR_RETURN(s->metrics_, ServerMetrics::Start(o.metrics_listen));
   }
   NNFT_ASSIGN_OR_RETURN(s->launcher_, MakeLauncher(o));
+  if (!o.token_file.empty()) {
+    NNFT_ASSIGN_OR_RETURN(s->auth_, TokenAuthenticator::FromFile(o.token_file));
+  }
+  NNFT_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      ServerCredentials(TlsFiles{
+          .cert = o.tls_cert, .key = o.tls_key, .client_ca = o.tls_client_ca}));
   NNFT_ASSIGN_OR_RETURN(
       s->jobs_,
       JobManager::Open(
@@ -98,16 +157,19 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
            .observer = s->metrics_ ? s->metrics_->Observer() : JobObserver{}}));
   if (s->metrics_) s->metrics_->SetJobManager(s->jobs_.get());
   s->service_ = std::make_unique<NnftService>(
-      s->jobs_.get(), ServiceOptions{.limits = o.limits,
-                                     .max_queued_jobs = o.max_queued_jobs,
-                                     .worker_threads = o.worker_threads,
-                                     .data_dir = o.data_dir,
-                                     .version = NNFT_VERSION});
+      s->jobs_.get(),
+      ServiceOptions{.limits = o.limits,
+                     .max_queued_jobs = o.max_queued_jobs,
+                     .worker_threads = o.worker_threads,
+                     .data_dir = o.data_dir,
+                     .version = NNFT_VERSION,
+                     .auth = s->auth_.get(),
+                     .tls = !o.tls_cert.empty(),
+                     .tls_client_auth = !o.tls_client_ca.empty()});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(),
-                           &s->port_);
+  builder.AddListeningPort(o.listen, credentials, &s->port_);
   builder.RegisterService(s->service_.get());
   builder.SetMaxReceiveMessageSize(o.max_message_bytes);
   builder.SetMaxSendMessageSize(o.max_message_bytes);
@@ -120,20 +182,28 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
   }
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("listen = '", o.listen, "': could not listen there"));
+    return absl::UnavailableError(absl::StrCat(
+        "listen = '", o.listen, "': could not listen there",
+        o.tls_cert.empty() ? "" : " (or tls_cert/tls_key are not valid PEM)"));
   }
   s->server_->GetHealthCheckService()->SetServingStatus(true);
-  const size_t colon = o.listen.rfind(':');
-  s->address_ = absl::StrCat(o.listen.substr(0, colon), ":", s->port_);
-  LogEvent("server_started", {{"address", s->address_},
-                              {"data_dir", o.data_dir},
-                              {"version", NNFT_VERSION},
-                              {"engine", EngineFingerprint()},
-                              {"worker_threads", o.worker_threads},
-                              {"max_queued_jobs", o.max_queued_jobs},
-                              {"metrics", s->metrics_address()},
-                              {"mpi_launcher", o.mpi_launcher}});
+  s->address_ = BoundAddress(o.listen, s->port_);
+  if (!o.health_listen.empty()) NNFT_RETURN_IF_ERROR(s->StartHealthPort());
+  LogEvent(
+      "server_started",
+      {{"address", s->address_},
+       {"tls", o.tls_cert.empty() ? "off" : "on"},
+       {"client_certificates", o.tls_client_ca.empty() ? "off" : "required"},
+       {"tokens", s->auth_ == nullptr ? int64_t{0}
+                                      : static_cast<int64_t>(s->auth_->size())},
+       {"health_address", s->health_address_},
+       {"data_dir", o.data_dir},
+       {"version", NNFT_VERSION},
+       {"engine", EngineFingerprint()},
+       {"worker_threads", o.worker_threads},
+       {"max_queued_jobs", o.max_queued_jobs},
+       {"metrics", s->metrics_address()},
+       {"mpi_launcher", o.mpi_launcher}});
   return s;
 }
 
@@ -144,6 +214,9 @@ void NnftServer::Shutdown() {
     if (server_ == nullptr) return;
     LogEvent("drain_started", {{"address", address_}});
     server_->GetHealthCheckService()->SetServingStatus(false);
+    if (health_server_ != nullptr) {
+      health_server_->GetHealthCheckService()->SetServingStatus(false);
+    }
     service_->BeginDrain();
     // Running jobs stop at their next chunk boundary and stay queued.
     jobs_->Drain();
@@ -152,6 +225,10 @@ void NnftServer::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now() + grace);
     server_->Wait();
     if (metrics_) metrics_->SetJobManager(nullptr);
+    if (health_server_ != nullptr) {
+      health_server_->Shutdown(std::chrono::system_clock::now());
+      health_server_->Wait();
+    }
     LogEvent("server_stopped", {{"address", address_}});
   });
 }
@@ -163,6 +240,7 @@ int RunServer(const ServerOptions& options) {
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   auto server = NnftServer::Start(options);
@@ -173,10 +251,15 @@ int RunServer(const ServerOptions& options) {
   if (!(*server)->metrics_address().empty()) {
     std::printf("metrics address=%s\n", (*server)->metrics_address().c_str());
   }
+  if (!(*server)->health_address().empty()) {
+    std::printf("health address=%s\n", (*server)->health_address().c_str());
+  }
   std::printf("listening address=%s\n", (*server)->address().c_str());
   std::fflush(stdout);
   int signal = 0;
-  sigwait(&stop, &signal);
+  while (sigwait(&stop, &signal) == 0 && signal == SIGHUP) {
+    (void)(*server)->ReloadTokens();
+  }
   LogEvent("signal_received",
            {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*server)->Shutdown();

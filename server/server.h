@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "core/spec.h"
 #include "grpcpp/grpcpp.h"
+#include "server/auth.h"
 #include "server/job_manager.h"
 #include "server/launcher.h"
 #include "server/metrics.h"
@@ -56,6 +57,20 @@ struct ServerOptions {
   int mpi_ranks = 2;         // {ranks}
   int mpi_threads = 1;       // {threads}: OpenMP threads per rank
   std::string mpi_worker{};  // {worker}; "": nnft-mpi-worker beside the server
+  // Security (all PEM or text files; "" leaves the feature off).
+  // TLS on the API port: the server certificate chain and its key (both or
+  // neither).
+  std::string tls_cert;
+  std::string tls_key;
+  // With TLS: require client certificates signed by these roots.
+  std::string tls_client_ca;
+  // Bearer tokens: lines "<token> <principal>" (server/auth.h). Every
+  // nnft.v1.Nnft call must then carry one, and jobs belong to their
+  // submitter's principal. Health checking and reflection stay open.
+  std::string token_file;
+  // host:port of a second, plaintext port serving only grpc.health.v1 (for
+  // probes that cannot speak TLS, such as Kubernetes' gRPC probes); "": none.
+  std::string health_listen;
 
   absl::Status Validate() const;
 };
@@ -80,6 +95,13 @@ class NnftServer {
   std::string metrics_address() const {
     return metrics_ ? metrics_->address() : std::string();
   }
+  // The health-only port (0 without health_listen), and "host:port".
+  int health_port() const { return health_port_; }
+  const std::string& health_address() const { return health_address_; }
+
+  // Re-reads the token file (SIGHUP in RunServer). FailedPrecondition
+  // without one; on a parse error the old tokens stay in force.
+  absl::Status ReloadTokens();
   JobManager* jobs() { return jobs_.get(); }
   NnftService* service() { return service_.get(); }
   grpc::Server* grpc_server() { return server_.get(); }
@@ -92,19 +114,26 @@ class NnftServer {
  private:
   NnftServer() = default;
 
+  absl::Status StartHealthPort();
+
   ServerOptions options_;
   int port_ = 0;
   std::string address_;
   std::unique_ptr<ServerMetrics> metrics_;    // null when off
   std::shared_ptr<const Launcher> launcher_;  // null: in-process engine
+  int health_port_ = 0;
+  std::string health_address_;
+  std::unique_ptr<TokenAuthenticator> auth_;
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<NnftService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;
   std::once_flag shutdown_once_;
 };
 
-// Runs a server until SIGTERM or SIGINT, then drains it. Prints
-// "metrics address=<host:port>" (when metrics are on), then
+// Runs a server until SIGTERM or SIGINT, then drains it; SIGHUP reloads the
+// token file. Prints "metrics address=<host:port>" (when metrics are on) and
+// "health address=<host:port>" (with health_listen), then
 // "listening address=<host:port>" on stdout once serving. Returns the process
 // exit status: 0 after a clean drain, 1 if the server could not start.
 int RunServer(const ServerOptions& options);

@@ -117,11 +117,16 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
 
 }  // namespace
 
-std::string CallerOwner(const grpc::CallbackServerContext* context) {
-  // Authentication comes later: derive the owner from the call's credentials
-  // (e.g. the "authorization" metadata) here, and only here.
-  (void)context;
-  return "";
+absl::StatusOr<std::string> CallerOwner(
+    const TokenAuthenticator* auth,
+    const grpc::CallbackServerContext* context) {
+  if (auth == nullptr) return std::string();
+  absl::StatusOr<std::string> principal = auth->Authenticate(*context);
+  if (!principal.ok()) {
+    LogEvent("auth_failed", {{"peer", context->peer()},
+                             {"reason", principal.status().message()}});
+  }
+  return principal;
 }
 
 absl::Status CheckJobName(absl::string_view field, absl::string_view name) {
@@ -180,8 +185,10 @@ absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
 grpc::ServerUnaryReactor* NnftService::SubmitExperiment(
     grpc::CallbackServerContext* context,
     const v1::SubmitExperimentRequest* request, v1::Job* response) {
+  absl::StatusOr<std::string> owner = Caller(context);
+  if (!owner.ok()) return Done(context, owner.status());
   return Offload(context, pool_.get(),
-                 [this, request, response, owner = CallerOwner(context)] {
+                 [this, request, response, owner = *std::move(owner)] {
                    return Submit(*request, owner, response);
                  });
 }
@@ -189,10 +196,12 @@ grpc::ServerUnaryReactor* NnftService::SubmitExperiment(
 grpc::ServerUnaryReactor* NnftService::GetJob(
     grpc::CallbackServerContext* context, const v1::GetJobRequest* request,
     v1::Job* response) {
+  absl::StatusOr<std::string> owner = Caller(context);
+  if (!owner.ok()) return Done(context, owner.status());
   if (absl::Status s = CheckJobName("name", request->name()); !s.ok()) {
     return Done(context, s);
   }
-  auto job = jobs_->Get(request->name(), CallerOwner(context));
+  auto job = jobs_->Get(request->name(), *owner);
   if (job.ok()) *response = JobToProto(*job);
   return Done(context, job.status());
 }
@@ -244,16 +253,20 @@ absl::Status NnftService::List(const v1::ListJobsRequest& request,
 grpc::ServerUnaryReactor* NnftService::ListJobs(
     grpc::CallbackServerContext* context, const v1::ListJobsRequest* request,
     v1::ListJobsResponse* response) {
-  return Done(context, List(*request, CallerOwner(context), response));
+  absl::StatusOr<std::string> owner = Caller(context);
+  if (!owner.ok()) return Done(context, owner.status());
+  return Done(context, List(*request, *owner, response));
 }
 
 grpc::ServerUnaryReactor* NnftService::CancelJob(
     grpc::CallbackServerContext* context, const v1::CancelJobRequest* request,
     v1::Job* response) {
+  absl::StatusOr<std::string> owner = Caller(context);
+  if (!owner.ok()) return Done(context, owner.status());
   if (absl::Status s = CheckJobName("name", request->name()); !s.ok()) {
     return Done(context, s);
   }
-  auto job = jobs_->Cancel(request->name(), CallerOwner(context));
+  auto job = jobs_->Cancel(request->name(), *owner);
   if (job.ok()) {
     LogEvent("job_cancel_requested",
              {{"name", job->name}, {"state", JobStateName(job->state)}});
@@ -265,22 +278,33 @@ grpc::ServerUnaryReactor* NnftService::CancelJob(
 grpc::ServerUnaryReactor* NnftService::DeleteJob(
     grpc::CallbackServerContext* context, const v1::DeleteJobRequest* request,
     google::protobuf::Empty* response) {
+  absl::StatusOr<std::string> owner = Caller(context);
+  if (!owner.ok()) return Done(context, owner.status());
   if (absl::Status s = CheckJobName("name", request->name()); !s.ok()) {
     return Done(context, s);
   }
-  absl::Status status = jobs_->Delete(request->name(), CallerOwner(context));
+  absl::Status status = jobs_->Delete(request->name(), *owner);
   if (status.ok()) LogEvent("job_deleted", {{"name", request->name()}});
   return Done(context, status);
 }
 
 grpc::ServerWriteReactor<v1::JobUpdate>* NnftService::WatchJob(
     grpc::CallbackServerContext* context, const v1::WatchJobRequest* request) {
-  return NewWatchReactor(jobs_, *request, CallerOwner(context));
+  absl::StatusOr<std::string> owner = Caller(context);
+  if (!owner.ok()) {
+    return new FailedWriteReactor<v1::JobUpdate>(ToGrpcStatus(owner.status()));
+  }
+  return NewWatchReactor(jobs_, *request, *std::move(owner));
 }
 
 grpc::ServerWriteReactor<v1::ResultPiece>* NnftService::GetResult(
     grpc::CallbackServerContext* context, const v1::GetResultRequest* request) {
-  return NewResultReactor(jobs_, pool_.get(), *request, CallerOwner(context));
+  absl::StatusOr<std::string> owner = Caller(context);
+  if (!owner.ok()) {
+    return new FailedWriteReactor<v1::ResultPiece>(
+        ToGrpcStatus(owner.status()));
+  }
+  return NewResultReactor(jobs_, pool_.get(), *request, *std::move(owner));
 }
 
 absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
@@ -331,6 +355,9 @@ grpc::ServerUnaryReactor* NnftService::ComputeKernel(
     grpc::CallbackServerContext* context,
     const v1::ComputeKernelRequest* request,
     v1::ComputeKernelResponse* response) {
+  if (absl::StatusOr<std::string> owner = Caller(context); !owner.ok()) {
+    return Done(context, owner.status());
+  }
   return Offload(context, pool_.get(), [this, request, response] {
     return Kernel(*request, response);
   });
@@ -339,6 +366,13 @@ grpc::ServerUnaryReactor* NnftService::ComputeKernel(
 grpc::ServerUnaryReactor* NnftService::GetServerInfo(
     grpc::CallbackServerContext* context,
     const v1::GetServerInfoRequest* request, v1::ServerInfo* response) {
+  absl::StatusOr<std::string> owner = Caller(context);
+  if (!owner.ok()) return Done(context, owner.status());
+  v1::SecurityInfo* security = response->mutable_security();
+  security->set_tls(options_.tls);
+  security->set_client_certificates(options_.tls_client_auth);
+  security->set_tokens(options_.auth != nullptr);
+  security->set_principal(*owner);
   response->set_version(options_.version);
   response->set_engine_fingerprint(EngineFingerprint());
   const Limits& l = options_.limits;

@@ -26,6 +26,7 @@
 #include "core/spec.h"
 #include "grpcpp/grpcpp.h"
 #include "nnft/v1/nnft.grpc.pb.h"
+#include "server/auth.h"
 #include "server/job_manager.h"
 #include "server/work_pool.h"
 
@@ -43,11 +44,20 @@ struct ServiceOptions {
   int pool_threads = 4;
   // Largest ComputeKernel response, in bytes (the API promises 1 MiB).
   int64_t max_kernel_response_bytes = int64_t{1} << 20;
+  // Bearer-token check of every call; nullptr: none (every caller is the
+  // anonymous owner ""). Not owned; must outlive the service.
+  const TokenAuthenticator* auth = nullptr;
+  // Reported by GetServerInfo: whether the server listens with TLS, and
+  // whether it requires client certificates.
+  bool tls = false;
+  bool tls_client_auth = false;
 };
 
-// The caller's identity for job ownership. "" until the server authenticates
-// callers; this is the one place it will be derived from call metadata.
-std::string CallerOwner(const grpc::CallbackServerContext* context);
+// The caller's identity for job ownership: "" without authentication, else
+// the principal of the call's bearer token (Unauthenticated when it has
+// none or an unknown one). The one place the owner is derived from a call.
+absl::StatusOr<std::string> CallerOwner(
+    const TokenAuthenticator* auth, const grpc::CallbackServerContext* context);
 
 // InvalidArgument unless `name` is "jobs/" followed by 16 lower-case hex
 // digits (the job manager's names). `field` names the request field.
@@ -102,6 +112,10 @@ class NnftService final : public v1::Nnft::CallbackService {
                     const std::string& owner, v1::ListJobsResponse* response);
   absl::Status Kernel(const v1::ComputeKernelRequest& request,
                       v1::ComputeKernelResponse* response);
+  absl::StatusOr<std::string> Caller(
+      const grpc::CallbackServerContext* context) const {
+    return CallerOwner(options_.auth, context);
+  }
 
   std::atomic<bool> draining_{false};
   JobManager* const jobs_;

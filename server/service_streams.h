@@ -23,6 +23,17 @@ grpc::ServerWriteReactor<v1::ResultPiece>* NewResultReactor(
     JobManager* jobs, WorkPool* pool, const v1::GetResultRequest& request,
     std::string owner);
 
+// A stream refused before it starts (e.g. an unauthenticated caller):
+// finishes at once with `status` and deletes itself when the call is done.
+template <typename Message>
+class FailedWriteReactor final : public grpc::ServerWriteReactor<Message> {
+ public:
+  explicit FailedWriteReactor(const grpc::Status& status) {
+    this->Finish(status);
+  }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace nnft::server
 
 #endif  // NNFT_SERVER_SERVICE_STREAMS_H_
