@@ -174,7 +174,7 @@ absl::StatusOr<std::string> ReadPem(absl::string_view field,
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const std::string& address, const ClientOptions& options) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      ChannelCredentials(options);
+      MakeChannelCredentials(options);
   if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
@@ -246,8 +246,8 @@ absl::Status ClientOptions::Validate() const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
-    const ClientOptions& options) {
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const ClientOptions& options) {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
   if (!options.tls && options.tls_ca_file.empty()) {
     return grpc::InsecureChannelCredentials();

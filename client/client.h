@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "nnft/v1/nnft.grpc.pb.h"
 
 namespace nnft::client {
@@ -78,8 +79,8 @@ struct JobResult {
 
 // The channel credentials `options` ask for: TLS (reading the PEM files;
 // NotFound naming one that cannot be read) or insecure.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
-    const ClientOptions& options);
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const ClientOptions& options);
 
 // grpc::Status -> absl::Status with the same code and message.
 absl::Status FromGrpcStatus(const grpc::Status& status);

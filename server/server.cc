@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -54,7 +55,8 @@ absl::Status ServerOptions::Validate() const {
         "tls_client_ca: needs tls_cert and tls_key (client certificates are "
         "checked during the TLS handshake)");
   }
-  if (!health_listen.empty() && health_listen == listen) {
+  if (!health_listen.empty() && health_listen == listen &&
+      !absl::EndsWith(listen, ":0")) {
     return absl::InvalidArgumentError(absl::StrCat(
         "health_listen = '", health_listen, "': must differ from listen"));
   }

@@ -28,8 +28,13 @@ struct Context {
 
   Client& client_ref() {
     if (client == nullptr) {
+      // main() has checked the options and that the TLS files are readable.
       client = std::make_unique<Client>(
-          options.server, ClientOptions{.timeout = options.timeout});
+          options.server, ClientOptions{.timeout = options.timeout,
+                                        .token = options.token,
+                                        .tls_ca_file = options.tls_ca,
+                                        .tls_cert_file = options.tls_cert,
+                                        .tls_key_file = options.tls_key});
     }
     return *client;
   }

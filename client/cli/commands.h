@@ -38,6 +38,12 @@ struct CliOptions {
   // Progress display: true draws a bar in place (a terminal), false prints
   // plain lines.
   bool terminal = false;
+  // Security: bearer token ("" for none) and TLS files (PEM; "" for none).
+  // tls_ca turns TLS on; tls_cert/tls_key present a client certificate.
+  std::string token;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // Runs operands[0] with operands[1..]. See the file comment for exit codes.

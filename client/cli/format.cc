@@ -314,6 +314,14 @@ std::string FormatInfo(const v1::ServerInfo& info, OutputFormat format) {
                                     c.jobs_completed(), c.chunks_computed(),
                                     c.chunks_from_store(),
                                     c.networks_computed(), c.exact_hits())}};
+  const v1::SecurityInfo& sec = info.security();
+  rows.push_back(
+      {"security:",
+       absl::StrCat(
+           "tls=", sec.tls() ? "on" : "off", " client_certificates=",
+           sec.client_certificates() ? "required" : "off",
+           " tokens=", sec.tokens() ? "on" : "off",
+           sec.tokens() ? absl::StrCat(" principal=", sec.principal()) : "")});
   return AlignColumns(rows);
 }
 

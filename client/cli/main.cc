@@ -3,12 +3,18 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "client/client.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "server address, host:port");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
@@ -24,6 +30,38 @@ ABSL_FLAG(int32_t, entries, 3,
           "estimate entries shown in the live progress line");
 ABSL_FLAG(int32_t, page_size, 0,
           "list: jobs per page requested from the server (0: its default)");
+ABSL_FLAG(std::string, token, "",
+          "bearer token for a server with --token_file (prefer --token_file "
+          "or $NNFT_TOKEN: arguments are visible to other users)");
+ABSL_FLAG(std::string, token_file, "",
+          "file whose first line is the bearer token");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM roots verifying the server's certificate: TLS on");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate chain (with --tls_key and --tls_ca)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+
+namespace {
+
+// The token from --token, else the first line of --token_file, else
+// $NNFT_TOKEN; "" for none.
+absl::StatusOr<std::string> ResolveToken() {
+  std::string token = absl::GetFlag(FLAGS_token);
+  const std::string file = absl::GetFlag(FLAGS_token_file);
+  if (token.empty() && !file.empty()) {
+    std::ifstream in(file);
+    if (!in || !std::getline(in, token)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--token_file '", file, "': cannot be read"));
+    }
+  }
+  if (token.empty()) {
+    if (const char* env = std::getenv("NNFT_TOKEN")) token = env;
+  }
+  return std::string(absl::StripAsciiWhitespace(token));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using nnft::client::cli::kExitOk;
@@ -37,11 +75,18 @@ int main(int argc, char** argv) {
   }
   if (parsed->help) {
     std::printf("%s\nflags:\n%s", nnft::client::cli::UsageText().c_str(),
-                nnft::client::cli::FlagHelp({"server", "timeout", "watch",
-                                             "request_id", "priority", "format",
-                                             "entries", "page_size"})
+                nnft::client::cli::FlagHelp(
+                    {"server", "timeout", "watch", "request_id", "priority",
+                     "format", "entries", "page_size", "token", "token_file",
+                     "tls_ca", "tls_cert", "tls_key"})
                     .c_str());
     return kExitOk;
+  }
+  absl::StatusOr<std::string> token = ResolveToken();
+  if (!token.ok()) {
+    std::fprintf(stderr, "nnft: %s\nRun 'nnft --help' for usage.\n",
+                 std::string(token.status().message()).c_str());
+    return kExitUsage;
   }
   const nnft::client::cli::CliOptions options{
       .server = absl::GetFlag(FLAGS_server),
@@ -53,7 +98,24 @@ int main(int argc, char** argv) {
       .entries = absl::GetFlag(FLAGS_entries),
       .page_size = absl::GetFlag(FLAGS_page_size),
       .terminal = isatty(STDERR_FILENO) == 1,
+      .token = *token,
+      .tls_ca = absl::GetFlag(FLAGS_tls_ca),
+      .tls_cert = absl::GetFlag(FLAGS_tls_cert),
+      .tls_key = absl::GetFlag(FLAGS_tls_key),
   };
+  // Bad security options are usage errors, found before any call.
+  absl::Status checked =
+      nnft::client::MakeChannelCredentials(
+          nnft::client::ClientOptions{.token = options.token,
+                                      .tls_ca_file = options.tls_ca,
+                                      .tls_cert_file = options.tls_cert,
+                                      .tls_key_file = options.tls_key})
+          .status();
+  if (!checked.ok()) {
+    std::fprintf(stderr, "nnft: %s\nRun 'nnft --help' for usage.\n",
+                 std::string(checked.message()).c_str());
+    return kExitUsage;
+  }
   return nnft::client::cli::RunCommand(parsed->operands, options, stdout,
                                        stderr);
 }
