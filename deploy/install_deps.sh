@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libeigen3-dev librandom123-dev libsqlite3-dev sqlite3
-  libgtest-dev libgmock-dev libssl-dev
+  libgtest-dev libgmock-dev libssl-dev openssl
   python3-grpcio python3-protobuf python3-numpy python3-matplotlib
   libopenmpi-dev openmpi-bin python3-yaml
   prometheus-cpp-dev

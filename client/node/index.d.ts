@@ -43,6 +43,13 @@ export interface ClientOptions {
   token?: string;
   /** false: plaintext; true: TLS with system roots; a PEM path; credentials. */
   tls?: boolean | string | ChannelCredentials;
+  /** PEM roots verifying the server (a path, or the PEM bytes): TLS on. */
+  ca?: string | Uint8Array;
+  /** Client certificate chain (path or PEM bytes), with `key`, for servers
+   * started with --tls_client_ca. */
+  cert?: string | Uint8Array;
+  /** Private key of `cert` (path or PEM bytes). */
+  key?: string | Uint8Array;
   /** Default deadline of each unary call in milliseconds (30000). */
   timeoutMs?: number;
   /** Directory holding nnft/v1/*.proto (default: $NNFT_PROTO_DIR or the checkout's). */

@@ -1,7 +1,8 @@
 // A client of the standard gRPC health-checking protocol (grpc.health.v1),
 // for container and orchestrator health checks of nnft-server: Docker's
 // HEALTHCHECK and compose run `nnft-healthcheck`, which calls CheckHealth.
-// (Kubernetes probes use their native gRPC probe and need no binary.)
+// (Kubernetes probes use their native gRPC probe and need no binary; with
+// TLS on the API port they probe the plaintext --health_listen port.)
 //
 // Thread safety: CheckHealth is thread-safe; the channel may be shared.
 #ifndef NNFT_DEPLOY_HEALTHCHECK_HEALTH_CHECK_H_

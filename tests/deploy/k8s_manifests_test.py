@@ -6,10 +6,13 @@ manifest (the *.example.yaml files excepted, and those must not be listed);
 each object has a known kind with its apiVersion and the fields Kubernetes
 requires; the StatefulSet runs one replica with a volumeClaimTemplate
 mounted at the data directory; its probes are native gRPC probes on the
-container's gRPC port; resources set requests and limits; the Services
-select the pod and expose port 50051 named grpc; the container, a Service
-and the pod template expose metrics port 9464 with prometheus.io scrape
-annotations; the ConfigMap holds every
+container's plaintext health port (--health_listen; the API port when
+there is none); the server flags --tls_cert, --tls_key and --token_file name
+files under a read-only mount of a Secret volume, which the example Secret
+(secret.example.yaml) provides as keys; resources set requests and limits;
+the Services select the pod and expose port 50051 named grpc; the container,
+a Service and the pod template expose metrics port 9464 with prometheus.io
+scrape annotations; the ConfigMap holds every
 variable the StatefulSet reads from it. With kubectl on PATH, also builds
 the kustomization (`kubectl kustomize`) and checks the same objects come
 out. Exit 0 on success, 1 with one line per failure.
@@ -61,7 +64,23 @@ def check_object(obj, where):
         check(isinstance(obj.get("spec"), dict), f"{where}: {kind} has no spec")
 
 
-def check_probe(probe, name, container_ports, where):
+def flag_value(args, flag):
+    """The value of --flag=value in a container's args, or None."""
+    for a in args:
+        if isinstance(a, str) and a.startswith(flag + "="):
+            return a[len(flag) + 1:]
+    return None
+
+
+def health_port(c):
+    """The port probes must use: --health_listen's, else the gRPC port."""
+    listen = flag_value(c.get("args") or [], "--health_listen")
+    if listen is None:
+        return GRPC_PORT
+    return int(listen.rsplit(":", 1)[1])
+
+
+def check_probe(probe, name, container_ports, where, want_port=GRPC_PORT):
     if not check(isinstance(probe, dict), f"{where}: no {name}"):
         return
     grpc = probe.get("grpc")
@@ -71,7 +90,7 @@ def check_probe(probe, name, container_ports, where):
     check(isinstance(port, int), f"{where}: {name}.grpc.port {port!r} must be a number")
     check(port in container_ports,
           f"{where}: {name}.grpc.port {port} is not a container port {container_ports}")
-    check(port == GRPC_PORT, f"{where}: {name}.grpc.port {port}, want {GRPC_PORT}")
+    check(port == want_port, f"{where}: {name}.grpc.port {port}, want {want_port}")
 
 
 def check_container(c, where):
@@ -80,10 +99,11 @@ def check_container(c, where):
     ports = {p.get("containerPort"): p for p in c.get("ports") or []}
     check(GRPC_PORT in ports and ports[GRPC_PORT].get("name") == "grpc",
           f"{where}: no containerPort {GRPC_PORT} named grpc")
+    want = health_port(c)
     for probe in ("readinessProbe", "livenessProbe"):
-        check_probe(c.get(probe), probe, list(ports), where)
+        check_probe(c.get(probe), probe, list(ports), where, want)
     if "startupProbe" in c:
-        check_probe(c["startupProbe"], "startupProbe", list(ports), where)
+        check_probe(c["startupProbe"], "startupProbe", list(ports), where, want)
     check(METRICS_PORT in ports and ports[METRICS_PORT].get("name") == "metrics",
           f"{where}: no containerPort {METRICS_PORT} named metrics")
     res = c.get("resources") or {}
@@ -103,6 +123,45 @@ def check_scrape_annotations(obj, where):
           f"{where}: prometheus.io annotations must scrape port {METRICS_PORT} /metrics")
 
 
+def check_secret_files(c, volumes, where):
+    """Each security flag names a file in a read-only Secret volume mount."""
+    args = c.get("args") or []
+    for flag in ("--tls_cert", "--tls_key", "--tls_client_ca", "--token_file"):
+        path = flag_value(args, flag)
+        if path is None:
+            continue
+        mount = next((m for m in c.get("volumeMounts") or []
+                      if path.startswith(m.get("mountPath", "").rstrip("/") + "/")),
+                     None)
+        if not check(mount, f"{where}: {flag}={path} is under no volume mount"):
+            continue
+        check(mount.get("readOnly") is True,
+              f"{where}: {mount.get('mountPath')} (secrets) must be readOnly")
+        secret = (volumes.get(mount.get("name")) or {}).get("secret") or {}
+        if check(secret.get("secretName"),
+                 f"{where}: {flag}={path}: volume {mount.get('name')!r} is not a Secret"):
+            SECRET_KEYS.setdefault(secret["secretName"], set()).add(
+                path[len(mount["mountPath"].rstrip("/")) + 1:])
+    if flag_value(args, "--tls_cert") is not None:
+        check(flag_value(args, "--tls_key") is not None,
+              f"{where}: --tls_cert without --tls_key")
+
+
+# Secret name -> file names the StatefulSet reads from it.
+SECRET_KEYS = {}
+
+
+def check_example_secrets(examples):
+    """The example Secret holds every key the StatefulSet reads."""
+    for name, keys in SECRET_KEYS.items():
+        data = examples.get(name)
+        if check(data is not None,
+                 f"no example Secret {name!r} (secret.example.yaml) for the "
+                 f"files {sorted(keys)}"):
+            missing = sorted(keys - set(data))
+            check(not missing, f"example Secret {name!r} lacks keys {missing}")
+
+
 def check_statefulset(obj, configmaps, where):
     spec = obj["spec"]
     check(spec.get("replicas") == 1,
@@ -120,8 +179,11 @@ def check_statefulset(obj, configmaps, where):
     claims = [t.get("metadata", {}).get("name")
               for t in spec.get("volumeClaimTemplates") or []]
     check(claims, f"{where}: no volumeClaimTemplates")
+    volumes = {v.get("name"): v
+               for v in (template.get("spec") or {}).get("volumes") or []}
     for c in containers:
         mounts = check_container(c, where)
+        check_secret_files(c, volumes, where)
         check(mounts.get(DATA_DIR) in claims,
               f"{where}: {DATA_DIR} is not mounted from a volumeClaimTemplate")
         for env in c.get("env") or []:
@@ -183,6 +245,7 @@ def main():
     files = sorted(f for f in os.listdir(root)
                    if f.endswith((".yaml", ".yml")) and f != "kustomization.yaml")
     objects = []
+    examples = {}
     for f in files:
         docs = load_all(os.path.join(root, f))
         check(docs, f"{f}: empty")
@@ -190,12 +253,16 @@ def main():
             check(f not in listed, f"{f}: an example must not be applied")
             for i, doc in enumerate(docs):
                 check_object(doc, f"{f}[{i}]")
+                if doc.get("kind") == "Secret":
+                    examples[doc["metadata"]["name"]] = {
+                        **(doc.get("data") or {}), **(doc.get("stringData") or {})}
             continue
         check(f in listed, f"{f}: not listed in kustomization.yaml resources")
         objects += [(f"{f}[{i}]", doc) for i, doc in enumerate(docs)]
     for f in listed:
         check(f in files, f"kustomization.yaml lists {f}, which does not exist")
     expected = check_objects(objects, "manifests")
+    check_example_secrets(examples)
 
     kubectl = shutil.which("kubectl")
     if kubectl:

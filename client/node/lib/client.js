@@ -26,7 +26,20 @@ class Kernel {
   }
 }
 
-function credentials(tls) {
+// A PEM given as bytes (Buffer, Uint8Array), or as a path to read; undefined stays undefined.
+function pem(value) {
+  if (value === undefined || value === null) return undefined;
+  return value instanceof Uint8Array ? Buffer.from(value) : fs.readFileSync(value);
+}
+
+function credentials(tls, { ca, cert, key } = {}) {
+  if (ca !== undefined || cert !== undefined || key !== undefined) {
+    if ((cert === undefined) !== (key === undefined)) {
+      throw new TypeError('nnft.Client: give both cert and key, or neither');
+    }
+    return grpc.credentials.createSsl(pem(ca) || null, pem(key) || null,
+                                      pem(cert) || null);
+  }
   if (!tls) return grpc.credentials.createInsecure();
   if (tls === true) return grpc.credentials.createSsl();
   if (typeof tls === 'string') {
@@ -42,15 +55,22 @@ class Client {
    * @param {string} [opts.token] sent as "authorization: Bearer <token>"
    * @param {boolean|string|object} [opts.tls] false: plaintext; true: TLS
    *   with system roots; a path to a PEM of roots; or ChannelCredentials
+   * @param {string|Buffer} [opts.ca] PEM roots verifying the server (a path
+   *   or the PEM itself): TLS on
+   * @param {string|Buffer} [opts.cert] client certificate chain (with key),
+   *   for servers that require client certificates
+   * @param {string|Buffer} [opts.key] its private key
    * @param {number} [opts.timeoutMs] deadline of each unary call (30000)
    * @param {string} [opts.protoDir] directory holding nnft/v1/*.proto
    */
-  constructor(address, { token, tls, timeoutMs = DEFAULT_TIMEOUT_MS,
-                         protoDir, channelOptions = {} } = {}) {
+  constructor(address, { token, tls, ca, cert, key,
+                         timeoutMs = DEFAULT_TIMEOUT_MS, protoDir,
+                         channelOptions = {} } = {}) {
     this.address = address;
     this.timeoutMs = timeoutMs;
     this.proto = loadProtos(protoDir);
-    this._stub = new this.proto.Nnft(address, credentials(tls),
+    this._stub = new this.proto.Nnft(address,
+                                     credentials(tls, { ca, cert, key }),
                                      channelOptions);
     this._metadata = new grpc.Metadata();
     if (token) this._metadata.set('authorization', `Bearer ${token}`);

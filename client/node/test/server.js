@@ -22,12 +22,13 @@ function serverBinary() {
 }
 
 /** Resolves to { address, port, proc, log, stop() -> exit code }. */
-function startServer({ listen = '127.0.0.1:0', threads = 2 } = {}) {
+function startServer({ listen = '127.0.0.1:0', threads = 2,
+                       extraArgs = [] } = {}) {
   const bin = serverBinary();
   if (!bin) throw new Error('NNFT_SERVER_BINARY is not an executable');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnft-node-test-'));
   const proc = spawn(bin, [`--listen=${listen}`, `--data_dir=${dataDir}`,
-                           `--worker_threads=${threads}`],
+                           `--worker_threads=${threads}`, ...extraArgs],
                      { stdio: ['ignore', 'pipe', 'pipe'] });
   const server = { proc, log: '', address: null, dataDir };
   server.stop = () => new Promise((resolve) => {

@@ -15,11 +15,11 @@ Generated stubs live in nnft.v1 (built by CMake or client/python/gen_proto.sh).
 __version__ = "0.1.0"
 
 from nnft import experiments  # noqa: E402
-from nnft.client import Client, Kernel  # noqa: E402
+from nnft.client import TLS, Client, Kernel  # noqa: E402
 from nnft.errors import (  # noqa: E402
     AlreadyExists, Cancelled, DeadlineExceeded, FailedPrecondition, Internal,
     InvalidArgument, InvalidSpec, JobCancelled, JobFailed, NnftError, NotFound,
-    ResourceExhausted, Unavailable)
+    ResourceExhausted, Unauthenticated, Unavailable)
 from nnft.job import Job  # noqa: E402
 from nnft.result import Comparison, Result, Snapshot  # noqa: E402
 from nnft.specs import to_dict, to_spec  # noqa: E402
@@ -28,6 +28,7 @@ __all__ = [
     "AlreadyExists", "Cancelled", "Client", "Comparison", "DeadlineExceeded",
     "FailedPrecondition", "Internal", "InvalidArgument", "InvalidSpec", "Job",
     "JobCancelled", "JobFailed", "Kernel", "NnftError", "NotFound",
-    "ResourceExhausted", "Result", "Snapshot", "Unavailable", "experiments",
+    "ResourceExhausted", "Result", "Snapshot", "TLS", "Unauthenticated",
+    "Unavailable", "experiments",
     "to_dict", "to_spec",
 ]

@@ -21,10 +21,25 @@ import sys
 from google.protobuf import json_format
 
 from nnft import errors
-from nnft.client import Client
+from nnft.client import TLS, Client
 from nnft.progress import render_progress
 
 DEFAULT_SERVER = "127.0.0.1:50051"
+
+
+def _token(args):
+    if args.token:
+        return args.token
+    if args.token_file:
+        with open(args.token_file) as f:
+            return f.readline().strip()
+    return os.environ.get("NNFT_TOKEN") or None
+
+
+def _tls(args):
+    if not (args.tls_ca or args.tls_cert):
+        return None
+    return TLS(ca=args.tls_ca, cert=args.tls_cert, key=args.tls_key)
 
 
 def _parser():
@@ -34,6 +49,15 @@ def _parser():
                                                       DEFAULT_SERVER))
     p.add_argument("--timeout", type=float, default=30.0,
                    help="deadline of each call in seconds")
+    p.add_argument("--token", default=None,
+                   help="bearer token (else --token_file, else $NNFT_TOKEN)")
+    p.add_argument("--token_file", default=None,
+                   help="file whose first line is the bearer token")
+    p.add_argument("--tls_ca", default=None,
+                   help="PEM roots verifying the server: TLS on")
+    p.add_argument("--tls_cert", default=None,
+                   help="PEM client certificate (with --tls_key)")
+    p.add_argument("--tls_key", default=None)
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("submit", help="queue an experiment spec (JSON)")
     s.add_argument("spec")
@@ -196,7 +220,8 @@ def main(argv=None, out=None):
     args = _parser().parse_args(argv)
     out = out or sys.stdout
     try:
-        with Client(args.server, timeout=args.timeout) as client:
+        with Client(args.server, timeout=args.timeout, token=_token(args),
+                    tls=_tls(args)) as client:
             _run(client, args, out)
     except errors.NnftError as err:
         sys.stderr.write("nnft: %s\n" % err)

@@ -10,6 +10,7 @@ deadline (``timeout`` of the client, overridable per call); idempotent calls
 retry UNAVAILABLE with backoff within that deadline.
 """
 
+import collections
 import uuid
 
 import grpc
@@ -44,9 +45,13 @@ class Client:
     """A connection to an nnft server.
 
     address: "host:port".
-    token: sent as "authorization: Bearer <token>" metadata on every call.
+    token: sent as "authorization: Bearer <token>" metadata on every call
+      (plain metadata rather than grpc call credentials, which gRPC refuses
+      on plaintext channels).
     tls: None/False for plaintext; True for TLS with the system roots; a path
-      to a PEM file of root certificates; or grpc.ChannelCredentials.
+      to a PEM file of root certificates; a TLS(ca=, cert=, key=) (or a dict
+      with those keys) of PEM paths, cert/key being a client certificate for
+      servers that require one; or grpc.ChannelCredentials.
     timeout: default deadline in seconds of each unary call (None: none).
     """
 
@@ -157,6 +162,19 @@ def _job_name(name):
     return name if name.startswith("jobs/") else "jobs/" + name
 
 
+class TLS(collections.namedtuple("TLS", ("ca", "cert", "key"),
+                                 defaults=(None, None, None))):
+    """TLS files (PEM paths): ``ca`` roots that verify the server (None: the
+    system's), ``cert``/``key`` a client certificate (both or neither)."""
+
+
+def _read(path):
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def _credentials(tls):
     if tls is None or tls is False:
         return None
@@ -164,5 +182,16 @@ def _credentials(tls):
         return grpc.ssl_channel_credentials()
     if isinstance(tls, grpc.ChannelCredentials):
         return tls
-    with open(tls, "rb") as f:
-        return grpc.ssl_channel_credentials(root_certificates=f.read())
+    if isinstance(tls, dict):
+        unknown = set(tls) - {"ca", "cert", "key"}
+        if unknown:
+            raise ValueError("tls: unknown keys %s (allowed: ca, cert, key)"
+                             % sorted(unknown))
+        tls = TLS(**tls)
+    if not isinstance(tls, TLS):
+        tls = TLS(ca=tls)
+    if (tls.cert is None) != (tls.key is None):
+        raise ValueError("tls: give both cert and key, or neither")
+    return grpc.ssl_channel_credentials(
+        root_certificates=_read(tls.ca), private_key=_read(tls.key),
+        certificate_chain=_read(tls.cert))

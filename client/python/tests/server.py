@@ -31,7 +31,8 @@ def server_binary():
 class ServerProcess:
     """A running nnft-server. ``address`` is "127.0.0.1:PORT"."""
 
-    def __init__(self, listen="127.0.0.1:0", data_dir=None, threads=2):
+    def __init__(self, listen="127.0.0.1:0", data_dir=None, threads=2,
+                 extra_args=()):
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="nnft-py-test-")
         self.log = []
@@ -39,7 +40,8 @@ class ServerProcess:
         self.address = None
         self.proc = subprocess.Popen(
             [server_binary(), "--listen=" + listen,
-             "--data_dir=" + self.data_dir, "--worker_threads=%d" % threads],
+             "--data_dir=" + self.data_dir, "--worker_threads=%d" % threads]
+            + list(extra_args),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
