@@ -20,7 +20,7 @@ const BOB = 'bob-node-0123456789abcdef01';
 function spec(seed) {
   return {
     architecture: { mlp: { inputDim: 1, widths: [16], activation: 'ACTIVATION_ERF' } },
-    points: [{ x: [0.0] }, { x: [0.5] }],
+    points: [{ x: [0.3] }, { x: [-0.7] }],
     observables: { orders: [2] },
     sampling: { seed: String(seed), numNetworks: '800', chunkSize: 200 },
   };
@@ -58,7 +58,9 @@ describe('TLS and tokens', { skip }, () => {
       const job = await client.submit(spec(41));
       const r = await job.result({ timeoutMs: 60000 });
       assert.equal(r.mean.length, 3);
+      // G2 of an erf net against its NNGP kernel, within 5 errors.
       for (const e of r.stderr) assert.ok(e > 0);
+      for (const z of r.zExact) assert.ok(Math.abs(z) < 5, `z = ${z}`);
     } finally {
       client.close();
     }

@@ -22,7 +22,7 @@ BOB = "bob-py-0123456789abcdef0123"
 
 
 def _spec(seed):
-    return experiments.mlp(16, [0.0, 0.5], "erf", orders=[2], seed=seed,
+    return experiments.mlp(16, [0.3, -0.7], "erf", orders=[2], seed=seed,
                            num_networks=800, chunk_size=200)
 
 
@@ -33,7 +33,6 @@ class SecurityTest(unittest.TestCase):
         subprocess.run(["bash", os.path.join(ROOT, "tests", "security",
                                              "make_test_certs.sh"), cls.dir],
                        check=True)
-        cls.pki = lambda name: os.path.join(cls.dir, name)
         with open(cls.pki("tokens"), "w") as f:
             f.write("# test principals\n%s alice\n%s bob\n" % (ALICE, BOB))
         cls.server = ServerProcess(extra_args=[
@@ -49,6 +48,10 @@ class SecurityTest(unittest.TestCase):
         cls.server.stop()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
+    @classmethod
+    def pki(cls, name):
+        return os.path.join(cls.dir, name)
+
     def client(self, **kw):
         kw.setdefault("timeout", 20)
         return nnft.Client(self.server.address, **kw)
@@ -61,7 +64,9 @@ class SecurityTest(unittest.TestCase):
             self.assertEqual(info.security.principal, "alice")
             r = c.submit(_spec(31)).result(timeout=60)
             self.assertEqual(len(r.mean), 3)  # (0,0), (0,1), (1,1)
+            # G2 of an erf net against its NNGP kernel, within 5 errors.
             self.assertTrue(all(e > 0 for e in r.stderr))
+            self.assertTrue(all(abs(z) < 5 for z in r.z_exact), r.z_exact)
 
     def test_tls_as_dict_is_accepted(self):
         tls = {"ca": self.pki("ca.pem"), "cert": self.pki("client.pem"),
