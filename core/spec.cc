@@ -551,3 +551,11 @@ absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
 }
 
 }  // namespace nnft
+
+namespace nnft {
+
+int64_t NetworkParameters(const Architecture& architecture) {
+  return ParameterCount(architecture);
+}
+
+}  // namespace nnft

@@ -348,6 +348,10 @@ absl::Status ValidateTraining(const ExperimentSpec& spec, const Limits& limits);
 // Number of chunks the spec's sampling plan needs (num_networks rounded up).
 int64_t NumChunks(const SamplingSpec& sampling);
 
+// Parameters of one network (weights and biases of every layer), as checked
+// against Limits::max_parameters.
+int64_t NetworkParameters(const Architecture& architecture);
+
 }  // namespace nnft
 
 #endif  // NNFT_CORE_SPEC_H_

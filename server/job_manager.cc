@@ -40,6 +40,12 @@ absl::Status JobManagerOptions::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("max_queued_jobs = ", max_queued_jobs, ": must be >= 1"));
   }
+  NNFT_RETURN_IF_ERROR(admission.Validate());
+  if (max_queued_jobs_per_owner < 0 || max_running_jobs_per_owner < 0) {
+    return absl::InvalidArgumentError(
+        "max_queued_jobs_per_principal and max_running_jobs_per_principal "
+        "must be >= 0 (0: no limit)");
+  }
   if (max_running_jobs < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "max_running_jobs = ", max_running_jobs, ": must be >= 1"));
@@ -149,6 +155,18 @@ absl::StatusOr<JobSnapshot> JobManager::Impl::Create(std::shared_ptr<Job> job) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "queue full: ", queue.size(), " jobs queued, max_queued_jobs = ",
         options.max_queued_jobs, "; retry later"));
+  }
+  if (!exact_hit && options.max_queued_jobs_per_owner > 0) {
+    int64_t mine = 0;
+    for (const QueueKey& key : queue) {
+      mine += jobs.at(std::get<2>(key))->record.owner == r.owner ? 1 : 0;
+    }
+    if (mine >= options.max_queued_jobs_per_owner) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("principal '", r.owner, "' has ", mine,
+                       " jobs queued, max_queued_jobs_per_principal = ",
+                       options.max_queued_jobs_per_owner, "; retry later"));
+    }
   }
   do {
     r.name = absl::StrFormat("jobs/%016x", absl::Uniform<uint64_t>(bitgen));
@@ -266,6 +284,10 @@ absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
         "the job manager is shutting down: not accepting jobs");
   }
   NNFT_RETURN_IF_ERROR(nnft::Validate(request.spec, m.options.limits));
+  NNFT_ASSIGN_OR_RETURN(
+      const JobCost cost,
+      EstimateCost(request.spec, m.options.worker_threads, m.options.max_bins));
+  NNFT_RETURN_IF_ERROR(CheckCost(cost, m.options.admission));
   if (!(request.target_stderr >= 0) || !std::isfinite(request.target_stderr)) {
     return absl::InvalidArgumentError(
         absl::StrCat("target_stderr = ", request.target_stderr,

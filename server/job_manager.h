@@ -64,6 +64,7 @@
 #include "core/null_cone.h"
 #include "core/reflection.h"
 #include "core/spec.h"
+#include "server/admission.h"
 #include "core/theory.h"
 #include "core/train_result.h"
 #include "server/store.h"
@@ -181,6 +182,13 @@ struct JobManagerOptions {
   int max_bins = 64;
   // Cap on the store file in bytes (ResultStore::Open); 0: none. >= 0.
   int64_t max_store_bytes = 0;
+  // Per-job cost limits checked before a job is queued (server/admission.h).
+  AdmissionLimits admission{};
+  // Per owner (principal) when > 0: jobs queued at once (more answer
+  // RESOURCE_EXHAUSTED), and jobs running at once (others wait in the queue
+  // while other owners' jobs run). 0: no per-owner limit.
+  int max_queued_jobs_per_owner = 0;
+  int max_running_jobs_per_owner = 0;
   // Unset: chunks are computed by the in-process engine (the default).
   ChunkExecutor chunk_executor{};
   JobObserver observer{};

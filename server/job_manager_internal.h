@@ -65,6 +65,8 @@ struct JobManager::Impl {
   absl::flat_hash_map<std::pair<std::string, std::string>, std::string>
       request_ids ABSL_GUARDED_BY(mu);
   std::set<QueueKey> queue ABSL_GUARDED_BY(mu);
+  // Running jobs per owner (for max_running_jobs_per_owner).
+  absl::flat_hash_map<std::string, int> running_by_owner ABSL_GUARDED_BY(mu);
   // (digest, chunk) being computed by some job right now.
   std::set<std::pair<std::string, int64_t>> claims ABSL_GUARDED_BY(mu);
   int64_t next_sequence ABSL_GUARDED_BY(mu) = 1;

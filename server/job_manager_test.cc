@@ -566,5 +566,74 @@ TEST(JobManagerKillTest, KilledServerResumesWithTheSameBits) {
   ExpectSameEstimate(m->Result(done.name)->estimate, DirectEstimate(spec, 300));
 }
 
+// Admission: a spec whose estimated work, memory or stored sums exceed the
+// per-job limits is refused before it is queued, naming the limit.
+TEST(JobManagerTest, AdmissionRefusesSpecsOverTheCostLimits) {
+  TempDir dir;
+  JobManagerOptions options = Options(dir.path());
+  options.admission.max_job_gflop = 1.0;
+  options.admission.max_job_store_bytes = int64_t{1} << 20;
+  std::unique_ptr<JobManager> m = OpenManager(options);
+  ASSERT_NE(m, nullptr);
+  // 10^8 networks of width 64 at 3 points: ~10^11 flop.
+  absl::StatusOr<JobSnapshot> heavy = m->Submit(SubmitRequest{
+      .spec = TinySpec(int64_t{100} << 20, 1 << 20, 64), .spec_json = "{}"});
+  ASSERT_EQ(heavy.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(heavy.status().message().find("max_job_gflop"), std::string::npos)
+      << heavy.status();
+  // 2 * 10^5 chunks of 34 sums: ~55 MiB of stored sums.
+  absl::StatusOr<JobSnapshot> many_chunks =
+      m->Submit(SubmitRequest{.spec = TinySpec(200000, 1), .spec_json = "{}"});
+  ASSERT_EQ(many_chunks.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(many_chunks.status().message().find("max_job_store_mb"),
+            std::string::npos)
+      << many_chunks.status();
+  // Within every limit: accepted.
+  MustSubmit(*m, TinySpec(1000));
+}
+
+// Per-owner limits: an owner at its queued limit is refused with
+// RESOURCE_EXHAUSTED while another owner is not, and an owner at its running
+// limit waits while another owner's job starts.
+TEST(JobManagerTest, PerOwnerQueuedAndRunningLimits) {
+  TempDir dir;
+  JobManagerOptions options = Options(dir.path());
+  options.max_running_jobs = 2;
+  options.max_running_jobs_per_owner = 1;
+  options.max_queued_jobs_per_owner = 1;
+  std::unique_ptr<JobManager> m = OpenManager(options);
+  ASSERT_NE(m, nullptr);
+  auto blocker = [](uint64_t seed) {
+    return TinySpec(int64_t{100} << 20, 1000, 64, seed);
+  };
+  const JobSnapshot a1 = MustSubmit(*m, blocker(1), "alice");
+  WaitFor(*m, a1.name,
+          [](const JobSnapshot& s) { return s.state == JobState::kRunning; });
+  const JobSnapshot a2 = MustSubmit(*m, blocker(2), "alice");
+  absl::StatusOr<JobSnapshot> a3 = m->Submit(
+      SubmitRequest{.spec = blocker(3), .spec_json = "{}", .owner = "alice"});
+  ASSERT_EQ(a3.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(a3.status().message().find("max_queued_jobs_per_principal"),
+            std::string::npos)
+      << a3.status();
+  // Bob's job starts on the second runner although alice's a2 came first.
+  const JobSnapshot b1 = MustSubmit(*m, blocker(4), "bob");
+  const JobSnapshot b1_running = WaitFor(*m, b1.name, [](const JobSnapshot& s) {
+    return s.state == JobState::kRunning;
+  });
+  EXPECT_EQ(b1_running.state, JobState::kRunning);
+  absl::StatusOr<JobSnapshot> a2_now = m->Get(a2.name, "alice");
+  ASSERT_TRUE(a2_now.ok()) << a2_now.status();
+  EXPECT_EQ(a2_now->state, JobState::kQueued);
+  // When alice's first job ends, her second starts.
+  ASSERT_TRUE(m->Cancel(a1.name, "alice").ok());
+  const JobSnapshot a2_running = WaitFor(*m, a2.name, [](const JobSnapshot& s) {
+    return s.state == JobState::kRunning;
+  });
+  EXPECT_EQ(a2_running.state, JobState::kRunning);
+  ASSERT_TRUE(m->Cancel(a2.name, "alice").ok());
+  ASSERT_TRUE(m->Cancel(b1.name, "bob").ok());
+}
+
 }  // namespace
 }  // namespace nnft::server

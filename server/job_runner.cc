@@ -423,10 +423,23 @@ void JobManager::Impl::RunnerLoop() {
     JobSnapshot snapshot;
     {
       absl::MutexLock lock(&mu);
-      while (!draining && queue.empty()) work.Wait(&mu);
+      // The first queued job whose owner is under its running limit.
+      auto next = queue.end();
+      while (!draining) {
+        next = std::find_if(queue.begin(), queue.end(), [&](const QueueKey& k) {
+          const int cap = options.max_running_jobs_per_owner;
+          if (cap <= 0) return true;
+          auto it =
+              running_by_owner.find(jobs.at(std::get<2>(k))->record.owner);
+          return it == running_by_owner.end() || it->second < cap;
+        });
+        if (next != queue.end()) break;
+        work.Wait(&mu);
+      }
       if (draining) return;
-      job = jobs.at(std::get<2>(*queue.begin()));
-      queue.erase(queue.begin());
+      job = jobs.at(std::get<2>(*next));
+      queue.erase(next);
+      ++running_by_owner[job->record.owner];
       job->record.start_time = absl::Now();
       job->estimate.reset();
       snapshot = Transition(*job, JobState::kRunning, absl::OkStatus());
@@ -436,6 +449,11 @@ void JobManager::Impl::RunnerLoop() {
       options.observer.started(snapshot.start_time - snapshot.create_time);
     }
     JobRun(*this, job).Run();
+    absl::MutexLock lock(&mu);
+    if (--running_by_owner[job->record.owner] == 0) {
+      running_by_owner.erase(job->record.owner);
+    }
+    work.SignalAll();  // an owner at its running limit may start another
   }
 }
 

@@ -26,6 +26,16 @@ ABSL_FLAG(int, max_message_bytes, 64 << 20,
 ABSL_FLAG(int64_t, max_store_mb, 0,
           "cap on the result store file in MiB (0: none); at the cap writes "
           "fail as on a full disk");
+ABSL_FLAG(int64_t, max_job_memory_mb, 8192,
+          "per-job limit on estimated memory in MiB (0: none)");
+ABSL_FLAG(int64_t, max_job_store_mb, 4096,
+          "per-job limit on estimated stored sums in MiB (0: none)");
+ABSL_FLAG(double, max_job_gflop, 1e7,
+          "per-job limit on estimated work in GFLOP (0: none)");
+ABSL_FLAG(int, max_queued_jobs_per_principal, 0,
+          "jobs one principal may have queued (0: no limit)");
+ABSL_FLAG(int, max_running_jobs_per_principal, 0,
+          "jobs of one principal running at once (0: no limit)");
 ABSL_FLAG(int, shutdown_grace_s, 5,
           "seconds calls in flight get to finish on SIGTERM/SIGINT");
 // Operations: metrics and the MPI launcher.
@@ -72,6 +82,15 @@ int main(int argc, char** argv) {
   options.limits.max_networks = absl::GetFlag(FLAGS_max_networks);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_store_bytes = absl::GetFlag(FLAGS_max_store_mb) << 20;
+  options.admission.max_job_memory_bytes =
+      absl::GetFlag(FLAGS_max_job_memory_mb) << 20;
+  options.admission.max_job_store_bytes = absl::GetFlag(FLAGS_max_job_store_mb)
+                                          << 20;
+  options.admission.max_job_gflop = absl::GetFlag(FLAGS_max_job_gflop);
+  options.max_queued_jobs_per_principal =
+      absl::GetFlag(FLAGS_max_queued_jobs_per_principal);
+  options.max_running_jobs_per_principal =
+      absl::GetFlag(FLAGS_max_running_jobs_per_principal);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.mpi_launcher = absl::GetFlag(FLAGS_mpi_launcher);

@@ -155,6 +155,9 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
            .max_running_jobs = o.max_running_jobs,
            .limits = o.limits,
            .max_store_bytes = o.max_store_bytes,
+           .admission = o.admission,
+           .max_queued_jobs_per_owner = o.max_queued_jobs_per_principal,
+           .max_running_jobs_per_owner = o.max_running_jobs_per_principal,
            .chunk_executor = ExecutorOf(s->launcher_),
            .observer = s->metrics_ ? s->metrics_->Observer() : JobObserver{}}));
   if (s->metrics_) s->metrics_->SetJobManager(s->jobs_.get());

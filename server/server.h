@@ -44,6 +44,11 @@ struct ServerOptions {
   // fail as on a full disk: submissions answer RESOURCE_EXHAUSTED, running
   // jobs fail with it, stored results stay intact. >= 0.
   int64_t max_store_bytes = 0;
+  // Per-job cost limits (server/admission.h) and, when tokens are on,
+  // per-principal queued and running jobs (0: no limit).
+  AdmissionLimits admission;
+  int max_queued_jobs_per_principal = 0;
+  int max_running_jobs_per_principal = 0;
   // How long Shutdown lets calls in flight finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 
