@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -36,7 +37,8 @@ absl::StatusOr<JobCost> EstimateCost(const ExperimentSpec& spec, int threads,
   const double per_thread =
       8.0 * (2.0 * parameters + static_cast<double>(num_points) * 1024.0 +
              static_cast<double>(tuples));
-  const double workers = threads > 0 ? threads : 64;
+  const double workers =
+      threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   JobCost cost;
   cost.memory_bytes = static_cast<int64_t>(
       workers * per_thread + 16.0 * max_bins * static_cast<double>(tuples));

@@ -38,8 +38,8 @@ struct AdmissionLimits {
   absl::Status Validate() const;
 };
 
-// The estimate for `spec` run on `threads` worker threads (0: counted as
-// 64) with estimators of `max_bins` bins. The spec must be valid.
+// The estimate for `spec` run on `threads` worker threads (0: the machine's
+// hardware threads) with estimators of `max_bins` bins. The spec must be valid.
 absl::StatusOr<JobCost> EstimateCost(const ExperimentSpec& spec, int threads,
                                      int max_bins);
 
