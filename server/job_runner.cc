@@ -402,6 +402,8 @@ void AddAnalyses(const ExperimentSpec& user_spec, const TupleSet& tuples,
     result->reflection =
         AnalyzeReflection(user_spec, tuples, acc.Binned(), result->theory);
   }
+}
+
 // The flow and its theory; the per-entry theory of the virtual points is
 // unknown (NaN), so the comparisons have no degrees of freedom.
 void TrainingResult(const ExperimentSpec& spec, JobResult& result) {
