@@ -257,12 +257,17 @@ def plot_rp_spectrum(result, *, ax=None, out=None, figsize=DEFAULT_FIGSIZE,
 
 
 def plot_result(result, *, out=None, **kwargs):
-    """Dispatch on the result's kind: conformal, RP spectrum, else G2."""
+    """Dispatch on the result's kind: conformal, RP spectrum, training flow,
+    else G2."""
+    if getattr(result, "kind", None) == "training":
+        return plot_training_flow(result, out=out, **kwargs)
     if result.conformal is not None:
         return plot_conformal(result, out=out, **kwargs)
     if result.reflection is not None:
         return plot_rp_spectrum(result, out=out, **kwargs)
     return plot_correlator(result, out=out, **kwargs)
+
+
 def plot_training_flow(result, points=None, out=None,
                        figsize=DEFAULT_FIGSIZE, dpi=DEFAULT_DPI):
     """Two panels over training time t (symlog axis, t = 0 included):
