@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
 #include "core/tuples.h"
+#include "core/width_sweep.h"
 
 namespace nnft {
 namespace {
@@ -531,6 +532,8 @@ absl::Status ValidateArchitectureAndPoints(const Architecture& architecture,
 }
 
 absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
+  // A sweep overrides the architecture's width: validated per width there.
+  if (!spec.width_sweep.empty()) return ValidateWidthSweep(spec, limits);
   NNFT_RETURN_IF_ERROR(ValidateArchitecture(spec.architecture, limits));
   NNFT_RETURN_IF_ERROR(
       ValidatePoints(spec.points, InputDim(spec.architecture), limits));

@@ -308,6 +308,10 @@ struct ExperimentSpec {
   // When set, the networks are trained and the observables are the training
   // flow (core/train.h); `observables` is then ignored. MLP only.
   std::optional<TrainingSpec> training;
+  // Width sweep (core/width_sweep.h): empty for a single experiment;
+  // otherwise 2..32 distinct widths, each in [1, Limits::max_width], and the
+  // spec stands for one sub-experiment per width (WithWidth).
+  std::vector<int> width_sweep;
 };
 
 // Resource limits checked by Validate. Defaults suit one machine.
