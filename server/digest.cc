@@ -44,6 +44,9 @@ constexpr uint8_t kReflectionTag = 0x52;
 // then the extension's, so plain MLP digests stay as they were.
 constexpr uint8_t kArchMlpExtended = 4, kArchConv1d = 5, kArchAttention = 6,
                   kArchKan = 7;
+// Optional trailing sections, each a tag byte then its fields; absent when
+// the feature is unused, so specs without them keep their digests.
+constexpr uint8_t kSectionWidthSweep = 0x70;
 
 uint8_t ActivationCode(Activation a) {
   for (uint8_t i = 0; i < std::size(kActivations); ++i) {
@@ -338,6 +341,17 @@ absl::StatusOr<TrainingSpec> ReadTraining(Reader& r) {
   return t;
 }
 
+// The widths of a sweep (canonical: sorted, as they run), or nothing.
+void WriteWidthSweep(Writer& w, const std::vector<int>& widths,
+                     bool canonical) {
+  if (widths.empty()) return;
+  std::vector<int> sorted = widths;
+  if (canonical) std::sort(sorted.begin(), sorted.end());
+  w.U8(kSectionWidthSweep);
+  w.U32(static_cast<uint32_t>(sorted.size()));
+  for (int n : sorted) w.I32(n);
+}
+
 std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
   Writer w;
   w.Bytes(kMagic, sizeof(kMagic) - 1);
@@ -361,6 +375,7 @@ std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
   w.U8(s.integrate_output_layer ? 1 : 0);
   WriteReflection(w, spec.reflection);
   if (spec.training) WriteTraining(w, *spec.training);
+  WriteWidthSweep(w, spec.width_sweep, mode == kModeCanonical);
   return w.Take();
 }
 
@@ -548,6 +563,11 @@ absl::StatusOr<ExperimentSpec> DecodeCanonicalSpec(absl::string_view bytes) {
   if (r.ok() && !r.AtEnd() && r.Peek() == kTrainingTag) {
     r.U8();
     NNFT_ASSIGN_OR_RETURN(spec.training, ReadTraining(r));
+  }
+  if (r.ok() && !r.AtEnd() && r.Peek() == kSectionWidthSweep) {
+    r.U8();
+    spec.width_sweep.resize(r.Count(4));
+    for (int& n : spec.width_sweep) n = r.I32();
   }
   if (r.ok() && !r.AtEnd()) {
     return absl::DataLossError("spec bytes: unknown trailing section");

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/width_sweep.h"
 #include "gtest/gtest.h"
 
 namespace nnft::server {
@@ -174,6 +175,27 @@ TEST(DecodeCanonicalSpecTest, RejectsTruncatedAndForeignBytes) {
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(DecodeCanonicalSpec("hello").status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+TEST(WidthSweepDigestTest, SweepHasItsOwnDigestAndEachWidthThatOfItsSpec) {
+  ExperimentSpec sweep = MlpExample();
+  sweep.width_sweep = {32, 8, 16};
+  const std::string d = SpecDigest(sweep);
+  EXPECT_NE(d, SpecDigest(MlpExample()));
+  ExperimentSpec reordered = sweep;
+  reordered.width_sweep = {8, 16, 32};
+  EXPECT_EQ(SpecDigest(reordered), d);
+  reordered.width_sweep = {8, 16, 64};
+  EXPECT_NE(SpecDigest(reordered), d);
+  // A sweep's width is stored under the digest of the single experiment.
+  ExperimentSpec single = MlpExample();
+  std::get<MlpSpec>(single.architecture).widths = {8, 8};
+  EXPECT_EQ(SpecDigest(WithWidth(sweep, 8)), SpecDigest(single));
+  absl::StatusOr<ExperimentSpec> decoded =
+      DecodeCanonicalSpec(RequestSpecBytes(sweep));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->width_sweep, sweep.width_sweep);
+  EXPECT_TRUE(SameSpec(*decoded, sweep));
 }
 
 TEST(EngineFingerprintTest, NamesEngineVersionAndTarget) {

@@ -414,6 +414,13 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& proto,
                                            &spec.reflection));
   NNFT_ASSIGN_OR_RETURN(spec.training,
                         TrainingFromProto(proto, InputDim(spec.architecture)));
+  spec.width_sweep.assign(proto.width_sweep().widths().begin(),
+                          proto.width_sweep().widths().end());
+  if (!spec.width_sweep.empty() && proto.sampling().target_stderr() > 0) {
+    return Invalid("sampling.target_stderr",
+                   " > 0 with width_sweep: early stopping is not supported "
+                   "for width sweeps (set num_networks instead)");
+  }
   if (absl::Status s = Validate(spec, limits); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(kPrefix, s.message()));
   }
@@ -537,6 +544,9 @@ v1::ExperimentSpec SpecToProto(const ExperimentSpec& spec) {
                        : v1::PRECISION_FLOAT64);
   s->set_integrate_output_layer(spec.sampling.integrate_output_layer);
   if (spec.training) TrainingToProto(*spec.training, proto.mutable_training());
+  proto.mutable_width_sweep()->mutable_widths()->Add(spec.width_sweep.begin(),
+                                                     spec.width_sweep.end());
+  if (spec.width_sweep.empty()) proto.clear_width_sweep();
   return proto;
 }
 

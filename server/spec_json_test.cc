@@ -258,5 +258,32 @@ TEST(SpecJsonRoundTripTest, GaussAndCosNetSurviveTheRoundTrip) {
   }
 }
 
+TEST(SpecFromJsonTest, WidthSweepParsesValidatesAndRoundTrips) {
+  auto spec = SpecFromJson(
+      absl::StrCat(kMlpHead, R"(, "widthSweep": {"widths": [16, 4, 8]}})"));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->width_sweep, (std::vector<int>{16, 4, 8}));
+  auto back = SpecFromProto(SpecToProto(*spec));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->width_sweep, spec->width_sweep);
+  EXPECT_FALSE(SpecToProto(*SpecFromJson(absl::StrCat(kMlpHead, "}")))
+                   .has_width_sweep());
+  const std::pair<const char*, const char*> bad[] = {
+      {R"("widthSweep": {"widths": [4]})",
+       "spec.width_sweep.widths has 1 entries: must be in [2, 32]"},
+      {R"("widthSweep": {"widths": [4, -1]})",
+       "spec.width_sweep.widths[1] = -1: must be in [1, 1000000]"},
+      {R"("widthSweep": {"widths": [4, 8]},
+          "sampling": {"targetStderr": 0.1})",
+       "spec.sampling.target_stderr > 0 with width_sweep"},
+  };
+  for (const auto& [field, message] : bad) {
+    auto s = SpecFromJson(absl::StrCat(kMlpHead, ", ", field, "}"));
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(s.status().message().find(message), std::string::npos)
+        << s.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace nnft::server
