@@ -80,6 +80,7 @@ JobSnapshot JobManager::Impl::Snapshot(const Job& job) const {
   s.error = job.error;
   s.estimate = job.estimate;
   s.training = job.training;
+  s.sweep = SweepSnapshot(job);
   s.version = job.version;
   return s;
 }
@@ -247,6 +248,7 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
       if (spec.ok()) {
         job->spec = *std::move(spec);
         job->spec.sampling.num_networks = r.num_networks;
+        InitSweep(*job);
         // An unfinished job resumes under this engine's digest: chunks of an
         // older engine (another fingerprint) are never mixed in.
         if (!IsTerminal(r.state)) r.digest = SpecDigest(job->spec);
@@ -293,6 +295,12 @@ absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
         absl::StrCat("target_stderr = ", request.target_stderr,
                      ": must be finite and >= 0 (0: run every chunk)"));
   }
+  if (!request.spec.width_sweep.empty() && request.target_stderr > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "target_stderr = ", request.target_stderr,
+        " with width_sweep: early stopping is not supported for width "
+        "sweeps (must be 0)"));
+  }
   auto job = std::make_shared<Job>();
   JobRecord& r = job->record;
   r.request_id = std::move(request.request_id);
@@ -301,12 +309,14 @@ absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
   r.spec_bytes = RequestSpecBytes(request.spec);
   r.spec_json = std::move(request.spec_json);
   r.num_networks = request.spec.sampling.num_networks;
-  r.num_chunks = NumChunks(request.spec.sampling);
+  r.num_chunks = NumChunks(request.spec.sampling) *
+                 std::max<int64_t>(1, request.spec.width_sweep.size());
   r.priority = request.priority;
   r.target_stderr = request.target_stderr;
   r.create_time = absl::Now();
   job->spec = std::move(request.spec);
   job->chunks_total = r.num_chunks;
+  InitSweep(*job);
 
   JobSnapshot snapshot;
   {

@@ -43,6 +43,16 @@
 //   QUEUED in the store; the next Open resumes them. Results are the same bits
 //   as an uninterrupted run.
 //
+// - Width sweeps (spec.width_sweep non-empty): one job runs the widths in
+//   ascending order, each width as an ordinary experiment under its own
+//   digest (SpecDigest(WithWidth(spec, N))), so its chunks are shared with
+//   single-width jobs both ways and claims keep them from being computed
+//   twice. Progress counts the chunks of every width (chunks_total = widths x
+//   chunks per width); the snapshot carries each width's current estimate
+//   and exact theory; cancel, drain and resume act on the one job. Result
+//   adds per-width results and the fits (JobResult::sweep). target_stderr
+//   must be 0.
+//
 // Thread safety: all methods may be called concurrently from any thread.
 #ifndef NNFT_SERVER_JOB_MANAGER_H_
 #define NNFT_SERVER_JOB_MANAGER_H_
@@ -67,6 +77,7 @@
 #include "server/admission.h"
 #include "core/theory.h"
 #include "core/train_result.h"
+#include "core/width_sweep.h"
 #include "server/store.h"
 
 namespace nnft::server {
@@ -83,6 +94,16 @@ struct SubmitRequest {
   std::string owner{};
   // Early stop: >= 0; 0 runs all chunks (see the header comment).
   double target_stderr = 0;
+};
+
+// One width of a running or finished sweep, as a watcher sees it.
+struct SweepWidthSnapshot {
+  int width = 0;
+  std::string digest;  // where this width's chunks are stored
+  int64_t chunks_total = 0, chunks_done = 0;
+  std::optional<CorrelatorEstimate> estimate;  // once its first chunk folds
+  // Exact theory at this width; null until the sweep has started running.
+  std::shared_ptr<const TheoryValues> theory;
 };
 
 struct JobSnapshot {
@@ -106,7 +127,24 @@ struct JobSnapshot {
   std::optional<CorrelatorEstimate> estimate;
   // Training jobs: the flow from the same chunks, with theory (immutable).
   std::shared_ptr<const TrainingFlow> training;
+  // Width sweeps only: one entry per width, ascending (estimate above is
+  // then unset).
+  std::vector<SweepWidthSnapshot> sweep;
   int64_t version = 0;  // increases on every change of this job
+};
+
+// One width of a sweep's result.
+struct SweepWidthResult {
+  int width = 0;
+  std::string digest;
+  CorrelatorEstimate estimate;
+  TheoryValues theory;
+  Comparison vs_exact, vs_gp, vs_exact_connected;
+};
+
+struct SweepResult {
+  std::vector<SweepWidthResult> widths;  // ascending
+  WidthSweepAnalysis analysis;           // m_n per width and the fits
 };
 
 struct JobResult {
@@ -122,6 +160,9 @@ struct JobResult {
   // Training jobs: the flow (theory.* is then NaN: the entries are the
   // flow's raw virtual-point moments, see core/train.h).
   std::shared_ptr<const TrainingFlow> training;
+  // Width sweeps: per-width results and fits. `estimate` is then empty and
+  // `theory` holds the first width's kernel and method only.
+  std::optional<SweepResult> sweep;
 };
 
 struct ListPage {

@@ -26,6 +26,18 @@
 
 namespace nnft::server {
 
+// One width of a sweep job. width, spec, digest and num_chunks are fixed at
+// creation (readable without the lock); the rest is guarded by Impl::mu.
+struct SweepWidth {
+  int width = 0;
+  ExperimentSpec spec;  // WithWidth(job spec, width), num_networks set
+  std::string digest;
+  int64_t num_chunks = 0;
+  int64_t chunks_done = 0;
+  std::optional<CorrelatorEstimate> estimate;
+  std::shared_ptr<const TheoryValues> theory;
+};
+
 // One job in memory. `record` mirrors the job row; the rest is derived.
 // Every field is guarded by Impl::mu except `cancel`, which the executor
 // polls between chunks.
@@ -38,6 +50,7 @@ struct Job {
   int64_t chunks_from_store = 0;
   std::optional<CorrelatorEstimate> estimate;
   std::shared_ptr<const TrainingFlow> training;  // training jobs
+  std::vector<SweepWidth> sweep;  // width sweeps only (InitSweep)
   int64_t version = 1;
   std::atomic<bool> cancel{false};
 };
@@ -106,7 +119,21 @@ struct JobManager::Impl {
   void RunnerLoop();
   // Computes (or gathers) the chunks of `job`, then finishes it.
   void RunJob(const std::shared_ptr<Job>& job);
+  // The same for a width sweep: every width in turn, then one finish.
+  void RunSweep(const std::shared_ptr<Job>& job);
+
+  // --- job_sweep.cc ---
+  // Computes each width's exact theory once, before the sweep runs.
+  absl::Status PrepareSweepTheory(const std::shared_ptr<Job>& job);
+  // The result of a SUCCEEDED sweep job, folded from every width's chunks.
+  absl::Status FillSweepResult(const Job& job, JobResult& result);
 };
+
+// Fills job.sweep from job.spec (one entry per width, ascending; nothing for
+// a single experiment). job.spec.sampling.num_networks must be set.
+void InitSweep(Job& job);
+// The snapshot's sweep entries (call with Impl::mu held).
+std::vector<SweepWidthSnapshot> SweepSnapshot(const Job& job);
 
 // One structured log line of the job manager (server/log.h, component=jobs).
 inline void JobsLog(absl::string_view event,

@@ -45,18 +45,37 @@ bool TargetReached(const CorrelatorEstimate& e, double target) {
   return true;
 }
 
-// One run of one job, on a runner thread.
+// What one JobRun computes: the whole job, or one width of a sweep (whose
+// earlier widths are complete and counted in the job's progress).
+struct Segment {
+  const ExperimentSpec* spec = nullptr;  // outlives the run
+  std::string digest;
+  int64_t num_chunks = 0;
+  int width_index = -1;  // index into Job::sweep; -1 for a single experiment
+  int64_t chunks_before = 0;      // chunks of the earlier widths
+  int64_t from_store_before = 0;  // of them, found stored
+};
+
+struct RunOutcome {
+  absl::Status status;
+  bool complete = false;    // every chunk folded (or the target reached)
+  int64_t chunks_used = 0;  // chunks the result uses
+  int64_t from_store = 0;   // of them, not computed by this run
+};
+
+// One run of one job (or one width of a sweep), on a runner thread.
 class JobRun {
  public:
-  JobRun(JobManager::Impl& m, std::shared_ptr<Job> job)
+  JobRun(JobManager::Impl& m, std::shared_ptr<Job> job, Segment segment)
       : m_(m),
         job_(std::move(job)),
-        spec_(job_->spec),
-        digest_(job_->record.digest),
-        num_chunks_(job_->record.num_chunks),
+        segment_(std::move(segment)),
+        spec_(*segment_.spec),
+        digest_(segment_.digest),
+        num_chunks_(segment_.num_chunks),
         target_(job_->record.target_stderr) {}
 
-  void Run();
+  RunOutcome Run();
 
  private:
   struct Ready {
@@ -73,10 +92,10 @@ class JobRun {
   void PersistLoop();
   absl::Status Fold();
   void Publish(bool force);
-  void Finish(const absl::Status& status);
 
   JobManager::Impl& m_;
   const std::shared_ptr<Job> job_;
+  const Segment segment_;
   const ExperimentSpec& spec_;  // immutable after the job is created
   const std::string digest_;
   const int64_t num_chunks_;
@@ -114,11 +133,12 @@ absl::Status JobRun::Prepare() {
   } else if (initially_stored_ < num_chunks_) {
     ++m_.counters.store_partial_hits;
   }
-  job_->chunks_done = job_->chunks_from_store = initially_stored_;
+  job_->chunks_done = segment_.chunks_before + initially_stored_;
+  job_->chunks_from_store = segment_.from_store_before + initially_stored_;
   return absl::OkStatus();
 }
 
-void JobRun::Run() {
+RunOutcome JobRun::Run() {
   absl::Status status = Prepare();
   const int threads =
       m_.options.worker_threads > 0
@@ -135,7 +155,9 @@ void JobRun::Run() {
        lo += window) {
     status = RunWindow(lo, std::min(num_chunks_, lo + window));
   }
-  Finish(status);
+  const bool complete = status.ok() && (stop_at_ >= 0 || next_ == num_chunks_);
+  Publish(complete);  // final counts (and estimate)
+  return {status, complete, next_, next_ - folded_computed_};
 }
 
 // Claims first, then reads the store: a job stores a chunk before releasing
@@ -345,49 +367,57 @@ void JobRun::Publish(bool force) {
   const bool watched = notify && m_.subscriptions > 0;
   {
     absl::MutexLock lock(&m_.mu);
-    job_->chunks_done =
+    const int64_t done =
         std::min(num_chunks_, initially_stored_ + computed_ + discovered_);
-    job_->chunks_from_store = initially_stored_ + discovered_;
-    if (flow) job_->training = std::move(flow);
-    if (estimate) job_->estimate = std::move(estimate);
+    job_->chunks_done = segment_.chunks_before + done;
+    job_->chunks_from_store =
+        segment_.from_store_before + initially_stored_ + discovered_;
+    if (segment_.width_index >= 0) {
+      SweepWidth& width = job_->sweep[segment_.width_index];
+      width.chunks_done = done;
+      if (estimate) width.estimate = std::move(estimate);
+    } else {
+      if (flow) job_->training = std::move(flow);
+      if (estimate) job_->estimate = std::move(estimate);
+    }
     m_.Touch(*job_, /*persist=*/false).IgnoreError();
     if (watched) snapshot = m_.Snapshot(*job_);
   }
   if (watched) m_.Notify(snapshot);
 }
 
-void JobRun::Finish(const absl::Status& status) {
-  const bool all_folded = status.ok() && next_ == num_chunks_;
+// Moves the job to its final state after its run(s).
+void FinishJob(JobManager::Impl& m, Job& job, const RunOutcome& outcome) {
   JobState state = JobState::kQueued;  // drained: resumed by the next Open
   absl::Status error;
-  if (!status.ok()) {
+  if (!outcome.status.ok()) {
     state = JobState::kFailed;
-    error = status;
-  } else if (stop_at_ >= 0 || all_folded) {
+    error = outcome.status;
+  } else if (outcome.complete) {
     state = JobState::kSucceeded;
-  } else if (job_->cancel) {
+  } else if (job.cancel) {
     state = JobState::kCancelled;
     error = absl::CancelledError("cancelled by the client");
-  } else if (!m_.draining) {
+  } else if (!m.draining) {
     state = JobState::kFailed;
-    error = absl::InternalError(absl::StrCat("run ended after folding ", next_,
-                                             " of ", num_chunks_, " chunks"));
+    error = absl::InternalError(absl::StrCat("run ended after folding ",
+                                             outcome.chunks_used, " of ",
+                                             job.record.num_chunks, " chunks"));
   }
-  Publish(state == JobState::kSucceeded);  // final counts (and estimate)
   JobSnapshot snapshot;
   absl::Time start;
   {
-    absl::MutexLock lock(&m_.mu);
+    absl::MutexLock lock(&m.mu);
     if (state == JobState::kSucceeded) {
-      job_->chunks_total = next_;
-      job_->chunks_from_store = next_ - folded_computed_;
+      job.chunks_total = outcome.chunks_used;
+      job.chunks_from_store = outcome.from_store;
     }
-    start = job_->record.start_time;
-    snapshot = m_.Transition(*job_, state, error);
+    start = job.record.start_time;
+    snapshot = m.Transition(job, state, error);
   }
-  m_.Notify(snapshot);
-  if (m_.options.observer.finished) {
-    m_.options.observer.finished(state, absl::Now() - start);
+  m.Notify(snapshot);
+  if (m.options.observer.finished) {
+    m.options.observer.finished(state, absl::Now() - start);
   }
 }
 
@@ -418,6 +448,37 @@ void TrainingResult(const ExperimentSpec& spec, JobResult& result) {
 }
 
 }  // namespace
+
+void JobManager::Impl::RunJob(const std::shared_ptr<Job>& job) {
+  if (!job->sweep.empty()) return RunSweep(job);
+  const Segment whole{.spec = &job->spec,
+                      .digest = job->record.digest,
+                      .num_chunks = job->record.num_chunks};
+  FinishJob(*this, *job, JobRun(*this, job, whole).Run());
+}
+
+// Widths run one after another, each on all worker threads; the first that
+// does not complete (cancel, drain, error) ends the sweep.
+void JobManager::Impl::RunSweep(const std::shared_ptr<Job>& job) {
+  RunOutcome total{.status = PrepareSweepTheory(job), .complete = true};
+  for (size_t w = 0;
+       total.status.ok() && total.complete && w < job->sweep.size(); ++w) {
+    const SweepWidth& width = job->sweep[w];
+    const Segment segment{.spec = &width.spec,
+                          .digest = width.digest,
+                          .num_chunks = width.num_chunks,
+                          .width_index = static_cast<int>(w),
+                          .chunks_before = total.chunks_used,
+                          .from_store_before = total.from_store};
+    const RunOutcome one = JobRun(*this, job, segment).Run();
+    total.status = one.status;
+    total.complete = one.complete;
+    total.chunks_used += one.chunks_used;
+    total.from_store += one.from_store;
+  }
+  total.complete = total.complete && total.status.ok();
+  FinishJob(*this, *job, total);
+}
 
 void JobManager::Impl::RunnerLoop() {
   while (true) {
@@ -450,7 +511,7 @@ void JobManager::Impl::RunnerLoop() {
     if (options.observer.started) {
       options.observer.started(snapshot.start_time - snapshot.create_time);
     }
-    JobRun(*this, job).Run();
+    RunJob(job);
     absl::MutexLock lock(&mu);
     if (--running_by_owner[job->record.owner] == 0) {
       running_by_owner.erase(job->record.owner);
@@ -473,6 +534,10 @@ absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
           ": a result exists only once it has SUCCEEDED"));
     }
     result.job = m.Snapshot(*job);
+  }
+  if (!job->sweep.empty()) {
+    NNFT_RETURN_IF_ERROR(m.FillSweepResult(*job, result));
+    return result;
   }
   // The engine form (EngineSpec) is what the chunks hold: the null-cone
   // field's Theta statistics, or the spec's points with the reflection
