@@ -89,6 +89,10 @@ class ResultAssembler {
       case v1::ResultPiece::kEmpiricalNtk:
         result_.empirical_ntk = piece.empirical_ntk();
         return absl::OkStatus();
+      case v1::ResultPiece::kSweepWidth:
+        return AddSweepWidth(piece.sweep_width());
+      case v1::ResultPiece::kSweepFits:
+        return AddSweepFits(piece.sweep_fits());
       case v1::ResultPiece::PIECE_NOT_SET:
         return absl::DataLossError("result piece with no content");
     }
@@ -115,6 +119,8 @@ class ResultAssembler {
                        " rows; header says ", result_.header.num_points()));
     }
     absl::Status shape = CheckMergedShape(result_.entries);
+    if (!shape.ok()) return shape;
+    shape = CheckSweep();
     if (!shape.ok()) return shape;
     return std::move(result_);
   }
@@ -151,6 +157,68 @@ class ResultAssembler {
     result_.kernel.insert(result_.kernel.end(), block.values().begin(),
                           block.values().end());
     kernel_rows_ += block.rows();
+    return absl::OkStatus();
+  }
+
+  // A width's blocks arrive in order, widths in order: block w continues the
+  // last width or starts the next one at offset 0.
+  absl::Status AddSweepWidth(const v1::SweepWidthBlock& block) {
+    std::vector<v1::SweepWidthBlock>& widths = result_.sweep_widths;
+    const bool next = widths.empty() ||
+                      block.width_index() != widths.back().width_index();
+    const int64_t have =
+        next ? 0 : widths.back().entries().estimate().tuples_size();
+    if (block.width_index() != static_cast<int>(widths.size()) - (next ? 0 : 1) ||
+        block.entries().offset() != have) {
+      return absl::DataLossError(absl::StrCat(
+          "sweep block of width index ", block.width_index(), " at offset ",
+          block.entries().offset(), " does not follow the previous block"));
+    }
+    absl::Status shape = CheckBlockShape(block.entries());
+    if (!shape.ok()) return shape;
+    if (next) {
+      widths.push_back(block);
+    } else {
+      v1::SweepWidthBlock& w = widths.back();
+      w.mutable_entries()->MergeFrom(block.entries());
+      w.mutable_deviation()->MergeFrom(block.deviation());
+      w.mutable_deviation_background()->MergeFrom(block.deviation_background());
+    }
+    widths.back().mutable_entries()->set_offset(0);
+    return absl::OkStatus();
+  }
+
+  absl::Status AddSweepFits(const v1::SweepFitBlock& block) {
+    if (block.offset() != static_cast<int64_t>(result_.sweep_fits.size())) {
+      return absl::DataLossError(absl::StrCat("sweep fit block at offset ",
+                                              block.offset(), "; expected ",
+                                              result_.sweep_fits.size()));
+    }
+    result_.sweep_fits.insert(result_.sweep_fits.end(), block.fits().begin(),
+                              block.fits().end());
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckSweep() const {
+    const v1::WidthSweepSummary& s = result_.header.width_sweep();
+    if (result_.sweep_widths.size() != static_cast<size_t>(s.widths_size()) ||
+        result_.sweep_fits.size() != static_cast<size_t>(s.num_fits())) {
+      return absl::DataLossError(absl::StrCat(
+          "sweep result has ", result_.sweep_widths.size(), " widths and ",
+          result_.sweep_fits.size(), " fits; header says ", s.widths_size(),
+          " and ", s.num_fits()));
+    }
+    for (const v1::SweepWidthBlock& w : result_.sweep_widths) {
+      const v1::EntryBlock& e = w.entries();
+      if (e.estimate().tuples_size() != s.entries_per_width() ||
+          w.deviation_size() != e.estimate().tuples_size()) {
+        return absl::DataLossError(absl::StrCat(
+            "sweep width ", w.width(), " has ", e.estimate().tuples_size(),
+            " entries; header says ", s.entries_per_width()));
+      }
+      absl::Status shape = CheckMergedShape(e);
+      if (!shape.ok()) return shape;
+    }
     return absl::OkStatus();
   }
 

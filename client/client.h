@@ -67,6 +67,11 @@ struct ClientOptions {
 // `kernel` the P x P NNGP kernel, row-major (empty when the server sent none).
 // header.conformal() (null-cone fields) and header.reflection_positivity()
 // (specs asking for it) carry the analyses built on the correlators.
+//
+// Width sweeps (header.has_width_sweep()): `entries` is empty; `sweep_widths`
+// holds one block per width of header.width_sweep().widths (ascending), its
+// entries reassembled (offset 0), and `sweep_fits` every power-law fit of
+// G4_c and G6_c across the widths, in requested-tuple order.
 struct JobResult {
   nnft::v1::ResultHeader header;
   nnft::v1::EntryBlock entries;
@@ -75,6 +80,8 @@ struct JobResult {
   // of them), and the empirical NTK at initialisation when requested.
   std::vector<nnft::v1::TrainingTime> training;
   std::optional<nnft::v1::EmpiricalNtk> empirical_ntk;
+  std::vector<nnft::v1::SweepWidthBlock> sweep_widths;
+  std::vector<nnft::v1::PowerLawFit> sweep_fits;
 };
 
 // The channel credentials `options` ask for: TLS (reading the PEM files;

@@ -145,6 +145,9 @@ v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries) {
                           kUpdatePoints, out.add_training());
     }
   }
+  if (!job.sweep.empty()) {
+    SweepUpdateToProto(job, max_entries, out.mutable_width_sweep());
+  }
   return out;
 }
 
@@ -195,6 +198,7 @@ void ResultPieces::FillHeader(v1::ResultHeader* header) const {
     header->set_training_times(static_cast<int>(r.training->times.size()));
     header->set_training_theory_method(r.training->theory_method);
   }
+  if (r.sweep) SweepSummaryToProto(*r.sweep, header->mutable_width_sweep());
 }
 
 void ResultPieces::FillEntries(int64_t begin, int64_t end,
@@ -224,6 +228,7 @@ bool ResultPieces::Next(v1::ResultPiece* piece) {
     next_entry_ = end;
     return true;
   }
+  if (result_->sweep && NextSweep(piece)) return true;
   const Eigen::MatrixXd& kernel = result_->theory.kernel;
   const int p = static_cast<int>(kernel.rows());
   if (next_row_ < p && kernel.cols() == p) {

@@ -53,15 +53,29 @@ void ReflectionToProto(const ReflectionResult& result,
 // estimate (when it has one) and the largest standard error of all of them.
 v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries);
 
-// GetResult's stream, produced one piece at a time: a header, then entry
-// blocks of at most EntriesPerBlock() entries, then kernel blocks of at most
-// RowsPerBlock() rows. The result is shared, never copied.
+// --- width sweeps (convert_sweep.cc) ---
+void PowerLawFitToProto(const PowerLawFit& fit, v1::PowerLawFit* out);
+// The live view of a sweep job: widths with an estimate (first max_entries
+// entries, theory and z-scores where the snapshot has theory) and the fits
+// over them.
+void SweepUpdateToProto(const JobSnapshot& job, int max_entries,
+                        v1::WidthSweepUpdate* out);
+// The header's summary of a sweep result.
+void SweepSummaryToProto(const SweepResult& sweep, v1::WidthSweepSummary* out);
+// Entries [begin, end) of width w of a sweep result.
+void SweepWidthToProto(const SweepResult& sweep, int w, int64_t begin,
+                       int64_t end, v1::SweepWidthBlock* out);
+
 // Training flow rows (training_convert.cc): one recorded time, restricted to
 // the first `max_points` points; the empirical NTK at initialisation.
 void TrainingTimeToProto(const TrainingTimeEstimate& row, int index,
                          int max_points, v1::TrainingTime* out);
 void EmpiricalNtkToProto(const TrainingFlow& flow, v1::EmpiricalNtk* out);
 
+// GetResult's stream, produced one piece at a time: a header, then entry
+// blocks of at most EntriesPerBlock() entries, then (width sweeps) per-width
+// blocks and fit blocks, then kernel blocks of at most RowsPerBlock() rows.
+// The result is shared, never copied.
 class ResultPieces {
  public:
   ResultPieces(std::shared_ptr<const JobResult> result,
@@ -76,6 +90,8 @@ class ResultPieces {
  private:
   void FillHeader(v1::ResultHeader* header) const;
   void FillEntries(int64_t begin, int64_t end, v1::EntryBlock* block) const;
+  // The next sweep piece (width blocks, then fit blocks); false when done.
+  bool NextSweep(v1::ResultPiece* piece);
 
   std::shared_ptr<const JobResult> result_;
   std::string engine_fingerprint_;
@@ -89,6 +105,9 @@ class ResultPieces {
   bool NextTraining(v1::ResultPiece* piece);
   int next_time_ = 0;
   bool ntk_sent_ = false;
+  int next_width_ = 0;              // sweep: width being sent
+  int64_t next_width_entry_ = 0;    // sweep: next entry of that width
+  int64_t next_fit_ = 0;            // sweep: next fit
 };
 
 }  // namespace nnft::server

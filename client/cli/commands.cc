@@ -101,12 +101,39 @@ int WatchToEnd(Context& ctx, const std::string& name) {
   return kExitOk;
 }
 
+// Follows a sweep job to its end with live progress (the fitted exponents
+// so far), then prints its per-width and fit tables.
+int SweepToEnd(Context& ctx, const v1::Job& job) {
+  std::fprintf(ctx.err, "submitted width sweep %s (%s)\n", job.name().c_str(),
+               StateName(job.state()).c_str());
+  ProgressPrinter printer(ctx.err, ctx.options.terminal, ctx.options.entries);
+  absl::StatusOr<v1::Job> done = ctx.client_ref().WaitForCompletion(
+      job.name(), absl::InfiniteFuture(),
+      [&](const v1::JobUpdate& update) {
+        printer.Update(update);
+        return true;
+      },
+      std::max(1, ctx.options.entries));
+  if (!done.ok()) return RpcError(ctx, done.status());
+  printer.Finish(*done);
+  if (done->state() != v1::Job::SUCCEEDED) {
+    std::fprintf(ctx.err, "nnft: job %s ended %s\n", done->name().c_str(),
+                 StateName(done->state()).c_str());
+    return kExitRpcError;
+  }
+  absl::StatusOr<JobResult> result = ctx.client_ref().FetchResult(job.name());
+  if (!result.ok()) return RpcError(ctx, result.status());
+  return Print(ctx, FormatResult(*result, ctx.format));
+}
+
 int Submit(Context& ctx, const std::vector<std::string>& args) {
   v1::ExperimentSpec spec;
   if (!LoadSpec(ctx, args[0], &spec)) return kExitUsage;
   absl::StatusOr<v1::Job> job = ctx.client_ref().Submit(
       spec, ctx.options.request_id, ctx.options.priority);
   if (!job.ok()) return RpcError(ctx, job.status());
+  // A width sweep is followed to its end and its tables printed.
+  if (spec.width_sweep().widths_size() > 0) return SweepToEnd(ctx, *job);
   if (!ctx.options.watch) return Print(ctx, FormatJob(*job, ctx.format));
   std::fprintf(ctx.err, "submitted %s (%s)\n", job->name().c_str(),
                StateName(job->state()).c_str());
@@ -200,6 +227,9 @@ std::string UsageText() {
          "reads stdin);\n"
          "                    prints the job; with --watch, follows it to the "
          "end\n"
+         "                    a width sweep (widthSweep set) is followed to "
+         "its end\n"
+         "                    and prints per-width and power-law fit tables\n"
          "  watch JOB         follow a job to its end (live progress on "
          "stderr)\n"
          "  get JOB           print a job\n"

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -249,6 +250,7 @@ std::string FormatResult(const JobResult& result, OutputFormat format) {
     return format == OutputFormat::kCsv ? TrainingResultCsv(result)
                                         : TrainingResultTable(result);
   }
+  if (result.header.has_width_sweep()) return FormatSweepResult(result, format);
   switch (format) {
     case OutputFormat::kCsv:
       return ResultCsv(result);
@@ -323,6 +325,120 @@ std::string FormatInfo(const v1::ServerInfo& info, OutputFormat format) {
            " tokens=", sec.tokens() ? "on" : "off",
            sec.tokens() ? absl::StrCat(" principal=", sec.principal()) : "")});
   return AlignColumns(rows);
+}
+
+// ---------------------------------------------------------------- sweeps
+
+namespace {
+
+std::string PlusMinus(double value, double error) {
+  return absl::StrCat(Short(value), " +- ", Short(error, 2));
+}
+
+std::string SweepWidthTable(const JobResult& result) {
+  const v1::WidthSweepSummary& s = result.header.width_sweep();
+  std::string out = absl::StrFormat(
+      "# %s  width sweep N = %s; %d networks per width, seed %d\n"
+      "# theory: %s\n",
+      result.header.job().name(), absl::StrJoin(s.widths(), ","),
+      result.sweep_widths.empty()
+          ? 0
+          : result.sweep_widths[0].entries().estimate().networks(),
+      result.header.seed(), result.header.theory_method());
+  std::vector<std::vector<std::string>> rows = {
+      {"N", "tuple", "G +- err", "exact", "z", "G_c +- err", "exact_c", "z_c",
+       "m_n +- bg"}};
+  for (const v1::SweepWidthBlock& w : result.sweep_widths) {
+    const v1::EntryBlock& e = w.entries();
+    const v1::Estimate& est = e.estimate();
+    for (int i = 0; i < est.tuples_size(); ++i) {
+      rows.push_back(
+          {absl::StrCat(w.width()), TupleLabel(est.tuples(i)),
+           PlusMinus(At(est.mean(), i), At(est.stderr(), i)),
+           Short(At(e.theory().exact(), i)), Short(At(e.z_exact(), i), 3),
+           PlusMinus(At(est.connected(), i), At(est.connected_stderr(), i)),
+           Short(At(e.theory().exact_connected(), i)),
+           Short(At(e.z_exact_connected(), i), 3),
+           PlusMinus(At(w.deviation(), i), At(w.deviation_background(), i))});
+    }
+  }
+  absl::StrAppend(&out, AlignColumns(rows));
+  return out;
+}
+
+std::string SweepFitTable(const JobResult& result) {
+  std::string out = absl::StrCat(
+      "# fits |G_c| = A N^s (", result.header.width_sweep().fit_method(),
+      ")\n");
+  std::vector<std::vector<std::string>> rows = {
+      {"tuple", "n", "s +- err", "expected", "z", "A +- err", "chi2/dof",
+       "widths used/dropped"}};
+  for (const v1::PowerLawFit& f : result.sweep_fits) {
+    rows.push_back({TupleLabel(f.tuple()), absl::StrCat(f.order()),
+                    PlusMinus(f.exponent(), f.exponent_stderr()),
+                    Short(f.expected_exponent()), Short(f.z(), 3),
+                    PlusMinus(f.amplitude(), f.amplitude_stderr()),
+                    Short(f.chi2_per_dof(), 3),
+                    absl::StrCat(f.widths_used(), "/", f.widths_dropped())});
+  }
+  absl::StrAppend(&out, AlignColumns(rows));
+  return out;
+}
+
+std::string SweepCsv(const JobResult& result) {
+  std::string out = absl::StrCat("width,", absl::StrJoin(kCsvColumns, ","),
+                                 ",deviation,deviation_background\n");
+  for (const v1::SweepWidthBlock& w : result.sweep_widths) {
+    JobResult one;
+    one.entries = w.entries();
+    std::vector<std::string> lines =
+        absl::StrSplit(ResultCsv(one), '\n', absl::SkipEmpty());
+    for (size_t i = 1; i < lines.size(); ++i) {
+      absl::StrAppend(&out, w.width(), ",", lines[i], ",",
+                      Cell(w.deviation(), static_cast<int>(i - 1)), ",",
+                      Cell(w.deviation_background(), static_cast<int>(i - 1)),
+                      "\n");
+    }
+  }
+  absl::StrAppend(&out,
+                  "\ntuple,order,exponent,exponent_stderr,expected_exponent,z,"
+                  "amplitude,amplitude_stderr,chi2,dof,widths_used,"
+                  "widths_dropped\n");
+  for (const v1::PowerLawFit& f : result.sweep_fits) {
+    absl::StrAppend(
+        &out, absl::StrJoin(f.tuple().index(), " "), ",", f.order(), ",",
+        ExactNumber(f.exponent()), ",", ExactNumber(f.exponent_stderr()), ",",
+        ExactNumber(f.expected_exponent()), ",", ExactNumber(f.z()), ",",
+        ExactNumber(f.amplitude()), ",", ExactNumber(f.amplitude_stderr()),
+        ",", ExactNumber(f.chi2()), ",", f.dof(), ",", f.widths_used(), ",",
+        f.widths_dropped(), "\n");
+  }
+  return out;
+}
+
+std::string SweepJson(const JobResult& result) {
+  std::vector<std::string> widths, fits;
+  for (const auto& w : result.sweep_widths) widths.push_back(ToJson(w, false));
+  for (const auto& f : result.sweep_fits) fits.push_back(ToJson(f, false));
+  std::string json = ResultJson(result);
+  json.resize(json.size() - 2);  // drop the closing "}\n"
+  return absl::StrCat(json, ",\n \"widths\": [", absl::StrJoin(widths, ",\n  "),
+                      "],\n \"fits\": [", absl::StrJoin(fits, ",\n  "),
+                      "]}\n");
+}
+
+}  // namespace
+
+std::string FormatSweepResult(const JobResult& result, OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kCsv:
+      return SweepCsv(result);
+    case OutputFormat::kJson:
+      return SweepJson(result);
+    case OutputFormat::kTable:
+      break;
+  }
+  return absl::StrCat(SweepWidthTable(result), "\n", SweepFitTable(result));
 }
 
 }  // namespace nnft::client::cli

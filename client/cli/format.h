@@ -50,6 +50,14 @@ std::string FormatResult(const JobResult& result, OutputFormat format);
 // (client/cli/format_analyses.cc); FormatResult's table appends them.
 std::string ConformalTable(const nnft::v1::ConformalResult& conformal);
 std::string ReflectionTable(const nnft::v1::ReflectionPositivityResult& rp);
+// A width sweep's result (header.has_width_sweep()), as FormatResult prints
+// it. kTable: per width and tuple, G +- err and G_c +- err beside exact
+// finite-width theory with z-scores and the deviation m_n +- background;
+// then one line per fit: exponent +- err, expected, z, amplitude, chi2/dof,
+// widths used/dropped. kCsv: the per-width rows with a leading "width"
+// column (kCsvColumns after it, then deviation, deviation_background), a
+// blank line, then the fits. kJson: {"header", "widths", "fits", "kernel"}.
+std::string FormatSweepResult(const JobResult& result, OutputFormat format);
 
 // The CSV columns of FormatResult, in order. Absent arrays give empty cells.
 inline constexpr const char* kCsvColumns[] = {"tuple",     "order",

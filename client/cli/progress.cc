@@ -29,6 +29,22 @@ std::string EntriesText(const v1::JobUpdate& update, int entries_shown) {
   return out;
 }
 
+// Width sweeps: the width running now and the fitted exponents so far.
+std::string SweepText(const v1::JobUpdate& update, int entries_shown) {
+  const v1::WidthSweepUpdate& sweep = update.width_sweep();
+  if (sweep.blocks_size() == 0) return "";
+  const v1::SweepWidthBlock& last = sweep.blocks(sweep.blocks_size() - 1);
+  std::string out = absl::StrCat(" N=", last.width());
+  const int n = std::min(entries_shown, sweep.fits_size());
+  for (int i = 0; i < n; ++i) {
+    const v1::PowerLawFit& fit = sweep.fits(i);
+    absl::StrAppend(&out, " s", TupleLabel(fit.tuple()), "=",
+                    absl::StrFormat("%.4g+-%.2g", fit.exponent(),
+                                    fit.exponent_stderr()));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ProgressLine(const v1::JobUpdate& update, int entries_shown) {
@@ -37,7 +53,8 @@ std::string ProgressLine(const v1::JobUpdate& update, int entries_shown) {
   return absl::StrCat(job.name(), " ", StateName(job.state()), " ",
                       p.chunks_done(), "/", p.chunks_total(), " chunks ",
                       p.networks_done(), "/", p.networks_total(), " networks",
-                      EntriesText(update, entries_shown));
+                      EntriesText(update, entries_shown),
+                      SweepText(update, entries_shown));
 }
 
 std::string ProgressBar(const v1::JobUpdate& update, int entries_shown,
@@ -55,7 +72,7 @@ std::string ProgressBar(const v1::JobUpdate& update, int entries_shown,
       StateName(update.job().state()), " [", std::string(filled, '#'),
       std::string(kBarWidth - filled, '-'), "] ", p.chunks_done(), "/",
       p.chunks_total(), " chunks ", p.networks_done(), " nets",
-      EntriesText(update, entries_shown));
+      EntriesText(update, entries_shown), SweepText(update, entries_shown));
   if (width > 0 && static_cast<int>(line.size()) > width) line.resize(width);
   return line;
 }

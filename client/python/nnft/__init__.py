@@ -21,14 +21,16 @@ from nnft.errors import (  # noqa: E402
     InvalidArgument, InvalidSpec, JobCancelled, JobFailed, NnftError, NotFound,
     ResourceExhausted, Unauthenticated, Unavailable)
 from nnft.job import Job  # noqa: E402
-from nnft.result import Comparison, Result, Snapshot  # noqa: E402
+from nnft.result import (Comparison, PowerLawFit, Result,  # noqa: E402
+                         Snapshot, SweepResult)
 from nnft.specs import to_dict, to_spec  # noqa: E402
 
 __all__ = [
     "AlreadyExists", "Cancelled", "Client", "Comparison", "DeadlineExceeded",
     "FailedPrecondition", "Internal", "InvalidArgument", "InvalidSpec", "Job",
     "JobCancelled", "JobFailed", "Kernel", "NnftError", "NotFound",
-    "ResourceExhausted", "Result", "Snapshot", "TLS", "Unauthenticated",
+    "PowerLawFit", "ResourceExhausted", "Result", "Snapshot", "SweepResult",
+    "TLS", "Unauthenticated",
     "Unavailable", "experiments",
     "to_dict", "to_spec",
 ]

@@ -13,6 +13,7 @@ stderr), 2 usage.
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -109,8 +110,49 @@ def _write_training_table(result, out):
                       flow.sigma_theory[i, 0, 0]))
 
 
+def write_sweep(result, fmt, out):
+    """Writes a width-sweep Result: per-width rows, then the fits."""
+    sw = result.sweep
+    if fmt == "json":
+        d = {"name": result.name, "widths": sw.widths.tolist(),
+             "tuples": [list(t) for t in sw.tuples], "fits": [
+                 {k: (_finite(v) if isinstance(v, float) else v)
+                  for k, v in dataclasses.asdict(f).items()}
+                 for f in sw.fits]}
+        for c in ("mean", "stderr", "connected", "connected_stderr", "exact",
+                  "exact_connected", "z_exact_connected", "deviation",
+                  "deviation_background"):
+            d[c] = [[_finite(float(x)) for x in row] for row in getattr(sw, c)]
+        json.dump(d, out, indent=1, allow_nan=False)
+        out.write("\n")
+        return
+    out.write("%s: width sweep N = %s\n" % (
+        result.name, ",".join(map(str, sw.widths))))
+    out.write("%6s %-14s %24s %12s %8s %22s\n" % (
+        "N", "tuple", "connected +- err", "exact_c", "z_c", "m_n +- bg"))
+    for w, n in enumerate(sw.widths):
+        for i, t in enumerate(sw.tuples):
+            out.write("%6d %-14s %12.6g +- %-9.2g %12.6g %8.2f %10.4g +- %-9.2g"
+                      "\n" % (n, "(" + ",".join(map(str, t)) + ")",
+                              sw.connected[w, i], sw.connected_stderr[w, i],
+                              sw.exact_connected[w, i],
+                              sw.z_exact_connected[w, i], sw.deviation[w, i],
+                              sw.deviation_background[w, i]))
+    out.write("fits |G_c| = A N^s (%s)\n" % sw.fit_method)
+    out.write("%-14s %2s %20s %9s %7s %10s %12s\n" % (
+        "tuple", "n", "s +- err", "expected", "z", "chi2/dof", "used/dropped"))
+    for f in sw.fits:
+        out.write("%-14s %2d %9.4f +- %-7.4f %9g %7.2f %10.3g %9d/%d\n" % (
+            "(" + ",".join(map(str, f.tuple)) + ")", f.order, f.exponent,
+            f.exponent_stderr, f.expected_exponent, f.z, f.chi2_per_dof,
+            f.widths_used, f.widths_dropped))
+
+
 def write_result(result, fmt, out):
     """Writes a Result as a table, JSON (NaN as null) or CSV."""
+    if result.sweep is not None and fmt != "csv":
+        write_sweep(result, fmt, out)
+        return
     cols = ("mean", "stderr", "connected", "connected_stderr", "gp",
             "gp_connected", "exact", "exact_connected", "z_exact",
             "z_exact_connected", "z_gp")
@@ -152,11 +194,18 @@ def _plot(client, args, out):
     results = [client.job(j).result(timeout=args.timeout) for j in args.jobs]
     kind = args.kind
     if kind == "auto":  # dispatch on the result kind
-        kind = "sweep" if len(results) > 1 else (
+        kind = "sweep" if len(results) > 1 or results[0].sweep else (
             "conformal" if results[0].conformal is not None else
             "rp" if results[0].reflection is not None else
             "training" if results[0].kind == "training" else "correlator")
-    if kind == "conformal":
+    if kind == "sweep" and len(results) == 1 and results[0].sweep:
+        _, fits = plot.plot_sweep(results[0], orders=(args.order,)
+                                  if args.order else (4, 6), out=args.out)
+        for f in fits:
+            out.write("G%d_c%s: fitted exponent %.4f +- %.4f (expected %g)\n"
+                      % (f.order, f.tuple, f.exponent, f.exponent_stderr,
+                         f.expected_exponent))
+    elif kind == "conformal":
         plot.plot_conformal(results[0], out=args.out)
     elif kind == "rp":
         plot.plot_rp_spectrum(results[0], out=args.out)

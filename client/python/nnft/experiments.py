@@ -7,7 +7,7 @@ or a flat list of P numbers for d = 1.
 
     spec = nnft.experiments.mlp(widths=[64], activation="erf",
                                 points=[0.0, 0.5, 1.0], seed=7)
-    sweep = nnft.experiments.width_sweep(spec, [8, 16, 32, 64])
+    sweep = nnft.experiments.width_sweep(spec, [8, 16, 32, 64])  # one job
 """
 
 import copy
@@ -84,7 +84,28 @@ def cos_net(width, points, *, mass=None, cutoff=None, sa=None, **common):
 
 
 def width_sweep(spec, widths):
-    """Copies of ``spec`` (any spec form) at each width in ``widths``.
+    """One width-sweep experiment: ``spec`` (any spec form) run by the server
+    at each width in ``widths`` (2 to 32 distinct values).
+
+    Every width is a sub-experiment with its own store digest (its chunks are
+    shared with single-width experiments); the result (``Result.sweep``) holds
+    per-width estimates beside exact finite-width theory, the deviation m_n
+    from the NNGP, and fits of |G4_c|, |G6_c| = A N^s. For an MLP every hidden
+    layer is set to N. Returns a new ExperimentSpec.
+    """
+    from nnft.specs import to_spec  # local: avoids an import cycle
+    s = copy.deepcopy(to_spec(spec))
+    if s.architecture.WhichOneof("kind") is None:
+        raise errors.InvalidSpec("architecture: unset; width_sweep needs "
+                                 "mlp, gauss_net or cos_net")
+    del s.width_sweep.widths[:]
+    s.width_sweep.widths.extend(int(n) for n in widths)
+    return s
+
+
+def width_copies(spec, widths):
+    """Copies of ``spec`` (any spec form) at each width in ``widths``, to be
+    submitted as separate experiments (``width_sweep`` is one experiment).
 
     For an MLP every hidden layer gets the width; labels read "width=N".
     """

@@ -10,6 +10,8 @@
   against its exact value (mu4/3)(1 + 1/u + v/u), one point per quadruple.
 - ``plot_rp_spectrum``: the eigenvalues of the reflection-positivity matrix
   with their jackknife errors, the exact ones beside them, and the verdict.
+- ``plot_sweep``: a width-sweep job's result (one experiment): |G4_c| and
+  |G6_c| against N on log-log axes with the power laws the server fitted.
 - ``plot_result``: whichever of the above fits the result's kind.
 
 Each returns the Figure; with ``out`` it also writes a PNG of exactly
@@ -178,6 +180,59 @@ def plot_width_sweep(results, *, tup=None, order=4, connected=True, ax=None,
     ax.legend()
     _save(fig, out)
     return fig, fit
+
+
+def plot_sweep(result, *, tuples=None, orders=(4, 6), ax=None, out=None,
+               figsize=DEFAULT_FIGSIZE, dpi=DEFAULT_DPI):
+    """|G_c| against N for a width-sweep result (``result.sweep``), with the
+    server's fitted power law A N^s and the exact finite-width values.
+
+    tuples: the tuples to draw (default: the first fitted tuple of each order
+    in ``orders``). Returns (figure, [PowerLawFit drawn]).
+    """
+    sweep = result.sweep
+    if sweep is None:
+        raise ValueError("%s is not a width-sweep result" % result.name)
+    if tuples is None:
+        tuples = []
+        for n in orders:
+            fits = [f for f in sweep.fits if f.order == n]
+            if fits:
+                tuples.append(fits[0].tuple)
+    if not tuples:
+        raise ValueError("no fitted tuple of order %s in %s" % (orders,
+                                                               result.name))
+    fig, ax = _figure(ax, figsize, dpi)
+    n = sweep.widths.astype(float)
+    grid = np.geomspace(n.min(), n.max(), 50)
+    drawn = []
+    for c, tup in enumerate(tuples):
+        i, fit = sweep.index(tup), sweep.fit(tup)
+        label = "G%d_c(%s)" % (fit.order, ",".join(map(str, tup)))
+        color = "C%d" % c
+        ax.errorbar(n, np.abs(sweep.connected[:, i]),
+                    yerr=sweep.connected_stderr[:, i], fmt="o", color=color,
+                    capsize=3, label="|%s| Monte Carlo" % label)
+        exact = sweep.exact_connected[:, i]
+        if np.any(np.isfinite(exact)):
+            ax.plot(n, np.abs(exact), "s", mfc="none", color=color, ms=9,
+                    label="|%s| exact" % label)
+        if np.isfinite(fit.exponent):
+            ax.plot(grid, fit.amplitude * grid**fit.exponent, "--",
+                    color=color, label="fit N^(%.3f +- %.3f), expected %g" % (
+                        fit.exponent, fit.exponent_stderr,
+                        fit.expected_exponent))
+        drawn.append(fit)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(n, labels=["%g" % w for w in n])
+    ax.xaxis.set_minor_formatter("")
+    ax.set_xlabel("width N")
+    ax.set_ylabel("|G_c|")
+    ax.set_title("width sweep %s: %d widths" % (result.name, len(n)))
+    ax.legend(fontsize="small")
+    _save(fig, out)
+    return fig, drawn
 
 
 def _width(result):

@@ -82,6 +82,8 @@ class Result:
     ``conformal_arrays()`` gives the former as numpy arrays.
     ``kind`` is "training" for a training job (then ``training`` is a
     TrainingFlow and there are no entries) and "correlators" otherwise.
+    sweep: a SweepResult for width-sweep jobs (the arrays above are then
+    empty), else None.
     """
 
     def __init__(self, pieces, spec=None):
@@ -89,6 +91,7 @@ class Result:
         cols = {f: [] for f in _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS}
         tuples, kernel_rows = [], {}
         training_rows, ntk = [], None
+        sweep_blocks, sweep_fits = [], []
         for piece in pieces:
             kind = piece.WhichOneof("piece")
             if kind == "header":
@@ -102,6 +105,10 @@ class Result:
                 training_rows.append(piece.training_time)
             elif kind == "empirical_ntk":
                 ntk = piece.empirical_ntk
+            elif kind == "sweep_width":
+                sweep_blocks.append(piece.sweep_width)
+            elif kind == "sweep_fits":
+                sweep_fits.extend(piece.sweep_fits.fits)
         if header is None:
             raise ValueError("GetResult stream carried no header")
         self._set_header(header)
@@ -124,6 +131,9 @@ class Result:
                                  % (len(training_rows), header.training_times))
             self.training = TrainingFlow(training_rows, ntk,
                                          header.training_theory_method)
+        self.sweep = SweepResult(header.width_sweep, sweep_blocks,
+                                 sweep_fits) \
+            if header.HasField("width_sweep") else None
 
     def _set_header(self, h):
         self.job = h.job
@@ -218,6 +228,96 @@ def _assemble_kernel(rows, p):
 
 
 @dataclasses.dataclass(frozen=True)
+class PowerLawFit:
+    """|G^(n)_c| = amplitude * N^exponent at one tuple, fitted by the server
+    (weighted least squares of log|G_c| on log N; widths with |G_c| < 2 stderr
+    dropped). expected_exponent = -(n/2 - 1), z = (exponent - expected) /
+    exponent_stderr."""
+    tuple: tuple
+    order: int
+    exponent: float
+    exponent_stderr: float
+    amplitude: float
+    amplitude_stderr: float
+    chi2: float
+    dof: int
+    chi2_per_dof: float
+    widths_used: int
+    widths_dropped: int
+    expected_exponent: float
+    z: float
+
+    @classmethod
+    def from_proto(cls, f):
+        return cls(tuple(f.tuple.index), f.order, f.exponent,
+                   f.exponent_stderr, f.amplitude, f.amplitude_stderr, f.chi2,
+                   f.dof, f.chi2_per_dof, f.widths_used, f.widths_dropped,
+                   f.expected_exponent, f.z)
+
+
+class SweepResult:
+    """A width sweep's result: arrays of shape (widths, entries).
+
+    widths (ascending), tuples, orders; mean, stderr, connected,
+    connected_stderr, gp, gp_connected, exact, exact_connected, z_exact,
+    z_exact_connected, z_gp, deviation (m_n = |G - G_GP| / |G_GP|),
+    deviation_background (stderr / |G_GP|); fits (list of PowerLawFit);
+    digests (per width: its chunks' key in the store); vs_exact,
+    vs_exact_connected (per-width Comparison); fit_method.
+    """
+
+    def __init__(self, summary, blocks, fits):
+        self.widths = np.array(summary.widths, dtype=np.int64)
+        self.digests = list(summary.digests)
+        self.vs_exact = [Comparison.from_proto(c) for c in summary.vs_exact]
+        self.vs_exact_connected = [Comparison.from_proto(c)
+                                   for c in summary.vs_exact_connected]
+        self.fit_method = summary.fit_method
+        names = _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS + (
+            "deviation", "deviation_background")
+        rows = [{f: [] for f in names} for _ in self.widths]
+        tuples = [[] for _ in self.widths]
+        for b in blocks:
+            w = b.width_index
+            if b.entries.offset != len(tuples[w]):
+                raise ValueError("sweep block of width %d at offset %d, "
+                                 "expected %d" % (b.width, b.entries.offset,
+                                                  len(tuples[w])))
+            cols = rows[w]
+            Result._add_block(b.entries, cols, tuples[w])
+            n = len(b.entries.estimate.tuples)
+            cols["deviation"].extend(_padded(b.deviation, n))
+            cols["deviation_background"].extend(
+                _padded(b.deviation_background, n))
+        if any(len(t) != summary.entries_per_width for t in tuples):
+            raise ValueError("sweep result: a width lacks entries")
+        if len(fits) != summary.num_fits:
+            raise ValueError("sweep result has %d fits; header says %d" %
+                             (len(fits), summary.num_fits))
+        self.tuples = [tuple(t) for t in tuples[0]] if tuples else []
+        self.orders = np.array([len(t) for t in self.tuples], dtype=np.int64)
+        for f in names:
+            setattr(self, f, np.array([r[f] for r in rows], dtype=np.float64))
+        self.fits = [PowerLawFit.from_proto(f) for f in fits]
+
+    def index(self, tup):
+        """Position of a tuple (any order of its indices) in the entries."""
+        key = tuple(sorted(tup))
+        for i, t in enumerate(self.tuples):
+            if tuple(sorted(t)) == key:
+                return i
+        raise KeyError("tuple %s not in this sweep" % (tup,))
+
+    def fit(self, tup):
+        """The PowerLawFit of a tuple of order 4 or 6."""
+        key = tuple(sorted(tup))
+        for f in self.fits:
+            if tuple(sorted(f.tuple)) == key:
+                return f
+        raise KeyError("no fit for tuple %s" % (tup,))
+
+
+@dataclasses.dataclass(frozen=True)
 class Snapshot:
     """One progress update of a watched job (JobUpdate, as numpy)."""
     job: object                 # the Job message
@@ -230,6 +330,9 @@ class Snapshot:
     tuples: list
     mean: np.ndarray
     stderr: np.ndarray
+    # Width sweeps: the widths with an estimate so far and the fits so far.
+    sweep_widths: tuple = ()
+    sweep_fits: tuple = ()
 
     @property
     def fraction(self):
@@ -250,4 +353,8 @@ class Snapshot:
                    max_stderr=update.max_stderr,
                    tuples=[tuple(t.index) for t in est.tuples],
                    mean=np.array(est.mean, dtype=float),
-                   stderr=np.array(est.stderr, dtype=float))
+                   stderr=np.array(est.stderr, dtype=float),
+                   sweep_widths=tuple(b.width
+                                      for b in update.width_sweep.blocks),
+                   sweep_fits=tuple(PowerLawFit.from_proto(f)
+                                    for f in update.width_sweep.fits))

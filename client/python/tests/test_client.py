@@ -284,7 +284,7 @@ class WidthSweepTest(unittest.TestCase):
                                    tuples=[[0, 0, 1, 1]], seed=3,
                                    num_networks=200000, chunk_size=10000)
             jobs = [client.submit(s) for s in
-                    experiments.width_sweep(base, [2, 4, 8, 16])]
+                    experiments.width_copies(base, [2, 4, 8, 16])]
             results = [j.result(timeout=120) for j in jobs]
             with tempfile.TemporaryDirectory() as d:
                 path = os.path.join(d, "sweep.png")
