@@ -150,5 +150,57 @@ TEST(SpecFileTest, ParsesJsonAndNamesSourceOnError) {
             std::string::npos);
 }
 
+JobResult SampleSweep() {
+  JobResult result;
+  result.header.mutable_job()->set_name("jobs/sweep");
+  v1::WidthSweepSummary* s = result.header.mutable_width_sweep();
+  s->set_entries_per_width(1);
+  s->set_num_fits(1);
+  for (int n : {2, 4}) {
+    s->add_widths(n);
+    v1::SweepWidthBlock& w = result.sweep_widths.emplace_back();
+    w.set_width(n);
+    v1::Estimate* est = w.mutable_entries()->mutable_estimate();
+    v1::IndexTuple* t = est->add_tuples();
+    for (int i : {0, 0, 1, 1}) t->add_index(i);
+    est->add_mean(1.0 / n);
+    est->add_stderr(0.01);
+    est->add_connected(0.5 / n);
+    est->add_connected_stderr(0.001);
+    w.mutable_entries()->mutable_theory()->add_exact_connected(0.5 / n);
+    w.mutable_entries()->add_z_exact_connected(0.25);
+    w.add_deviation(0.125);
+    w.add_deviation_background(0.0625);
+  }
+  v1::PowerLawFit& f = result.sweep_fits.emplace_back();
+  for (int i : {0, 0, 1, 1}) f.mutable_tuple()->add_index(i);
+  f.set_order(4);
+  f.set_exponent(-1.0);
+  f.set_exponent_stderr(0.015625);
+  f.set_expected_exponent(-1);
+  f.set_widths_used(2);
+  return result;
+}
+
+TEST(FormatSweepResultTest, TableHasPerWidthRowsAndFits) {
+  const std::string table = FormatResult(SampleSweep(), OutputFormat::kTable);
+  EXPECT_NE(table.find("width sweep N = 2,4"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.25 +- 0.001"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.125 +- 0.062"), std::string::npos) << table;
+  EXPECT_NE(table.find("-1 +- 0.016"), std::string::npos) << table;
+  EXPECT_NE(table.find("2/0"), std::string::npos) << table;
+}
+
+TEST(FormatSweepResultTest, CsvHasAWidthColumnAndAFitSection) {
+  const std::string csv = FormatResult(SampleSweep(), OutputFormat::kCsv);
+  const std::vector<std::string> lines = absl::StrSplit(csv, '\n');
+  ASSERT_GE(lines.size(), 6u) << csv;
+  EXPECT_EQ(lines[0].rfind("width,tuple,order,mean", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1].rfind("2,0 0 1 1,4,0.5,", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("4,0 0 1 1,4,0.25,", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[4].rfind("tuple,order,exponent", 0), 0u) << lines[4];
+  EXPECT_EQ(lines[5].rfind("0 0 1 1,4,-1,0.015625,-1,", 0), 0u) << lines[5];
+}
+
 }  // namespace
 }  // namespace nnft::client::cli

@@ -71,6 +71,50 @@ export interface Comparison {
   maxAbsZ: number;
 }
 
+/** |G^(n)_c| = amplitude * N^exponent at one tuple, fitted by the server. */
+export interface PowerLawFit {
+  tuple: number[];
+  order: number;
+  exponent: number;
+  exponentStderr: number;
+  amplitude: number;
+  amplitudeStderr: number;
+  chi2: number;
+  dof: number;
+  chi2PerDof: number;
+  widthsUsed: number;
+  widthsDropped: number;
+  expectedExponent: number;
+  z: number;
+}
+
+/** One width of a sweep; arrays are parallel over `tuples`. */
+export interface SweepWidth {
+  width: number;
+  tuples: number[][];
+  mean: Float64Array;
+  stderr: Float64Array;
+  connected: Float64Array;
+  connectedStderr: Float64Array;
+  gp: Float64Array;
+  gpConnected: Float64Array;
+  exact: Float64Array;
+  exactConnected: Float64Array;
+  zExact: Float64Array;
+  zExactConnected: Float64Array;
+  zGp: Float64Array;
+  /** m_n = |G - G_GP| / |G_GP| and its background stderr / |G_GP|. */
+  deviation: Float64Array;
+  deviationBackground: Float64Array;
+}
+
+export interface SweepResult {
+  widths: number[];
+  perWidth: SweepWidth[];
+  fits: PowerLawFit[];
+  fitMethod: string;
+}
+
 /** A job's full result; arrays are parallel over `tuples`. */
 export class Result {
   readonly job: JobMessage;
@@ -105,6 +149,8 @@ export class Result {
   readonly vsGp: Comparison | null;
   readonly vsExactConnected: Comparison | null;
   readonly engineFingerprint: string;
+  /** Width-sweep jobs only (the arrays above are then empty). */
+  readonly sweep: SweepResult | null;
   readonly length: number;
   /** Position of a tuple (indices in any order), or -1. */
   indexOf(tuple: number[]): number;
@@ -122,6 +168,9 @@ export class Snapshot {
   readonly tuples: number[][];
   readonly mean: Float64Array;
   readonly stderr: Float64Array;
+  /** Width sweeps: widths with an estimate so far, and the fits so far. */
+  readonly sweepWidths: number[];
+  readonly sweepFits: PowerLawFit[];
   /** Share of the chunks done, in [0, 1]. */
   readonly fraction: number;
 }

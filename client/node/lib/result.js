@@ -32,10 +32,14 @@ class Result {
     let header = null;
     const blocks = [];
     const kernelBlocks = [];
+    const sweepBlocks = [];
+    const sweepFits = [];
     for (const p of pieces) {
       if (p.piece === 'header') header = p.header;
       else if (p.piece === 'entries') blocks.push(p.entries);
       else if (p.piece === 'kernel') kernelBlocks.push(p.kernel);
+      else if (p.piece === 'sweep_width') sweepBlocks.push(p.sweep_width);
+      else if (p.piece === 'sweep_fits') sweepFits.push(...p.sweep_fits.fits);
     }
     if (!header) throw new Error('GetResult stream carried no header');
     this._setHeader(header);
@@ -66,6 +70,8 @@ class Result {
     const own = header.job && header.job.spec;
     this.spec = own && own.points.length ? own : (spec || own);
     this.points = (this.spec ? this.spec.points : []).map((pt) => pt.x.slice());
+    this.sweep = header.width_sweep ?
+      sweepResult(header.width_sweep, sweepBlocks, sweepFits) : null;
   }
 
   _setHeader(h) {
@@ -97,6 +103,61 @@ class Result {
   }
 }
 
+/** A PowerLawFit message as a plain object with camelCase names. */
+function powerLawFit(f) {
+  return {
+    tuple: f.tuple.index.slice(), order: f.order, exponent: f.exponent,
+    exponentStderr: f.exponent_stderr, amplitude: f.amplitude,
+    amplitudeStderr: f.amplitude_stderr, chi2: f.chi2, dof: f.dof,
+    chi2PerDof: f.chi2_per_dof, widthsUsed: f.widths_used,
+    widthsDropped: f.widths_dropped, expectedExponent: f.expected_exponent,
+    z: f.z,
+  };
+}
+
+/**
+ * A width sweep's result: `widths` (ascending) and, per width, `perWidth[w]`
+ * with Float64Arrays over the tuples (mean, stderr, connected,
+ * connectedStderr, exact, exactConnected, gp, zExact, zExactConnected, zGp,
+ * deviation, deviationBackground); `fits` the power laws |G_c| = A N^s.
+ */
+function sweepResult(summary, blocks, fits) {
+  const widths = summary.widths.slice();
+  const perWidth = widths.map((width) => {
+    const cols = { width, tuples: [], deviation: [], deviationBackground: [] };
+    for (const k of [...Object.keys(ENTRY), ...Object.keys(THEORY),
+                     ...Object.keys(Z)]) cols[k] = [];
+    return cols;
+  });
+  for (const b of blocks) {
+    const w = perWidth[b.width_index];
+    const e = b.entries;
+    if (num(e.offset) !== w.tuples.length) {
+      throw new Error(`sweep block of width ${b.width} at offset ${e.offset}`);
+    }
+    const n = e.estimate.tuples.length;
+    w.tuples.push(...e.estimate.tuples.map((t) => t.index.slice()));
+    for (const [k, f] of Object.entries(ENTRY)) w[k].push(...padded(e.estimate[f], n));
+    for (const [k, f] of Object.entries(THEORY)) {
+      w[k].push(...padded(e.theory ? e.theory[f] : [], n));
+    }
+    for (const [k, f] of Object.entries(Z)) w[k].push(...padded(e[f], n));
+    w.deviation.push(...padded(b.deviation, n));
+    w.deviationBackground.push(...padded(b.deviation_background, n));
+  }
+  for (const w of perWidth) {
+    for (const [k, v] of Object.entries(w)) {
+      if (k !== 'width' && k !== 'tuples') w[k] = Float64Array.from(v);
+    }
+  }
+  if (fits.length !== num(summary.num_fits)) {
+    throw new Error(`sweep result has ${fits.length} fits; header says ` +
+                    `${summary.num_fits}`);
+  }
+  return { widths, perWidth, fits: fits.map(powerLawFit),
+           fitMethod: summary.fit_method };
+}
+
 class Snapshot {
   /** @param {object} update a JobUpdate message. */
   constructor(update) {
@@ -113,6 +174,10 @@ class Snapshot {
     this.tuples = est.tuples.map((t) => t.index.slice());
     this.mean = Float64Array.from(est.mean);
     this.stderr = Float64Array.from(est.stderr);
+    // Width sweeps: widths with an estimate so far, and the fits so far.
+    const sweep = update.width_sweep;
+    this.sweepWidths = sweep ? sweep.blocks.map((b) => b.width) : [];
+    this.sweepFits = sweep ? sweep.fits.map(powerLawFit) : [];
   }
 
   get fraction() {

@@ -218,6 +218,47 @@ describe('nnft Node client', { skip }, () => {
   });
 });
 
+describe('width sweep', { skip }, () => {
+  test('one sweep job: per-width results and fits of G4_c, G6_c', async () => {
+    const server = await startServer();
+    const client = new Client(server.address);
+    try {
+      const job = await client.submit({
+        architecture: { mlp: { inputDim: 1, widths: [1],
+                               activation: 'ACTIVATION_ERF', sw: [2, 1] } },
+        points: [{ x: [0.5] }, { x: [-1.0] }],
+        observables: { tuples: [{ index: [0, 1] }, { index: [0, 0, 1, 1] },
+                                { index: [0, 0, 0, 1, 1, 1] }] },
+        sampling: { seed: '9', numNetworks: '100000', chunkSize: 2000,
+                    integrateOutputLayer: true },
+        widthSweep: { widths: [8, 2, 4, 16, 32] },
+      });
+      const snaps = [];
+      for await (const s of job.watch({ timeoutMs: 120000 })) snaps.push(s);
+      assert.ok(snaps.some((s) => s.sweepWidths.length > 0));
+      const r = await job.result({ timeoutMs: 120000 });
+      assert.deepEqual(r.sweep.widths, [2, 4, 8, 16, 32]);
+      assert.equal(r.sweep.perWidth[0].connected.length, 3);
+      assert.equal(r.sweep.fits.length, 2);
+      for (const f of r.sweep.fits) {
+        assert.equal(f.expectedExponent, f.order === 4 ? -1 : -2);
+        assert.ok(Math.abs(f.exponent - f.expectedExponent) <
+                  3 * f.exponentStderr,
+                  `G${f.order}_c: ${f.exponent} +- ${f.exponentStderr}`);
+      }
+      await assert.rejects(
+        client.submit({ architecture: { mlp: { inputDim: 1, widths: [1],
+                                               activation: 'ACTIVATION_ERF' } },
+                        points: [{ x: [0] }], widthSweep: { widths: [4] } }),
+        (err) => err.status === 'INVALID_ARGUMENT' &&
+                 err.message.includes('width_sweep.widths has 1 entries'));
+    } finally {
+      client.close();
+      assert.equal(await server.stop(), 0, server.log);
+    }
+  });
+});
+
 describe('deadlines', () => {
   test('a unary call to a silent peer is DEADLINE_EXCEEDED', async () => {
     // A peer that accepts TCP but never speaks HTTP/2: only the deadline

@@ -299,6 +299,58 @@ class WidthSweepTest(unittest.TestCase):
             self.assertEqual(server.stop(), 0)
 
 
+class ServerWidthSweepTest(unittest.TestCase):
+    """One width-sweep experiment (experiments.width_sweep): the server's
+    fitted exponents of G4_c and G6_c of a single-layer erf net are within
+    3 sigma of -1 and -2; snapshots stream the fits; the plot command draws
+    the sweep."""
+
+    def test_sweep_job_fits_plots_and_streams(self):
+        server = ServerProcess()
+        client = nnft.Client(server.address)
+        try:
+            base = experiments.mlp(1, [0.5, -1.0], "erf", sw=[2.0, 1.0],
+                                   tuples=[[0, 1], [0, 0, 1, 1],
+                                           [0, 0, 0, 1, 1, 1]],
+                                   seed=5, num_networks=100000,
+                                   chunk_size=2000, integrate_output_layer=True)
+            spec = experiments.width_sweep(base, [16, 2, 4, 8, 32])
+            self.assertEqual(list(spec.width_sweep.widths), [16, 2, 4, 8, 32])
+            job = client.submit(spec)
+            snapshots = list(job.watch(timeout=120))
+            self.assertTrue(any(s.sweep_widths for s in snapshots))
+            r = job.result(timeout=120)
+            sw = r.sweep
+            self.assertIsNotNone(sw)
+            self.assertEqual(sw.widths.tolist(), [2, 4, 8, 16, 32])
+            self.assertEqual(sw.connected.shape, (5, 3))
+            self.assertEqual(len(sw.fits), 2)
+            for f in sw.fits:
+                self.assertEqual(f.expected_exponent, -(f.order // 2 - 1))
+                self.assertLess(abs(f.exponent - f.expected_exponent),
+                                3 * f.exponent_stderr,
+                                "G%d_c: %.4f +- %.4f" % (
+                                    f.order, f.exponent, f.exponent_stderr))
+            self.assertTrue(np.all(np.abs(sw.z_exact_connected) < 4))
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "sweep.png")
+                out = io.StringIO()
+                rc = nnft.cli.main(["--server", server.address, "plot",
+                                    job.name, "--out", path], out=out)
+                self.assertEqual(rc, 0)
+                self.assertGreater(os.path.getsize(path), 1000)
+                self.assertEqual(png_size(path), (640, 480))
+                self.assertIn("G6_c", out.getvalue())
+            out = io.StringIO()
+            rc = nnft.cli.main(["--server", server.address, "result",
+                                job.name], out=out)
+            self.assertEqual(rc, 0)
+            self.assertIn("fits |G_c| = A N^s", out.getvalue())
+        finally:
+            client.close()
+            self.assertEqual(server.stop(), 0)
+
+
 class DeadlineTest(unittest.TestCase):
     def test_unary_call_to_silent_peer_is_deadline_exceeded(self):
         # A peer that accepts TCP but never speaks HTTP/2: only the deadline
