@@ -164,11 +164,12 @@ class ResultAssembler {
   // last width or starts the next one at offset 0.
   absl::Status AddSweepWidth(const v1::SweepWidthBlock& block) {
     std::vector<v1::SweepWidthBlock>& widths = result_.sweep_widths;
-    const bool next = widths.empty() ||
-                      block.width_index() != widths.back().width_index();
+    const bool next =
+        widths.empty() || block.width_index() != widths.back().width_index();
     const int64_t have =
         next ? 0 : widths.back().entries().estimate().tuples_size();
-    if (block.width_index() != static_cast<int>(widths.size()) - (next ? 0 : 1) ||
+    if (block.width_index() !=
+            static_cast<int>(widths.size()) - (next ? 0 : 1) ||
         block.entries().offset() != have) {
       return absl::DataLossError(absl::StrCat(
           "sweep block of width index ", block.width_index(), " at offset ",

@@ -36,6 +36,19 @@ ExperimentSpec WithWidth(const ExperimentSpec& spec, int width) {
   return out;
 }
 
+uint64_t SweepWidthSeed(uint64_t seed, int width) {
+  uint64_t z = seed + static_cast<uint64_t>(width) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+ExperimentSpec SweepWidthSpec(const ExperimentSpec& spec, int width) {
+  ExperimentSpec out = WithWidth(spec, width);
+  out.sampling.seed = SweepWidthSeed(spec.sampling.seed, width);
+  return out;
+}
+
 absl::Status ValidateWidthSweep(const ExperimentSpec& spec,
                                 const Limits& limits) {
   const std::vector<int>& w = spec.width_sweep;
@@ -92,7 +105,9 @@ absl::StatusOr<std::vector<ExperimentSpec>> ExpandWidthSweep(
     const ExperimentSpec& spec, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(ValidateWidthSweep(spec, limits));
   std::vector<ExperimentSpec> out;
-  for (int width : SweepWidths(spec)) out.push_back(WithWidth(spec, width));
+  for (int width : SweepWidths(spec)) {
+    out.push_back(SweepWidthSpec(spec, width));
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
 // Width sweeps: the same experiment at a list of widths N, and what is read
 // off across widths (arXiv 2008.08601, sections 3-4; PHYSICS.md):
 //  - the expansion of a sweep spec into one ordinary spec per width (same
-//    points, observables, seed and sampling; every hidden width set to N),
+//    points, observables and sampling; every hidden width set to N; a seed
+//    derived from the sweep's seed and N, so the widths are independent),
 //  - the power law of the connected correlators, |G^(2k)_c| = A N^s, by
 //    weighted least squares of log|G_c| on log N (exact for single-hidden-
 //    layer nets: s = -(k - 1), since G4_c = c4 / N and G6_c = c6 / N^2),
@@ -30,6 +31,19 @@ inline constexpr int kMaxSweepWidths = 32;
 // layer; the null cone has none) and width_sweep cleared.
 ExperimentSpec WithWidth(const ExperimentSpec& spec, int width);
 
+// The seed width N of a sweep runs with: SplitMix64 of
+// seed + N * 0x9E3779B97F4A7C15 (Steele, Lea and Flood 2014). Widths must not
+// share the seed: network m draws neuron i from the same stream position at
+// every width, so equal seeds would make the widths' estimates strongly
+// correlated (width 8 would contain width 4's neurons) and the weighted fit,
+// which treats the widths as independent, would misstate its errors.
+uint64_t SweepWidthSeed(uint64_t seed, int width);
+
+// The sub-experiment of width N of a sweep: WithWidth(spec, N) with seed
+// SweepWidthSeed(spec.sampling.seed, N). A single experiment of this spec
+// shares its chunks (same digest).
+ExperimentSpec SweepWidthSpec(const ExperimentSpec& spec, int width);
+
 // OK for an empty width_sweep. Otherwise InvalidArgument unless it holds
 // kMinSweepWidths..kMaxSweepWidths distinct widths, each in
 // [1, limits.max_width], and the spec is valid at every width (Validate of
@@ -42,7 +56,8 @@ absl::Status ValidateWidthSweep(const ExperimentSpec& spec,
 // reported); empty for a single experiment.
 std::vector<int> SweepWidths(const ExperimentSpec& spec);
 
-// One spec per width of SweepWidths(spec); InvalidArgument as Validate.
+// SweepWidthSpec for each width of SweepWidths(spec); InvalidArgument as
+// Validate.
 absl::StatusOr<std::vector<ExperimentSpec>> ExpandWidthSweep(
     const ExperimentSpec& spec, const Limits& limits = {});
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "core/engine.h"
 #include "gtest/gtest.h"
@@ -51,11 +52,20 @@ TEST(ExpandWidthSweepTest, OneSpecPerWidthAscendingWithSameSampling) {
   for (int i = 0; i < 3; ++i) {
     const ExperimentSpec& s = (*specs)[i];
     EXPECT_EQ(std::get<MlpSpec>(s.architecture).widths[0], want[i]);
-    EXPECT_EQ(s.sampling.seed, spec.sampling.seed);
+    EXPECT_EQ(s.sampling.seed, SweepWidthSeed(spec.sampling.seed, want[i]));
     EXPECT_EQ(s.sampling.num_networks, spec.sampling.num_networks);
     EXPECT_EQ(s.sampling.chunk_size, spec.sampling.chunk_size);
     EXPECT_TRUE(s.width_sweep.empty());
   }
+}
+
+TEST(SweepWidthSeedTest, DiffersPerWidthAndIsFixed) {
+  // SplitMix64 of seed + N * golden gamma; the value for (0, 1) is
+  // SplitMix64's first output from state 0 (Vigna's reference sequence).
+  EXPECT_EQ(SweepWidthSeed(0, 1), 0xE220A8397B1DCDAFull);
+  std::set<uint64_t> seen;
+  for (int n = 1; n <= 1000; ++n) seen.insert(SweepWidthSeed(7, n));
+  EXPECT_EQ(seen.size(), 1000u);
 }
 
 TEST(ValidateWidthSweepTest, RejectsBadListsNamingTheField) {

@@ -105,9 +105,9 @@ class ResultPieces {
   bool NextTraining(v1::ResultPiece* piece);
   int next_time_ = 0;
   bool ntk_sent_ = false;
-  int next_width_ = 0;              // sweep: width being sent
-  int64_t next_width_entry_ = 0;    // sweep: next entry of that width
-  int64_t next_fit_ = 0;            // sweep: next fit
+  int next_width_ = 0;            // sweep: width being sent
+  int64_t next_width_entry_ = 0;  // sweep: next entry of that width
+  int64_t next_fit_ = 0;          // sweep: next fit
 };
 
 }  // namespace nnft::server

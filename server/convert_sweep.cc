@@ -53,15 +53,14 @@ void FillWidthBlock(int width, int index, const CorrelatorEstimate& e,
   EstimateToProto(e, begin, end, block->mutable_estimate());
   if (theory != nullptr) {
     TheoryToProto(*theory, begin, end, block->mutable_theory());
+    AppendSlice(CompareIfSized(e.mean, e.stderr_mean, theory->exact_full).z,
+                begin, end, block->mutable_z_exact());
     AppendSlice(
-        CompareIfSized(e.mean, e.stderr_mean, theory->exact_full).z, begin,
-        end, block->mutable_z_exact());
-    AppendSlice(CompareIfSized(e.connected, e.stderr_connected,
-                               theory->exact_connected)
-                    .z,
-                begin, end, block->mutable_z_exact_connected());
-    AppendSlice(CompareIfSized(e.mean, e.stderr_mean, theory->gp_full).z,
-                begin, end, block->mutable_z_gp());
+        CompareIfSized(e.connected, e.stderr_connected, theory->exact_connected)
+            .z,
+        begin, end, block->mutable_z_exact_connected());
+    AppendSlice(CompareIfSized(e.mean, e.stderr_mean, theory->gp_full).z, begin,
+                end, block->mutable_z_gp());
   }
   AppendSlice(deviation, begin, end, out->mutable_deviation());
   AppendSlice(background, begin, end, out->mutable_deviation_background());
@@ -115,8 +114,7 @@ void SweepUpdateToProto(const JobSnapshot& job, int max_entries,
   }
 }
 
-void SweepSummaryToProto(const SweepResult& sweep,
-                         v1::WidthSweepSummary* out) {
+void SweepSummaryToProto(const SweepResult& sweep, v1::WidthSweepSummary* out) {
   for (const SweepWidthResult& w : sweep.widths) {
     out->add_widths(w.width);
     out->add_digests(w.digest);
@@ -132,8 +130,7 @@ void SweepSummaryToProto(const SweepResult& sweep,
 void SweepWidthToProto(const SweepResult& sweep, int w, int64_t begin,
                        int64_t end, v1::SweepWidthBlock* out) {
   const SweepWidthResult& r = sweep.widths[w];
-  FillWidthBlock(r.width, w, r.estimate, &r.theory,
-                 sweep.analysis.deviation[w],
+  FillWidthBlock(r.width, w, r.estimate, &r.theory, sweep.analysis.deviation[w],
                  sweep.analysis.deviation_background[w], begin, end, out);
   out->set_chunks_done(r.estimate.chunks);
   out->set_chunks_total(r.estimate.chunks);

@@ -190,7 +190,8 @@ TEST(WidthSweepDigestTest, SweepHasItsOwnDigestAndEachWidthThatOfItsSpec) {
   // A sweep's width is stored under the digest of the single experiment.
   ExperimentSpec single = MlpExample();
   std::get<MlpSpec>(single.architecture).widths = {8, 8};
-  EXPECT_EQ(SpecDigest(WithWidth(sweep, 8)), SpecDigest(single));
+  single.sampling.seed = SweepWidthSeed(sweep.sampling.seed, 8);
+  EXPECT_EQ(SpecDigest(SweepWidthSpec(sweep, 8)), SpecDigest(single));
   absl::StatusOr<ExperimentSpec> decoded =
       DecodeCanonicalSpec(RequestSpecBytes(sweep));
   ASSERT_TRUE(decoded.ok()) << decoded.status();

@@ -45,7 +45,8 @@
 //
 // - Width sweeps (spec.width_sweep non-empty): one job runs the widths in
 //   ascending order, each width as an ordinary experiment under its own
-//   digest (SpecDigest(WithWidth(spec, N))), so its chunks are shared with
+//   digest (SpecDigest(SweepWidthSpec(spec, N)): width N, seed derived from
+//   the sweep's seed and N), so its chunks are shared with
 //   single-width jobs both ways and claims keep them from being computed
 //   twice. Progress counts the chunks of every width (chunks_total = widths x
 //   chunks per width); the snapshot carries each width's current estimate

@@ -30,7 +30,7 @@ namespace nnft::server {
 // creation (readable without the lock); the rest is guarded by Impl::mu.
 struct SweepWidth {
   int width = 0;
-  ExperimentSpec spec;  // WithWidth(job spec, width), num_networks set
+  ExperimentSpec spec;  // SweepWidthSpec(job spec, width), num_networks set
   std::string digest;
   int64_t num_chunks = 0;
   int64_t chunks_done = 0;

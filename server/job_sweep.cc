@@ -58,7 +58,7 @@ void InitSweep(Job& job) {
   for (int n : SweepWidths(job.spec)) {
     SweepWidth& width = job.sweep.emplace_back();
     width.width = n;
-    width.spec = WithWidth(job.spec, n);
+    width.spec = SweepWidthSpec(job.spec, n);
     width.digest = SpecDigest(width.spec);
     width.num_chunks = NumChunks(width.spec.sampling);
     width.chunks_done = done ? width.num_chunks : 0;
@@ -125,6 +125,13 @@ absl::Status JobManager::Impl::FillSweepResult(const Job& job,
     theories.push_back(&r.theory);
   }
   sweep.analysis = AnalyzeWidthSweep(widths, estimates, theories);
+  // The header's totals: every width's networks and chunks, the one seed.
+  result.estimate.seed = job.spec.sampling.seed;
+  for (const SweepWidthResult& r : sweep.widths) {
+    result.estimate.networks += r.estimate.networks;
+    result.estimate.chunks += r.estimate.chunks;
+    result.estimate.bins = r.estimate.bins;
+  }
   if (!sweep.widths.empty()) {
     result.theory.kernel = sweep.widths.front().theory.kernel;
     result.theory.method = sweep.widths.front().theory.method;

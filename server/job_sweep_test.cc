@@ -163,7 +163,7 @@ TEST(JobSweepTest, EachWidthUsesItsOwnDigestSharedWithSingleJobs) {
   const ExperimentSpec sweep = SweepSpec({8, 2, 4}, 20000);
   const int64_t k = NumChunks(sweep.sampling);
   // A single job at N = 4 first: the sweep finds its chunks stored.
-  const JobSnapshot single = MustSubmit(*m, WithWidth(sweep, 4));
+  const JobSnapshot single = MustSubmit(*m, SweepWidthSpec(sweep, 4));
   EXPECT_EQ(WaitDone(*m, single.name).state, JobState::kSucceeded);
   const JobSnapshot job = MustSubmit(*m, sweep);
   EXPECT_EQ(job.chunks_total, 3 * k);
@@ -188,7 +188,7 @@ TEST(JobSweepTest, EachWidthUsesItsOwnDigestSharedWithSingleJobs) {
   for (int w = 0; w < 3; ++w) {
     SCOPED_TRACE(want_widths[w]);
     EXPECT_EQ(r.widths[w].width, want_widths[w]);
-    const ExperimentSpec one = WithWidth(sweep, want_widths[w]);
+    const ExperimentSpec one = SweepWidthSpec(sweep, want_widths[w]);
     EXPECT_EQ(r.widths[w].digest, SpecDigest(one));
     ExpectSameEstimate(r.widths[w].estimate, DirectEstimate(one, k));
     // Exact finite-width theory beside each width: G2, G4_c and G6_c.
@@ -203,7 +203,7 @@ TEST(JobSweepTest, EachWidthUsesItsOwnDigestSharedWithSingleJobs) {
         << fit.order << ": " << fit.exponent << " +- " << fit.exponent_stderr;
   }
   // And a later single job at N = 8 is answered from the sweep's chunks.
-  const JobSnapshot later = MustSubmit(*m, WithWidth(sweep, 8));
+  const JobSnapshot later = MustSubmit(*m, SweepWidthSpec(sweep, 8));
   EXPECT_EQ(later.state, JobState::kSucceeded);
   EXPECT_EQ(later.chunks_from_store, k);
 }
@@ -243,7 +243,7 @@ TEST(JobSweepTest, ResumesAfterRestartWithTheSameBits) {
   absl::StatusOr<JobResult> result = m->Result(name);
   ASSERT_TRUE(result.ok()) << result.status();
   ExpectSameEstimate(result->sweep->widths[1].estimate,
-                     DirectEstimate(WithWidth(sweep, 6), k));
+                     DirectEstimate(SweepWidthSpec(sweep, 6), k));
 }
 
 TEST(JobSweepTest, RejectsTargetStderrAndBadWidths) {

@@ -367,9 +367,9 @@ std::string SweepWidthTable(const JobResult& result) {
 }
 
 std::string SweepFitTable(const JobResult& result) {
-  std::string out = absl::StrCat(
-      "# fits |G_c| = A N^s (", result.header.width_sweep().fit_method(),
-      ")\n");
+  std::string out =
+      absl::StrCat("# fits |G_c| = A N^s (",
+                   result.header.width_sweep().fit_method(), ")\n");
   std::vector<std::vector<std::string>> rows = {
       {"tuple", "n", "s +- err", "expected", "z", "A +- err", "chi2/dof",
        "widths used/dropped"}};
@@ -409,8 +409,8 @@ std::string SweepCsv(const JobResult& result) {
         &out, absl::StrJoin(f.tuple().index(), " "), ",", f.order(), ",",
         ExactNumber(f.exponent()), ",", ExactNumber(f.exponent_stderr()), ",",
         ExactNumber(f.expected_exponent()), ",", ExactNumber(f.z()), ",",
-        ExactNumber(f.amplitude()), ",", ExactNumber(f.amplitude_stderr()),
-        ",", ExactNumber(f.chi2()), ",", f.dof(), ",", f.widths_used(), ",",
+        ExactNumber(f.amplitude()), ",", ExactNumber(f.amplitude_stderr()), ",",
+        ExactNumber(f.chi2()), ",", f.dof(), ",", f.widths_used(), ",",
         f.widths_dropped(), "\n");
   }
   return out;
@@ -423,8 +423,7 @@ std::string SweepJson(const JobResult& result) {
   std::string json = ResultJson(result);
   json.resize(json.size() - 2);  // drop the closing "}\n"
   return absl::StrCat(json, ",\n \"widths\": [", absl::StrJoin(widths, ",\n  "),
-                      "],\n \"fits\": [", absl::StrJoin(fits, ",\n  "),
-                      "]}\n");
+                      "],\n \"fits\": [", absl::StrJoin(fits, ",\n  "), "]}\n");
 }
 
 }  // namespace

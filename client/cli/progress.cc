@@ -38,9 +38,9 @@ std::string SweepText(const v1::JobUpdate& update, int entries_shown) {
   const int n = std::min(entries_shown, sweep.fits_size());
   for (int i = 0; i < n; ++i) {
     const v1::PowerLawFit& fit = sweep.fits(i);
-    absl::StrAppend(&out, " s", TupleLabel(fit.tuple()), "=",
-                    absl::StrFormat("%.4g+-%.2g", fit.exponent(),
-                                    fit.exponent_stderr()));
+    absl::StrAppend(
+        &out, " s", TupleLabel(fit.tuple()), "=",
+        absl::StrFormat("%.4g+-%.2g", fit.exponent(), fit.exponent_stderr()));
   }
   return out;
 }

@@ -51,8 +51,9 @@ bool WaitAll(const client::Client& c, const std::vector<std::string>& names) {
     absl::StatusOr<v1::Job> job = c.WaitForCompletion(name);
     if (!job.ok() || job->state() != v1::Job::SUCCEEDED) {
       std::fprintf(stderr, "sweep-bench: job %s did not succeed: %s\n",
-                   name.c_str(), job.ok() ? job->error_message().c_str()
-                                          : job.status().ToString().c_str());
+                   name.c_str(),
+                   job.ok() ? job->error_message().c_str()
+                            : job.status().ToString().c_str());
       return false;
     }
   }
@@ -89,8 +90,9 @@ double Median(std::vector<double> v) {
 int Main() {
   e2e::TempDir tmp;
   absl::StatusOr<std::unique_ptr<e2e::ServerProcess>> server =
-      e2e::ServerProcess::Start({.data_dir = tmp.path() + "/data",
-                                 .worker_threads = absl::GetFlag(FLAGS_threads)});
+      e2e::ServerProcess::Start(
+          {.data_dir = tmp.path() + "/data",
+           .worker_threads = absl::GetFlag(FLAGS_threads)});
   if (!server.ok()) {
     std::fprintf(stderr, "sweep-bench: %s\n",
                  server.status().ToString().c_str());

@@ -54,18 +54,19 @@ TEST_F(SweepE2eTest, ErfSweepStreamsAndFitsTheExactExponents) {
   const std::string path = tmp_.path() + "/sweep.json";
   WriteFile(path, kSweepJson);
   v1::ExperimentSpec spec;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(kSweepJson, &spec)
-                  .ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(kSweepJson, &spec).ok());
   absl::StatusOr<v1::Job> job = client_->Submit(spec);
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->progress().chunks_total(), 5 * 50);
   int sweep_updates = 0;
-  absl::StatusOr<v1::Job> done = client_->WaitForCompletion(
-      job->name(), absl::Now() + absl::Seconds(120),
-      [&](const v1::JobUpdate& u) {
-        if (u.width_sweep().blocks_size() > 0) ++sweep_updates;
-        return true;
-      });
+  absl::StatusOr<v1::Job> done =
+      client_->WaitForCompletion(job->name(), absl::Now() + absl::Seconds(120),
+                                 [&](const v1::JobUpdate& u) {
+                                   if (u.width_sweep().blocks_size() > 0)
+                                     ++sweep_updates;
+                                   return true;
+                                 });
   ASSERT_TRUE(done.ok()) << done.status();
   ASSERT_EQ(done->state(), v1::Job::SUCCEEDED) << done->error_message();
   EXPECT_GE(sweep_updates, 1);
