@@ -3,7 +3,8 @@
 // real nnft-server (started here with 2 worker threads and a fresh store).
 // Each repeat uses fresh seeds, so nothing is answered from the store, and
 // alternates which variant runs first. Prints one JSON line per repeat and
-// a summary line (medians). A measurement, not in CTest.
+// a summary line (medians). One warm-up job runs first. A measurement, not
+// in CTest.
 //
 //   build/bin/nnft-sweep-bench [--repeats=3] [--threads=2] [--networks=100000]
 #include <signal.h>
@@ -100,6 +101,11 @@ int Main() {
   }
   std::unique_ptr<client::Client> c = (*server)->NewClient();
   const uint64_t seed = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()));
+  // Warm-up (store created, pages touched, threads started): not reported.
+  {
+    absl::StatusOr<v1::Job> warm = c->Submit(Base(seed - 1, 256));
+    if (!warm.ok() || !WaitAll(*c, {warm->name()})) return 1;
+  }
   std::vector<double> sweeps, separates, ratios;
   for (int r = 0; r < absl::GetFlag(FLAGS_repeats); ++r) {
     double sweep = 0, separate = 0;
