@@ -34,18 +34,22 @@ TEST(ExamplesTest, EveryExampleParsesAndValidates) {
   }
 }
 
-TEST(ExamplesTest, DemoTemplateHasTheWidthTheDemoReplaces) {
-  // deploy/demo.sh rewrites `"widths": [<digits>]` with sed.
+TEST(ExamplesTest, DemoTemplateIsAWidthSweepTheDemoCanRewrite) {
+  // deploy/demo.sh rewrites `"width_sweep": {"widths": [...]}` with sed.
   std::ifstream in(std::string(NNFT_EXAMPLES_DIR) + "/erf_width_sweep.json");
   std::stringstream text;
   text << in.rdbuf();
-  EXPECT_NE(text.str().find("\"widths\": [8]"), std::string::npos);
+  EXPECT_NE(text.str().find("\"width_sweep\": {\"widths\": [2, 3, 4, 6, 8, "
+                            "12, 16, 32]}"),
+            std::string::npos);
   absl::StatusOr<nnft::v1::ExperimentSpec> proto =
       ParseSpecJson(text.str(), "erf_width_sweep.json");
   ASSERT_TRUE(proto.ok()) << proto.status();
-  ASSERT_EQ(proto->observables().tuples_size(), 2);
-  EXPECT_EQ(proto->observables().tuples(0).index_size(), 2);
+  EXPECT_EQ(proto->width_sweep().widths_size(), 8);
+  ASSERT_EQ(proto->observables().tuples_size(), 3);
   EXPECT_EQ(proto->observables().tuples(1).index_size(), 4);
+  EXPECT_EQ(proto->observables().tuples(2).index_size(), 6);
+  EXPECT_TRUE(proto->sampling().integrate_output_layer());
 }
 
 }  // namespace
