@@ -24,6 +24,9 @@ struct SetWidthVisitor {
   void operator()(OuNetSpec& o) const {
     for (int& n : o.mlp.widths) n = width;
   }
+  void operator()(Conv1dSpec& c) const { c.channels = width; }
+  void operator()(AttentionSpec& a) const { a.heads = width; }
+  void operator()(KanSpec& k) const { k.width = width; }
   void operator()(NullConeSpec&) const {}  // no width: rejected by Validate
 };
 

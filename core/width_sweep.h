@@ -28,7 +28,8 @@ inline constexpr int kMaxSweepWidths = 32;
 
 // `spec` with every hidden width set to `width` (single-layer MLP, Gauss-net
 // and cos-net: the hidden width; deep MLP and the OU-net's MLP: every hidden
-// layer; the null cone has none) and width_sweep cleared.
+// layer; conv1d: channels; attention: heads; KAN: inner nodes; the null cone
+// has none) and width_sweep cleared.
 ExperimentSpec WithWidth(const ExperimentSpec& spec, int width);
 
 // The seed width N of a sweep runs with: SplitMix64 of
