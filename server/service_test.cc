@@ -528,7 +528,8 @@ TEST(ServiceTest, ServerInfoReportsFingerprintLimitsAndCounters) {
   EXPECT_FALSE(info.version().empty());
   EXPECT_EQ(info.limits().max_width(), 5000);
   EXPECT_EQ(info.limits().max_queued_jobs(), 17);
-  EXPECT_EQ(info.architectures_size(), 5);
+  // mlp, gauss_net, cos_net, null_cone, ou_net, conv1d, attention, kan.
+  EXPECT_EQ(info.architectures_size(), 8);
   EXPECT_EQ(info.activations_size(), 9);
   EXPECT_EQ(info.worker_threads(), 1);
   EXPECT_EQ(info.counters().jobs_submitted(), 0);
