@@ -12,16 +12,29 @@
 // K (NetworkSampler::ConditionalCovariance), and by Wick's theorem
 // E[prod_k phi(x_ik) | h] = sum over pairings of prod K (0 for odd orders),
 // the hafnian of K restricted to the tuple (3 terms at n = 4, 15 at n = 6).
+//
+// With a phi^4 insertion (ExperimentSpec::insertion) each network also gets
+// the weight w = exp(-(lambda/4!)(I - I_ref)), I = int_box phi^4 (exact,
+// core/box.h), and the chunk layout of engine.h (kWeighted*) holds the
+// weighted and the plain products side by side. I_ref = 3 G(0)^2 L^d, the
+// free (infinite-width) expectation of I, is a constant of the spec, so every
+// chunk uses the same shift and chunks still merge exactly; it only keeps w
+// near 1 (w can neither overflow unless I falls 700 below I_ref, impossible
+// for lambda I_ref / 24 < 700, which Validate enforces, nor matter when it
+// underflows: such a network has negligible weight).
 #include "core/engine.h"
 
 #include <omp.h>
 
 #include <atomic>
+#include <cmath>
 #include <cassert>
 #include <mutex>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "core/box.h"
 #include "core/network.h"
 #include "core/null_cone.h"
 #include "core/reflection.h"
@@ -38,6 +51,9 @@ struct Plan {
   int chunk_size = 0;
   int64_t num_networks = 0;
   bool integrate = false;
+  // phi^4 insertion: lambda / 4! and the reference I_ref (0 when none).
+  bool weighted = false;
+  double coupling = 0, reference = 0;
   // Per tuple: index of its prefix tuple (-1 for singletons), last index.
   std::vector<int> prefix;
   std::vector<int> last;
@@ -96,16 +112,41 @@ void AddWickMoments(const Plan& impl, Worker& w, std::vector<double>& s) {
   }
 }
 
+// One network of a reweighted run: the weighted products into s[0, T), the
+// plain ones into s[T, 2T), then sum w, sum w^2, sum I, sum w I.
+void AddWeighted(const Plan& impl, Worker& w, std::vector<double>& s) {
+  const double action = w.sampler->Phi4Integral();
+  const double weight =
+      std::exp(-impl.coupling * (action - impl.reference));
+  const int64_t n = static_cast<int64_t>(impl.prefix.size());
+  for (int64_t t = 0; t < n; ++t) {
+    const int pre = impl.prefix[t];
+    const double p = (pre < 0 ? 1.0 : w.prod[pre]) * w.phi[impl.last[t]];
+    w.prod[t] = p;
+    s[t] += weight * p;
+    s[n + t] += p;
+  }
+  double* extra = s.data() + 2 * n;
+  extra[kWeightSum] += weight;
+  extra[kWeightSquareSum] += weight * weight;
+  extra[kActionSum] += action;
+  extra[kWeightedActionSum] += weight * action;
+}
+
 ChunkSums ComputeChunk(const Plan& impl, Worker& w, int64_t k) {
   ChunkSums out;
   out.chunk = k;
   out.networks = impl.chunk_size;
-  out.sums.assign(impl.prefix.size(), 0.0);
+  const size_t tuples = impl.prefix.size();
+  out.sums.assign(impl.weighted ? 2 * tuples + kWeightExtras : tuples, 0.0);
   const int64_t first = k * impl.chunk_size;
   for (int64_t m = first; m < first + impl.chunk_size; ++m) {
     if (w.trainer) {
       w.trainer->Train(m, w.phi.data());
       AddProducts(impl, w, out.sums);
+    } else if (impl.weighted) {
+      w.sampler->Evaluate(m, w.phi.data());
+      AddWeighted(impl, w, out.sums);
     } else if (impl.integrate) {
       w.sampler->ConditionalCovariance(m, w.cov.data());
       AddWickMoments(impl, w, out.sums);
@@ -128,6 +169,11 @@ Engine::Engine(ExperimentSpec spec, TupleSet tuples)
   impl_->num_points = static_cast<int>(spec_.points.rows());
   impl_->chunk_size = spec_.sampling.chunk_size;
   impl_->integrate = spec_.sampling.integrate_output_layer;
+  if (spec_.insertion.has_value()) {
+    impl_->weighted = true;
+    impl_->coupling = spec_.insertion->lambda / 24.0;
+    impl_->reference = Phi4Reference(spec_);
+  }
   impl_->tuples = &tuples_.tuples();
   const auto& all = tuples_.tuples();
   impl_->prefix.resize(all.size());
@@ -145,6 +191,17 @@ Engine::Engine(ExperimentSpec spec, TupleSet tuples)
 }
 
 Engine::~Engine() = default;
+
+double Phi4Reference(const ExperimentSpec& spec) {
+  const auto* cos = std::get_if<CosNetSpec>(&spec.architecture);
+  if (cos == nullptr || cos->box_side <= 0) return 0.0;
+  absl::StatusOr<BoxLattice> lattice =
+      MakeBoxLattice(cos->input_dim, cos->box_side, cos->cutoff);
+  if (!lattice.ok()) return 0.0;
+  const double g0 = BoxPropagator(*lattice, 1, cos->mass,
+                                  Eigen::VectorXd::Zero(cos->input_dim));
+  return 3 * g0 * g0 * std::pow(cos->box_side, cos->input_dim);
+}
 
 absl::StatusOr<ExperimentSpec> EngineSpec(const ExperimentSpec& spec,
                                           const Limits& limits) {

@@ -25,6 +25,18 @@ namespace nnft {
 // Moment sums of one chunk: sums[t] = sum over the chunk's networks of
 // prod_{i in tuples()[t]} phi(x_i) (or, with integrate_output_layer, of the
 // conditional expectation of that product given the hidden layers).
+//
+// With a phi^4 insertion (ExperimentSpec::insertion) the layout is
+// 2T + kWeightExtras long for T tuples: sums[t] = sum_m w_m prod_t(m),
+// sums[T + t] = sum_m prod_t(m), then at 2T + kWeightSum etc. the sums of the
+// weights w_m = exp(-(lambda/4!)(I_m - I_ref)), of w_m^2, of the actions I_m =
+// int_box phi_m^4 and of w_m I_m (I_ref: Phi4Reference).
+inline constexpr int kWeightSum = 0;
+inline constexpr int kWeightSquareSum = 1;
+inline constexpr int kActionSum = 2;
+inline constexpr int kWeightedActionSum = 3;
+inline constexpr int kWeightExtras = 4;
+
 struct ChunkSums {
   int64_t chunk = 0;     // chunk index k
   int64_t networks = 0;  // networks summed (the chunk size C)
@@ -42,6 +54,10 @@ absl::StatusOr<ExperimentSpec> EngineSpec(const ExperimentSpec& spec,
 // of core/train.h. The server folds stored chunks over the same set.
 absl::StatusOr<TupleSet> BuildTupleSet(const ExperimentSpec& spec,
                                        int64_t max_tuples);
+
+// I_ref = 3 G_box(0)^2 L^d, the free infinite-width expectation of
+// int_box phi^4, fixed by the spec (0 for specs without a box).
+double Phi4Reference(const ExperimentSpec& spec);
 
 class Engine {
  public:

@@ -162,6 +162,54 @@ struct BinView {
   double sum_w2 = 0.0;
 };
 
+// The sample with at most one bin deleted (b < 0: none), for the generic
+// jackknife of ratio estimates: plain moments sum/networks, weighted moments
+// sum/(sum of weights at index `weight`).
+struct Deleted {
+  const BinView* v;
+  int b;
+  int weight;
+  double Sum(int i) const {
+    return b < 0 ? v->total[i] : v->total[i] - v->bins[b][i];
+  }
+  double Plain(int i) const {
+    const double n =
+        b < 0 ? v->total_n : v->total_n - static_cast<double>(v->counts[b]);
+    return Sum(i) / n;
+  }
+  double Weighted(int i) const { return Sum(i) / Sum(weight); }
+};
+
+// theta = f(full sample) and its delete-one-bin jackknife error (the
+// unequal-bin form of estimate.h), f: double(const Deleted&).
+template <typename F>
+std::pair<double, double> Jackknife(const BinView& v, int weight, F&& f) {
+  const double theta = f(Deleted{&v, -1, weight});
+  const int nb = v.num_bins();
+  if (nb < 2) return {theta, kNaN};
+  std::vector<double> del(nb);
+  double theta_j = nb * theta;
+  for (int b = 0; b < nb; ++b) {
+    del[b] = f(Deleted{&v, b, weight});
+    theta_j -= (1.0 - v.w[b]) * del[b];
+  }
+  double var = 0.0;
+  for (int b = 0; b < nb; ++b) {
+    const double h = 1.0 / v.w[b];
+    const double pseudo = h * theta - (h - 1.0) * del[b];
+    var += (pseudo - theta_j) * (pseudo - theta_j) / (h - 1.0);
+  }
+  return {theta, std::sqrt(var / nb)};
+}
+
+// Cumulant of an order-n tuple from the moments `moment(tuple index)`.
+template <typename M>
+double CumulantOf(int n, const std::vector<int>& sub, M&& moment) {
+  double m[1 << kMaxOrder];
+  for (int mask = 1; mask < (1 << n); ++mask) m[mask] = moment(sub[mask]);
+  return CumulantFromMasks(n, m);
+}
+
 }  // namespace
 
 double Cumulant(const Tuple& tuple,
@@ -176,11 +224,12 @@ double Cumulant(const Tuple& tuple,
 }
 
 MomentAccumulator::MomentAccumulator(const TupleSet& tuples, uint64_t seed,
-                                     int max_bins)
-    : tuples_(&tuples), seed_(seed), max_bins_(max_bins) {
+                                     int max_bins, bool weighted)
+    : tuples_(&tuples), seed_(seed), max_bins_(max_bins), weighted_(weighted) {
   CheckOrAbort(max_bins >= 2 && max_bins % 2 == 0,
                "MomentAccumulator: max_bins must be even and >= 2");
-  total_.assign(tuples.size(), 0.0);
+  total_.assign(weighted ? 2 * tuples.size() + kWeightExtras : tuples.size(),
+                0.0);
 }
 
 absl::Status MomentAccumulator::Add(const ChunkSums& chunk) {
@@ -189,10 +238,11 @@ absl::Status MomentAccumulator::Add(const ChunkSums& chunk) {
         "chunk ", chunk.chunk, " arrived after chunk ", last_chunk_,
         ": chunk indices must be strictly increasing"));
   }
-  if (static_cast<int64_t>(chunk.sums.size()) != tuples_->size()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("chunk ", chunk.chunk, " has ", chunk.sums.size(),
-                     " sums: expected one per tuple, ", tuples_->size()));
+  if (chunk.sums.size() != total_.size()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "chunk ", chunk.chunk, " has ", chunk.sums.size(), " sums: expected ",
+        total_.size(),
+        weighted_ ? " (reweighted layout: 2 per tuple + 4)" : " (one per tuple)"));
   }
   if (chunk.networks < 1) {
     return absl::InvalidArgumentError(
@@ -215,7 +265,7 @@ absl::Status MomentAccumulator::Add(const ChunkSums& chunk) {
       chunks_in_bin_.resize(max_bins_ / 2);
       chunks_per_bin_ *= 2;
     }
-    bins_.emplace_back(tuples_->size(), 0.0);
+    bins_.emplace_back(total_.size(), 0.0);
     counts_.push_back(0);
     chunks_in_bin_.push_back(0);
   }
@@ -233,6 +283,7 @@ absl::Status MomentAccumulator::Add(const ChunkSums& chunk) {
 }
 
 CorrelatorEstimate MomentAccumulator::Finish() const {
+  if (weighted_) return FinishWeighted();
   CorrelatorEstimate est;
   est.networks = networks_;
   est.chunks = chunks_;
@@ -258,6 +309,109 @@ CorrelatorEstimate MomentAccumulator::Finish() const {
     est.stderr_connected.push_back(stderr_connected);
   }
   return est;
+}
+
+}  // namespace nnft
+
+namespace nnft {
+
+// Reweighted estimates: ratios sum w prod / sum w and their cumulants, the
+// free side from the plain sums, every error by the delete-one-bin jackknife.
+CorrelatorEstimate MomentAccumulator::FinishWeighted() const {
+  CorrelatorEstimate est;
+  est.networks = networks_;
+  est.chunks = chunks_;
+  est.bins = static_cast<int64_t>(bins_.size());
+  est.seed = seed_;
+  ReweightEstimate& rw = est.reweight.emplace();
+  const int num = static_cast<int>(tuples_->size());
+  const int extra = 2 * num;
+  const BinView view(bins_, counts_, total_, networks_);
+  const int weight = extra + kWeightSum;
+  for (int r : tuples_->requested()) {
+    const Tuple& tuple = tuples_->tuples()[r];
+    est.tuples.push_back(tuple);
+    if (networks_ == 0) {
+      for (auto* v : {&est.mean, &est.stderr_mean, &est.connected,
+                      &est.stderr_connected, &rw.free_mean, &rw.free_stderr,
+                      &rw.shift, &rw.shift_stderr}) {
+        v->push_back(kNaN);
+      }
+      continue;
+    }
+    const auto [mean, se] =
+        Jackknife(view, weight, [&](const Deleted& d) { return d.Weighted(r); });
+    est.mean.push_back(mean);
+    est.stderr_mean.push_back(se);
+    const std::vector<int> sub = SubTupleIndices(*tuples_, tuple);
+    const int n = static_cast<int>(tuple.size());
+    const auto [conn, conn_se] = Jackknife(view, weight, [&](const Deleted& d) {
+      return CumulantOf(n, sub, [&](int i) { return d.Weighted(i); });
+    });
+    est.connected.push_back(conn);
+    est.stderr_connected.push_back(conn_se);
+    const double free = total_[num + r] / view.total_n;
+    rw.free_mean.push_back(free);
+    rw.free_stderr.push_back(view.StderrOfMean(num + r, free));
+    const auto [shift, shift_se] =
+        Jackknife(view, weight, [&](const Deleted& d) {
+          return d.Weighted(r) - d.Plain(num + r);
+        });
+    rw.shift.push_back(shift);
+    rw.shift_stderr.push_back(shift_se);
+  }
+  if (networks_ > 0) {
+    const double sw = total_[weight];
+    rw.ess = sw * sw / total_[extra + kWeightSquareSum];
+    rw.ess_fraction = rw.ess / static_cast<double>(networks_);
+    rw.mean_action = total_[extra + kActionSum] / view.total_n;
+    rw.mean_action_weighted = total_[extra + kWeightedActionSum] / sw;
+  }
+  return est;
+}
+
+DerivedEstimate MomentAccumulator::Derived(
+    const std::function<std::vector<double>(const std::vector<double>&)>& g)
+    const {
+  DerivedEstimate out;
+  if (networks_ == 0) return out;
+  const BinView view(bins_, counts_, total_, networks_);
+  const int weight =
+      weighted_ ? 2 * static_cast<int>(tuples_->size()) + kWeightSum : -1;
+  std::vector<std::vector<int>> subs;
+  for (int r : tuples_->requested()) {
+    subs.push_back(SubTupleIndices(*tuples_, tuples_->tuples()[r]));
+  }
+  auto outputs = [&](const Deleted& d) {
+    std::vector<double> connected(subs.size());
+    for (size_t i = 0; i < subs.size(); ++i) {
+      const int n = static_cast<int>(
+          tuples_->tuples()[tuples_->requested()[i]].size());
+      connected[i] = CumulantOf(n, subs[i], [&](int t) {
+        return weighted_ ? d.Weighted(t) : d.Plain(t);
+      });
+    }
+    return g(connected);
+  };
+  const int nb = view.num_bins();
+  std::vector<std::vector<double>> del(nb);
+  out.value = outputs(Deleted{&view, -1, weight});
+  for (int b = 0; b < nb; ++b) del[b] = outputs(Deleted{&view, b, weight});
+  out.stderr_value.assign(out.value.size(), kNaN);
+  for (size_t k = 0; k < out.value.size(); ++k) {
+    if (nb < 2) break;
+    // The same unequal-bin jackknife as Jackknife(), per output.
+    double theta_j = nb * out.value[k];
+    for (int b = 0; b < nb; ++b) theta_j -= (1.0 - view.w[b]) * del[b][k];
+    double var = 0.0;
+    for (int b = 0; b < nb; ++b) {
+      const double h = 1.0 / view.w[b];
+      const double pseudo = h * out.value[k] - (h - 1.0) * del[b][k];
+      var += (pseudo - theta_j) * (pseudo - theta_j) / (h - 1.0);
+    }
+    out.stderr_value[k] = std::sqrt(var / nb);
+  }
+  return out;
 }
 
 }  // namespace nnft

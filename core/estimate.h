@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,6 +20,24 @@
 #include "core/tuples.h"
 
 namespace nnft {
+
+// The free (unweighted) side of a reweighted run and the weights' summary
+// (ExperimentSpec::insertion; the chunk layout of engine.h).
+struct ReweightEstimate {
+  // G^(n) of the free ensemble (lambda = 0) from the same networks.
+  std::vector<double> free_mean;
+  std::vector<double> free_stderr;
+  // shift = reweighted - free G^(n), with its jackknife error (the two are
+  // strongly correlated, so this error is far below either one's).
+  std::vector<double> shift;
+  std::vector<double> shift_stderr;
+  // Effective sample size (sum w)^2 / sum w^2 and its fraction of networks.
+  double ess = 0;
+  double ess_fraction = 0;
+  // Mean of I = int_box phi^4: free, and under the weights.
+  double mean_action = 0;
+  double mean_action_weighted = 0;
+};
 
 struct CorrelatorEstimate {
   // The requested tuples (TupleSet::requested order).
@@ -33,6 +52,17 @@ struct CorrelatorEstimate {
   int64_t chunks = 0;    // chunks folded
   int64_t bins = 0;      // bins the errors come from
   uint64_t seed = 0;
+  // Present for reweighted runs; mean, stderr_mean, connected and
+  // stderr_connected above are then the reweighted ratio estimates
+  // sum w prod / sum w, all with delete-one-bin jackknife errors.
+  std::optional<ReweightEstimate> reweight;
+};
+
+// Values of a function of the requested connected correlators, with
+// delete-one-bin jackknife errors (MomentAccumulator::Derived).
+struct DerivedEstimate {
+  std::vector<double> value;
+  std::vector<double> stderr_value;
 };
 
 // The binned sums behind an estimate, for analyses that need their own
@@ -49,7 +79,10 @@ class MomentAccumulator {
  public:
   // max_bins >= 2 (even); aborts otherwise (a programming error). `tuples`
   // must outlive the accumulator. Not thread-safe: one writer at a time.
-  MomentAccumulator(const TupleSet& tuples, uint64_t seed, int max_bins = 64);
+  // `weighted`: chunks carry the reweighted layout of engine.h (2T +
+  // kWeightExtras sums) instead of T sums.
+  MomentAccumulator(const TupleSet& tuples, uint64_t seed, int max_bins = 64,
+                    bool weighted = false);
 
   // Folds the next chunk. Chunk indices must be strictly increasing; gaps
   // are allowed (the server folds the completed chunks of a running job, in
@@ -91,10 +124,20 @@ class MomentAccumulator {
                       .networks = networks_};
   }
 
+  // g maps the requested tuples' connected correlators (requested order;
+  // reweighted when weighted) to any number of outputs; returns g at the
+  // full sample and its delete-one-bin jackknife errors (NaN with < 2 bins).
+  // Cost: B + 1 evaluations of every requested cumulant and of g.
+  DerivedEstimate Derived(
+      const std::function<std::vector<double>(const std::vector<double>&)>& g)
+      const;
+
  private:
+  CorrelatorEstimate FinishWeighted() const;
   const TupleSet* tuples_;
   uint64_t seed_;
   int max_bins_;
+  bool weighted_ = false;
   int64_t chunks_ = 0;
   int64_t last_chunk_ = -1;  // index of the last folded chunk
   int64_t networks_ = 0;

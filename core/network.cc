@@ -10,6 +10,7 @@
 #include <cassert>
 #include <cmath>
 #include <numbers>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -17,11 +18,16 @@
 #include "core/null_cone.h"
 #include "core/arch_features.h"
 #include "core/layer_ops.h"
+#include "core/box.h"
+#include "core/radial.h"
 #include "core/rng.h"
 #include "core/vector_math.h"
 
 namespace nnft {
 namespace {
+
+// Stream tag of the deformed layer l's radial uniform: kRadialTag + l.
+constexpr uint32_t kRadialTag = 0x4900;
 
 // Everything a sampler needs, per architecture, in precision T.
 template <typename T>
@@ -30,6 +36,7 @@ class Sampler final : public NetworkSampler {
   explicit Sampler(const ExperimentSpec& spec);
 
   void Evaluate(int64_t network, double* phi) override;
+  double Phi4Integral() override;
   void ConditionalCovariance(int64_t network, double* cov) override;
 
  private:
@@ -38,6 +45,11 @@ class Sampler final : public NetworkSampler {
   void MlpFirstLayer(int64_t m);
   void MlpDeepLayer(int64_t m, int l);
   void CosNetHidden(int64_t m);
+  // Box cos-net: b_i uniform over the lattice momenta (mode_ holds the index).
+  void BoxMomenta(int64_t m);
+  // Rescales w_[0..count) (drawn Gaussian) to the deformed law of layer l:
+  // the direction kept, |sqrt(fan_in) w| = r from the radial law.
+  void Deform(int64_t m, int l, int64_t count, int fan_in);
   // OU-net: network m's Ornstein-Uhlenbeck path at the times into x_, xt_.
   void DrawPath(int64_t m);
   // z(i, p) = bias_i - offset_p + sum_k w(i, k) x(p, k) into h_, x the
@@ -80,6 +92,14 @@ class Sampler final : public NetworkSampler {
   std::unique_ptr<FeatureMap<T>> features_;
   Matrix<T> zres_;      // residual MLP: the pre-activation z^(l)
   Matrix<T> xp_, xpt_;  // g(Wx): the projected points
+  // Deformation (core/radial.h) of layer deformed_layer_ (-1: none).
+  int deformed_layer_ = -1;
+  std::optional<RadialLaw> radial_;
+  // Box cos-net: the lattice, each neuron's momentum index, and the phi^4
+  // scratch (mode amplitudes, trig tables, grid values).
+  std::optional<BoxLattice> lattice_;
+  std::vector<int> mode_;
+  std::vector<double> mode_c_, mode_s_, cos_table_, sin_table_, grid_phi_;
 };
 
 template <typename T>
@@ -108,7 +128,16 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
         d == 1   ? 2 * cos->cutoff
         : d == 2 ? std::numbers::pi * cos->cutoff * cos->cutoff
                  : 4.0 / 3 * std::numbers::pi * std::pow(cos->cutoff, 3);
-    const double a2 = 2 * vol / std::pow(2 * std::numbers::pi, d) / cos->width;
+    double a2 = 2 * vol / std::pow(2 * std::numbers::pi, d) / cos->width;
+    if (cos->box_side > 0) {
+      // Validate has checked the lattice; M / L^d replaces vol / (2 pi)^d.
+      lattice_ = *MakeBoxLattice(d, cos->box_side, cos->cutoff);
+      const double m = static_cast<double>(lattice_->k.size());
+      a2 = 2 * m / std::pow(cos->box_side, d) / cos->width;
+      mode_.resize(cos->width);
+      cos_table_ = TrigTable(lattice_->grid, 0);
+      sin_table_ = TrigTable(lattice_->grid, 1);
+    }
     out_weight_var_ = a2;
     out_tag_ = 3;
     max_w = int64_t{cos->width} * d;
@@ -149,6 +178,14 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
     for (int l = 0; l < depth; ++l) {
       max_w = std::max(max_w, int64_t{widths_[l]} * widths_[l + 1]);
       max_b = std::max<int64_t>(max_b, widths_[l + 1]);
+    }
+    if (mlp_.deformation.has_value()) {
+      const Deformation& def = *mlp_.deformation;
+      deformed_layer_ = def.layer < 0 ? depth : def.layer;
+      const int l = deformed_layer_;
+      const int64_t count =
+          int64_t{l < depth ? widths_[l + 1] : 1} * widths_[l];
+      radial_.emplace(count, def.s, def.lambda);
     }
     const double sw = mlp_.sw[depth], sb = mlp_.sb[depth];
     out_weight_var_ = sw * sw / widths_[depth];
@@ -215,6 +252,7 @@ void Sampler<T>::MlpFirstLayer(int64_t m) {
   const int d = static_cast<int>(x.cols()), n = widths_[1];
   FillNormals(Stream(m, 0), int64_t{n} * d,
               static_cast<T>(mlp_.sw[0] / std::sqrt(double(d))), w_.data());
+  if (deformed_layer_ == 0) Deform(m, 0, int64_t{n} * d, d);
   if (mlp_.first_bias == BiasLaw::kUniformPhase) {
     FillUniforms(Stream(m, 1), n, b_.data());
     constexpr T kPi = std::numbers::pi_v<T>;
@@ -243,6 +281,7 @@ void Sampler<T>::MlpDeepLayer(int64_t m, int l) {
   const uint32_t tag = static_cast<uint32_t>(2 * l);
   FillNormals(Stream(m, tag), int64_t{n_out} * n_in,
               static_cast<T>(mlp_.sw[l] / std::sqrt(double(n_in))), w_.data());
+  if (deformed_layer_ == l) Deform(m, l, int64_t{n_out} * n_in, n_in);
   z_.resize(n_out, num_points_);
   MatMul(w_.data(), n_out, n_in, h_, z_);
   if (mlp_.sb[l] > 0) {
@@ -260,7 +299,68 @@ void Sampler<T>::MlpDeepLayer(int64_t m, int l) {
 }
 
 template <typename T>
+void Sampler<T>::Deform(int64_t m, int l, int64_t count, int fan_in) {
+  double norm2 = 0;
+  for (int64_t i = 0; i < count; ++i) norm2 += double(w_[i]) * double(w_[i]);
+  double u[kGroupSize<double>];
+  FillUniforms(Stream(m, kRadialTag + static_cast<uint32_t>(l)), 1, u);
+  const double r = radial_->Sample(u[0]);
+  const T f = static_cast<T>(r / std::sqrt(norm2 * fan_in));
+#pragma omp simd
+  for (int64_t i = 0; i < count; ++i) w_[i] *= f;
+}
+
+template <typename T>
+void Sampler<T>::BoxMomenta(int64_t m) {
+  const int d = input_dim_, n = cos_.width;
+  const int num_modes = static_cast<int>(lattice_->k.size());
+  const double unit = 2 * std::numbers::pi / lattice_->side;
+  const double mass2 = cos_.mass * cos_.mass;
+  FillUniforms(Stream(m, 1), n, aux_.data());
+  FillUniforms(Stream(m, 2), n, b_.data());
+  constexpr T kPi = std::numbers::pi_v<T>;
+  for (int i = 0; i < n; ++i) {
+    const int j = std::min(num_modes - 1,
+                           static_cast<int>(double(aux_[i]) * num_modes));
+    mode_[i] = j;
+    double p2 = 0;
+    for (int k = 0; k < d; ++k) {
+      const double p = unit * lattice_->k[j][k];
+      w_[i + int64_t{n} * k] = static_cast<T>(p);
+      p2 += p * p;
+    }
+    aux2_[i] = static_cast<T>(1 / std::sqrt(p2 + mass2));
+    b_[i] = kPi * (T(2) * b_[i] - T(1));
+  }
+  Affine(x_, xt_, w_.data(), b_.data(), n);
+  for (int p = 0; p < num_points_; ++p) {
+    T* z = h_.col(p).data();
+    const T* scale = aux2_.data();
+#pragma omp simd
+    for (int i = 0; i < n; ++i) z[i] = vmath::Cos(z[i]) * scale[i];
+  }
+}
+
+template <typename T>
+double Sampler<T>::Phi4Integral() {
+  if (!lattice_) return 0.0;
+  const int n = cos_.width;
+  const size_t num_modes = lattice_->k.size();
+  mode_c_.assign(num_modes, 0.0);
+  mode_s_.assign(num_modes, 0.0);
+  for (int i = 0; i < n; ++i) {
+    const double amp = double(w_[i]) * double(aux2_[i]);
+    const double c = double(b_[i]);
+    mode_c_[mode_[i]] += amp * std::cos(c);
+    mode_s_[mode_[i]] += amp * std::sin(c);
+  }
+  return BoxPhi4Integral(*lattice_, mode_c_.data(), mode_s_.data(), cos_table_,
+                         sin_table_, grid_phi_);
+}
+
+template <typename T>
 void Sampler<T>::CosNetHidden(int64_t m) {
+  if (lattice_) return BoxMomenta(m);
   const int d = input_dim_, n = cos_.width;
   FillNormals(Stream(m, 0), int64_t{n} * d, T(1), w_.data());
   FillUniforms(Stream(m, 1), n, aux_.data());
@@ -328,6 +428,9 @@ void Sampler<T>::Evaluate(int64_t m, double* phi) {
   Hidden(m);
   const int n = static_cast<int>(h_.rows());
   FillNormals(Stream(m, out_tag_), n, out_weight_scale_, w_.data());
+  if (!cos_net_ && deformed_layer_ == static_cast<int>(widths_.size()) - 1) {
+    Deform(m, deformed_layer_, n, n);
+  }
   T bias = 0;
   if (out_bias_var_ > 0) {
     FillNormals(Stream(m, out_bias_tag_), 1, out_bias_scale_, b_.data());

@@ -10,7 +10,11 @@
 //   Gauss-net: as the MLP with L = 1.
 //   phi^4 cos-net: tag 0 = directions of b_i (N x d normals, normalised),
 //     tag 1 = radii (uniforms, r = Lambda U^(1/d)), tag 2 = phases c_i
-//     (uniforms, c = pi (2U - 1)), tag 3 = output weights a_i.
+//     (uniforms, c = pi (2U - 1)), tag 3 = output weights a_i. In a box
+//     (box_side > 0) tag 0 is unused and tag 1 picks each b_i's lattice
+//     momentum (index floor(U M)).
+//   A deformed layer l (MlpSpec::deformation) draws its Gaussian as usual,
+//     then one uniform from tag 0x4900 + l for the radius (core/radial.h).
 //   OU-net: as its MLP, plus tag 1000 = the normals of the OU path.
 //   Null-cone field: see core/null_cone.h (tags 0 and 1).
 //   MLP with a g(Wx) input projection: tag 1001 = W (k x d, column-major),
@@ -44,6 +48,10 @@ class NetworkSampler {
   // (cos-net: 2 vol(B_Lambda^d) / ((2 pi)^d N) sum_i h_ip h_iq), into
   // cov[p + P q] (P x P, column-major). Draws no output-layer numbers.
   virtual void ConditionalCovariance(int64_t network, double* cov) = 0;
+
+  // int_box phi^4 d^dx of the network last passed to Evaluate, exactly
+  // (core/box.h); box cos-nets only (0 otherwise).
+  virtual double Phi4Integral() { return 0.0; }
 };
 
 // A sampler for a spec that passed Validate.

@@ -528,6 +528,7 @@ absl::Status ValidateArchitectureAndPoints(const Architecture& architecture,
                                            const Eigen::MatrixXd& points,
                                            const Limits& limits) {
   NNFT_RETURN_IF_ERROR(ValidateArchitecture(architecture, limits));
+  NNFT_RETURN_IF_ERROR(ValidateInteractionArchitecture(architecture, nullptr));
   return ValidatePoints(points, InputDim(architecture), limits);
 }
 
@@ -550,7 +551,8 @@ absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
         "sampling.integrate_output_layer: not available for "
         "architecture.null_cone (it has no output layer)");
   }
-  return ValidateReflection(spec, limits);
+  NNFT_RETURN_IF_ERROR(ValidateReflection(spec, limits));
+  return ValidateInteractions(spec);
 }
 
 }  // namespace nnft

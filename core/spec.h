@@ -37,6 +37,23 @@ enum class BiasLaw {
   kUniformPhase,  // b0_i ~ Unif[-pi, pi] (cos activation only; sb_0 unused)
 };
 
+// Independence breaking by a radially deformed Gaussian on one layer's weight
+// matrix W^(l) (n_{l+1} x n_l, D = n_{l+1} n_l entries). With A = sqrt(n_l) W
+// (the fan-in-scaled matrix):
+//   P(A) ∝ exp(-Tr(A^T A)/s^2 - lambda (Tr A^T A)^2),
+// sampled exactly: a uniform direction times a radius r = |A| drawn from
+// r^(D-1) exp(-r^2/s^2 - lambda r^4) (core/radial.h). At lambda = 0 this is
+// the Gaussian layer with sw[l]^2 = s^2/2; the deformation replaces sw[l].
+// On the output layer of a single-hidden-layer net (PHYSICS.md, "Independence
+// breaking"), with rho = |a|^2/N:
+//   G2 = sb^2 + E[rho] C,  G4_c = Var(rho) sum_3 C C + 3 E[rho^2]/(N+2) (M4 -
+//   sum_3 C C).
+struct Deformation {
+  double s = 1.0;       // > 0
+  double lambda = 0.0;  // >= 0
+  int layer = -1;       // l in [0, L]; -1 means the output layer L
+};
+
 // Multi-layer perceptron with L >= 1 hidden layers, fan-in scaling:
 //   z^(1) = b^(0) + W^(0) x,  z^(l+1) = b^(l) + W^(l) act(z^(l)),
 //   phi(x) = z^(L+1),  W^(l)_ij ~ N(0, sw[l]^2 / n_l),  b^(l)_i ~ N(0,
@@ -69,6 +86,8 @@ struct MlpSpec {
   // share one activation. 0 = no projection; in [0, Limits::max_width].
   int input_projection_dim = 0;
   double input_projection_scale = 1.0;  // s > 0
+  // Radial deformation of one layer's weights; absent: every layer Gaussian.
+  std::optional<Deformation> deformation;
 };
 
 // Gauss-net (arXiv 2008.08601), normalised for every d:
@@ -96,6 +115,13 @@ struct CosNetSpec {
   double mass = 1.0;     // m > 0
   double cutoff = 10.0;  // Lambda > 0 (momentum-space ball radius)
   double sa = 1.0;  // > 0 (drops out of every correlator; kept for fidelity)
+  // Side L_box of a periodic box [0, L_box)^d; 0 = continuum. When > 0, each
+  // b_i is uniform over the M lattice momenta 2 pi k / L_box (k in Z^d) with
+  // |2 pi k / L_box| < cutoff, and vol(B_L^d)/(2 pi)^d in the prefactor
+  // becomes M / L_box^d, so G2(x, y) = L_box^-d sum_k e^{i p_k (x-y)} /
+  // (p_k^2 + m^2), the lattice-sum propagator (core/theory/box.h). Needs
+  // 2 pi / L_box < cutoff (a non-zero momentum) and M <= 1048576.
+  double box_side = 0.0;
 };
 
 // Law of the null-cone field's Theta in R^(D+2) (rotation invariant).
@@ -298,6 +324,28 @@ struct TrainingSpec {
   bool empirical_ntk = false;
 };
 
+// phi^4 operator insertion by reweighting (arXiv 2307.03223): each network is
+// weighted by exp(-(lambda/4!) int_box phi^4 d^dx) over the cos-net's periodic
+// box (cos-net with box_side > 0 only; not with integrate_output_layer).
+struct Insertion {
+  double lambda = 0.0;  // >= 0, in units of [x]^(d-4) for a dimensionless phi
+  // A warning is raised when ESS < ess_warning_fraction * networks; in [0, 1].
+  double ess_warning_fraction = 0.1;
+};
+
+// Effective quartic couplings from the connected 4-point function
+// (arXiv 2008.08601; core/effective_coupling.h). Analysis only: it changes no
+// sample, but it is part of the digest (a job answers one request).
+struct EffectiveCouplingSpec {
+  // Cutoffs Lambda > 0 of the region [-Lambda, Lambda]^d (d = 1 or 2); each
+  // coupling averages the requested 4-point tuples whose points all lie in
+  // the region. Empty: none.
+  std::vector<double> cutoffs;
+  // The amputated connected vertex -sum G4_c K^-1 K^-1 K^-1 K^-1 on the point
+  // set (needs every 4-point tuple requested; P <= 24).
+  bool amputated_vertex = false;
+};
+
 struct ExperimentSpec {
   Architecture architecture = MlpSpec{};
   // P points, one per row, P x d.
@@ -312,6 +360,8 @@ struct ExperimentSpec {
   // otherwise 2..32 distinct widths, each in [1, Limits::max_width], and the
   // spec stands for one sub-experiment per width (WithWidth).
   std::vector<int> width_sweep;
+  std::optional<Insertion> insertion;
+  std::optional<EffectiveCouplingSpec> effective_coupling;
 };
 
 // Resource limits checked by Validate. Defaults suit one machine.
@@ -348,6 +398,12 @@ absl::Status ValidateArchitectureAndPoints(const Architecture& architecture,
 // tolerance, and the virtual-point count against the limits. InvalidArgument
 // naming the field and the allowed range.
 absl::Status ValidateTraining(const ExperimentSpec& spec, const Limits& limits);
+// The interaction fields (spec_interactions.cc): deformation, box, insertion,
+// effective coupling. Validate calls it; `sampling` may be null (kernel-only
+// requests).
+absl::Status ValidateInteractionArchitecture(const Architecture& architecture,
+                                             const SamplingSpec* sampling);
+absl::Status ValidateInteractions(const ExperimentSpec& spec);
 
 // Number of chunks the spec's sampling plan needs (num_networks rounded up).
 int64_t NumChunks(const SamplingSpec& sampling);

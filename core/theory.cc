@@ -17,6 +17,7 @@
 #include "core/theory/cosnet_propagator.h"
 #include "core/theory/finite_width.h"
 #include "core/theory/gaussian_moments.h"
+#include "core/theory/interactions.h"
 #include "core/theory/kernels.h"
 #include "core/theory/wick.h"
 
@@ -28,6 +29,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 Eigen::MatrixXd KernelOf(const Architecture& architecture,
                          const Eigen::MatrixXd& points) {
   if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
+    if (theory::HasDeformedOutput(*mlp)) {
+      return theory::DeformedKernel(*mlp, points);
+    }
+    if (mlp->deformation.has_value()) return Eigen::MatrixXd();  // unknown
     return theory::MlpKernel(*mlp, points);
   }
   if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
@@ -82,6 +87,18 @@ std::string KernelMethod(const Architecture& architecture) {
         closed ? "closed-form layer expectations"
                : "layer expectations by nested Gauss-Hermite quadrature "
                  "(96-256 nodes per dimension)");
+  }
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture);
+      mlp != nullptr && mlp->deformation.has_value()) {
+    return theory::HasDeformedOutput(*mlp)
+               ? "deformed output layer: G2 = sb^2 + E[rho] C, rho = |a|^2/N, "
+                 "E[rho] by quadrature of the radial law"
+               : "no kernel for a deformed hidden layer";
+  }
+  if (const auto* c = std::get_if<CosNetSpec>(&architecture);
+      c != nullptr && c->box_side > 0) {
+    return "cos-net box propagator L^-d sum_k cos(p_k.r)/(p_k^2+m^2) over "
+           "the lattice momenta in the cutoff ball";
   }
   if (std::holds_alternative<GaussNetSpec>(architecture)) {
     return "Gauss-net kernel sb1^2 + sw1^2 exp(-sw0^2 |x-y|^2/(2d)) (arXiv "
@@ -186,6 +203,44 @@ std::optional<ExactSetup> MakeExact(const Architecture& architecture,
   return setup;
 }
 
+// First-order phi^4 shifts of the 2-point entries (box cos-net insertion).
+void AddInsertionTheory(const ExperimentSpec& spec, const TupleSet& tuples,
+                        TheoryValues& out) {
+  if (!spec.insertion.has_value()) return;
+  const auto& net = std::get<CosNetSpec>(spec.architecture);
+  for (int r : tuples.requested()) {
+    const Tuple& t = tuples.tuples()[r];
+    out.pt_shift.push_back(
+        t.size() != 2 ? kNaN
+                      : theory::TadpoleShift(
+                            net, spec.insertion->lambda,
+                            spec.points.row(t[0]).transpose(),
+                            spec.points.row(t[1]).transpose()));
+  }
+  out.method +=
+      "; first-order phi^4 shift of G2: -(lambda/2) G(0) H(x-y) (tadpole, "
+      "lattice sums over the box)";
+}
+
+// Exact correlators of the deformed output layer (single hidden layer).
+void AddDeformedTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
+                       const TupleSet& tuples, TheoryValues& out) {
+  if (!theory::HasDeformedOutput(mlp)) {
+    out.method += "; no exact theory for a deformed hidden layer";
+    return;
+  }
+  std::vector<Tuple> requested;
+  for (int r : tuples.requested()) requested.push_back(tuples.tuples()[r]);
+  theory::DeformedCorrelators d =
+      theory::DeformedExact(mlp, points, requested);
+  out.exact_full = std::move(d.full);
+  out.exact_connected = std::move(d.connected);
+  out.has_exact = true;
+  out.method +=
+      "; exact deformed output layer: G4_c = Var(rho) sum C C + 3 E[rho^2]/"
+      "(N+2) (M4 - sum C C) (G6 not given)";
+}
+
 }  // namespace
 
 absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
@@ -228,6 +283,12 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
   }
   out.method = absl::StrCat(KernelMethod(spec.architecture),
                             "; Gaussian correlators by Wick pairings");
+  AddInsertionTheory(spec, tuples, out);
+  if (const auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
+      mlp != nullptr && mlp->deformation.has_value()) {
+    AddDeformedTheory(*mlp, spec.points, tuples, out);
+    return out;
+  }
   std::optional<ExactSetup> exact = MakeExact(spec.architecture, spec.points);
   if (!exact.has_value()) {
     out.method += std::holds_alternative<OuNetSpec>(spec.architecture)

@@ -26,6 +26,9 @@ struct TheoryValues {
   // True when exact_* holds at finite width for this architecture (otherwise
   // exact_* is NaN and gp_* is the only theory).
   bool has_exact = false;
+  // With a phi^4 insertion: the first-order (tadpole) shift of each 2-point
+  // entry, NaN for other orders; empty without an insertion.
+  std::vector<double> pt_shift;
   // A sentence saying which formulas were used (for users and logs).
   std::string method;
 };

@@ -15,14 +15,19 @@
 //              + 2 sum_15 G2 G2 G2,   m4 = (1/2) V_L sum_3 H,
 // V_L = vol(B_L^d)/(2 pi)^d; the sums run over the balanced sign patterns of
 // E_c prod cos(b.x_k + c) (see gaussian_moments.h). Only |r| matters.
+// In a periodic box (CosNetSpec::box_side > 0) the momentum integrals become
+// lattice sums, I_q(r) = L^-d sum_k cos(p_k.r)/(p_k^2 + m^2)^q (core/box.h),
+// and V_L becomes M / L^d; the formulas above are otherwise unchanged.
 #ifndef NNFT_CORE_THEORY_COSNET_PROPAGATOR_H_
 #define NNFT_CORE_THEORY_COSNET_PROPAGATOR_H_
 
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "Eigen/Core"
+#include "core/box.h"
 #include "core/spec.h"
 
 namespace nnft::theory {
@@ -51,6 +56,7 @@ class CosNetMoments {
   double Propagator(int q, const Eigen::VectorXd& r);
   CosNetSpec net_;
   Eigen::MatrixXd points_;
+  std::optional<BoxLattice> lattice_;  // box_side > 0
   std::map<std::pair<int, double>, double> cache_;
 };
 
