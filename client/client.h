@@ -72,6 +72,9 @@ struct ClientOptions {
 // holds one block per width of header.width_sweep().widths (ascending), its
 // entries reassembled (offset 0), and `sweep_fits` every power-law fit of
 // G4_c and G6_c across the widths, in requested-tuple order.
+//
+// header.reweight() and entries.reweight() hold the phi^4 reweighting data
+// (spec.insertion), header.effective_coupling() the effective couplings.
 struct JobResult {
   nnft::v1::ResultHeader header;
   nnft::v1::EntryBlock entries;

@@ -70,6 +70,13 @@ struct ExactSetup {
 };
 
 std::string KernelMethod(const Architecture& architecture) {
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture);
+      mlp != nullptr && mlp->deformation.has_value()) {
+    return theory::HasDeformedOutput(*mlp)
+               ? "deformed output layer: G2 = sb^2 + E[rho] C, rho = |a|^2/N, "
+                 "E[rho] by quadrature of the radial law"
+               : "no kernel for a deformed hidden layer";
+  }
   if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
     std::string first =
         mlp->first_bias == BiasLaw::kUniformPhase
@@ -87,13 +94,6 @@ std::string KernelMethod(const Architecture& architecture) {
         closed ? "closed-form layer expectations"
                : "layer expectations by nested Gauss-Hermite quadrature "
                  "(96-256 nodes per dimension)");
-  }
-  if (const auto* mlp = std::get_if<MlpSpec>(&architecture);
-      mlp != nullptr && mlp->deformation.has_value()) {
-    return theory::HasDeformedOutput(*mlp)
-               ? "deformed output layer: G2 = sb^2 + E[rho] C, rho = |a|^2/N, "
-                 "E[rho] by quadrature of the radial law"
-               : "no kernel for a deformed hidden layer";
   }
   if (const auto* c = std::get_if<CosNetSpec>(&architecture);
       c != nullptr && c->box_side > 0) {
@@ -219,7 +219,8 @@ void AddInsertionTheory(const ExperimentSpec& spec, const TupleSet& tuples,
   }
   out.method +=
       "; first-order phi^4 shift of G2: -(lambda/2) G(0) H(x-y) (tadpole, "
-      "lattice sums over the box)";
+      "lattice sums over the box); the exact and gp values are the free "
+      "(lambda = 0) theory";
 }
 
 // Exact correlators of the deformed output layer (single hidden layer).

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "server/spec_json.h"
 
 namespace nnft::server {
@@ -13,8 +14,9 @@ namespace {
 
 // Bound on the serialised bytes one entry adds to an EntryBlock: its index
 // tuple (at most 6 indices < 2^21, 3 bytes each, plus tags and lengths) and
-// 12 doubles (estimate 5, theory 4, z-scores 3) of 8 bytes in packed fields.
-constexpr int64_t kMaxEntryBytes = 32 + 12 * 8;
+// 17 doubles (estimate 5, theory 4, z-scores 3, reweighting 5) of 8 bytes in
+// packed fields.
+constexpr int64_t kMaxEntryBytes = 32 + 17 * 8;
 // Room for tags, lengths and the block's scalar fields.
 constexpr int64_t kBlockOverheadBytes = 4096;
 
@@ -29,6 +31,54 @@ void AppendRange(const std::vector<T>& values, int64_t begin, int64_t end,
   if (begin >= static_cast<int64_t>(values.size())) return;
   end = std::min<int64_t>(end, values.size());
   out->Add(values.begin() + begin, values.begin() + end);
+}
+
+// The weights' summary; lambda and the warning threshold from the job's spec.
+v1::ReweightSummary ReweightSummaryToProto(const ReweightEstimate& rw,
+                                           const v1::ExperimentSpec& spec) {
+  v1::ReweightSummary out;
+  const double fraction = spec.insertion().has_ess_warning_fraction()
+                              ? spec.insertion().ess_warning_fraction()
+                              : 0.1;
+  out.set_lambda(spec.insertion().lambda());
+  out.set_ess(rw.ess);
+  out.set_ess_fraction(rw.ess_fraction);
+  out.set_ess_warning(rw.ess_fraction < fraction);
+  if (out.ess_warning()) {
+    out.set_warning(absl::StrCat(
+        "effective sample size ", rw.ess, " is ", rw.ess_fraction,
+        " of the networks, below ess_warning_fraction = ", fraction,
+        ": the reweighted estimates rest on few networks and their errors "
+        "may be unreliable (lower lambda or the box volume)"));
+  }
+  out.set_mean_action(rw.mean_action);
+  out.set_mean_action_weighted(rw.mean_action_weighted);
+  return out;
+}
+
+void EffectiveCouplingToProto(const JobResult& r,
+                              v1::EffectiveCouplingResult* out) {
+  if (!r.effective_coupling_status.ok()) {
+    out->set_error(std::string(r.effective_coupling_status.message()));
+    return;
+  }
+  if (!r.effective_coupling) return;
+  const EffectiveCouplingResult& ec = *r.effective_coupling;
+  out->mutable_cutoffs()->Add(ec.cutoffs.begin(), ec.cutoffs.end());
+  out->mutable_lambda()->Add(ec.lambda.begin(), ec.lambda.end());
+  out->mutable_lambda_stderr()->Add(ec.lambda_stderr.begin(),
+                                    ec.lambda_stderr.end());
+  out->mutable_tuples_used()->Add(ec.tuples_used.begin(),
+                                  ec.tuples_used.end());
+  out->set_slope(ec.slope);
+  out->set_slope_stderr(ec.slope_stderr);
+  for (const Tuple& t : ec.vertex_tuples) {
+    out->add_vertex_tuples()->mutable_index()->Add(t.begin(), t.end());
+  }
+  out->mutable_vertex()->Add(ec.vertex.begin(), ec.vertex.end());
+  out->mutable_vertex_stderr()->Add(ec.vertex_stderr.begin(),
+                                    ec.vertex_stderr.end());
+  out->set_method(ec.method);
 }
 
 }  // namespace
@@ -137,6 +187,10 @@ v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries) {
       if (std::isfinite(s)) max_stderr = std::max(max_stderr, s);
     }
     out.set_max_stderr(max_stderr);
+    if (e.reweight.has_value()) {
+      *out.mutable_reweight() =
+          ReweightSummaryToProto(*e.reweight, out.job().spec());
+    }
   }
   if (job.training) {
     constexpr int kUpdatePoints = 8;
@@ -199,6 +253,13 @@ void ResultPieces::FillHeader(v1::ResultHeader* header) const {
     header->set_training_theory_method(r.training->theory_method);
   }
   if (r.sweep) SweepSummaryToProto(*r.sweep, header->mutable_width_sweep());
+  if (r.estimate.reweight.has_value()) {
+    *header->mutable_reweight() = ReweightSummaryToProto(
+        *r.estimate.reweight, JobToProto(r.job).spec());
+  }
+  if (r.effective_coupling || !r.effective_coupling_status.ok()) {
+    EffectiveCouplingToProto(r, header->mutable_effective_coupling());
+  }
 }
 
 void ResultPieces::FillEntries(int64_t begin, int64_t end,
@@ -211,6 +272,16 @@ void ResultPieces::FillEntries(int64_t begin, int64_t end,
   AppendRange(vs_exact_connected_.z, begin, end,
               block->mutable_z_exact_connected());
   AppendRange(r.vs_gp.z, begin, end, block->mutable_z_gp());
+  if (r.estimate.reweight.has_value()) {
+    const ReweightEstimate& rw = *r.estimate.reweight;
+    v1::ReweightEntries* e = block->mutable_reweight();
+    AppendRange(rw.free_mean, begin, end, e->mutable_free_mean());
+    AppendRange(rw.free_stderr, begin, end, e->mutable_free_stderr());
+    AppendRange(rw.shift, begin, end, e->mutable_shift());
+    AppendRange(rw.shift_stderr, begin, end, e->mutable_shift_stderr());
+    AppendRange(r.theory.pt_shift, begin, end,
+                e->mutable_first_order_shift());
+  }
 }
 
 bool ResultPieces::Next(v1::ResultPiece* piece) {

@@ -310,6 +310,36 @@ void WriteTraining(Writer& w, const TrainingSpec& t) {
   w.U8(t.empirical_ntk ? 1 : 0);
 }
 
+// Interaction fields, appended after the sampling fields as tagged records
+// only when present, so specs without them keep their bytes (and digests).
+constexpr uint8_t kTagDeformation = 0x30, kTagBox = 0x31, kTagInsertion = 0x32,
+                  kTagEffectiveCoupling = 0x33;
+
+void WriteInteractions(Writer& w, const ExperimentSpec& spec) {
+  if (const auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
+      mlp != nullptr && mlp->deformation.has_value()) {
+    w.U8(kTagDeformation);
+    w.F64(mlp->deformation->s);
+    w.F64(mlp->deformation->lambda);
+    w.I32(mlp->deformation->layer);
+  }
+  if (const auto* cos = std::get_if<CosNetSpec>(&spec.architecture);
+      cos != nullptr && cos->box_side != 0) {
+    w.U8(kTagBox);
+    w.F64(cos->box_side);
+  }
+  if (spec.insertion.has_value()) {
+    w.U8(kTagInsertion);
+    w.F64(spec.insertion->lambda);
+    w.F64(spec.insertion->ess_warning_fraction);
+  }
+  if (spec.effective_coupling.has_value()) {
+    w.U8(kTagEffectiveCoupling);
+    WriteDoubles(w, spec.effective_coupling->cutoffs);
+    w.U8(spec.effective_coupling->amputated_vertex ? 1 : 0);
+  }
+}
+
 std::vector<double> ReadDoubles(Reader& r);
 
 absl::StatusOr<TrainingSpec> ReadTraining(Reader& r) {
@@ -352,6 +382,44 @@ void WriteWidthSweep(Writer& w, const std::vector<int>& widths,
   for (int n : sorted) w.I32(n);
 }
 
+absl::Status ReadReflection(Reader& r, ReflectionSpec& out);
+
+// The trailing records: reflection positivity and the interaction fields.
+absl::Status ReadInteractions(Reader& r, ExperimentSpec& spec) {
+  while (r.ok() && !r.AtEnd()) {
+    const uint8_t tag = r.U8();
+    if (tag == kReflectionTag) {
+      NNFT_RETURN_IF_ERROR(ReadReflection(r, spec.reflection));
+    } else if (tag == kTagDeformation) {
+      auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
+      if (mlp == nullptr) return absl::DataLossError("spec bytes: deformation");
+      Deformation d;
+      d.s = r.F64();
+      d.lambda = r.F64();
+      d.layer = r.I32();
+      mlp->deformation = d;
+    } else if (tag == kTagBox) {
+      auto* cos = std::get_if<CosNetSpec>(&spec.architecture);
+      if (cos == nullptr) return absl::DataLossError("spec bytes: box");
+      cos->box_side = r.F64();
+    } else if (tag == kTagInsertion) {
+      Insertion in;
+      in.lambda = r.F64();
+      in.ess_warning_fraction = r.F64();
+      spec.insertion = in;
+    } else if (tag == kTagEffectiveCoupling) {
+      EffectiveCouplingSpec ec;
+      ec.cutoffs = ReadDoubles(r);
+      ec.amputated_vertex = r.U8() == 1;
+      spec.effective_coupling = ec;
+    } else {
+      return absl::DataLossError(
+          absl::StrCat("spec bytes: unknown record tag ", tag));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
   Writer w;
   w.Bytes(kMagic, sizeof(kMagic) - 1);
@@ -376,6 +444,7 @@ std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
   WriteReflection(w, spec.reflection);
   if (spec.training) WriteTraining(w, *spec.training);
   WriteWidthSweep(w, spec.width_sweep, mode == kModeCanonical);
+  WriteInteractions(w, spec);
   return w.Take();
 }
 
@@ -569,9 +638,7 @@ absl::StatusOr<ExperimentSpec> DecodeCanonicalSpec(absl::string_view bytes) {
     spec.width_sweep.resize(r.Count(4));
     for (int& n : spec.width_sweep) n = r.I32();
   }
-  if (r.ok() && !r.AtEnd()) {
-    return absl::DataLossError("spec bytes: unknown trailing section");
-  }
+  NNFT_RETURN_IF_ERROR(ReadInteractions(r, spec));
   if (!r.ok()) return absl::DataLossError("spec bytes: truncated");
   if (!r.AtEnd()) return absl::DataLossError("spec bytes: trailing bytes");
   if (precision > 1 || integrate > 1) {

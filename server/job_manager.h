@@ -70,6 +70,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/compare.h"
+#include "core/effective_coupling.h"
 #include "core/engine.h"
 #include "core/estimate.h"
 #include "core/null_cone.h"
@@ -164,6 +165,9 @@ struct JobResult {
   // Width sweeps: per-width results and fits. `estimate` is then empty and
   // `theory` holds the first width's kernel and method only.
   std::optional<SweepResult> sweep;
+  // spec.effective_coupling: the analysis, or why it could not run.
+  std::optional<EffectiveCouplingResult> effective_coupling;
+  absl::Status effective_coupling_status;
 };
 
 struct ListPage {

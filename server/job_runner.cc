@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/compare.h"
+#include "core/effective_coupling.h"
 #include "core/engine.h"
 #include "core/estimate.h"
 #include "core/status_macros.h"
@@ -123,7 +124,8 @@ class JobRun {
 
 absl::Status JobRun::Prepare() {
   NNFT_ASSIGN_OR_RETURN(engine_, Engine::Create(spec_, m_.options.limits));
-  acc_.emplace(engine_->tuples(), spec_.sampling.seed, m_.options.max_bins);
+  acc_.emplace(engine_->tuples(), spec_.sampling.seed, m_.options.max_bins,
+               spec_.insertion.has_value());
   NNFT_ASSIGN_OR_RETURN(initially_stored_,
                         m_.store->CountChunks(digest_, num_chunks_));
   absl::MutexLock lock(&m_.mu);
@@ -546,7 +548,8 @@ absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
                         EngineSpec(job->spec, m.options.limits));
   NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
                         BuildTupleSet(spec, m.options.limits.max_tuples));
-  MomentAccumulator acc(tuples, spec.sampling.seed, m.options.max_bins);
+  MomentAccumulator acc(tuples, spec.sampling.seed, m.options.max_bins,
+                        spec.insertion.has_value());
   for (int64_t k = 0; k < result.job.chunks_total; ++k) {
     NNFT_ASSIGN_OR_RETURN(std::optional<ChunkSums> chunk,
                           m.store->GetChunk(result.job.digest, k));
@@ -569,6 +572,15 @@ absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
   result.vs_exact = compare(result.theory.exact_full);
   result.vs_gp = compare(result.theory.gp_full);
   AddAnalyses(job->spec, tuples, acc, &result);
+  if (spec.effective_coupling.has_value()) {
+    absl::StatusOr<EffectiveCouplingResult> ec =
+        ComputeEffectiveCouplings(spec, tuples, acc);
+    if (ec.ok()) {
+      result.effective_coupling = *std::move(ec);
+    } else {
+      result.effective_coupling_status = ec.status();
+    }
+  }
   {
     absl::MutexLock lock(&m.mu);
     if (!job->estimate) job->estimate = result.estimate;

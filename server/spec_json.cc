@@ -421,6 +421,7 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& proto,
                    " > 0 with width_sweep: early stopping is not supported "
                    "for width sweeps (set num_networks instead)");
   }
+  InteractionsFromProto(proto, spec);
   if (absl::Status s = Validate(spec, limits); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(kPrefix, s.message()));
   }
@@ -547,6 +548,7 @@ v1::ExperimentSpec SpecToProto(const ExperimentSpec& spec) {
   proto.mutable_width_sweep()->mutable_widths()->Add(spec.width_sweep.begin(),
                                                      spec.width_sweep.end());
   if (spec.width_sweep.empty()) proto.clear_width_sweep();
+  InteractionsToProto(spec, &proto);
   return proto;
 }
 

@@ -52,6 +52,12 @@ std::string SpecProtoToJson(const v1::ExperimentSpec& proto,
 
 // Sampling.target_stderr of the proto (the early-stop rule; not a core spec
 // field), checked finite and >= 0.
+// The interaction fields (spec_json_interactions.cc), used by SpecFromProto
+// (before Validate) and SpecToProto.
+void InteractionsFromProto(const v1::ExperimentSpec& proto,
+                           ExperimentSpec& spec);
+void InteractionsToProto(const ExperimentSpec& spec, v1::ExperimentSpec* proto);
+
 absl::StatusOr<double> TargetStderrFromProto(const v1::ExperimentSpec& proto);
 
 }  // namespace nnft::server

@@ -128,6 +128,75 @@ std::string ResultTable(const JobResult& result) {
   return out;
 }
 
+// Reweighting (spec.insertion): the weights' summary, then per entry the
+// reweighted and free correlators, their shift and the first-order theory.
+std::string ReweightTable(const JobResult& result) {
+  const v1::ReweightSummary& w = result.header.reweight();
+  std::string out = absl::StrFormat(
+      "# phi^4 reweighting: lambda=%s ESS=%s (%s of networks) <int phi^4> "
+      "free=%s reweighted=%s\n",
+      Short(w.lambda()), Short(w.ess(), 6), Short(w.ess_fraction(), 3),
+      Short(w.mean_action()), Short(w.mean_action_weighted()));
+  if (w.ess_warning()) absl::StrAppend(&out, "# WARNING: ", w.warning(), "\n");
+  const v1::ReweightEntries& r = result.entries.reweight();
+  const v1::Estimate& est = result.entries.estimate();
+  std::vector<std::vector<std::string>> rows = {
+      {"tuple", "reweighted +- err", "free +- err", "shift +- err",
+       "1st order", "z_shift"}};
+  for (int i = 0; i < est.tuples_size(); ++i) {
+    const double pt = At(r.first_order_shift(), i);
+    rows.push_back(
+        {TupleLabel(est.tuples(i)),
+         absl::StrCat(Short(At(est.mean(), i)), " +- ",
+                      Short(At(est.stderr(), i), 2)),
+         absl::StrCat(Short(At(r.free_mean(), i)), " +- ",
+                      Short(At(r.free_stderr(), i), 2)),
+         absl::StrCat(Short(At(r.shift(), i)), " +- ",
+                      Short(At(r.shift_stderr(), i), 2)),
+         Short(pt),
+         Short((At(r.shift(), i) - pt) / At(r.shift_stderr(), i), 3)});
+  }
+  return out + AlignColumns(rows);
+}
+
+// Effective couplings (spec.effective_coupling).
+std::string EffectiveCouplingTable(const JobResult& result) {
+  const v1::EffectiveCouplingResult& ec = result.header.effective_coupling();
+  if (!ec.error().empty()) {
+    return absl::StrCat("# effective coupling: not computed: ", ec.error(),
+                        "\n");
+  }
+  std::string out = absl::StrCat("# effective coupling: ", ec.method(), "\n");
+  if (ec.cutoffs_size() > 0) {
+    std::vector<std::vector<std::string>> rows = {
+        {"cutoff", "lambda +- err", "tuples"}};
+    for (int i = 0; i < ec.cutoffs_size(); ++i) {
+      rows.push_back({Short(ec.cutoffs(i)),
+                      absl::StrCat(Short(At(ec.lambda(), i)), " +- ",
+                                   Short(At(ec.lambda_stderr(), i), 2)),
+                      absl::StrCat(i < ec.tuples_used_size()
+                                       ? ec.tuples_used(i)
+                                       : 0)});
+    }
+    absl::StrAppend(&out, AlignColumns(rows),
+                    absl::StrFormat("# running: d log|lambda| / d log Lambda "
+                                    "= %s +- %s\n",
+                                    Short(ec.slope(), 5),
+                                    Short(ec.slope_stderr(), 2)));
+  }
+  if (ec.vertex_tuples_size() > 0) {
+    std::vector<std::vector<std::string>> rows = {
+        {"tuple", "amputated vertex +- err"}};
+    for (int i = 0; i < ec.vertex_tuples_size(); ++i) {
+      rows.push_back({TupleLabel(ec.vertex_tuples(i)),
+                      absl::StrCat(Short(At(ec.vertex(), i)), " +- ",
+                                   Short(At(ec.vertex_stderr(), i), 2))});
+    }
+    absl::StrAppend(&out, AlignColumns(rows));
+  }
+  return out;
+}
+
 std::string ResultCsv(const JobResult& result) {
   std::string out = absl::StrCat(absl::StrJoin(kCsvColumns, ","), "\n");
   const v1::EntryBlock& e = result.entries;
@@ -259,7 +328,12 @@ std::string FormatResult(const JobResult& result, OutputFormat format) {
     case OutputFormat::kTable:
       break;
   }
-  return ResultTable(result);
+  std::string out = ResultTable(result);
+  if (result.header.has_reweight()) out += ReweightTable(result);
+  if (result.header.has_effective_coupling()) {
+    out += EffectiveCouplingTable(result);
+  }
+  return out;
 }
 
 std::string FormatKernel(const v1::ComputeKernelResponse& kernel,

@@ -35,6 +35,7 @@ RhoMoments DeformedRhoMoments(const Deformation& deformation, int64_t n) {
 
 bool HasDeformedOutput(const MlpSpec& mlp) {
   return mlp.deformation.has_value() && mlp.widths.size() == 1 &&
+         mlp.input_projection_dim == 0 &&
          (mlp.deformation->layer < 0 || mlp.deformation->layer == 1);
 }
 

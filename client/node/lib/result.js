@@ -16,6 +16,12 @@ const THEORY = {
 };
 const Z = { zExact: 'z_exact', zExactConnected: 'z_exact_connected',
             zGp: 'z_gp' };
+// phi^4 reweighting (spec.insertion): per-entry arrays beside the reweighted
+// mean/stderr; NaN for jobs without an insertion.
+const REWEIGHT = {
+  freeMean: 'free_mean', freeStderr: 'free_stderr', shift: 'shift',
+  shiftStderr: 'shift_stderr', firstOrderShift: 'first_order_shift',
+};
 
 function comparison(c) {
   return c ? { chi2: c.chi2, dof: c.dof, chi2PerDof: c.chi2_per_dof,
@@ -46,7 +52,7 @@ class Result {
     this.tuples = [];
     const cols = {};
     for (const k of [...Object.keys(ENTRY), ...Object.keys(THEORY),
-                     ...Object.keys(Z)]) cols[k] = [];
+                     ...Object.keys(Z), ...Object.keys(REWEIGHT)]) cols[k] = [];
     for (const b of blocks) {
       if (num(b.offset) !== this.tuples.length) {
         throw new Error(`result entry block at offset ${b.offset}, ` +
@@ -61,6 +67,9 @@ class Result {
         cols[k].push(...padded(b.theory ? b.theory[f] : [], n));
       }
       for (const [k, f] of Object.entries(Z)) cols[k].push(...padded(b[f], n));
+      for (const [k, f] of Object.entries(REWEIGHT)) {
+        cols[k].push(...padded(b.reweight ? b.reweight[f] : [], n));
+      }
     }
     for (const [k, v] of Object.entries(cols)) this[k] = Float64Array.from(v);
     this.orders = this.tuples.map((t) => t.length);
@@ -89,6 +98,10 @@ class Result {
     this.vsGp = comparison(h.vs_gp);
     this.vsExactConnected = comparison(h.vs_exact_connected);
     this.engineFingerprint = h.engine_fingerprint;
+    // ReweightSummary (ess, ess_fraction, ess_warning, warning, ...) and
+    // EffectiveCouplingResult as sent (snake_case), or null.
+    this.reweight = h.reweight || null;
+    this.effectiveCoupling = h.effective_coupling || null;
   }
 
   /** Position of a tuple (indices in any order), or -1. */

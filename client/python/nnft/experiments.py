@@ -83,6 +83,49 @@ def cos_net(width, points, *, mass=None, cutoff=None, sa=None, **common):
     return _finish(spec, pts, **common)
 
 
+def phi4_box(width, points, *, box_side, lam, mass=None, cutoff=None,
+             ess_warning_fraction=None, **common):
+    """The free cos-net on a periodic box of side ``box_side``, reweighted by
+    exp(-(lam/4!) int_box phi^4) (spec.insertion; see spec.proto).
+
+    The result carries reweighted correlators, the free ones of the same
+    networks, their shift with errors, the first-order (tadpole) shift and
+    the effective sample size (``Result.reweight``).
+    """
+    spec = cos_net(width, points, mass=mass, cutoff=cutoff, **common)
+    spec.architecture.cos_net.box_side = float(box_side)
+    setattr(spec.insertion, "lambda", float(lam))
+    if ess_warning_fraction is not None:
+        spec.insertion.ess_warning_fraction = float(ess_warning_fraction)
+    return spec
+
+
+def deformed(spec, *, s, lam, layer=None):
+    """A copy of an MLP ``spec`` with the radially deformed density
+    exp(-|A|^2/s^2 - lam |A|^4) on one layer (default the output layer).
+    """
+    from nnft.specs import to_spec  # local: avoids an import cycle
+    out = copy.deepcopy(to_spec(spec))
+    if out.architecture.WhichOneof("kind") != "mlp":
+        raise errors.InvalidSpec("deformed: needs an mlp architecture")
+    d = out.architecture.mlp.deformation
+    d.s = float(s)
+    setattr(d, "lambda", float(lam))
+    if layer is not None:
+        d.layer = int(layer)
+    return out
+
+
+def effective_coupling(spec, cutoffs=(), *, amputated_vertex=False):
+    """A copy of ``spec`` asking for the effective quartic couplings at the
+    given cutoffs (and the amputated vertex); see EffectiveCoupling."""
+    from nnft.specs import to_spec  # local: avoids an import cycle
+    out = copy.deepcopy(to_spec(spec))
+    out.effective_coupling.cutoffs.extend(float(c) for c in cutoffs)
+    out.effective_coupling.amputated_vertex = bool(amputated_vertex)
+    return out
+
+
 def width_sweep(spec, widths):
     """One width-sweep experiment: ``spec`` (any spec form) run by the server
     at each width in ``widths`` (2 to 32 distinct values).

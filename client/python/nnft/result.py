@@ -18,6 +18,8 @@ TERMINAL_STATES = (nnft_pb2.Job.SUCCEEDED, nnft_pb2.Job.FAILED,
 _ENTRY_FIELDS = ("mean", "stderr", "connected", "connected_stderr")
 _THEORY_FIELDS = ("gp", "gp_connected", "exact", "exact_connected")
 _Z_FIELDS = ("z_exact", "z_exact_connected", "z_gp")
+_REWEIGHT_FIELDS = ("free_mean", "free_stderr", "shift", "shift_stderr",
+                    "first_order_shift")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +90,8 @@ class Result:
 
     def __init__(self, pieces, spec=None):
         header = None
-        cols = {f: [] for f in _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS}
+        cols = {f: [] for f in _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS +
+                _REWEIGHT_FIELDS}
         tuples, kernel_rows = [], {}
         training_rows, ntk = [], None
         sweep_blocks, sweep_fits = [], []
@@ -151,6 +154,10 @@ class Result:
         self.conformal = h.conformal if h.HasField("conformal") else None
         self.reflection = (h.reflection_positivity
                            if h.HasField("reflection_positivity") else None)
+        self.reweight = Reweight.from_proto(h.reweight) \
+            if h.HasField("reweight") else None
+        self.effective_coupling = EffectiveCoupling.from_proto(
+            h.effective_coupling) if h.HasField("effective_coupling") else None
 
     @staticmethod
     def _add_block(block, cols, tuples):
@@ -166,6 +173,8 @@ class Result:
             cols[f].extend(_padded(getattr(th, f), n))
         for f in _Z_FIELDS:
             cols[f].extend(_padded(getattr(block, f), n))
+        for f in _REWEIGHT_FIELDS:
+            cols[f].extend(_padded(getattr(block.reweight, f), n))
 
     def __len__(self):
         return len(self.tuples)
@@ -210,6 +219,50 @@ class Result:
     def __repr__(self):
         return "<nnft.Result %s: %d entries, %d networks>" % (
             self.name, len(self), self.networks)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reweight:
+    """phi^4 reweighting summary (ReweightSummary). The per-entry arrays are
+    on the Result: mean/stderr are reweighted; free_mean, free_stderr, shift,
+    shift_stderr, first_order_shift beside them (NaN without insertion)."""
+    lam: float
+    ess: float
+    ess_fraction: float
+    ess_warning: bool
+    warning: str
+    mean_action: float
+    mean_action_weighted: float
+
+    @classmethod
+    def from_proto(cls, m):
+        return cls(getattr(m, "lambda"), m.ess, m.ess_fraction, m.ess_warning,
+                   m.warning, m.mean_action, m.mean_action_weighted)
+
+
+@dataclasses.dataclass(frozen=True)
+class EffectiveCoupling:
+    """Effective quartic couplings (EffectiveCouplingResult), numpy arrays."""
+    cutoffs: np.ndarray
+    lam: np.ndarray
+    lam_stderr: np.ndarray
+    tuples_used: np.ndarray
+    slope: float
+    slope_stderr: float
+    vertex_tuples: list
+    vertex: np.ndarray
+    vertex_stderr: np.ndarray
+    method: str
+    error: str
+
+    @classmethod
+    def from_proto(cls, m):
+        return cls(np.array(m.cutoffs), np.array(getattr(m, "lambda")),
+                   np.array(m.lambda_stderr), np.array(m.tuples_used),
+                   m.slope, m.slope_stderr,
+                   [tuple(t.index) for t in m.vertex_tuples],
+                   np.array(m.vertex), np.array(m.vertex_stderr), m.method,
+                   m.error)
 
 
 def _padded(values, n):
