@@ -16,10 +16,9 @@ absl::StatusOr<BoxLattice> MakeBoxLattice(int dim, double side, double cutoff,
   const double unit = kTwoPi / side;
   if (!(unit < cutoff)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "architecture.cos_net.box_side = ", side,
-        ": too small for the cutoff ", cutoff,
-        ": the smallest non-zero lattice momentum 2 pi / box_side = ", unit,
-        " must be < cutoff (box_side > ", kTwoPi / cutoff, ")"));
+        "architecture.cos_net.box_side = ", side, ": too small for the cutoff ",
+        cutoff, ": the smallest non-zero lattice momentum 2 pi / box_side = ",
+        unit, " must be < cutoff (box_side > ", kTwoPi / cutoff, ")"));
   }
   BoxLattice lattice;
   lattice.dim = dim;
@@ -28,10 +27,10 @@ absl::StatusOr<BoxLattice> MakeBoxLattice(int dim, double side, double cutoff,
   int64_t cube = 1;
   for (int i = 0; i < dim; ++i) cube *= 2 * kmax + 1;
   if (kmax > (1 << 20) || cube > 8 * max_momenta) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "architecture.cos_net.box_side = ", side, " with cutoff ", cutoff,
-        ": about ", cube, " lattice momenta: at most ", max_momenta,
-        " allowed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("architecture.cos_net.box_side = ", side, " with cutoff ",
+                     cutoff, ": about ", cube, " lattice momenta: at most ",
+                     max_momenta, " allowed"));
   }
   const int64_t span[3] = {kmax, dim > 1 ? kmax : 0, dim > 2 ? kmax : 0};
   const double cut2 = cutoff * cutoff;
@@ -49,10 +48,10 @@ absl::StatusOr<BoxLattice> MakeBoxLattice(int dim, double side, double cutoff,
     }
   }
   if (static_cast<int64_t>(lattice.k.size()) > max_momenta) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "architecture.cos_net.box_side = ", side, " with cutoff ", cutoff, ": ",
-        lattice.k.size(), " lattice momenta: at most ", max_momenta,
-        " allowed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("architecture.cos_net.box_side = ", side, " with cutoff ",
+                     cutoff, ": ", lattice.k.size(),
+                     " lattice momenta: at most ", max_momenta, " allowed"));
   }
   lattice.grid = 4 * lattice.kmax + 1;
   const double grid = std::pow(double(lattice.grid), dim);

@@ -94,8 +94,8 @@ std::vector<double> Amputate(const std::vector<double>& g4,
 }  // namespace
 
 absl::StatusOr<Eigen::MatrixXd> InverseKernel(const ExperimentSpec& spec) {
-  NNFT_ASSIGN_OR_RETURN(Eigen::MatrixXd k, theory::TwoPointKernel(
-                                               spec.architecture, spec.points));
+  NNFT_ASSIGN_OR_RETURN(Eigen::MatrixXd k,
+                        theory::TwoPointKernel(spec.architecture, spec.points));
   Eigen::LDLT<Eigen::MatrixXd> ldlt(k);
   const Eigen::VectorXd diag = ldlt.vectorD();
   const double largest = diag.cwiseAbs().maxCoeff();

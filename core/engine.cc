@@ -27,8 +27,8 @@
 #include <omp.h>
 
 #include <atomic>
-#include <cmath>
 #include <cassert>
+#include <cmath>
 #include <mutex>
 #include <utility>
 #include <variant>
@@ -116,8 +116,7 @@ void AddWickMoments(const Plan& impl, Worker& w, std::vector<double>& s) {
 // plain ones into s[T, 2T), then sum w, sum w^2, sum I, sum w I.
 void AddWeighted(const Plan& impl, Worker& w, std::vector<double>& s) {
   const double action = w.sampler->Phi4Integral();
-  const double weight =
-      std::exp(-impl.coupling * (action - impl.reference));
+  const double weight = std::exp(-impl.coupling * (action - impl.reference));
   const int64_t n = static_cast<int64_t>(impl.prefix.size());
   for (int64_t t = 0; t < n; ++t) {
     const int pre = impl.prefix[t];

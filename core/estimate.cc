@@ -239,10 +239,11 @@ absl::Status MomentAccumulator::Add(const ChunkSums& chunk) {
         ": chunk indices must be strictly increasing"));
   }
   if (chunk.sums.size() != total_.size()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "chunk ", chunk.chunk, " has ", chunk.sums.size(), " sums: expected ",
-        total_.size(),
-        weighted_ ? " (reweighted layout: 2 per tuple + 4)" : " (one per tuple)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("chunk ", chunk.chunk, " has ", chunk.sums.size(),
+                     " sums: expected ", total_.size(),
+                     weighted_ ? " (reweighted layout: 2 per tuple + 4)"
+                               : " (one per tuple)"));
   }
   if (chunk.networks < 1) {
     return absl::InvalidArgumentError(
@@ -332,15 +333,15 @@ CorrelatorEstimate MomentAccumulator::FinishWeighted() const {
     const Tuple& tuple = tuples_->tuples()[r];
     est.tuples.push_back(tuple);
     if (networks_ == 0) {
-      for (auto* v : {&est.mean, &est.stderr_mean, &est.connected,
-                      &est.stderr_connected, &rw.free_mean, &rw.free_stderr,
-                      &rw.shift, &rw.shift_stderr}) {
+      for (auto* v :
+           {&est.mean, &est.stderr_mean, &est.connected, &est.stderr_connected,
+            &rw.free_mean, &rw.free_stderr, &rw.shift, &rw.shift_stderr}) {
         v->push_back(kNaN);
       }
       continue;
     }
-    const auto [mean, se] =
-        Jackknife(view, weight, [&](const Deleted& d) { return d.Weighted(r); });
+    const auto [mean, se] = Jackknife(
+        view, weight, [&](const Deleted& d) { return d.Weighted(r); });
     est.mean.push_back(mean);
     est.stderr_mean.push_back(se);
     const std::vector<int> sub = SubTupleIndices(*tuples_, tuple);
@@ -353,10 +354,9 @@ CorrelatorEstimate MomentAccumulator::FinishWeighted() const {
     const double free = total_[num + r] / view.total_n;
     rw.free_mean.push_back(free);
     rw.free_stderr.push_back(view.StderrOfMean(num + r, free));
-    const auto [shift, shift_se] =
-        Jackknife(view, weight, [&](const Deleted& d) {
-          return d.Weighted(r) - d.Plain(num + r);
-        });
+    const auto [shift, shift_se] = Jackknife(
+        view, weight,
+        [&](const Deleted& d) { return d.Weighted(r) - d.Plain(num + r); });
     rw.shift.push_back(shift);
     rw.shift_stderr.push_back(shift_se);
   }
@@ -385,8 +385,8 @@ DerivedEstimate MomentAccumulator::Derived(
   auto outputs = [&](const Deleted& d) {
     std::vector<double> connected(subs.size());
     for (size_t i = 0; i < subs.size(); ++i) {
-      const int n = static_cast<int>(
-          tuples_->tuples()[tuples_->requested()[i]].size());
+      const int n =
+          static_cast<int>(tuples_->tuples()[tuples_->requested()[i]].size());
       connected[i] = CumulantOf(n, subs[i], [&](int t) {
         return weighted_ ? d.Weighted(t) : d.Plain(t);
       });

@@ -3,6 +3,8 @@
 // reweighting against first-order perturbation theory; effective couplings
 // (the ReLU running slope, the amputated vertex). Monte-Carlo checks are
 // z-tests with the stated number of standard errors, fixed seeds.
+#include "core/theory/interactions.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -16,7 +18,6 @@
 #include "core/radial.h"
 #include "core/spec.h"
 #include "core/theory.h"
-#include "core/theory/interactions.h"
 #include "core/theory/quadrature.h"
 #include "core/theory/test_util.h"
 #include "gtest/gtest.h"
@@ -51,8 +52,7 @@ McRun RunMc(const ExperimentSpec& spec) {
                               })
                   .ok());
   run.acc = std::make_unique<MomentAccumulator>(
-      run.engine->tuples(), spec.sampling.seed, 64,
-      spec.insertion.has_value());
+      run.engine->tuples(), spec.sampling.seed, 64, spec.insertion.has_value());
   for (const ChunkSums& c : chunks) EXPECT_TRUE(run.acc->Add(c).ok());
   run.estimate = run.acc->Finish();
   auto theory = ComputeTheory(spec, run.engine->tuples());
@@ -121,20 +121,18 @@ TEST(DeformedDensityTest, G2AndG4cMatchExactAtTwoLambdasAndTwoWidths) {
       const double s = width == 4 ? 1.0 : 0.6;
       const McRun run = RunMc(DeformedSpec(width, lambda, s));
       ASSERT_TRUE(run.theory.has_exact);
-      const Comparison full = Compare(run.estimate.mean,
-                                      run.estimate.stderr_mean,
-                                      run.theory.exact_full);
-      const Comparison conn = Compare(run.estimate.connected,
-                                      run.estimate.stderr_connected,
-                                      run.theory.exact_connected);
+      const Comparison full = Compare(
+          run.estimate.mean, run.estimate.stderr_mean, run.theory.exact_full);
+      const Comparison conn =
+          Compare(run.estimate.connected, run.estimate.stderr_connected,
+                  run.theory.exact_connected);
       EXPECT_LT(full.max_abs_z, kMaxZ) << width << " " << lambda;
       EXPECT_LT(conn.max_abs_z, kMaxZ) << width << " " << lambda;
       EXPECT_EQ(full.dof, 6 + 15);  // C(4,2) + C(6,4) tuples
       // The deformation matters: G4_c(0,0,0,0) differs from the i.i.d.
       // Gaussian layer of the same E[rho] by many standard errors.
-      const auto rho =
-          theory::DeformedRhoMoments(Deformation{.s = s, .lambda = lambda},
-                                     width);
+      const auto rho = theory::DeformedRhoMoments(
+          Deformation{.s = s, .lambda = lambda}, width);
       const double var_rho = rho.second - rho.mean * rho.mean;
       EXPECT_GT(var_rho, 0);
       // A Gaussian layer of the same E[rho] has Var(rho) = 2 E[rho]^2/N; the
@@ -158,9 +156,8 @@ TEST(BoxTest, Phi4IntegralIsExact) {
     s[j] = std::cos(2.3 * j);
   }
   const double fast =
-      BoxPhi4Integral(*lattice, c.data(), s.data(),
-                      TrigTable(lattice->grid, 0), TrigTable(lattice->grid, 1),
-                      scratch);
+      BoxPhi4Integral(*lattice, c.data(), s.data(), TrigTable(lattice->grid, 0),
+                      TrigTable(lattice->grid, 1), scratch);
   const double slow = theory::CompositeGaussLegendre(
       [&](double x) {
         double phi = 0;
@@ -200,9 +197,9 @@ TEST(BoxTest, FreeBoxNetMatchesLatticeTheoryAtFiniteWidth) {
   EXPECT_TRUE(IsClose(run.theory.kernel(0, 0), g0, 1e-12));
   const Comparison full = Compare(run.estimate.mean, run.estimate.stderr_mean,
                                   run.theory.exact_full);
-  const Comparison conn = Compare(run.estimate.connected,
-                                  run.estimate.stderr_connected,
-                                  run.theory.exact_connected);
+  const Comparison conn =
+      Compare(run.estimate.connected, run.estimate.stderr_connected,
+              run.theory.exact_connected);
   EXPECT_LT(full.max_abs_z, kMaxZ);
   EXPECT_LT(conn.max_abs_z, kMaxZ);
 }
@@ -240,8 +237,8 @@ TEST(ReweightTest, G2ShiftMatchesTadpoleAtSmallCoupling) {
     EXPECT_LT(pt, 0);
     // The shift (reweighted - free, same networks) against the tadpole.
     EXPECT_LT(std::abs(rw.shift[i] - pt), kMaxZ * rw.shift_stderr[i])
-        << i << ": " << rw.shift[i] << " +- " << rw.shift_stderr[i]
-        << " vs " << pt;
+        << i << ": " << rw.shift[i] << " +- " << rw.shift_stderr[i] << " vs "
+        << pt;
     // The shift is resolved: more than 5 standard errors from zero.
     EXPECT_GT(std::abs(rw.shift[i]), 5 * rw.shift_stderr[i]);
     // The reweighted G2 against free exact + first order.
@@ -275,7 +272,8 @@ TEST(EffectiveCouplingTest, ReluRunningSlopeIsMinusFive) {
   auto integrals = KernelProductIntegrals(spec, {{0, 1, 2, 3}}, 2.0);
   ASSERT_TRUE(integrals.ok());
   EXPECT_TRUE(IsClose((*integrals)[0],
-                      0.5 * 1.0 * 1.5 * 2.0 / 16 * std::pow(2.0, 5) / 5, 1e-10));
+                      0.5 * 1.0 * 1.5 * 2.0 / 16 * std::pow(2.0, 5) / 5,
+                      1e-10));
   EXPECT_EQ(ec->tuples_used[0], 5);  // 4-tuples of {0.5, 1}
   // Here phi(x) = x Z for x > 0 (one random scalar Z = sum_i W1_i
   // relu(W0_i)), so every lambda_t is the same random number times
@@ -325,8 +323,8 @@ TEST(EffectiveCouplingTest, AmputatedVertexMatchesExactAndRefusesSingularK) {
       for (int b = 0; b < p; ++b)
         for (int c = 0; c < p; ++c)
           for (int d = 0; d < p; ++d)
-            exact -= exact_c(a, b, c, d) * (*kinv)(a, q[0]) *
-                     (*kinv)(b, q[1]) * (*kinv)(c, q[2]) * (*kinv)(d, q[3]);
+            exact -= exact_c(a, b, c, d) * (*kinv)(a, q[0]) * (*kinv)(b, q[1]) *
+                     (*kinv)(c, q[2]) * (*kinv)(d, q[3]);
     EXPECT_LT(std::abs(ec->vertex[v] - exact), kMaxZ * ec->vertex_stderr[v])
         << v << ": " << ec->vertex[v] << " +- " << ec->vertex_stderr[v]
         << " vs " << exact;

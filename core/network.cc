@@ -320,8 +320,8 @@ void Sampler<T>::BoxMomenta(int64_t m) {
   FillUniforms(Stream(m, 2), n, b_.data());
   constexpr T kPi = std::numbers::pi_v<T>;
   for (int i = 0; i < n; ++i) {
-    const int j = std::min(num_modes - 1,
-                           static_cast<int>(double(aux_[i]) * num_modes));
+    const int j =
+        std::min(num_modes - 1, static_cast<int>(double(aux_[i]) * num_modes));
     mode_[i] = j;
     double p2 = 0;
     for (int k = 0; k < d; ++k) {

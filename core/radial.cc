@@ -30,9 +30,9 @@ RadialLaw::RadialLaw(int64_t dim, double s, double lambda)
   const double inv_s2 = 1.0 / (s * s);
   // Mode of log f: (D-1)/r - 2r/s^2 - 4 lambda r^3 = 0, rationalised so it
   // holds at lambda = 0 without cancellation.
-  const double y = 2 * dm1 /
-                   (2 * inv_s2 + std::sqrt(4 * inv_s2 * inv_s2 +
-                                           16 * lambda * dm1));
+  const double y =
+      2 * dm1 /
+      (2 * inv_s2 + std::sqrt(4 * inv_s2 * inv_s2 + 16 * lambda * dm1));
   mode_ = std::sqrt(y);
   const double curvature =
       (dim > 1 ? dm1 / y : 0.0) + 2 * inv_s2 + 12 * lambda * y;
@@ -74,8 +74,9 @@ double RadialLaw::LogDensity(double r) const {
 
 double RadialLaw::Sample(double u) const {
   const double target = u * cdf_[kCells];
-  int j = static_cast<int>(
-      std::upper_bound(cdf_.begin(), cdf_.end(), target) - cdf_.begin()) - 1;
+  int j = static_cast<int>(std::upper_bound(cdf_.begin(), cdf_.end(), target) -
+                           cdf_.begin()) -
+          1;
   j = std::clamp(j, 0, kCells - 1);
   const double mass = cdf_[j + 1] - cdf_[j];
   if (!(mass > 0)) return lo_ + (j + 0.5) * h_;
@@ -85,9 +86,8 @@ double RadialLaw::Sample(double u) const {
   }
   const double delta = log_f_[j + 1] - log_f_[j];
   // Solve (e^(delta t) - 1)/(e^delta - 1) = q for t in [0, 1].
-  const double t = std::abs(delta) < 1e-12
-                       ? q
-                       : std::log1p(q * std::expm1(delta)) / delta;
+  const double t =
+      std::abs(delta) < 1e-12 ? q : std::log1p(q * std::expm1(delta)) / delta;
   return lo_ + (j + std::clamp(t, 0.0, 1.0)) * h_;
 }
 

@@ -24,7 +24,8 @@ absl::Status Invalid(absl::string_view field, double value,
 absl::Status ValidateDeformation(const MlpSpec& mlp, absl::string_view arch) {
   if (!mlp.deformation.has_value()) return absl::OkStatus();
   const Deformation& d = *mlp.deformation;
-  const std::string prefix = absl::StrCat("architecture.", arch, ".deformation");
+  const std::string prefix =
+      absl::StrCat("architecture.", arch, ".deformation");
   if (!(std::isfinite(d.s) && d.s > 0)) {
     return Invalid(prefix + ".s", d.s, "finite and > 0");
   }
@@ -75,8 +76,8 @@ absl::Status ValidateInsertion(const ExperimentSpec& spec) {
   const double shift = in.lambda / 24 * Phi4Reference(spec);
   if (!(shift < 700)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "insertion.lambda = ", in.lambda, ": (lambda/4!) <int phi^4>_free = ",
-        shift,
+        "insertion.lambda = ", in.lambda,
+        ": (lambda/4!) <int phi^4>_free = ", shift,
         " must be < 700 (the weights would overflow; at such couplings "
         "reweighting the free ensemble has no usable sample anyway)"));
   }
@@ -96,15 +97,16 @@ absl::Status ValidateEffectiveCoupling(const ExperimentSpec& spec) {
         "observables.orders or 4-point tuples)");
   }
   if (ec.cutoffs.size() > 64) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "effective_coupling.cutoffs has ", ec.cutoffs.size(),
-        " entries: at most 64"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("effective_coupling.cutoffs has ", ec.cutoffs.size(),
+                     " entries: at most 64"));
   }
   const int d = InputDim(spec.architecture);
   if (!ec.cutoffs.empty() && d > 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "effective_coupling.cutoffs: input dimension ", d,
-        ": the coupling's integral over [-Lambda, Lambda]^d supports d = 1, 2"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("effective_coupling.cutoffs: input dimension ", d,
+                     ": the coupling's integral over [-Lambda, Lambda]^d "
+                     "supports d = 1, 2"));
   }
   for (size_t i = 0; i < ec.cutoffs.size(); ++i) {
     if (!(std::isfinite(ec.cutoffs[i]) && ec.cutoffs[i] > 0)) {
@@ -145,10 +147,10 @@ absl::Status ValidateInteractionArchitecture(const Architecture& architecture,
                                              const SamplingSpec* sampling) {
   if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
     NNFT_RETURN_IF_ERROR(ValidateDeformation(*mlp, "mlp"));
-    const bool output = mlp->deformation.has_value() &&
-                        (mlp->deformation->layer < 0 ||
-                         mlp->deformation->layer ==
-                             static_cast<int>(mlp->widths.size()));
+    const bool output =
+        mlp->deformation.has_value() &&
+        (mlp->deformation->layer < 0 ||
+         mlp->deformation->layer == static_cast<int>(mlp->widths.size()));
     if (output && sampling != nullptr && sampling->integrate_output_layer) {
       return absl::InvalidArgumentError(
           "architecture.mlp.deformation: a deformed output layer is not "

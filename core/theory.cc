@@ -211,11 +211,11 @@ void AddInsertionTheory(const ExperimentSpec& spec, const TupleSet& tuples,
   for (int r : tuples.requested()) {
     const Tuple& t = tuples.tuples()[r];
     out.pt_shift.push_back(
-        t.size() != 2 ? kNaN
-                      : theory::TadpoleShift(
-                            net, spec.insertion->lambda,
-                            spec.points.row(t[0]).transpose(),
-                            spec.points.row(t[1]).transpose()));
+        t.size() != 2
+            ? kNaN
+            : theory::TadpoleShift(net, spec.insertion->lambda,
+                                   spec.points.row(t[0]).transpose(),
+                                   spec.points.row(t[1]).transpose()));
   }
   out.method +=
       "; first-order phi^4 shift of G2: -(lambda/2) G(0) H(x-y) (tadpole, "
@@ -232,8 +232,7 @@ void AddDeformedTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
   }
   std::vector<Tuple> requested;
   for (int r : tuples.requested()) requested.push_back(tuples.tuples()[r]);
-  theory::DeformedCorrelators d =
-      theory::DeformedExact(mlp, points, requested);
+  theory::DeformedCorrelators d = theory::DeformedExact(mlp, points, requested);
   out.exact_full = std::move(d.full);
   out.exact_connected = std::move(d.connected);
   out.has_exact = true;

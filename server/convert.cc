@@ -68,8 +68,7 @@ void EffectiveCouplingToProto(const JobResult& r,
   out->mutable_lambda()->Add(ec.lambda.begin(), ec.lambda.end());
   out->mutable_lambda_stderr()->Add(ec.lambda_stderr.begin(),
                                     ec.lambda_stderr.end());
-  out->mutable_tuples_used()->Add(ec.tuples_used.begin(),
-                                  ec.tuples_used.end());
+  out->mutable_tuples_used()->Add(ec.tuples_used.begin(), ec.tuples_used.end());
   out->set_slope(ec.slope);
   out->set_slope_stderr(ec.slope_stderr);
   for (const Tuple& t : ec.vertex_tuples) {
@@ -254,8 +253,8 @@ void ResultPieces::FillHeader(v1::ResultHeader* header) const {
   }
   if (r.sweep) SweepSummaryToProto(*r.sweep, header->mutable_width_sweep());
   if (r.estimate.reweight.has_value()) {
-    *header->mutable_reweight() = ReweightSummaryToProto(
-        *r.estimate.reweight, JobToProto(r.job).spec());
+    *header->mutable_reweight() =
+        ReweightSummaryToProto(*r.estimate.reweight, JobToProto(r.job).spec());
   }
   if (r.effective_coupling || !r.effective_coupling_status.ok()) {
     EffectiveCouplingToProto(r, header->mutable_effective_coupling());
@@ -279,8 +278,7 @@ void ResultPieces::FillEntries(int64_t begin, int64_t end,
     AppendRange(rw.free_stderr, begin, end, e->mutable_free_stderr());
     AppendRange(rw.shift, begin, end, e->mutable_shift());
     AppendRange(rw.shift_stderr, begin, end, e->mutable_shift_stderr());
-    AppendRange(r.theory.pt_shift, begin, end,
-                e->mutable_first_order_shift());
+    AppendRange(r.theory.pt_shift, begin, end, e->mutable_first_order_shift());
   }
 }
 

@@ -13,8 +13,9 @@ void InteractionsFromProto(const v1::ExperimentSpec& proto,
   if (auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
       mlp != nullptr && a.has_mlp() && a.mlp().has_deformation()) {
     const v1::Deformation& d = a.mlp().deformation();
-    mlp->deformation = Deformation{
-        .s = d.s(), .lambda = d.lambda(), .layer = d.has_layer() ? d.layer() : -1};
+    mlp->deformation = Deformation{.s = d.s(),
+                                   .lambda = d.lambda(),
+                                   .layer = d.has_layer() ? d.layer() : -1};
   }
   if (auto* cos = std::get_if<CosNetSpec>(&spec.architecture);
       cos != nullptr && a.has_cos_net()) {

@@ -140,9 +140,9 @@ std::string ReweightTable(const JobResult& result) {
   if (w.ess_warning()) absl::StrAppend(&out, "# WARNING: ", w.warning(), "\n");
   const v1::ReweightEntries& r = result.entries.reweight();
   const v1::Estimate& est = result.entries.estimate();
-  std::vector<std::vector<std::string>> rows = {
-      {"tuple", "reweighted +- err", "free +- err", "shift +- err",
-       "1st order", "z_shift"}};
+  std::vector<std::vector<std::string>> rows = {{"tuple", "reweighted +- err",
+                                                 "free +- err", "shift +- err",
+                                                 "1st order", "z_shift"}};
   for (int i = 0; i < est.tuples_size(); ++i) {
     const double pt = At(r.first_order_shift(), i);
     rows.push_back(
@@ -171,18 +171,17 @@ std::string EffectiveCouplingTable(const JobResult& result) {
     std::vector<std::vector<std::string>> rows = {
         {"cutoff", "lambda +- err", "tuples"}};
     for (int i = 0; i < ec.cutoffs_size(); ++i) {
-      rows.push_back({Short(ec.cutoffs(i)),
-                      absl::StrCat(Short(At(ec.lambda(), i)), " +- ",
-                                   Short(At(ec.lambda_stderr(), i), 2)),
-                      absl::StrCat(i < ec.tuples_used_size()
-                                       ? ec.tuples_used(i)
-                                       : 0)});
+      rows.push_back(
+          {Short(ec.cutoffs(i)),
+           absl::StrCat(Short(At(ec.lambda(), i)), " +- ",
+                        Short(At(ec.lambda_stderr(), i), 2)),
+           absl::StrCat(i < ec.tuples_used_size() ? ec.tuples_used(i) : 0)});
     }
-    absl::StrAppend(&out, AlignColumns(rows),
-                    absl::StrFormat("# running: d log|lambda| / d log Lambda "
-                                    "= %s +- %s\n",
-                                    Short(ec.slope(), 5),
-                                    Short(ec.slope_stderr(), 2)));
+    absl::StrAppend(
+        &out, AlignColumns(rows),
+        absl::StrFormat("# running: d log|lambda| / d log Lambda "
+                        "= %s +- %s\n",
+                        Short(ec.slope(), 5), Short(ec.slope_stderr(), 2)));
   }
   if (ec.vertex_tuples_size() > 0) {
     std::vector<std::vector<std::string>> rows = {

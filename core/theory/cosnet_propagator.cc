@@ -134,10 +134,9 @@ double CosNetMoments::Moment(const std::vector<int>& idx) {
   if (n % 2 == 1) return 0.0;
   // m_n = (V_L / 2)^{n/2 - 1} sum_balanced I_{n/2}: m_2 = I_1,
   // m_4 = (1/2) V_L sum_3 I_2, m_6 = (1/4) V_L^2 sum_10 I_3 (see the header).
-  const double v =
-      lattice_ ? static_cast<double>(lattice_->k.size()) /
-                     std::pow(net_.box_side, net_.input_dim)
-               : MomentumBallVolume(net_.input_dim, net_.cutoff);
+  const double v = lattice_ ? static_cast<double>(lattice_->k.size()) /
+                                  std::pow(net_.box_side, net_.input_dim)
+                            : MomentumBallVolume(net_.input_dim, net_.cutoff);
   const int q = n / 2;
   const double scale = std::pow(0.5 * v, q - 1);
   return scale * BalancedSum(points_, idx, [&](const Eigen::VectorXd& x) {

@@ -99,8 +99,8 @@ double TadpoleShift(const CosNetSpec& net, double lambda,
                     const Eigen::VectorXd& xi, const Eigen::VectorXd& xj) {
   const BoxLattice lattice =
       *MakeBoxLattice(net.input_dim, net.box_side, net.cutoff);
-  const double g0 = BoxPropagator(lattice, 1, net.mass,
-                                  Eigen::VectorXd::Zero(net.input_dim));
+  const double g0 =
+      BoxPropagator(lattice, 1, net.mass, Eigen::VectorXd::Zero(net.input_dim));
   const double h = BoxPropagator(lattice, 2, net.mass, xi - xj);
   return -0.5 * lambda * g0 * h;
 }

@@ -18,16 +18,16 @@ namespace {
 double SecondsFor(const nnft::ExperimentSpec& spec, int threads) {
   auto engine = nnft::Engine::Create(spec);
   if (!engine.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(engine.status().message()).c_str());
+    std::fprintf(stderr, "%s\n",
+                 std::string(engine.status().message()).c_str());
     std::exit(1);
   }
   const auto start = std::chrono::steady_clock::now();
-  const absl::Status status = (*engine)->RunChunks(
-      0, nnft::NumChunks(spec.sampling), threads,
-      [](nnft::ChunkSums) { return true; });
+  const absl::Status status =
+      (*engine)->RunChunks(0, nnft::NumChunks(spec.sampling), threads,
+                           [](nnft::ChunkSums) { return true; });
   if (!status.ok()) std::exit(1);
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 

@@ -56,8 +56,7 @@ TEST_F(InteractionsE2eTest, Phi4ReweightingStreamsAndMatchesTheTadpole) {
   ASSERT_TRUE(job.ok()) << job.status();
   int updates_with_weights = 0;
   absl::StatusOr<v1::Job> done = client_->WaitForCompletion(
-      job->name(), absl::Now() + absl::Minutes(4),
-      [&](const v1::JobUpdate& u) {
+      job->name(), absl::Now() + absl::Minutes(4), [&](const v1::JobUpdate& u) {
         if (u.has_reweight() && u.reweight().ess() > 0) ++updates_with_weights;
         return true;
       });
@@ -104,7 +103,8 @@ TEST_F(InteractionsE2eTest, CliSubmitsEffectiveCouplingsAndShowsTheRunning) {
   std::string name;
   for (const auto& line : std::vector<std::string>{submit.out}) {
     const size_t at = line.find("jobs/");
-    if (at != std::string::npos) name = line.substr(at, line.find('\n', at) - at);
+    if (at != std::string::npos)
+      name = line.substr(at, line.find('\n', at) - at);
   }
   ASSERT_FALSE(name.empty()) << submit.out;
   CliRun table = RunCli({Server(), "result", name});
