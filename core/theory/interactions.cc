@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "core/box.h"
+#include "core/theory.h"
 #include "core/radial.h"
 #include "core/theory/cosnet_propagator.h"
 #include "core/theory/gaussian_moments.h"
@@ -88,11 +89,11 @@ absl::StatusOr<Eigen::MatrixXd> TwoPointKernel(const Architecture& architecture,
     }
     return MlpKernel(*mlp, points);
   }
-  if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
-    return GaussNetKernel(*g, points);
+  if (const auto* c = std::get_if<CosNetSpec>(&architecture)) {
+    CosNetMoments moments(*c, points);
+    return moments.Kernel();
   }
-  CosNetMoments moments(std::get<CosNetSpec>(architecture), points);
-  return moments.Kernel();
+  return NngpKernel(architecture, points);
 }
 
 double TadpoleShift(const CosNetSpec& net, double lambda,
