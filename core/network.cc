@@ -428,7 +428,8 @@ void Sampler<T>::Evaluate(int64_t m, double* phi) {
   Hidden(m);
   const int n = static_cast<int>(h_.rows());
   FillNormals(Stream(m, out_tag_), n, out_weight_scale_, w_.data());
-  if (!cos_net_ && deformed_layer_ == static_cast<int>(widths_.size()) - 1) {
+  if (deformed_layer_ >= 0 && !cos_net_ &&
+      deformed_layer_ == static_cast<int>(widths_.size()) - 1) {
     Deform(m, deformed_layer_, n, n);
   }
   T bias = 0;

@@ -326,8 +326,8 @@ class SweepResult:
         self.vs_exact_connected = [Comparison.from_proto(c)
                                    for c in summary.vs_exact_connected]
         self.fit_method = summary.fit_method
-        names = _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS + (
-            "deviation", "deviation_background")
+        names = _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS + \
+            _REWEIGHT_FIELDS + ("deviation", "deviation_background")
         rows = [{f: [] for f in names} for _ in self.widths]
         tuples = [[] for _ in self.widths]
         for b in blocks:
