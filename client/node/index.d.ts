@@ -115,6 +115,170 @@ export interface SweepResult {
   fitMethod: string;
 }
 
+/** A value with its standard error and its exact value (NaN if unknown). */
+export interface Measured {
+  value: number;
+  stderr: number;
+  exact: number;
+}
+
+export interface ConformalFourPoint {
+  /** i < j < k < l */
+  index: number[];
+  /** Cross ratios u = x12^2 x34^2 / (x13^2 x24^2), v = x14^2 x23^2 / (x13^2 x24^2). */
+  u: number;
+  v: number;
+  g4: Measured;
+  g4Connected: Measured;
+  /** g(u, v) = G4 / (X12 X34). */
+  g: Measured;
+}
+
+export interface ConformalCheck {
+  transformation: string;
+  dof: number;
+  chi2PerDof: number;
+  maxAbsZ: number;
+  /** max |z| < 3 */
+  passed: boolean;
+  note: string;
+}
+
+/** The null-cone field's correlators (ConformalResult); columns are parallel over fourPoint. */
+export interface ConformalResult {
+  dimension: number;
+  mu2: Measured;
+  mu4: Measured;
+  mu4Mixed: Measured;
+  twoPoint: { i: number; j: number; g2: Measured }[];
+  fourPoint: ConformalFourPoint[];
+  twoPointOmitted: number;
+  fourPointOmitted: number;
+  u: Float64Array;
+  v: Float64Array;
+  g: Float64Array;
+  gStderr: Float64Array;
+  gExact: Float64Array;
+  g4: Float64Array;
+  g4Stderr: Float64Array;
+  g4Exact: Float64Array;
+  g4Connected: Float64Array;
+  g4ConnectedStderr: Float64Array;
+  g4ConnectedExact: Float64Array;
+  /** Conformal covariance checks (translation, rotation, dilatation, inversion, special conformal). */
+  checks: ConformalCheck[];
+}
+
+/** One reflection-positivity matrix; matrices row-major size x size, eigenvalues ascending. */
+export interface RpMatrix {
+  size: number;
+  matrix: Float64Array;
+  eigenvalues: Float64Array;
+  eigenvalueStderr: Float64Array;
+  minEigenvalue: number;
+  minStderr: number;
+  /** minEigenvalue / minStderr */
+  z: number;
+  verdict: 'holds' | 'violated' | 'inconclusive' | string;
+  /** Phi(-z): chance the true smallest eigenvalue is negative. */
+  pNegative: number;
+  hasExact: boolean;
+  exactMatrix: Float64Array;
+  exactEigenvalues: Float64Array;
+}
+
+export interface ReflectionResult {
+  axis: number;
+  zThreshold: number;
+  /** The positive-half-space points x_1..x_Q. */
+  points: number[][];
+  twoPoint: RpMatrix | null;
+  /** Present with includeFourPoint. */
+  fourPoint: RpMatrix | null;
+}
+
+/** Effective coupling lambda(cutoff) (spec.effectiveCoupling). */
+export interface EffectiveCouplingResult {
+  cutoffs: Float64Array;
+  lambda: Float64Array;
+  lambdaStderr: Float64Array;
+  tuplesUsed: number[];
+  /** d log|lambda| / d log cutoff */
+  slope: number;
+  slopeStderr: number;
+  vertexTuples: number[][];
+  vertex: Float64Array;
+  vertexStderr: Float64Array;
+  method: string;
+  /** Set when the analysis could not run. */
+  error: string;
+}
+
+/** ReweightSummary as sent (spec.insertion). */
+export interface ReweightSummary {
+  lambda: number;
+  ess: number;
+  ess_fraction: number;
+  ess_warning: boolean;
+  warning: string;
+  mean_action: number;
+  mean_action_weighted: number;
+}
+
+/** Distribution of the training loss over the ensemble at one time (spec.training.lossHistogram). */
+export interface LossHistogram {
+  /** bins + 1 log-spaced edges from min to max. */
+  edges: Float64Array;
+  /** Networks with the loss in [edges[k], edges[k + 1]). */
+  counts: Float64Array;
+  /** Networks with loss < min, and with loss >= max (or not finite). */
+  underflow: number;
+  overflow: number;
+  quantileLevels: Float64Array;
+  /** Loss quantiles from the histogram (log-linear in a bin; NaN outside the edges). */
+  quantiles: Float64Array;
+}
+
+/** The training flow at one time; sigma arrays are P x P row-major. */
+export interface TrainingTime {
+  index: number;
+  t: number;
+  lossMean: number;
+  lossStderr: number;
+  /** Spread of the loss over the ensemble. */
+  lossStd: number;
+  numPoints: number;
+  mu: Float64Array;
+  muStderr: Float64Array;
+  /** Infinite-width linearised flow (NaN where unknown). */
+  muTheory: Float64Array;
+  sigma: Float64Array;
+  sigmaStderr: Float64Array;
+  sigmaTheory: Float64Array;
+  lossHistogram: LossHistogram | null;
+}
+
+export interface EmpiricalNtk {
+  numPoints: number;
+  mean: Float64Array;
+  stderr: Float64Array;
+  std: Float64Array;
+  theory: Float64Array;
+}
+
+/** A training job's flow; columns are parallel over times. */
+export interface TrainingFlow {
+  theoryMethod: string;
+  times: TrainingTime[];
+  t: Float64Array;
+  lossMean: Float64Array;
+  lossStderr: Float64Array;
+  lossStd: Float64Array;
+  numPoints: number;
+  /** At initialisation, when requested (P x P row-major). */
+  empiricalNtk: EmpiricalNtk | null;
+}
+
 /** A job's full result; arrays are parallel over `tuples`. */
 export class Result {
   readonly job: JobMessage;
@@ -151,6 +315,19 @@ export class Result {
   readonly engineFingerprint: string;
   /** Width-sweep jobs only (the arrays above are then empty). */
   readonly sweep: SweepResult | null;
+  /** "training" for a training job (entries empty), else "correlators". */
+  readonly kind: 'training' | 'correlators';
+  readonly training: TrainingFlow | null;
+  readonly conformal: ConformalResult | null;
+  readonly reflection: ReflectionResult | null;
+  readonly effectiveCoupling: EffectiveCouplingResult | null;
+  readonly reweight: ReweightSummary | null;
+  /** spec.insertion only (NaN otherwise): unweighted G, shift = reweighted - free, tadpole. */
+  readonly freeMean: Float64Array;
+  readonly freeStderr: Float64Array;
+  readonly shift: Float64Array;
+  readonly shiftStderr: Float64Array;
+  readonly firstOrderShift: Float64Array;
   readonly length: number;
   /** Position of a tuple (indices in any order), or -1. */
   indexOf(tuple: number[]): number;
@@ -171,6 +348,9 @@ export class Snapshot {
   /** Width sweeps: widths with an estimate so far, and the fits so far. */
   readonly sweepWidths: number[];
   readonly sweepFits: PowerLawFit[];
+  /** Training jobs: the flow so far (all times, first 8 points; no NTK). */
+  readonly training: TrainingFlow | null;
+  readonly reweight: ReweightSummary | null;
   /** Share of the chunks done, in [0, 1]. */
   readonly fraction: number;
 }

@@ -5,6 +5,9 @@
 // the server's values.
 
 const { num, padded } = require('./util');
+const {
+  conformalResult, effectiveCouplingResult, reflectionResult, trainingFlow,
+} = require('./analyses');
 
 const ENTRY = {
   mean: 'mean', stderr: 'stderr', connected: 'connected',
@@ -40,12 +43,16 @@ class Result {
     const kernelBlocks = [];
     const sweepBlocks = [];
     const sweepFits = [];
+    const trainingRows = [];
+    let ntk = null;
     for (const p of pieces) {
       if (p.piece === 'header') header = p.header;
       else if (p.piece === 'entries') blocks.push(p.entries);
       else if (p.piece === 'kernel') kernelBlocks.push(p.kernel);
       else if (p.piece === 'sweep_width') sweepBlocks.push(p.sweep_width);
       else if (p.piece === 'sweep_fits') sweepFits.push(...p.sweep_fits.fits);
+      else if (p.piece === 'training_time') trainingRows.push(p.training_time);
+      else if (p.piece === 'empirical_ntk') ntk = p.empirical_ntk;
     }
     if (!header) throw new Error('GetResult stream carried no header');
     this._setHeader(header);
@@ -81,6 +88,18 @@ class Result {
     this.points = (this.spec ? this.spec.points : []).map((pt) => pt.x.slice());
     this.sweep = header.width_sweep ?
       sweepResult(header.width_sweep, sweepBlocks, sweepFits) : null;
+    this._setTraining(header, trainingRows, ntk);
+  }
+
+  _setTraining(header, rows, ntk) {
+    this.kind = header.training_times ? 'training' : 'correlators';
+    this.training = null;
+    if (this.kind !== 'training') return;
+    if (rows.length !== header.training_times) {
+      throw new Error(`result has ${rows.length} training rows; header ` +
+                      `says ${header.training_times}`);
+    }
+    this.training = trainingFlow(rows, ntk, header.training_theory_method);
   }
 
   _setHeader(h) {
@@ -98,10 +117,12 @@ class Result {
     this.vsGp = comparison(h.vs_gp);
     this.vsExactConnected = comparison(h.vs_exact_connected);
     this.engineFingerprint = h.engine_fingerprint;
-    // ReweightSummary (ess, ess_fraction, ess_warning, warning, ...) and
-    // EffectiveCouplingResult as sent (snake_case), or null.
+    // ReweightSummary as sent (snake_case: ess, ess_fraction, ess_warning,
+    // warning, ...), or null.
     this.reweight = h.reweight || null;
-    this.effectiveCoupling = h.effective_coupling || null;
+    this.effectiveCoupling = effectiveCouplingResult(h.effective_coupling);
+    this.conformal = conformalResult(h.conformal);
+    this.reflection = reflectionResult(h.reflection_positivity);
   }
 
   /** Position of a tuple (indices in any order), or -1. */
@@ -191,6 +212,11 @@ class Snapshot {
     const sweep = update.width_sweep;
     this.sweepWidths = sweep ? sweep.blocks.map((b) => b.width) : [];
     this.sweepFits = sweep ? sweep.fits.map(powerLawFit) : [];
+    // Training jobs: the flow so far (all recorded times, first 8 points).
+    this.training = update.training && update.training.length ?
+      trainingFlow(update.training) : null;
+    // Reweighted jobs: the weights' summary so far (snake_case), or null.
+    this.reweight = update.reweight || null;
   }
 
   get fraction() {

@@ -1,0 +1,155 @@
+'use strict';
+// The newer result kinds through the Node client against a real nnft-server:
+// the null-cone conformal field, reflection positivity and the training flow
+// (watched rows and the final result), against exact theory where the server
+// has it and by structure otherwise.
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { after, before, describe, test } = require('node:test');
+const { Client } = require('..');
+const { serverBinary, startServer } = require('./server');
+
+const skip = serverBinary() ? false : 'NNFT_SERVER_BINARY not set';
+const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'deploy', 'examples');
+const Z_MAX = 5;  // standard errors allowed against exact values
+
+function example(name, networks) {
+  const spec = JSON.parse(fs.readFileSync(path.join(EXAMPLES, name), 'utf8'));
+  spec.sampling.numNetworks = String(networks);
+  return spec;
+}
+
+const TIMES = [0, 1, 4, 40];
+const NETWORKS = 512;
+
+/** A small erf net trained by gradient descent on 3 points in d = 1. */
+function trainingSpec() {
+  return {
+    label: 'node-training',
+    architecture: { mlp: { inputDim: 1, widths: [64], activation: 'ACTIVATION_ERF',
+                           sw: [1.5, 1.0], sb: [0.3, 0.1] } },
+    points: [{ x: [0.2] }, { x: [0.7] }],
+    training: {
+      data: { x: [{ x: [-1.0] }, { x: [0.2] }, { x: [1.1] }], y: [0.3, -0.5, 0.8] },
+      eta: 0.5, times: TIMES, empiricalNtk: true,
+    },
+    sampling: { seed: '3', numNetworks: String(NETWORKS), chunkSize: 32 },
+  };
+}
+
+function assertWithin(value, exact, stderr, what) {
+  assert.ok(Number.isFinite(value) && Number.isFinite(exact) && stderr > 0,
+            `${what}: ${value} vs ${exact} +- ${stderr}`);
+  assert.ok(Math.abs(value - exact) < Z_MAX * stderr,
+            `${what}: ${value} vs exact ${exact} (stderr ${stderr})`);
+}
+
+describe('newer result kinds', { skip }, () => {
+  let server;
+  let client;
+
+  before(async () => {
+    server = await startServer();
+    client = new Client(server.address);
+  });
+
+  after(async () => {
+    client.close();
+    assert.equal(await server.stop(), 0, server.log);
+  });
+
+  test('null-cone field in D = 4: g(u, v) against the exact function', async () => {
+    const job = await client.submit(example('null_cone_d4.json', 40000));
+    const r = await job.result({ timeoutMs: 120000 });
+    const c = r.conformal;
+    assert.ok(c, 'result has a conformal part');
+    assert.equal(r.reflection, null);
+    assert.equal(c.dimension, 4);
+    assert.equal(c.mu4.exact, 3 / 48);  // 3 / (n (n + 2)), n = 6
+    // |Theta| = 1 on S^5: E[Theta_1^2] = 1/6 for every sample.
+    assert.ok(Math.abs(c.mu2.value - 1 / 6) < 1e-12, `mu2 ${c.mu2.value}`);
+    assertWithin(c.mu4.value, c.mu4.exact, c.mu4.stderr, 'mu4');
+    assert.equal(c.fourPoint.length, 15);  // C(6, 4)
+    assert.equal(c.twoPoint.length, 15);   // C(6, 2)
+    for (const k of ['u', 'v', 'g', 'gStderr', 'gExact', 'g4', 'g4Exact']) {
+      assert.ok(c[k] instanceof Float64Array && c[k].length === 15, k);
+    }
+    for (let i = 0; i < 15; i++) {
+      // D = 4 sphere law: g = (1/48) (1 + 1/u + v/u).
+      const g = (1 + 1 / c.u[i] + c.v[i] / c.u[i]) / 48;
+      assert.ok(Math.abs(c.gExact[i] - g) < 1e-12 * g, `g_exact[${i}]`);
+      assertWithin(c.g[i], g, c.gStderr[i], `g[${i}]`);
+      assertWithin(c.g4[i], c.g4Exact[i], c.g4Stderr[i], `g4[${i}]`);
+      assert.deepEqual(c.fourPoint[i].g.value, c.g[i]);
+    }
+    assert.equal(c.checks.length, 5);
+    for (const k of c.checks) assert.ok(k.passed, k.transformation);
+  });
+
+  test('reflection positivity of a cutoff cos-net is violated as exact', async () => {
+    const job = await client.submit(example('rp_cutoff_cos_net.json', 20000));
+    const r = await job.result({ timeoutMs: 120000 });
+    const rp = r.reflection;
+    assert.ok(rp, 'result has a reflection-positivity part');
+    assert.equal(rp.points.length, 4);
+    assert.equal(rp.fourPoint, null);
+    const m = rp.twoPoint;
+    assert.equal(m.size, 4);
+    assert.equal(m.matrix.length, 16);
+    assert.equal(m.eigenvalues.length, 4);
+    assert.equal(m.eigenvalueStderr.length, 4);
+    for (let i = 1; i < 4; i++) assert.ok(m.eigenvalues[i] >= m.eigenvalues[i - 1]);
+    assert.equal(m.minEigenvalue, m.eigenvalues[0]);
+    assert.equal(m.verdict, 'violated');
+    assert.ok(m.hasExact);
+    assert.ok(m.exactEigenvalues[0] < -0.02);
+    assertWithin(m.minEigenvalue, m.exactEigenvalues[0], m.minStderr,
+                 'smallest eigenvalue');
+    assert.equal(m.exactMatrix.length, 16);
+  });
+
+  test('training flow: watched rows, final rows, exact t = 0 law', async () => {
+    const job = await client.submit(trainingSpec());
+    const watched = [];
+    for await (const s of job.watch({ timeoutMs: 120000 })) {
+      if (s.training) watched.push(s.training);
+    }
+    assert.ok(watched.length > 0, 'watch streamed training rows');
+    for (const w of watched) assert.deepEqual([...w.t], TIMES);
+    const r = await job.result({ timeoutMs: 120000 });
+    assert.equal(r.kind, 'training');
+    const flow = r.training;
+    assert.deepEqual([...flow.t], TIMES);
+    assert.equal(flow.numPoints, 2);
+    assert.equal(flow.times.length, 4);
+    const last = watched.at(-1);
+    assert.deepEqual([...last.lossMean], [...flow.lossMean]);
+    for (const row of flow.times) {
+      assert.equal(row.mu.length, 2);
+      assert.equal(row.sigma.length, 4);
+      assert.ok(row.muTheory.every(Number.isFinite));
+      assert.ok(row.sigmaStderr.every((e) => e > 0));
+    }
+    // At t = 0 a one-hidden-layer net has exactly the GP's mean (0) and
+    // covariance (the NNGP kernel) at any width.
+    const t0 = flow.times[0];
+    for (let p = 0; p < 2; p++) {
+      assertWithin(t0.mu[p], 0, t0.muStderr[p], `mu_0[${p}]`);
+      assert.equal(t0.muTheory[p], 0);
+    }
+    for (let i = 0; i < 4; i++) {
+      assertWithin(t0.sigma[i], t0.sigmaTheory[i], t0.sigmaStderr[i],
+                   `sigma_0[${i}]`);
+    }
+    // Point 0 is a training point (y = -0.5): the mean moves onto it.
+    assert.ok(Math.abs(flow.times[3].mu[0] + 0.5) < 0.05, `${flow.times[3].mu}`);
+    assert.ok(flow.lossMean[3] < flow.lossMean[0]);
+    const ntk = flow.empiricalNtk;
+    assert.equal(ntk.numPoints, 2);
+    for (let i = 0; i < 4; i++) {
+      assertWithin(ntk.mean[i], ntk.theory[i], ntk.stderr[i], `ntk[${i}]`);
+    }
+  });
+});
