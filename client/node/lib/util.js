@@ -98,6 +98,11 @@ function* backoff() {
   }
 }
 
+// A retry is made only if at least this long would be left for it after the
+// backoff: an attempt with a few milliseconds left fails DEADLINE_EXCEEDED
+// before a connection attempt can report the server unreachable.
+const MIN_ATTEMPT_MS = 100;
+
 /** Runs attempt(deadline) until it succeeds; retries UNAVAILABLE if asked. */
 async function withRetry(attempt, timeoutMs, retry) {
   const deadline = timeoutMs == null ? Infinity : Date.now() + timeoutMs;
@@ -108,7 +113,7 @@ async function withRetry(attempt, timeoutMs, retry) {
     } catch (err) {
       const delay = delays.next().value;
       if (!retry || err.code !== grpc.status.UNAVAILABLE ||
-          Date.now() + delay >= deadline) {
+          Date.now() + delay + MIN_ATTEMPT_MS >= deadline) {
         throw mapError(err);
       }
       await sleep(delay);
