@@ -10,26 +10,12 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "server/job_test_util.h"
 
 namespace nnft::server {
 namespace {
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::path(testing::TempDir()) /
-            (std::string("nnft_store_") + info->name() + "_" +
-             std::to_string(getpid()));
-    std::filesystem::remove_all(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using testing_util::TempDir;
 
 ChunkSums Chunk(int64_t k) {
   ChunkSums c;
@@ -60,7 +46,7 @@ TEST(Crc32Test, MatchesTheStandardCheckValue) {
 }
 
 TEST(ResultStoreTest, ChunkRoundTripKeepsEveryBit) {
-  TempDir dir;
+  TempDir dir("nnft_store_");
   auto store = ResultStore::Open(dir.path());
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->PutChunk("d1", Chunk(3)).ok());
@@ -76,7 +62,7 @@ TEST(ResultStoreTest, ChunkRoundTripKeepsEveryBit) {
 }
 
 TEST(ResultStoreTest, PutChunkKeepsTheFirstCopy) {
-  TempDir dir;
+  TempDir dir("nnft_store_");
   auto store = *ResultStore::Open(dir.path());
   ASSERT_TRUE(store->PutChunk("d", Chunk(0)).ok());
   ChunkSums other = Chunk(0);
@@ -86,7 +72,7 @@ TEST(ResultStoreTest, PutChunkKeepsTheFirstCopy) {
 }
 
 TEST(ResultStoreTest, RejectsBadChunks) {
-  TempDir dir;
+  TempDir dir("nnft_store_");
   auto store = *ResultStore::Open(dir.path());
   ChunkSums bad = Chunk(-1);
   EXPECT_EQ(store->PutChunk("d", bad).code(),
@@ -98,7 +84,7 @@ TEST(ResultStoreTest, RejectsBadChunks) {
 }
 
 TEST(ResultStoreTest, StoredChunksListsIndicesBelowTheBound) {
-  TempDir dir;
+  TempDir dir("nnft_store_");
   auto store = *ResultStore::Open(dir.path());
   for (int64_t k : {5, 0, 2, 9})
     ASSERT_TRUE(store->PutChunk("d", Chunk(k)).ok());
@@ -112,7 +98,7 @@ TEST(ResultStoreTest, StoredChunksListsIndicesBelowTheBound) {
 }
 
 TEST(ResultStoreTest, ChecksumDetectsCorruptedBlob) {
-  TempDir dir;
+  TempDir dir("nnft_store_");
   std::string db_path;
   {
     auto store = *ResultStore::Open(dir.path());
@@ -140,7 +126,7 @@ TEST(ResultStoreTest, ChecksumDetectsCorruptedBlob) {
 }
 
 TEST(ResultStoreTest, UsesWriteAheadLogging) {
-  TempDir dir;
+  TempDir dir("nnft_store_");
   auto store = *ResultStore::Open(dir.path());
   EXPECT_EQ(*store->JournalMode(), "wal");
 }
@@ -170,7 +156,7 @@ JobRecord Job(const std::string& name, int64_t sequence) {
 }
 
 TEST(ResultStoreTest, JobRowsSurviveReopen) {
-  TempDir dir;
+  TempDir dir("nnft_store_");
   {
     auto store = *ResultStore::Open(dir.path());
     ASSERT_TRUE(store->PutJob(Job("jobs/b", 2)).ok());
@@ -213,7 +199,7 @@ TEST(ResultStoreTest, JobRowsSurviveReopen) {
 }
 
 TEST(ResultStoreTest, RefusesADatabaseFromANewerSchema) {
-  TempDir dir;
+  TempDir dir("nnft_store_");
   std::string db_path;
   { db_path = (*ResultStore::Open(dir.path()))->path(); }
   sqlite3* db = nullptr;

@@ -89,19 +89,6 @@ double Percentile(std::vector<double> v, double q) {
   return v[k];
 }
 
-int64_t RssKib(int pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      int64_t kib = -1;
-      status >> kib;
-      return kib;
-    }
-  }
-  return -1;
-}
-
 absl::Status Call(Method method, const client::Client& client,
                   const std::string& done_job, uint64_t seed) {
   switch (method) {
@@ -165,7 +152,7 @@ int Run() {
     return 2;
   }
   const int pid = process ? process->pid() : -1;
-  const int64_t rss_before = pid > 0 ? RssKib(pid) : -1;
+  const int64_t rss_before = pid > 0 ? e2e::RssKib(pid) : -1;
 
   const int clients = absl::GetFlag(FLAGS_clients);
   const absl::Time end =
@@ -180,7 +167,7 @@ int Run() {
   }
   for (std::thread& t : threads) t.join();
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
-  const int64_t rss_after = pid > 0 ? RssKib(pid) : -1;
+  const int64_t rss_after = pid > 0 ? e2e::RssKib(pid) : -1;
 
   int64_t total = 0;
   int64_t unexpected = 0;

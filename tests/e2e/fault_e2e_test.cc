@@ -73,20 +73,6 @@ void ExpectCoreBits(const client::Client& client, const std::string& name,
                              << " differences, first: " << diffs.front();
 }
 
-// Resident set size of `pid` in KiB (from /proc), or -1.
-int64_t RssKib(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      int64_t kib = -1;
-      status >> kib;
-      return kib;
-    }
-  }
-  return -1;
-}
-
 // Ten SIGKILLs at seeded random moments (startup, submission, mid-chunk,
 // mid-persist), each followed by a restart on the same data directory, while
 // a 40-chunk experiment runs and a new job is submitted in every life. Every

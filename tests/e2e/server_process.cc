@@ -161,4 +161,17 @@ std::string ServerBinary() {
   return NNFT_SERVER_BIN;
 }
 
+int64_t RssKib(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      int64_t kib = -1;
+      status >> kib;
+      return kib;
+    }
+  }
+  return -1;
+}
+
 }  // namespace nnft::e2e

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,6 +72,9 @@ class ServerProcess {
 // Path of the server binary: $NNFT_SERVER_BIN if set, else the compile
 // definition NNFT_SERVER_BIN.
 std::string ServerBinary();
+
+// Resident set size of process `pid` in KiB (VmRSS from /proc), or -1.
+int64_t RssKib(pid_t pid);
 
 }  // namespace nnft::e2e
 
