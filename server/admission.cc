@@ -6,8 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/engine.h"
 #include "core/status_macros.h"
 #include "core/tuples.h"
+#include "core/width_sweep.h"
 
 namespace nnft::server {
 
@@ -21,36 +23,85 @@ absl::Status AdmissionLimits::Validate() const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<JobCost> EstimateCost(const ExperimentSpec& spec, int threads,
-                                     int max_bins) {
-  const int num_points = static_cast<int>(spec.points.rows());
-  NNFT_ASSIGN_OR_RETURN(const int64_t tuples,
-                        TupleSet::CountClosure(num_points, spec.observables,
-                                               Limits{}.max_tuples * 64));
+namespace {
+
+// Nominal step count of a gradient-flow run per unit of training time (the
+// integrator adapts its steps; this only sizes the estimate).
+constexpr double kFlowStepsPerUnitTime = 100;
+
+// The cost of one experiment (no width sweep): counted on its engine form,
+// whose points and tuples include what the analyses add (reflection
+// positivity's reflected points, the null cone's statistics), and with the
+// chunk layout the engine writes (2T + extras for a phi^4 insertion).
+absl::StatusOr<JobCost> SingleCost(const ExperimentSpec& spec, int threads,
+                                   int max_bins) {
+  NNFT_ASSIGN_OR_RETURN(const ExperimentSpec engine, EngineSpec(spec));
+  int64_t tuples = 0;
   int max_order = 1;
-  for (int n : spec.observables.orders) max_order = std::max(max_order, n);
-  for (const auto& t : spec.observables.tuples) {
-    max_order = std::max(max_order, static_cast<int>(t.size()));
+  if (engine.training.has_value()) {
+    NNFT_ASSIGN_OR_RETURN(const TupleSet set,
+                          BuildTupleSet(engine, Limits{}.max_tuples * 64));
+    tuples = static_cast<int64_t>(set.size());
+    max_order = 2;
+  } else {
+    NNFT_ASSIGN_OR_RETURN(
+        tuples,
+        TupleSet::CountClosure(static_cast<int>(engine.points.rows()),
+                               engine.observables, Limits{}.max_tuples * 64));
+    for (int n : engine.observables.orders) max_order = std::max(max_order, n);
+    for (const auto& t : engine.observables.tuples) {
+      max_order = std::max(max_order, static_cast<int>(t.size()));
+    }
+  }
+  const double sums = engine.insertion.has_value()
+                          ? 2.0 * static_cast<double>(tuples) + kWeightExtras
+                          : static_cast<double>(tuples);
+  double num_points = static_cast<double>(engine.points.rows());
+  double steps = 0;  // training: forward + backward passes per network
+  if (engine.training.has_value()) {
+    const TrainingSpec& t = *engine.training;
+    num_points += static_cast<double>(t.x.rows());
+    const double last = t.times.empty() ? 0.0 : t.times.back();
+    steps = t.method == TrainingMethod::kGradientDescent
+                ? last / t.eta
+                : last * kFlowStepsPerUnitTime;
+    steps *= static_cast<double>(t.x.rows());
   }
   const double parameters =
-      static_cast<double>(NetworkParameters(spec.architecture));
-  const double per_thread =
-      8.0 * (2.0 * parameters + static_cast<double>(num_points) * 1024.0 +
-             static_cast<double>(tuples));
+      static_cast<double>(NetworkParameters(engine.architecture));
+  const double per_thread = 8.0 * (2.0 * parameters + num_points * 1024.0 +
+                                   static_cast<double>(tuples) + sums);
   const double workers =
       threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   JobCost cost;
-  cost.memory_bytes = static_cast<int64_t>(
-      workers * per_thread + 16.0 * max_bins * static_cast<double>(tuples));
-  const double chunks = static_cast<double>(NumChunks(spec.sampling));
-  cost.store_bytes =
-      static_cast<int64_t>(chunks * (8.0 * static_cast<double>(tuples) + 128));
-  const double networks = chunks * spec.sampling.chunk_size;
+  cost.memory_bytes =
+      static_cast<int64_t>(workers * per_thread + 16.0 * max_bins * sums);
+  const double chunks = static_cast<double>(NumChunks(engine.sampling));
+  cost.store_bytes = static_cast<int64_t>(chunks * (8.0 * sums + 128));
+  const double networks = chunks * engine.sampling.chunk_size;
   cost.gflop = networks *
-               (2.0 * parameters * num_points +
+               (2.0 * parameters * num_points + 6.0 * parameters * steps +
                 static_cast<double>(tuples) * max_order) *
                1e-9;
   return cost;
+}
+
+}  // namespace
+
+absl::StatusOr<JobCost> EstimateCost(const ExperimentSpec& spec, int threads,
+                                     int max_bins) {
+  if (spec.width_sweep.empty()) return SingleCost(spec, threads, max_bins);
+  // A sweep runs its widths in turn: memory is the largest width's, stored
+  // sums and work add up.
+  JobCost total;
+  for (int width : spec.width_sweep) {
+    NNFT_ASSIGN_OR_RETURN(
+        const JobCost c, SingleCost(WithWidth(spec, width), threads, max_bins));
+    total.memory_bytes = std::max(total.memory_bytes, c.memory_bytes);
+    total.store_bytes += c.store_bytes;
+    total.gflop += c.gflop;
+  }
+  return total;
 }
 
 absl::Status CheckCost(const JobCost& cost, const AdmissionLimits& limits) {

@@ -10,9 +10,14 @@
 //   store   chunks x T x 8 bytes of stored sums (plus per-row overhead);
 //   work    networks x (2 x parameters x P + T x n) floating-point operations,
 // with P the points, T the tuples of the closure (sub-multisets included) and
-// n the largest order. They count what scales; constant factors of the
-// activation functions are not modelled (the engine's erf costs several
-// times its matrix-vector products), so the limits are generous by design.
+// n the largest order, all counted on the spec's engine form (the points and
+// tuples its analyses add) and the chunk layout the engine writes (2T + 4
+// sums with a phi^4 insertion). Training adds 6 x parameters flops per
+// training point and step (forward and backward passes). A width sweep costs
+// the sum of its widths' store and work and the largest width's memory. They
+// count what scales; constant factors of the activation functions are not
+// modelled (the engine's erf costs several times its matrix-vector products),
+// so the limits are generous by design.
 #ifndef NNFT_SERVER_ADMISSION_H_
 #define NNFT_SERVER_ADMISSION_H_
 
