@@ -3,9 +3,12 @@
 // the allowed range, so a user can fix the JSON file from the message alone.
 #include "core/spec.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
@@ -506,10 +509,24 @@ absl::string_view ActivationName(Activation activation) {
   return "unknown";
 }
 
+namespace {
+int SaturatedInt(int64_t v) {
+  return static_cast<int>(std::clamp<int64_t>(v, INT_MIN, INT_MAX));
+}
+}  // namespace
+
 int InputDim(const Architecture& architecture) {
   return std::visit(
       [](const auto& a) {
-        if constexpr (requires { a.InputDim(); }) {
+        // T x channels in 64 bits, saturated: this runs before Validate has
+        // checked the factors (spec conversion sizes the points with it),
+        // where the int product of the members' InputDim() could overflow.
+        using A = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<A, Conv1dSpec>) {
+          return SaturatedInt(int64_t{a.sequence_length} * a.in_channels);
+        } else if constexpr (std::is_same_v<A, AttentionSpec>) {
+          return SaturatedInt(int64_t{a.sequence_length} * a.embed_dim);
+        } else if constexpr (requires { a.InputDim(); }) {
           return a.InputDim();
         } else {
           return a.input_dim;

@@ -102,5 +102,42 @@ TEST(ArchDigestTest, NewFieldsChangeTheDigestAndPlainMlpKeepsItsBytes) {
   }
 }
 
+// Sequence length times channels beyond int range is refused by name, not
+// overflowed (the input dimension is asked for before the ranges are checked).
+TEST(ArchSpecJsonTest, HugeSequenceTimesChannelsIsInvalidArgument) {
+  for (const std::string& arch :
+       {std::string(R"("conv1d": {"sequence_length": 1048576,
+            "in_channels": 1048576})"),
+        std::string(R"("attention": {"sequence_length": 1048576,
+            "embed_dim": 1048576})")}) {
+    auto spec = SpecFromJson(Json(arch));
+    ASSERT_FALSE(spec.ok()) << arch;
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(spec.status().message().find("sequence_length"),
+              std::string::npos)
+        << spec.status();
+  }
+}
+
+// -0.0 and 0.0 are one spec: same digest from the binary proto, and the JSON
+// form (where protobuf writes -0.0 as "-0") keeps it.
+TEST(ArchDigestTest, NegativeZeroIsZero) {
+  auto plus = SpecFromJson(R"({"architecture": {"mlp": {"input_dim": 1,
+      "widths": [4], "sb": [0.0, 0.0]}}, "points": [{"x": [0.0]}]})");
+  ASSERT_TRUE(plus.ok()) << plus.status();
+  v1::ExperimentSpec proto = SpecToProto(*plus);
+  ASSERT_EQ(proto.architecture().mlp().sb_size(), 2);
+  proto.mutable_points(0)->set_x(0, -0.0);
+  proto.mutable_architecture()->mutable_mlp()->set_sb(0, -0.0);
+  auto minus = SpecFromProto(proto);
+  ASSERT_TRUE(minus.ok()) << minus.status();
+  EXPECT_EQ(SpecDigest(*minus), SpecDigest(*plus));
+  auto json = SpecProtoFromJson(SpecProtoToJson(proto));
+  ASSERT_TRUE(json.ok()) << json.status();
+  auto from_json = SpecFromProto(*json);
+  ASSERT_TRUE(from_json.ok()) << from_json.status();
+  EXPECT_EQ(SpecDigest(*from_json), SpecDigest(*plus));
+}
+
 }  // namespace
 }  // namespace nnft::server

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/proto_zeros.h"
 #include "server/training_json.h"
 
 namespace nnft::server {
@@ -392,8 +393,12 @@ absl::StatusOr<SamplingSpec> SamplingFromProto(const v1::Sampling& p) {
 
 }  // namespace
 
-absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& proto,
+absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& given,
                                              const Limits& limits) {
+  // -0.0 read as 0.0 everywhere (proto_zeros.h): one digest per spec,
+  // whichever form it came in.
+  v1::ExperimentSpec proto = given;
+  ClearNegativeZeros(&proto);
   ExperimentSpec spec;
   NNFT_ASSIGN_OR_RETURN(spec.architecture, ArchitectureFromProto(proto));
   NNFT_ASSIGN_OR_RETURN(
