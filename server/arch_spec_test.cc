@@ -105,10 +105,12 @@ TEST(ArchDigestTest, NewFieldsChangeTheDigestAndPlainMlpKeepsItsBytes) {
 // Sequence length times channels beyond int range is refused by name, not
 // overflowed (the input dimension is asked for before the ranges are checked).
 TEST(ArchSpecJsonTest, HugeSequenceTimesChannelsIsInvalidArgument) {
-  for (const std::string& arch :
-       {std::string(R"("conv1d": {"sequence_length": 1048576,
+  for (
+      const std::string& arch :
+      {std::string(
+           R"("conv1d": {"activation": "ACTIVATION_ERF", "sequence_length": 1048576,
             "in_channels": 1048576})"),
-        std::string(R"("attention": {"sequence_length": 1048576,
+       std::string(R"("attention": {"sequence_length": 1048576,
             "embed_dim": 1048576})")}) {
     auto spec = SpecFromJson(Json(arch));
     ASSERT_FALSE(spec.ok()) << arch;
@@ -122,7 +124,8 @@ TEST(ArchSpecJsonTest, HugeSequenceTimesChannelsIsInvalidArgument) {
 // -0.0 and 0.0 are one spec: same digest from the binary proto, and the JSON
 // form (where protobuf writes -0.0 as "-0") keeps it.
 TEST(ArchDigestTest, NegativeZeroIsZero) {
-  auto plus = SpecFromJson(R"({"architecture": {"mlp": {"input_dim": 1,
+  auto plus = SpecFromJson(
+      R"({"architecture": {"mlp": {"activation": "ACTIVATION_ERF", "input_dim": 1,
       "widths": [4], "sb": [0.0, 0.0]}}, "points": [{"x": [0.0]}]})");
   ASSERT_TRUE(plus.ok()) << plus.status();
   v1::ExperimentSpec proto = SpecToProto(*plus);
