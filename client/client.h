@@ -80,7 +80,9 @@ struct JobResult {
   nnft::v1::EntryBlock entries;
   std::vector<double> kernel;
   // Training jobs: the flow, one row per recorded time (header.training_times
-  // of them), and the empirical NTK at initialisation when requested.
+  // of them), and the empirical NTK at initialisation when requested. With
+  // spec.training.loss_histogram each row also holds the loss distribution
+  // (loss_histogram_edges/counts/underflow/overflow, loss_quantiles).
   std::vector<nnft::v1::TrainingTime> training;
   std::optional<nnft::v1::EmpiricalNtk> empirical_ntk;
   std::vector<nnft::v1::SweepWidthBlock> sweep_widths;

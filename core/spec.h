@@ -303,6 +303,20 @@ enum class TrainingMethod {
   kGradientFlow,     // adaptive Runge-Kutta (Bogacki-Shampine 3(2))
 };
 
+// Distribution of the training loss over the ensemble at each recorded time:
+// counts of networks in `bins` log-spaced bins on [min, max), plus an
+// underflow (L < min) and an overflow (L >= max, or not finite) count. The
+// counts are singleton sums of 0/1 indicators in the chunk sums, so they are
+// exact and independent of the chunk split and the thread count.
+struct LossHistogramSpec {
+  int bins = 48;      // in [1, 256]
+  double min = 1e-8;  // lowest edge, finite and > 0
+  double max = 1e4;   // highest edge, finite and > min
+  // The bins + 1 edges min (max / min)^(k / bins), k = 0..bins (the last is
+  // max exactly).
+  std::vector<double> Edges() const;
+};
+
 struct TrainingSpec {
   // Training inputs, n x d (n in [1, Limits::max_points]), and targets (n).
   Eigen::MatrixXd x;
@@ -322,6 +336,8 @@ struct TrainingSpec {
   // Also record the empirical NTK of each network at initialisation at the
   // spec's points (its ensemble mean and spread).
   bool empirical_ntk = false;
+  // The loss histogram at every recorded time (none when absent).
+  std::optional<LossHistogramSpec> loss_histogram;
 };
 
 // phi^4 operator insertion by reweighting (arXiv 2307.03223): each network is

@@ -148,6 +148,7 @@ class Trainer final : public NetworkTrainer {
   ExperimentSpec spec_;
   TrainingSpec training_;
   TrainingLayout layout_;
+  std::vector<double> histogram_edges_;  // loss histogram edges, or empty
   Activation act_;
   int depth_;                           // hidden layers L
   std::vector<int> n_;                  // n_0 = d, .., n_L, n_{L+1} = 1
@@ -167,6 +168,9 @@ Trainer<T>::Trainer(const ExperimentSpec& spec)
       training_(*spec.training),
       layout_(MakeTrainingLayout(spec)),
       seed_(spec.sampling.seed) {
+  if (training_.loss_histogram) {
+    histogram_edges_ = training_.loss_histogram->Edges();
+  }
   const MlpSpec& mlp = std::get<MlpSpec>(spec.architecture);
   act_ = mlp.activation;
   depth_ = static_cast<int>(mlp.widths.size());
@@ -275,7 +279,14 @@ void Trainer<T>::Record(int time, double* values) {
   for (int p = 0; p < layout_.num_points; ++p) {
     values[layout_.Value(time, p)] = static_cast<double>(test_.f(0, p));
   }
-  values[layout_.Loss(time)] = TrainLoss(params_.data());
+  const double loss = TrainLoss(params_.data());
+  values[layout_.Loss(time)] = loss;
+  if (layout_.histogram_slots > 0) {
+    const int slot = LossHistogramSlot(histogram_edges_, loss);
+    for (int s = 0; s < layout_.histogram_slots; ++s) {
+      values[layout_.HistogramSlot(time, s)] = s == slot ? 1.0 : 0.0;
+    }
+  }
 }
 
 template <typename T>

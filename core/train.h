@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "Eigen/Core"
 #include "core/spec.h"
@@ -30,11 +31,15 @@ namespace nnft {
 // Layout of one network's record (T times, P test points):
 //   [i (P + 1) + p] = f_{t_i}(x_p), p < P;  [i (P + 1) + P] = L(t_i);
 //   with empirical_ntk, then [T (P + 1) + j] = Theta_emp(x_p, x_q) at
-//   initialisation, j running over p <= q row by row (NtkIndex).
+//   initialisation, j running over p <= q row by row (NtkIndex);
+//   with loss_histogram (B bins), then per time i the B + 2 indicators
+//   [HistogramSlot(i, s)] = 1 if L(t_i) falls in slot s (0: underflow,
+//   1..B: the bins, B + 1: overflow), else 0.
 struct TrainingLayout {
   int num_times = 0;
   int num_points = 0;
   bool ntk = false;
+  int histogram_slots = 0;  // B + 2 with a loss histogram, else 0
 
   int Value(int time, int point) const {
     return time * (num_points + 1) + point;
@@ -42,7 +47,13 @@ struct TrainingLayout {
   int Loss(int time) const { return time * (num_points + 1) + num_points; }
   int NtkEntries() const { return ntk ? num_points * (num_points + 1) / 2 : 0; }
   int NtkIndex(int p, int q) const;  // p <= q
-  int size() const { return num_times * (num_points + 1) + NtkEntries(); }
+  int HistogramSlot(int time, int slot) const {
+    return num_times * (num_points + 1) + NtkEntries() +
+           time * histogram_slots + slot;
+  }
+  int size() const {
+    return num_times * (num_points + 1 + histogram_slots) + NtkEntries();
+  }
 };
 
 // Test points of a training spec (each recorded time is one P x P result
@@ -51,9 +62,15 @@ inline constexpr int kMaxTrainingPoints = 64;
 
 TrainingLayout MakeTrainingLayout(const ExperimentSpec& spec);
 
+// Slot of loss L among the histogram `edges` (B + 1 ascending): 0 below
+// edges[0], k + 1 in [edges[k], edges[k + 1]), B + 1 at or above edges[B] or
+// not finite.
+int LossHistogramSlot(const std::vector<double>& edges, double loss);
+
 // The tuples the engine sums over the virtual points: per time, f(x_p),
 // f(x_p) f(x_q) for p <= q, L and L^2; per empirical-NTK entry, it and its
-// square. Their connected parts are Sigma_t and Var(L_t).
+// square; then per time the loss-histogram indicators (singletons). Their
+// connected parts are Sigma_t and Var(L_t).
 ObservableSpec TrainingObservables(const TrainingLayout& layout);
 
 class NetworkTrainer {

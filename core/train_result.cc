@@ -3,11 +3,61 @@
 #include "core/train_result.h"
 
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 #include "core/train.h"
 
 namespace nnft {
+
+double LossHistogramQuantile(const std::vector<int64_t>& slots,
+                             const std::vector<double>& edges, double level) {
+  constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+  int64_t total = 0;
+  for (int64_t c : slots) total += c;
+  const int bins = static_cast<int>(edges.size()) - 1;
+  if (total == 0 || static_cast<int>(slots.size()) != bins + 2) return kNan;
+  const double target = level * static_cast<double>(total);
+  double below = static_cast<double>(slots[0]);  // networks under slot s
+  if (target < below) return kNan;               // in the underflow
+  for (int k = 0; k < bins; ++k) {
+    const double count = static_cast<double>(slots[k + 1]);
+    if (count > 0 && target <= below + count) {
+      const double f = (target - below) / count;
+      return edges[k] * std::pow(edges[k + 1] / edges[k], f);
+    }
+    below += count;
+  }
+  return kNan;  // in the overflow
+}
+
+namespace {
+
+// Reads the histogram singletons (mean = count / networks, exact) into the
+// rows, from entry e on.
+void ReadLossHistograms(const ExperimentSpec& spec,
+                        const TrainingLayout& layout,
+                        const CorrelatorEstimate& estimate, size_t e,
+                        TrainingFlow& flow) {
+  const size_t needed = flow.times.size() * layout.histogram_slots;
+  if (layout.histogram_slots == 0 || e + needed > estimate.mean.size()) return;
+  flow.loss_histogram_edges = spec.training->loss_histogram->Edges();
+  flow.loss_quantile_levels.assign(std::begin(kLossQuantileLevels),
+                                   std::end(kLossQuantileLevels));
+  const double n = static_cast<double>(estimate.networks);
+  for (TrainingTimeEstimate& r : flow.times) {
+    r.loss_histogram.resize(layout.histogram_slots);
+    for (int64_t& count : r.loss_histogram) {
+      count = std::llround(estimate.mean[e++] * n);
+    }
+    for (double level : flow.loss_quantile_levels) {
+      r.loss_quantiles.push_back(LossHistogramQuantile(
+          r.loss_histogram, flow.loss_histogram_edges, level));
+    }
+  }
+}
+
+}  // namespace
 
 TrainingFlow MakeTrainingFlow(const ExperimentSpec& spec,
                               const CorrelatorEstimate& estimate,
@@ -65,6 +115,9 @@ TrainingFlow MakeTrainingFlow(const ExperimentSpec& spec,
     }
     flow.ntk_theory =
         theory ? theory->tangent : Eigen::MatrixXd::Constant(num, num, kNan);
+  }
+  if (flow.times.size() == static_cast<size_t>(layout.num_times)) {
+    ReadLossHistograms(spec, layout, estimate, e, flow);
   }
   return flow;
 }

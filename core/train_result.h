@@ -9,6 +9,7 @@
 #ifndef NNFT_CORE_TRAIN_RESULT_H_
 #define NNFT_CORE_TRAIN_RESULT_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,21 @@ struct TrainingTimeEstimate {
   double loss_std = 0;  // spread of the loss over the ensemble
   Eigen::VectorXd mu, mu_stderr, mu_theory;           // P
   Eigen::MatrixXd sigma, sigma_stderr, sigma_theory;  // P x P
+  // With a loss histogram (TrainingFlow::loss_histogram_edges): networks per
+  // slot (B + 2: underflow, the B bins, overflow), and the loss quantiles at
+  // TrainingFlow::loss_quantile_levels (empty without one).
+  std::vector<int64_t> loss_histogram;
+  std::vector<double> loss_quantiles;
 };
+
+// Levels of the reported loss quantiles.
+inline constexpr double kLossQuantileLevels[] = {0.05, 0.25, 0.5, 0.75, 0.95};
+
+// Quantile at `level` of the histogram (slots as above, B + 1 edges):
+// log-linear inside the bin holding it; NaN when it falls in the underflow
+// or overflow, or the histogram is empty.
+double LossHistogramQuantile(const std::vector<int64_t>& slots,
+                             const std::vector<double>& edges, double level);
 
 struct TrainingFlow {
   std::vector<TrainingTimeEstimate> times;
@@ -33,6 +48,9 @@ struct TrainingFlow {
   Eigen::MatrixXd ntk_mean, ntk_stderr, ntk_std, ntk_theory;
   std::string theory_method;
   int64_t networks = 0;
+  // With a loss histogram: its B + 1 edges and the quantile levels.
+  std::vector<double> loss_histogram_edges;
+  std::vector<double> loss_quantile_levels;
 };
 
 // `estimate` must come from the tuple set of BuildTupleSet(spec) (requested

@@ -1,5 +1,6 @@
 // Training layout, observables, validation and the talk's data generator
 // (core/train.h).
+#include <algorithm>
 #include <cmath>
 #include <variant>
 
@@ -22,7 +23,26 @@ TrainingLayout MakeTrainingLayout(const ExperimentSpec& spec) {
   layout.num_times = static_cast<int>(spec.training->times.size());
   layout.num_points = static_cast<int>(spec.points.rows());
   layout.ntk = spec.training->empirical_ntk;
+  if (spec.training->loss_histogram) {
+    layout.histogram_slots = spec.training->loss_histogram->bins + 2;
+  }
   return layout;
+}
+
+std::vector<double> LossHistogramSpec::Edges() const {
+  std::vector<double> edges(bins + 1);
+  for (int k = 0; k < bins; ++k) {
+    edges[k] = min * std::pow(max / min, static_cast<double>(k) / bins);
+  }
+  edges[bins] = max;
+  return edges;
+}
+
+int LossHistogramSlot(const std::vector<double>& edges, double loss) {
+  const int bins = static_cast<int>(edges.size()) - 1;
+  if (!std::isfinite(loss) || loss >= edges[bins]) return bins + 1;
+  return static_cast<int>(std::upper_bound(edges.begin(), edges.end(), loss) -
+                          edges.begin());
 }
 
 ObservableSpec TrainingObservables(const TrainingLayout& layout) {
@@ -46,6 +66,11 @@ ObservableSpec TrainingObservables(const TrainingLayout& layout) {
         obs.tuples.push_back({j});
         obs.tuples.push_back({j, j});
       }
+    }
+  }
+  for (int i = 0; i < layout.num_times; ++i) {
+    for (int s = 0; s < layout.histogram_slots; ++s) {
+      obs.tuples.push_back({layout.HistogramSlot(i, s)});
     }
   }
   return obs;
@@ -86,6 +111,22 @@ absl::Status ValidateTimes(const TrainingSpec& t, const Limits& limits) {
                                 limits.max_training_steps));
       }
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLossHistogram(const LossHistogramSpec& h) {
+  if (h.bins < 1 || h.bins > 256) {
+    return Bad("training.loss_histogram.bins",
+               absl::StrCat(h.bins, ": must be in [1, 256]"));
+  }
+  if (!std::isfinite(h.min) || !(h.min > 0)) {
+    return Bad("training.loss_histogram.min",
+               absl::StrCat(h.min, ": must be finite and > 0"));
+  }
+  if (!std::isfinite(h.max) || !(h.max > h.min)) {
+    return Bad("training.loss_histogram.max",
+               absl::StrCat(h.max, ": must be finite and > min = ", h.min));
   }
   return absl::OkStatus();
 }
@@ -143,9 +184,13 @@ absl::Status ValidateTraining(const ExperimentSpec& spec,
                absl::StrCat(t.tolerance, ": must be in (0, 0.1]"));
   }
   NNFT_RETURN_IF_ERROR(ValidateTimes(t, limits));
+  if (t.loss_histogram) {
+    NNFT_RETURN_IF_ERROR(ValidateLossHistogram(*t.loss_histogram));
+  }
   const TrainingLayout layout = MakeTrainingLayout(spec);
   const int64_t per_time =
-      int64_t{layout.num_points} * (layout.num_points + 3) / 2 + 2;
+      int64_t{layout.num_points} * (layout.num_points + 3) / 2 + 2 +
+      layout.histogram_slots;
   const int64_t tuples = per_time * layout.num_times + 2 * layout.NtkEntries();
   if (tuples > limits.max_tuples) {
     return Bad(

@@ -194,8 +194,10 @@ v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries) {
   if (job.training) {
     constexpr int kUpdatePoints = 8;
     for (size_t i = 0; i < job.training->times.size(); ++i) {
+      v1::TrainingTime* row = out.add_training();
       TrainingTimeToProto(job.training->times[i], static_cast<int>(i),
-                          kUpdatePoints, out.add_training());
+                          kUpdatePoints, row);
+      LossHistogramToProto(*job.training, job.training->times[i], row);
     }
   }
   if (!job.sweep.empty()) {

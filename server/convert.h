@@ -71,6 +71,10 @@ void SweepWidthToProto(const SweepResult& sweep, int w, int64_t begin,
 void TrainingTimeToProto(const TrainingTimeEstimate& row, int index,
                          int max_points, v1::TrainingTime* out);
 void EmpiricalNtkToProto(const TrainingFlow& flow, v1::EmpiricalNtk* out);
+// The loss histogram and quantiles of one row (nothing without a histogram).
+void LossHistogramToProto(const TrainingFlow& flow,
+                          const TrainingTimeEstimate& row,
+                          v1::TrainingTime* out);
 
 // GetResult's stream, produced one piece at a time: a header, then entry
 // blocks of at most EntriesPerBlock() entries, then (width sweeps) per-width

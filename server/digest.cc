@@ -314,6 +314,16 @@ void WriteTraining(Writer& w, const TrainingSpec& t) {
 // only when present, so specs without them keep their bytes (and digests).
 constexpr uint8_t kTagDeformation = 0x30, kTagBox = 0x31, kTagInsertion = 0x32,
                   kTagEffectiveCoupling = 0x33;
+// Training's loss histogram, a trailing record only when present.
+constexpr uint8_t kTagLossHistogram = 0x61;
+
+void WriteLossHistogram(Writer& w, const ExperimentSpec& spec) {
+  if (!spec.training || !spec.training->loss_histogram) return;
+  w.U8(kTagLossHistogram);
+  w.I32(spec.training->loss_histogram->bins);
+  w.F64(spec.training->loss_histogram->min);
+  w.F64(spec.training->loss_histogram->max);
+}
 
 void WriteInteractions(Writer& w, const ExperimentSpec& spec) {
   if (const auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
@@ -407,6 +417,13 @@ absl::Status ReadInteractions(Reader& r, ExperimentSpec& spec) {
       in.lambda = r.F64();
       in.ess_warning_fraction = r.F64();
       spec.insertion = in;
+    } else if (tag == kTagLossHistogram) {
+      if (!spec.training) return absl::DataLossError("spec bytes: histogram");
+      LossHistogramSpec h;
+      h.bins = r.I32();
+      h.min = r.F64();
+      h.max = r.F64();
+      spec.training->loss_histogram = h;
     } else if (tag == kTagEffectiveCoupling) {
       EffectiveCouplingSpec ec;
       ec.cutoffs = ReadDoubles(r);
@@ -445,6 +462,7 @@ std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
   if (spec.training) WriteTraining(w, *spec.training);
   WriteWidthSweep(w, spec.width_sweep, mode == kModeCanonical);
   WriteInteractions(w, spec);
+  WriteLossHistogram(w, spec);
   return w.Take();
 }
 

@@ -41,6 +41,23 @@ void TrainingTimeToProto(const TrainingTimeEstimate& row, int index,
   AppendMatrix(row.sigma_theory, n, out->mutable_sigma_theory());
 }
 
+void LossHistogramToProto(const TrainingFlow& flow,
+                          const TrainingTimeEstimate& row,
+                          v1::TrainingTime* out) {
+  const size_t slots = row.loss_histogram.size();
+  if (slots < 2 || flow.loss_histogram_edges.size() + 1 != slots) return;
+  out->mutable_loss_histogram_edges()->Add(flow.loss_histogram_edges.begin(),
+                                           flow.loss_histogram_edges.end());
+  out->set_loss_histogram_underflow(row.loss_histogram.front());
+  out->mutable_loss_histogram_counts()->Add(row.loss_histogram.begin() + 1,
+                                            row.loss_histogram.end() - 1);
+  out->set_loss_histogram_overflow(row.loss_histogram.back());
+  out->mutable_loss_quantile_levels()->Add(flow.loss_quantile_levels.begin(),
+                                           flow.loss_quantile_levels.end());
+  out->mutable_loss_quantiles()->Add(row.loss_quantiles.begin(),
+                                     row.loss_quantiles.end());
+}
+
 void EmpiricalNtkToProto(const TrainingFlow& flow, v1::EmpiricalNtk* out) {
   const int n = static_cast<int>(flow.ntk_mean.rows());
   out->set_num_points(n);
@@ -56,6 +73,7 @@ bool ResultPieces::NextTraining(v1::ResultPiece* piece) {
     const TrainingTimeEstimate& row = flow.times[next_time_];
     TrainingTimeToProto(row, next_time_, static_cast<int>(row.mu.size()),
                         piece->mutable_training_time());
+    LossHistogramToProto(flow, row, piece->mutable_training_time());
     ++next_time_;
     return true;
   }

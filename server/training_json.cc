@@ -82,6 +82,14 @@ absl::StatusOr<std::optional<TrainingSpec>> TrainingFromProto(
   }
   t.last_layer_only = p.last_layer_only();
   t.empirical_ntk = p.empirical_ntk();
+  if (p.has_loss_histogram()) {
+    const v1::LossHistogram& h = p.loss_histogram();
+    LossHistogramSpec hist;
+    if (h.bins() != 0) hist.bins = h.bins();
+    if (h.has_min()) hist.min = h.min();
+    if (h.has_max()) hist.max = h.max();
+    t.loss_histogram = hist;
+  }
   return t;
 }
 
@@ -102,6 +110,12 @@ void TrainingToProto(const TrainingSpec& t, v1::Training* out) {
   out->set_last_layer_only(t.last_layer_only);
   out->set_parameterisation(v1::PARAMETERISATION_NTK);
   out->set_empirical_ntk(t.empirical_ntk);
+  if (t.loss_histogram) {
+    v1::LossHistogram* h = out->mutable_loss_histogram();
+    h->set_bins(t.loss_histogram->bins);
+    h->set_min(t.loss_histogram->min);
+    h->set_max(t.loss_histogram->max);
+  }
 }
 
 }  // namespace nnft::server

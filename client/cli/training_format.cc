@@ -43,6 +43,15 @@ std::string Align(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
+// "median [q05, q95]" of the loss from its histogram (loss_quantiles at
+// 0.05, 0.25, 0.5, 0.75, 0.95), or "" without one.
+std::string LossQuantiles(const v1::TrainingTime& r) {
+  if (r.loss_quantiles_size() != 5) return "";
+  return absl::StrCat(Num(r.loss_quantiles(2), 3), " [",
+                      Num(r.loss_quantiles(0), 2), ", ",
+                      Num(r.loss_quantiles(4), 2), "]");
+}
+
 }  // namespace
 
 std::string TrainingFlowTable(
@@ -51,6 +60,8 @@ std::string TrainingFlowTable(
   if (rows.empty()) return "";
   const int n = std::min(max_points, rows.Get(0).num_points());
   std::vector<std::string> head = {"t", "loss +- err"};
+  const bool quantiles = rows.Get(0).loss_quantiles_size() == 5;
+  if (quantiles) head.push_back("loss median [5%, 95%]");
   for (int p = 0; p < n; ++p) {
     head.push_back(absl::StrCat("mu(x", p, ") +- err"));
     head.push_back("theory");
@@ -62,6 +73,7 @@ std::string TrainingFlowTable(
     const int np = r.num_points();
     std::vector<std::string> row = {Num(r.t()),
                                     Pm(r.loss_mean(), r.loss_stderr())};
+    if (quantiles) row.push_back(LossQuantiles(r));
     for (int p = 0; p < n; ++p) {
       row.push_back(Pm(At(r.mu(), p), At(r.mu_stderr(), p)));
       row.push_back(Num(At(r.mu_theory(), p)));

@@ -34,6 +34,7 @@ function trainingSpec() {
     training: {
       data: { x: [{ x: [-1.0] }, { x: [0.2] }, { x: [1.1] }], y: [0.3, -0.5, 0.8] },
       eta: 0.5, times: TIMES, empiricalNtk: true,
+      lossHistogram: { bins: 24, min: 1e-4, max: 1e2 },
     },
     sampling: { seed: '3', numNetworks: String(NETWORKS), chunkSize: 32 },
   };
@@ -146,6 +147,29 @@ describe('newer result kinds', { skip }, () => {
     // Point 0 is a training point (y = -0.5): the mean moves onto it.
     assert.ok(Math.abs(flow.times[3].mu[0] + 0.5) < 0.05, `${flow.times[3].mu}`);
     assert.ok(flow.lossMean[3] < flow.lossMean[0]);
+    // The loss histogram: every network counted once; the counts bracket the
+    // mean loss (each loss lies between its bin's edges).
+    for (const row of flow.times) {
+      const h = row.lossHistogram;
+      assert.ok(h, `histogram at t = ${row.t}`);
+      assert.equal(h.edges.length, 25);
+      assert.equal(h.counts.length, 24);
+      const total = h.underflow + h.overflow + h.counts.reduce((a, b) => a + b, 0);
+      assert.equal(total, NETWORKS);
+      assert.equal(h.overflow, 0);
+      let low = 0;
+      let high = h.underflow * h.edges[0];
+      for (let k = 0; k < 24; k++) {
+        low += h.counts[k] * h.edges[k];
+        high += h.counts[k] * h.edges[k + 1];
+      }
+      const sum = row.lossMean * NETWORKS;
+      assert.ok(low <= sum * (1 + 1e-12) && sum <= high * (1 + 1e-12),
+                `${low} <= ${sum} <= ${high}`);
+      assert.deepEqual([...h.quantileLevels], [0.05, 0.25, 0.5, 0.75, 0.95]);
+      assert.equal(h.quantiles.length, 5);
+    }
+    assert.ok(last.times[0].lossHistogram, 'watched rows carry the histogram');
     const ntk = flow.empiricalNtk;
     assert.equal(ntk.numPoints, 2);
     for (let i = 0; i < 4; i++) {

@@ -323,11 +323,30 @@ def plot_result(result, *, out=None, **kwargs):
     return plot_correlator(result, out=out, **kwargs)
 
 
+def _plot_loss(ax, flow):
+    """Mean loss with errors; the histogram's quantile bands when present."""
+    t = flow.t
+    ax.errorbar(t, flow.loss_mean, yerr=flow.loss_stderr, fmt="o", ms=3,
+                color="k", label="mean")
+    q = flow.loss_quantiles
+    if q is not None and np.isfinite(q[:, 2]).any():
+        ax.fill_between(t, q[:, 0], q[:, 4], color="C0", alpha=0.2, lw=0,
+                        label="5-95 %")
+        ax.fill_between(t, q[:, 1], q[:, 3], color="C0", alpha=0.35, lw=0,
+                        label="25-75 %")
+        ax.plot(t, q[:, 2], "-", color="C0", lw=1, label="median")
+    if np.all(flow.loss_mean > 0):
+        ax.set_yscale("log")
+    ax.legend(fontsize=7)
+
+
 def plot_training_flow(result, points=None, out=None,
                        figsize=DEFAULT_FIGSIZE, dpi=DEFAULT_DPI):
-    """Two panels over training time t (symlog axis, t = 0 included):
+    """Three panels over training time t (symlog axis, t = 0 included):
     mu_t(x_p) and Sigma_t(x_p, x_p) for the points ``points`` (default: the
-    first three), Monte Carlo with standard errors and the server's theory.
+    first three), Monte Carlo with standard errors and the server's theory;
+    and the loss: its mean with errors and, with a loss histogram, the bands
+    of its 5-95 % and 25-75 % quantiles over the ensemble and the median.
     """
     flow = result.training
     if flow is None:
@@ -336,7 +355,8 @@ def plot_training_flow(result, points=None, out=None,
     points = list(range(min(3, p_all))) if points is None else list(points)
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
-    ax_mu, ax_sig = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    ax_mu, ax_sig = fig.add_subplot(1, 3, 1), fig.add_subplot(1, 3, 2)
+    ax_loss = fig.add_subplot(1, 3, 3)
     t = flow.t
     positive = t[t > 0]
     linthresh = float(positive.min()) if positive.size else 1.0
@@ -349,7 +369,9 @@ def plot_training_flow(result, points=None, out=None,
         ax_sig.errorbar(t, flow.sigma[:, p, p], yerr=flow.sigma_stderr[:, p, p],
                         fmt="o", ms=3, color=color)
         ax_sig.plot(t, flow.sigma_theory[:, p, p], "-", color=color, lw=1)
-    for ax, name in ((ax_mu, "mu_t(x)"), (ax_sig, "Sigma_t(x, x)")):
+    _plot_loss(ax_loss, flow)
+    for ax, name in ((ax_mu, "mu_t(x)"), (ax_sig, "Sigma_t(x, x)"),
+                     (ax_loss, "loss L_t")):
         ax.set_xscale("symlog", linthresh=linthresh)
         ax.set_xlabel("training time t")
         ax.set_title(name)

@@ -43,6 +43,12 @@ class TrainingFlow:
     sigma_theory (T x P x P). Theory is the infinite-width linearised flow
     (NaN where unknown). ``empirical_ntk`` is None or a dict of P x P arrays
     mean, stderr, std, theory.
+
+    With a loss histogram (spec training.loss_histogram):
+    loss_histogram_edges (B + 1), loss_histogram_counts (T x B),
+    loss_histogram_underflow and loss_histogram_overflow (T),
+    loss_quantile_levels (5) and loss_quantiles (T x 5); otherwise these are
+    None.
     """
 
     def __init__(self, rows, ntk=None, theory_method=""):
@@ -58,12 +64,36 @@ class TrainingFlow:
         for f in ("sigma", "sigma_stderr", "sigma_theory"):
             setattr(self, f, np.array([_padded(getattr(r, f), p * p)
                                        for r in rows], float).reshape(-1, p, p))
+        self._set_loss_histogram(rows)
         self.empirical_ntk = None
         if ntk is not None:
             n = ntk.num_points
             self.empirical_ntk = {
                 f: np.array(_padded(getattr(ntk, f), n * n), float).reshape(n, n)
                 for f in ("mean", "stderr", "std", "theory")}
+
+    def _set_loss_histogram(self, rows):
+        self.loss_histogram_edges = self.loss_histogram_counts = None
+        self.loss_histogram_underflow = self.loss_histogram_overflow = None
+        self.loss_quantile_levels = self.loss_quantiles = None
+        if not rows or not rows[0].loss_histogram_edges:
+            return
+        self.loss_histogram_edges = np.array(rows[0].loss_histogram_edges,
+                                             float)
+        bins = len(self.loss_histogram_edges) - 1
+        self.loss_histogram_counts = np.array(
+            [list(r.loss_histogram_counts) for r in rows],
+            np.int64).reshape(-1, bins)
+        self.loss_histogram_underflow = np.array(
+            [r.loss_histogram_underflow for r in rows], np.int64)
+        self.loss_histogram_overflow = np.array(
+            [r.loss_histogram_overflow for r in rows], np.int64)
+        self.loss_quantile_levels = np.array(rows[0].loss_quantile_levels,
+                                             float)
+        levels = len(self.loss_quantile_levels)
+        self.loss_quantiles = np.array(
+            [_padded(r.loss_quantiles, levels) for r in rows],
+            float).reshape(-1, levels)
 
     def __len__(self):
         return len(self.t)

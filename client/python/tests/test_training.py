@@ -34,7 +34,9 @@ def training_spec():
         "training": {"data": {"x": [{"x": [-1.0]}, {"x": [0.2]},
                                     {"x": [1.1]}],
                               "y": [0.3, -0.5, 0.8]},
-                     "eta": 0.5, "times": TIMES, "empiricalNtk": True},
+                     "eta": 0.5, "times": TIMES, "empiricalNtk": True,
+                     "lossHistogram": {"bins": 24, "min": 1e-4,
+                                       "max": 100}},
         "sampling": {"seed": "3", "num_networks": "512", "chunk_size": 32},
     }
 
@@ -74,6 +76,25 @@ class TrainingFlowTest(unittest.TestCase):
         self.assertLess(abs(flow.mu[-1, 0] + 0.5), 0.05)
         self.assertLess(flow.loss_mean[-1], flow.loss_mean[0])
         self.assertEqual(flow.empirical_ntk["mean"].shape, (2, 2))
+
+    def test_loss_histogram_counts_every_network_and_brackets_the_mean(self):
+        flow = self.result.training
+        edges = flow.loss_histogram_edges
+        self.assertEqual(edges.shape, (25,))
+        self.assertEqual(flow.loss_histogram_counts.shape, (4, 24))
+        total = (flow.loss_histogram_counts.sum(axis=1)
+                 + flow.loss_histogram_underflow
+                 + flow.loss_histogram_overflow)
+        np.testing.assert_array_equal(total, 512)
+        np.testing.assert_array_equal(flow.loss_histogram_overflow, 0)
+        # Each loss lies in its bin: the counts bracket the summed loss.
+        low = flow.loss_histogram_counts @ edges[:-1]
+        high = (flow.loss_histogram_counts @ edges[1:]
+                + flow.loss_histogram_underflow * edges[0])
+        total_loss = flow.loss_mean * 512
+        self.assertTrue(np.all(low <= total_loss * (1 + 1e-12)))
+        self.assertTrue(np.all(total_loss <= high * (1 + 1e-12)))
+        self.assertEqual(flow.loss_quantiles.shape, (4, 5))
 
     def test_plot_training_flow_is_png_of_requested_size(self):
         with tempfile.TemporaryDirectory() as d:
