@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <variant>
 
@@ -423,6 +424,10 @@ absl::Status ReadInteractions(Reader& r, ExperimentSpec& spec) {
       h.bins = r.I32();
       h.min = r.F64();
       h.max = r.F64();
+      if (h.bins < 1 || h.bins > 256 || !(h.min > 0) || !(h.max > h.min) ||
+          !std::isfinite(h.max)) {
+        return absl::DataLossError("spec bytes: bad loss histogram");
+      }
       spec.training->loss_histogram = h;
     } else if (tag == kTagEffectiveCoupling) {
       EffectiveCouplingSpec ec;

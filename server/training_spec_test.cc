@@ -58,6 +58,11 @@ TEST(TrainingSpecTest, RoundTripsThroughProtoAndCanonicalBytes) {
   EXPECT_EQ(CanonicalSpecBytes(*decoded), CanonicalSpecBytes(*spec));
   ASSERT_TRUE(decoded->training && decoded->training->loss_histogram);
   EXPECT_EQ(decoded->training->loss_histogram->max, 10);
+  // Bytes with an impossible histogram are refused, not trusted.
+  ExperimentSpec bad = *spec;
+  bad.training->loss_histogram->bins = -3;
+  EXPECT_EQ(DecodeCanonicalSpec(CanonicalSpecBytes(bad)).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST(TrainingSpecTest, DefaultsAndGradientFlowAndGeneratedData) {
