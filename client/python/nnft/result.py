@@ -416,6 +416,9 @@ class Snapshot:
     # Width sweeps: the widths with an estimate so far and the fits so far.
     sweep_widths: tuple = ()
     sweep_fits: tuple = ()
+    # Training jobs: the flow so far (TrainingFlow over the first 8 points,
+    # with the loss histogram when requested), else None.
+    training: object = None
 
     @property
     def fraction(self):
@@ -440,4 +443,6 @@ class Snapshot:
                    sweep_widths=tuple(b.width
                                       for b in update.width_sweep.blocks),
                    sweep_fits=tuple(PowerLawFit.from_proto(f)
-                                    for f in update.width_sweep.fits))
+                                    for f in update.width_sweep.fits),
+                   training=(TrainingFlow(update.training)
+                             if len(update.training) else None))

@@ -55,6 +55,7 @@ class TrainingFlowTest(unittest.TestCase):
         cls.server = ServerProcess()
         cls.client = nnft.Client(cls.server.address, timeout=30)
         cls.job = cls.client.submit(training_spec())
+        cls.snapshots = list(cls.job.watch(timeout=120))
         cls.result = cls.job.result(timeout=120)
 
     @classmethod
@@ -95,6 +96,11 @@ class TrainingFlowTest(unittest.TestCase):
         self.assertTrue(np.all(low <= total_loss * (1 + 1e-12)))
         self.assertTrue(np.all(total_loss <= high * (1 + 1e-12)))
         self.assertEqual(flow.loss_quantiles.shape, (4, 5))
+        # The watched flow ends on the final rows, histogram included.
+        last = [s.training for s in self.snapshots if s.training][-1]
+        np.testing.assert_array_equal(last.loss_mean, flow.loss_mean)
+        np.testing.assert_array_equal(last.loss_histogram_counts,
+                                      flow.loss_histogram_counts)
 
     def test_plot_training_flow_is_png_of_requested_size(self):
         with tempfile.TemporaryDirectory() as d:
