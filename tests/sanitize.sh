@@ -15,17 +15,30 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 base="${NNFT_SANITIZE_DIR:-$root}"
 jobs=$(nproc)
 fuzz_seconds="${NNFT_FUZZ_SECONDS:-60}"
+# Prints how long the stage just finished took (figures in README
+# "Reliability").
+stage_start=$SECONDS
+stage_done() {
+  echo "-- sanitize: $1 took $((SECONDS - stage_start)) s"
+  stage_start=$SECONDS
+}
 export CC=clang CXX=clang++
+# Lean sanitizer trees: -O1 -g (fast to build, still readable stacks).
+lean=(-DCMAKE_BUILD_TYPE=RelWithDebInfo
+      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+      "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g")
 
 echo "== sanitize: AddressSanitizer + UndefinedBehaviorSanitizer"
 asan="$base/build-asan"
-cmake -S "$root" -B "$asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S "$root" -B "$asan" "${lean[@]}" \
   -DNNFT_SANITIZE=address,undefined -DNNFT_FUZZ=ON
 cmake --build "$asan" -j"$jobs"
+stage_done "ASan+UBSan build"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1"
 export LSAN_OPTIONS="suppressions=$root/tests/sanitize/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir "$asan" --output-on-failure -j"$jobs" --timeout 1800
+stage_done "ASan+UBSan test suite"
 
 echo "== sanitize: fuzzing, ${fuzz_seconds} s per harness"
 seeds="$asan/fuzz-seeds"
@@ -44,14 +57,16 @@ for h in spec_json spec_proto digest chunk; do
          grep -o '[0-9]*$')
   echo "fuzz_$h: $runs executions in ${fuzz_seconds} s, no failure"
 done
+stage_done "fuzzing"
 
 echo "== sanitize: ThreadSanitizer (concurrency tests)"
 tsan="$base/build-tsan"
 concurrency=(store_test job_manager_test service_test)
-cmake -S "$root" -B "$tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DNNFT_SANITIZE=thread
+cmake -S "$root" -B "$tsan" "${lean[@]}" -DNNFT_SANITIZE=thread
 cmake --build "$tsan" -j"$jobs" --target "${concurrency[@]}"
+stage_done "TSan build"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitize/tsan.supp"
 regex=$(IFS='|'; echo "^(${concurrency[*]})\$")
 ctest --test-dir "$tsan" --output-on-failure -j"$jobs" --timeout 1800 -R "$regex"
+stage_done "TSan tests"
 echo "== sanitize: all passed"
