@@ -337,6 +337,7 @@ def _plot_loss(ax, flow):
         ax.plot(t, q[:, 2], "-", color="C0", lw=1, label="median")
     if np.all(flow.loss_mean > 0):
         ax.set_yscale("log")
+    ax.set_xlim(0, max(float(t.max()) * 1.5, 1.0))
     ax.legend(fontsize=7)
 
 
