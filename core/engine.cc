@@ -26,6 +26,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cassert>
 #include <cmath>
@@ -39,6 +40,7 @@
 #include "core/null_cone.h"
 #include "core/reflection.h"
 #include "core/status_macros.h"
+#include "core/symmetry.h"
 #include "core/train.h"
 
 namespace nnft {
@@ -47,7 +49,12 @@ namespace {
 
 // The engine's precomputed plan (Engine::Impl holds one).
 struct Plan {
-  int num_points = 0;
+  int num_points = 0;  // points evaluated (the spec's and appended ones)
+  int output_dim = 1;
+  int real_slots = 0;   // num_points * output_dim
+  int total_slots = 0;  // real slots and virtual slots
+  const std::vector<std::vector<EvaluationPlan::Term>>* virtual_slots =
+      nullptr;
   int chunk_size = 0;
   int64_t num_networks = 0;
   bool integrate = false;
@@ -77,21 +84,72 @@ double Hafnian(const double* cov, int num_points, const int* idx, int n) {
   return total;
 }
 
-// Per-thread scratch: the sampler and the per-network buffers.
+// Per-thread scratch: the sampler and the per-network buffers. `spec` is
+// the sampler's spec (points include the appended ones).
 struct Worker {
-  explicit Worker(const ExperimentSpec& spec, int64_t num_tuples)
+  Worker(const ExperimentSpec& spec, const Plan& plan, int64_t num_tuples)
       : sampler(spec.training ? nullptr : MakeNetworkSampler(spec)),
         trainer(spec.training ? MakeNetworkTrainer(spec) : nullptr),
         phi(spec.training ? MakeTrainingLayout(spec).size()
-                          : spec.points.rows()),
-        cov(spec.points.rows() * spec.points.rows()),
+                          : static_cast<size_t>(plan.total_slots)),
+        point_cov(int64_t{plan.num_points} * plan.num_points),
+        cov(int64_t{plan.total_slots} * plan.total_slots),
         prod(num_tuples) {}
   std::unique_ptr<NetworkSampler> sampler;
   // Training specs: each network's record (core/train.h) takes the place of
   // phi at the points; products and sums are as for correlators.
   std::unique_ptr<NetworkTrainer> trainer;
-  std::vector<double> phi, cov, prod;
+  std::vector<double> phi, point_cov, cov, prod;
 };
+
+// Virtual slots (symmetry checks on the outputs): linear in the real ones.
+void FillVirtualSlots(const Plan& plan, double* phi) {
+  const auto& virt = *plan.virtual_slots;
+  for (size_t v = 0; v < virt.size(); ++v) {
+    double value = 0.0;
+    for (const auto& term : virt[v]) value += term.weight * phi[term.slot];
+    phi[plan.real_slots + v] = value;
+  }
+}
+
+// Conditional covariance over slots from the one over points: components
+// are independent given the hidden layers (delta^{ab} K(p, q)), and virtual
+// slots are linear maps A of real ones (cov = A K A^T).
+void SlotCovariance(const Plan& plan, Worker& w) {
+  const int dout = plan.output_dim, np = plan.num_points, t = plan.total_slots;
+  double* cov = w.cov.data();
+  std::fill(w.cov.begin(), w.cov.end(), 0.0);
+  for (int q = 0; q < np; ++q) {
+    for (int p = 0; p < np; ++p) {
+      for (int c = 0; c < dout; ++c) {
+        cov[(p * dout + c) + int64_t{t} * (q * dout + c)] =
+            w.point_cov[p + int64_t{np} * q];
+      }
+    }
+  }
+  const auto& virt = *plan.virtual_slots;
+  for (size_t v = 0; v < virt.size(); ++v) {  // rows/columns against real
+    const int row = plan.real_slots + static_cast<int>(v);
+    for (int s = 0; s < plan.real_slots; ++s) {
+      double value = 0.0;
+      for (const auto& term : virt[v]) {
+        value += term.weight * cov[term.slot + int64_t{t} * s];
+      }
+      cov[row + int64_t{t} * s] = cov[s + int64_t{t} * row] = value;
+    }
+  }
+  for (size_t v = 0; v < virt.size(); ++v) {  // virtual against virtual
+    const int row = plan.real_slots + static_cast<int>(v);
+    for (size_t u = 0; u < virt.size(); ++u) {
+      const int col = plan.real_slots + static_cast<int>(u);
+      double value = 0.0;
+      for (const auto& term : virt[v]) {
+        value += term.weight * cov[term.slot + int64_t{t} * col];
+      }
+      cov[row + int64_t{t} * col] = value;
+    }
+  }
+}
 
 void AddProducts(const Plan& impl, Worker& w, std::vector<double>& s) {
   const int64_t n = static_cast<int64_t>(impl.prefix.size());
@@ -108,7 +166,7 @@ void AddWickMoments(const Plan& impl, Worker& w, std::vector<double>& s) {
   for (size_t t = 0; t < tuples.size(); ++t) {
     const int n = static_cast<int>(tuples[t].size());
     if (n % 2 == 1) continue;  // odd moments of a centred Gaussian vanish
-    s[t] += Hafnian(w.cov.data(), impl.num_points, tuples[t].data(), n);
+    s[t] += Hafnian(w.cov.data(), impl.total_slots, tuples[t].data(), n);
   }
 }
 
@@ -147,10 +205,16 @@ ChunkSums ComputeChunk(const Plan& impl, Worker& w, int64_t k) {
       w.sampler->Evaluate(m, w.phi.data());
       AddWeighted(impl, w, out.sums);
     } else if (impl.integrate) {
-      w.sampler->ConditionalCovariance(m, w.cov.data());
+      if (impl.total_slots == impl.num_points) {
+        w.sampler->ConditionalCovariance(m, w.cov.data());
+      } else {
+        w.sampler->ConditionalCovariance(m, w.point_cov.data());
+        SlotCovariance(impl, w);
+      }
       AddWickMoments(impl, w, out.sums);
     } else {
       w.sampler->Evaluate(m, w.phi.data());
+      if (!impl.virtual_slots->empty()) FillVirtualSlots(impl, w.phi.data());
       AddProducts(impl, w, out.sums);
     }
   }
@@ -159,13 +223,23 @@ ChunkSums ComputeChunk(const Plan& impl, Worker& w, int64_t k) {
 
 }  // namespace
 
-struct Engine::Impl : Plan {};
+struct Engine::Impl : Plan {
+  EvaluationPlan evaluation;
+  ExperimentSpec sampler_spec;  // the spec with the appended points
+};
 
 Engine::Engine(ExperimentSpec spec, TupleSet tuples)
     : spec_(std::move(spec)),
       tuples_(std::move(tuples)),
       impl_(std::make_unique<Impl>()) {
-  impl_->num_points = static_cast<int>(spec_.points.rows());
+  impl_->evaluation = MakeEvaluationPlan(spec_);
+  impl_->sampler_spec = spec_;
+  impl_->sampler_spec.points = impl_->evaluation.points;
+  impl_->num_points = static_cast<int>(impl_->evaluation.points.rows());
+  impl_->output_dim = impl_->evaluation.output_dim;
+  impl_->real_slots = impl_->evaluation.real_slots;
+  impl_->total_slots = impl_->evaluation.total_slots();
+  impl_->virtual_slots = &impl_->evaluation.virtual_slots;
   impl_->chunk_size = spec_.sampling.chunk_size;
   impl_->integrate = spec_.sampling.integrate_output_layer;
   if (spec_.insertion.has_value()) {
@@ -228,12 +302,11 @@ absl::StatusOr<TupleSet> BuildTupleSet(const ExperimentSpec& spec,
     return TupleSet::Build(layout.size(), TrainingObservables(layout),
                            max_tuples);
   }
-  return TupleSet::Build(static_cast<int>(spec.points.rows()),
-                         spec.observables, max_tuples);
+  return BuildSpecTuples(spec, max_tuples);
 }
 
 ChunkSums Engine::RunChunk(int64_t k) const {
-  Worker worker(spec_, tuples_.size());
+  Worker worker(impl_->sampler_spec, *impl_, tuples_.size());
   return ComputeChunk(*impl_, worker, k);
 }
 
@@ -249,7 +322,7 @@ absl::Status Engine::RunChunks(
   std::mutex mu;
 #pragma omp parallel num_threads(n_threads)
   {
-    Worker worker(spec_, tuples_.size());
+    Worker worker(impl_->sampler_spec, *impl_, tuples_.size());
 #pragma omp for schedule(dynamic, 1)
     for (int64_t k = first; k < last; ++k) {
       if (stop.load(std::memory_order_relaxed)) continue;

@@ -283,6 +283,39 @@ absl::Status MomentAccumulator::Add(const ChunkSums& chunk) {
   return absl::OkStatus();
 }
 
+MomentAccumulator::FunctionEstimate MomentAccumulator::Jackknife(
+    const std::vector<int>& indices,
+    const std::function<double(const std::vector<double>&)>& f) const {
+  FunctionEstimate out{kNaN, kNaN};
+  if (networks_ == 0) return out;
+  const BinView view(bins_, counts_, total_, networks_);
+  std::vector<double> m(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    m[i] = total_[indices[i]] / view.total_n;
+  }
+  out.value = f(m);
+  const int nb = view.num_bins();
+  if (nb < 2) return out;
+  std::vector<double> theta_del(nb);
+  double theta_j = nb * out.value;
+  for (int b = 0; b < nb; ++b) {
+    const double rest_n = view.total_n - static_cast<double>(counts_[b]);
+    for (size_t i = 0; i < indices.size(); ++i) {
+      m[i] = (total_[indices[i]] - bins_[b][indices[i]]) / rest_n;
+    }
+    theta_del[b] = f(m);
+    theta_j -= (1.0 - view.w[b]) * theta_del[b];
+  }
+  double var = 0.0;
+  for (int b = 0; b < nb; ++b) {
+    const double h = 1.0 / view.w[b];
+    const double pseudo = h * out.value - (h - 1.0) * theta_del[b];
+    var += (pseudo - theta_j) * (pseudo - theta_j) / (h - 1.0);
+  }
+  out.stderr_value = std::sqrt(var / nb);
+  return out;
+}
+
 CorrelatorEstimate MomentAccumulator::Finish() const {
   if (weighted_) return FinishWeighted();
   CorrelatorEstimate est;

@@ -131,6 +131,19 @@ class MomentAccumulator {
   DerivedEstimate Derived(
       const std::function<std::vector<double>(const std::vector<double>&)>& g)
       const;
+  // A smooth function f of the means of the closure tuples `indices`
+  // (indices into tuples().tuples()), its value at the full-sample means and
+  // its delete-one-bin jackknife error (the unequal-bin form above; NaN with
+  // fewer than 2 bins). For f linear, e.g. a paired difference
+  // G(t') - G(t), this is the standard error of the difference itself, from
+  // the same bins: correlations between the two sides are accounted for.
+  struct FunctionEstimate {
+    double value = 0.0;
+    double stderr_value = 0.0;
+  };
+  FunctionEstimate Jackknife(
+      const std::vector<int>& indices,
+      const std::function<double(const std::vector<double>&)>& f) const;
 
  private:
   CorrelatorEstimate FinishWeighted() const;

@@ -66,6 +66,8 @@ class Sampler final : public NetworkSampler {
 
   uint64_t seed_;
   int num_points_;
+  int output_dim_ = 1;
+  std::vector<double> output_mean_;  // empty: all 0
   int input_dim_;
   bool cos_net_ = false;
   bool gauss_net_ = false;
@@ -107,7 +109,22 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
     : seed_(spec.sampling.seed),
       num_points_(static_cast<int>(spec.points.rows())),
       input_dim_(static_cast<int>(spec.points.cols())) {
-  x_ = spec.points.cast<T>();
+  output_dim_ = OutputDim(spec.architecture);
+  // Anisotropic first layer: W0_ik scaled by axes_k is the isotropic net at
+  // x'_k = axes_k x_k (core/spec.h).
+  Eigen::MatrixXd points = spec.points;
+  const std::vector<double>* axes = nullptr;
+  if (const auto* a = std::get_if<MlpSpec>(&spec.architecture)) {
+    axes = &a->sw0_axes;
+    output_mean_ = a->output_mean;
+  } else if (const auto* g = std::get_if<GaussNetSpec>(&spec.architecture)) {
+    axes = &g->sw0_axes;
+    output_mean_ = g->output_mean;
+  }
+  if (axes != nullptr && !axes->empty()) {
+    for (int k = 0; k < input_dim_; ++k) points.col(k) *= (*axes)[k];
+  }
+  x_ = points.cast<T>();
   xt_ = x_.transpose();
   int64_t max_w = 0, max_b = 0;
   features_ = MakeFeatureMap<T>(spec);
@@ -154,7 +171,7 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
       for (int p = 0; p < num_points_; ++p) {
         offset_[p] = static_cast<T>(
             g->sb0 * g->sb0 +
-            g->sw0 * g->sw0 * spec.points.row(p).squaredNorm() / g->input_dim);
+            g->sw0 * g->sw0 * points.row(p).squaredNorm() / g->input_dim);
       }
     } else if (const auto* ou = std::get_if<OuNetSpec>(&spec.architecture)) {
       ou_net_ = true;
@@ -195,8 +212,11 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
   }
   out_weight_scale_ = static_cast<T>(std::sqrt(out_weight_var_));
   out_bias_scale_ = static_cast<T>(std::sqrt(out_bias_var_));
-  w_.resize(StreamPadded<T>(std::max(max_w, max_b)));
-  b_.resize(StreamPadded<T>(max_b) + kGroupSize<T>);
+  const int64_t out_w =
+      features_ ? 0 : int64_t{output_dim_} * widths_.back();
+  w_.resize(StreamPadded<T>(std::max({max_w, max_b, out_w})));
+  b_.resize(StreamPadded<T>(std::max<int64_t>(max_b, output_dim_)) +
+            kGroupSize<T>);
   aux_.resize(StreamPadded<T>(max_b));
   aux2_.resize(StreamPadded<T>(max_b));
 }
@@ -427,23 +447,37 @@ template <typename T>
 void Sampler<T>::Evaluate(int64_t m, double* phi) {
   Hidden(m);
   const int n = static_cast<int>(h_.rows());
-  FillNormals(Stream(m, out_tag_), n, out_weight_scale_, w_.data());
+  const int dout = output_dim_;
+  // Row c of the output weights is w_[c n, (c + 1) n): the first row is the
+  // same draw as for a single-component net.
+  FillNormals(Stream(m, out_tag_), int64_t{n} * dout, out_weight_scale_,
+              w_.data());
   if (deformed_layer_ >= 0 && !cos_net_ &&
       deformed_layer_ == static_cast<int>(widths_.size()) - 1) {
-    Deform(m, deformed_layer_, n, n);
+    Deform(m, deformed_layer_, n, n);  // Validate: d_out = 1 here
   }
-  T bias = 0;
+  if (!output_mean_.empty()) {
+    for (int c = 0; c < dout; ++c) {
+      const T shift = static_cast<T>(output_mean_[c] / n);
+      T* row = w_.data() + int64_t{n} * c;
+      for (int i = 0; i < n; ++i) row[i] += shift;
+    }
+  }
   if (out_bias_var_ > 0) {
-    FillNormals(Stream(m, out_bias_tag_), 1, out_bias_scale_, b_.data());
-    bias = b_[0];
+    FillNormals(Stream(m, out_bias_tag_), dout, out_bias_scale_, b_.data());
+  } else {
+    std::fill(b_.begin(), b_.begin() + dout, T(0));
   }
-  const T* w = w_.data();
-  for (int p = 0; p < num_points_; ++p) {
-    const T* h = h_.col(p).data();
-    T acc = 0;
+  for (int c = 0; c < dout; ++c) {
+    const T* w = w_.data() + int64_t{n} * c;
+    const T bias = b_[c];
+    for (int p = 0; p < num_points_; ++p) {
+      const T* h = h_.col(p).data();
+      T acc = 0;
 #pragma omp simd reduction(+ : acc)
-    for (int i = 0; i < n; ++i) acc += w[i] * h[i];
-    phi[p] = static_cast<double>(bias + acc);
+      for (int i = 0; i < n; ++i) acc += w[i] * h[i];
+      phi[int64_t{p} * dout + c] = static_cast<double>(bias + acc);
+    }
   }
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
+#include "core/symmetry.h"
 #include "core/tuples.h"
 #include "core/width_sweep.h"
 
@@ -167,6 +168,38 @@ absl::Status ValidateKan(const KanSpec& k, const Limits& limits) {
   return absl::OkStatus();
 }
 
+constexpr int kMaxOutputDim = 64;
+
+// output_dim, sw0_axes, output_mean of `arch` ("architecture.mlp", ...).
+absl::Status ValidateFieldOptions(absl::string_view arch, int input_dim,
+                                  int output_dim,
+                                  const std::vector<double>& axes,
+                                  const std::vector<double>& mean) {
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(arch, ".output_dim"),
+                                  output_dim, 1, kMaxOutputDim));
+  if (!axes.empty() && static_cast<int>(axes.size()) != input_dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        arch, ".sw0_axes has ", axes.size(), " entries: must be empty or ",
+        input_dim, " (one per input coordinate)"));
+  }
+  for (size_t k = 0; k < axes.size(); ++k) {
+    NNFT_RETURN_IF_ERROR(
+        CheckPositive(absl::StrCat(arch, ".sw0_axes[", k, "]"), axes[k]));
+  }
+  if (!mean.empty() && static_cast<int>(mean.size()) != output_dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        arch, ".output_mean has ", mean.size(), " entries: must be empty or ",
+        output_dim, " (one per output component)"));
+  }
+  for (size_t c = 0; c < mean.size(); ++c) {
+    if (!std::isfinite(mean[c])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          arch, ".output_mean[", c, "] = ", mean[c], ": must be finite"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateMlp(const MlpSpec& mlp, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(CheckRange("architecture.mlp.input_dim", mlp.input_dim,
                                   1, limits.max_input_dim));
@@ -215,7 +248,9 @@ absl::Status ValidateMlp(const MlpSpec& mlp, const Limits& limits) {
         "architecture.mlp.first_bias = ", static_cast<int>(mlp.first_bias),
         ": unknown bias law"));
   }
-  return ValidateMlpExtensions(mlp, limits);
+  NNFT_RETURN_IF_ERROR(ValidateMlpExtensions(mlp, limits));
+  return ValidateFieldOptions("architecture.mlp", mlp.input_dim,
+                              mlp.output_dim, mlp.sw0_axes, mlp.output_mean);
 }
 
 absl::Status ValidateGaussNet(const GaussNetSpec& g, const Limits& limits) {
@@ -226,7 +261,10 @@ absl::Status ValidateGaussNet(const GaussNetSpec& g, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw0", g.sw0));
   NNFT_RETURN_IF_ERROR(CheckNonNegative("architecture.gauss_net.sb0", g.sb0));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw1", g.sw1));
-  return CheckNonNegative("architecture.gauss_net.sb1", g.sb1);
+  NNFT_RETURN_IF_ERROR(
+      CheckNonNegative("architecture.gauss_net.sb1", g.sb1));
+  return ValidateFieldOptions("architecture.gauss_net", g.input_dim,
+                              g.output_dim, g.sw0_axes, g.output_mean);
 }
 
 absl::Status ValidateCosNet(const CosNetSpec& c, const Limits& limits) {
@@ -236,7 +274,9 @@ absl::Status ValidateCosNet(const CosNetSpec& c, const Limits& limits) {
       CheckRange("architecture.cos_net.width", c.width, 1, limits.max_width));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.mass", c.mass));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.cutoff", c.cutoff));
-  return CheckPositive("architecture.cos_net.sa", c.sa);
+  NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.sa", c.sa));
+  return ValidateFieldOptions("architecture.cos_net", c.input_dim,
+                              c.output_dim, {}, {});
 }
 
 absl::Status ValidateNullCone(const NullConeSpec& c) {
@@ -317,13 +357,14 @@ int64_t ParameterCount(const Architecture& architecture) {
       count += fan_in * width + width;
       fan_in = width;
     }
-    return count + fan_in + 1;  // output layer
+    return count + (fan_in + 1) * mlp->output_dim;  // output layer
   }
   if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
-    return int64_t{g->width} * (g->input_dim + 2) + 1;
+    return int64_t{g->width} * (g->input_dim + 1 + g->output_dim) +
+           g->output_dim;
   }
   if (const auto* c = std::get_if<CosNetSpec>(&architecture)) {
-    return int64_t{c->width} * (c->input_dim + 2);
+    return int64_t{c->width} * (c->input_dim + 1 + c->output_dim);
   }
   if (const auto* n = std::get_if<NullConeSpec>(&architecture)) {
     return n->input_dim + 2;
@@ -535,6 +576,18 @@ int InputDim(const Architecture& architecture) {
       architecture);
 }
 
+int OutputDim(const Architecture& architecture) {
+  return std::visit(
+      [](const auto& a) {
+        if constexpr (requires { a.output_dim; }) {
+          return a.output_dim;
+        } else {
+          return 1;  // null-cone and OU-net fields have one component
+        }
+      },
+      architecture);
+}
+
 int64_t NumChunks(const SamplingSpec& sampling) {
   if (sampling.chunk_size <= 0 || sampling.num_networks <= 0) return 0;
   const int64_t c = sampling.chunk_size;
@@ -551,6 +604,7 @@ absl::Status ValidateArchitectureAndPoints(const Architecture& architecture,
 
 absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
   // A sweep overrides the architecture's width: validated per width there.
+  NNFT_RETURN_IF_ERROR(ValidateFieldCompatibility(spec));
   if (!spec.width_sweep.empty()) return ValidateWidthSweep(spec, limits);
   NNFT_RETURN_IF_ERROR(ValidateArchitecture(spec.architecture, limits));
   NNFT_RETURN_IF_ERROR(
@@ -558,10 +612,27 @@ absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
   if (spec.training) {
     NNFT_RETURN_IF_ERROR(ValidateTraining(spec, limits));
   } else {
-    NNFT_RETURN_IF_ERROR(ValidateObservables(
-        spec.observables, static_cast<int>(spec.points.rows()), limits));
+    NNFT_RETURN_IF_ERROR(
+        ValidateObservables(spec.observables, NumBaseSlots(spec), limits));
   }
   NNFT_RETURN_IF_ERROR(ValidateSampling(spec.sampling, limits));
+  if (spec.sampling.integrate_output_layer) {
+    const std::vector<double>* mean = nullptr;
+    if (const auto* m = std::get_if<MlpSpec>(&spec.architecture)) {
+      mean = &m->output_mean;
+    } else if (const auto* g = std::get_if<GaussNetSpec>(&spec.architecture)) {
+      mean = &g->output_mean;
+    }
+    if (mean != nullptr) {
+      for (double v : *mean) {
+        if (v != 0.0) {
+          return absl::InvalidArgumentError(
+              "sampling.integrate_output_layer needs a centred output layer: "
+              "output_mean must be empty or all 0");
+        }
+      }
+    }
+  }
   if (std::holds_alternative<NullConeSpec>(spec.architecture) &&
       spec.sampling.integrate_output_layer) {
     return absl::InvalidArgumentError(
@@ -569,7 +640,8 @@ absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
         "architecture.null_cone (it has no output layer)");
   }
   NNFT_RETURN_IF_ERROR(ValidateReflection(spec, limits));
-  return ValidateInteractions(spec);
+  NNFT_RETURN_IF_ERROR(ValidateInteractions(spec));
+  return ValidateChecks(spec, limits);
 }
 
 }  // namespace nnft

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -88,6 +89,10 @@ struct MlpSpec {
   double input_projection_scale = 1.0;  // s > 0
   // Radial deformation of one layer's weights; absent: every layer Gaussian.
   std::optional<Deformation> deformation;
+  // Multi-component fields and symmetry breaking; see FieldOptions below.
+  int output_dim = 1;
+  std::vector<double> sw0_axes;
+  std::vector<double> output_mean;
 };
 
 // Gauss-net (arXiv 2008.08601), normalised for every d:
@@ -102,6 +107,10 @@ struct GaussNetSpec {
   double sb0 = 0.0;   // >= 0
   double sw1 = 1.0;   // > 0
   double sb1 = 0.0;   // >= 0
+  // As in MlpSpec (multi-component fields, anisotropy, mean shifts).
+  int output_dim = 1;
+  std::vector<double> sw0_axes;
+  std::vector<double> output_mean;
 };
 
 // The phi^4 free cos-net (arXiv 2307.03223):
@@ -122,6 +131,8 @@ struct CosNetSpec {
   // (p_k^2 + m^2), the lattice-sum propagator (core/theory/box.h). Needs
   // 2 pi / L_box < cutoff (a non-zero momentum) and M <= 1048576.
   double box_side = 0.0;
+  // Output components d_out (independent output layers a_i^(c)); >= 1.
+  int output_dim = 1;
 };
 
 // Law of the null-cone field's Theta in R^(D+2) (rotation invariant).
@@ -233,9 +244,56 @@ struct KanSpec {
   double sa0 = 1.0, sc0 = 1.0, sa1 = 1.0, sc1 = 1.0;  // each >= 0
 };
 
+// Fields shared by the architectures (arXiv 2106.00694 for the SO(d_out)
+// study):
+//  - output_dim d_out in [1, 64]: phi^c(x), c = 0..d_out-1, each component
+//    with its own output layer (row c of W_L and b_L^c drawn independently;
+//    the hidden layers are shared). Correlator slots are s = p * d_out + c:
+//    index tuples then index slots, and with d_out = 1 slots are points.
+//  - sw0_axes (MLP, Gauss-net; empty: all 1, else d values > 0): the first
+//    layer's weights W0_ik ~ N(0, sw0^2 sw0_axes[k]^2 / d), an anisotropic
+//    density. Equivalent to the isotropic net at points x'_k = axes_k x_k
+//    (the Gauss-net normalisation uses |x'|^2), which the theory uses.
+//  - output_mean (MLP, Gauss-net; empty: all 0, else d_out finite values):
+//    row c of the output weights has mean output_mean[c] / n_L, so
+//    E[phi^c(x)] = output_mean[c] E[h(x)]: breaks SO(d_out) on those rows.
+//    Exact theory is NaN when any is non-zero.
 using Architecture =
     std::variant<MlpSpec, GaussNetSpec, CosNetSpec, NullConeSpec, OuNetSpec,
                  Conv1dSpec, AttentionSpec, KanSpec>;
+
+// Output components d_out of any architecture.
+int OutputDim(const Architecture& architecture);
+
+// A symmetry check: correlators at transformed slots against the originals
+// in the same run (same networks), for every requested tuple.
+struct SymmetryCheck {
+  enum class Kind {
+    kRotation,          // x -> R x, R in SO(d) (d x d)
+    kTranslation,       // x -> x + v
+    kReflection,        // x_axis -> -x_axis
+    kPhiSignFlip,       // phi -> -phi
+    kOutputRotation,    // phi^c -> sum_e R_ce phi^e, R in SO(d_out)
+    kCoordinatePermutation,  // x_k -> x_{permutation[k]}
+  };
+  Kind kind = Kind::kPhiSignFlip;
+  std::string label;                // free text, reported back
+  Eigen::MatrixXd matrix;           // kRotation, kOutputRotation
+  Eigen::VectorXd vector;           // kTranslation (d values)
+  int axis = 0;                     // kReflection, in [0, d)
+  std::vector<int> permutation;     // kCoordinatePermutation, of [0, d)
+};
+
+// Cluster property: D(s) = G4(x_i, x_j, x_k + s u, x_l + s u)
+//   - G2(x_i, x_j) G2(x_k + s u, x_l + s u) against the separation s, which
+// must tend to 0 for a theory with the cluster property.
+struct ClusterCheck {
+  std::string label;
+  std::vector<int> points = {0, 0, 0, 0};  // i, j, k, l in [0, P)
+  int component = 0;                       // in [0, d_out)
+  Eigen::VectorXd direction;               // u: d values, not all 0
+  std::vector<double> separations;         // 2..64 finite values >= 0
+};
 
 // Input dimension d of any architecture.
 int InputDim(const Architecture& architecture);
@@ -378,6 +436,9 @@ struct ExperimentSpec {
   std::vector<int> width_sweep;
   std::optional<Insertion> insertion;
   std::optional<EffectiveCouplingSpec> effective_coupling;
+  // Part of the canonical spec (they add evaluation points and tuples).
+  std::vector<SymmetryCheck> symmetry_checks;
+  std::vector<ClusterCheck> cluster_checks;
 };
 
 // Resource limits checked by Validate. Defaults suit one machine.

@@ -19,6 +19,7 @@
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/interactions.h"
 #include "core/theory/kernels.h"
+#include "core/theory/slot_theory.h"
 #include "core/theory/wick.h"
 
 namespace nnft {
@@ -257,6 +258,9 @@ absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
 absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
                                            const TupleSet& tuples) {
   NNFT_RETURN_IF_ERROR(Validate(spec));
+  if (theory::NeedsSlotTheory(spec, tuples)) {
+    return theory::SlotTheory(spec, Eigen::MatrixXd(), tuples);
+  }
   if (tuples.num_points() != spec.points.rows()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "tuple set over %d points: must match the spec's %d points",

@@ -201,6 +201,40 @@ absl::StatusOr<int64_t> TupleSet::CountClosure(
   return static_cast<int64_t>(tuples.size());
 }
 
+absl::StatusOr<TupleSet> TupleSet::WithExtra(const TupleSet& base,
+                                             const std::vector<Tuple>& extra,
+                                             int num_points,
+                                             int64_t max_tuples) {
+  absl::flat_hash_set<Tuple> closure(base.tuples_.begin(), base.tuples_.end());
+  for (const Tuple& e : extra) {
+    Tuple t = e;
+    std::sort(t.begin(), t.end());
+    const int n = static_cast<int>(t.size());
+    for (int mask = 1; mask < (1 << n); ++mask) {
+      Tuple sub;
+      for (int s = 0; s < n; ++s) {
+        if (mask & (1 << s)) sub.push_back(t[s]);
+      }
+      closure.insert(std::move(sub));
+    }
+    if (static_cast<int64_t>(closure.size()) > max_tuples) {
+      return TooManyTuples(-1, max_tuples);
+    }
+  }
+  TupleSet set;
+  set.num_points_ = std::max(num_points, base.num_points_);
+  set.tuples_.assign(closure.begin(), closure.end());
+  std::sort(set.tuples_.begin(), set.tuples_.end(), TupleLess);
+  set.index_.reserve(set.tuples_.size());
+  for (size_t i = 0; i < set.tuples_.size(); ++i) {
+    set.index_.emplace(set.tuples_[i], static_cast<int>(i));
+  }
+  for (int r : base.requested_) {
+    set.requested_.push_back(set.Find(base.tuples_[r]));
+  }
+  return set;
+}
+
 int TupleSet::Find(const Tuple& tuple) const {
   auto it = index_.find(tuple);
   return it == index_.end() ? -1 : it->second;

@@ -34,6 +34,16 @@ class TupleSet {
                                               const ObservableSpec& observables,
                                               int64_t max_tuples);
 
+  // `base` with the tuples `extra` (indices in [0, num_points), each sorted
+  // or not) and their sub-multisets added to the closure but not to
+  // requested(); num_points() becomes `num_points` (>= base's). The closure
+  // is re-sorted, so requested() is re-indexed. InvalidArgument past
+  // `max_tuples`. Used for the tuples of symmetry and cluster checks.
+  static absl::StatusOr<TupleSet> WithExtra(const TupleSet& base,
+                                            const std::vector<Tuple>& extra,
+                                            int num_points,
+                                            int64_t max_tuples);
+
   // All tuples of the closure, ordered by size, then lexicographically.
   const std::vector<Tuple>& tuples() const { return tuples_; }
   int64_t size() const { return static_cast<int64_t>(tuples_.size()); }
