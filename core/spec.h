@@ -91,8 +91,8 @@ struct MlpSpec {
   std::optional<Deformation> deformation;
   // Multi-component fields and symmetry breaking; see FieldOptions below.
   int output_dim = 1;
-  std::vector<double> sw0_axes;
-  std::vector<double> output_mean;
+  std::vector<double> sw0_axes{};
+  std::vector<double> output_mean{};
 };
 
 // Gauss-net (arXiv 2008.08601), normalised for every d:
@@ -109,8 +109,8 @@ struct GaussNetSpec {
   double sb1 = 0.0;   // >= 0
   // As in MlpSpec (multi-component fields, anisotropy, mean shifts).
   int output_dim = 1;
-  std::vector<double> sw0_axes;
-  std::vector<double> output_mean;
+  std::vector<double> sw0_axes{};
+  std::vector<double> output_mean{};
 };
 
 // The phi^4 free cos-net (arXiv 2307.03223):

@@ -1,5 +1,6 @@
 // Core results -> proto. See convert.h.
 #include "server/convert.h"
+#include "server/convert_sym.h"
 
 #include <algorithm>
 #include <cmath>
@@ -261,6 +262,7 @@ void ResultPieces::FillHeader(v1::ResultHeader* header) const {
   if (r.effective_coupling || !r.effective_coupling_status.ok()) {
     EffectiveCouplingToProto(r, header->mutable_effective_coupling());
   }
+  CheckResultsToProto(r.checks, header);
 }
 
 void ResultPieces::FillEntries(int64_t begin, int64_t end,

@@ -48,6 +48,8 @@ constexpr uint8_t kArchMlpExtended = 4, kArchConv1d = 5, kArchAttention = 6,
 // Optional trailing sections, each a tag byte then its fields; absent when
 // the feature is unused, so specs without them keep their digests.
 constexpr uint8_t kSectionWidthSweep = 0x70;
+// Multi-component options and checks (WriteSymExtension).
+constexpr uint8_t kSymTag = 0x20;
 
 uint8_t ActivationCode(Activation a) {
   for (uint8_t i = 0; i < std::size(kActivations); ++i) {
@@ -394,6 +396,7 @@ void WriteWidthSweep(Writer& w, const std::vector<int>& widths,
 }
 
 absl::Status ReadReflection(Reader& r, ReflectionSpec& out);
+absl::Status ReadSymExtension(Reader& r, ExperimentSpec& spec);
 
 // The trailing records: reflection positivity and the interaction fields.
 absl::Status ReadInteractions(Reader& r, ExperimentSpec& spec) {
@@ -429,6 +432,8 @@ absl::Status ReadInteractions(Reader& r, ExperimentSpec& spec) {
         return absl::DataLossError("spec bytes: bad loss histogram");
       }
       spec.training->loss_histogram = h;
+    } else if (tag == kSymTag) {
+      NNFT_RETURN_IF_ERROR(ReadSymExtension(r, spec));
     } else if (tag == kTagEffectiveCoupling) {
       EffectiveCouplingSpec ec;
       ec.cutoffs = ReadDoubles(r);
@@ -440,6 +445,68 @@ absl::Status ReadInteractions(Reader& r, ExperimentSpec& spec) {
     }
   }
   return absl::OkStatus();
+// Multi-component options and checks (spec fields 20-29): written after the
+// sampling fields, behind kSymTag, only when any differs from its default,
+// so the bytes (and digests) of specs without them are unchanged. Labels are
+// kept in request mode only (they do not change the numbers).
+
+struct FieldOptionsView {
+  int output_dim = 1;
+  std::vector<double> axes, mean;
+};
+
+FieldOptionsView FieldOptionsOf(const Architecture& a) {
+  if (const auto* m = std::get_if<MlpSpec>(&a)) {
+    return {m->output_dim, m->sw0_axes, m->output_mean};
+  }
+  if (const auto* g = std::get_if<GaussNetSpec>(&a)) {
+    return {g->output_dim, g->sw0_axes, g->output_mean};
+  }
+  return {OutputDim(a), {}, {}};
+}
+
+bool HasSymExtension(const ExperimentSpec& spec) {
+  const FieldOptionsView o = FieldOptionsOf(spec.architecture);
+  return o.output_dim != 1 || !o.axes.empty() || !o.mean.empty() ||
+         !spec.symmetry_checks.empty() || !spec.cluster_checks.empty();
+}
+
+void WriteString(Writer& w, const std::string& text) {
+  w.U32(static_cast<uint32_t>(text.size()));
+  w.Bytes(text.data(), text.size());
+}
+
+void WriteSymExtension(Writer& w, const ExperimentSpec& spec, bool canonical) {
+  const FieldOptionsView o = FieldOptionsOf(spec.architecture);
+  w.U8(kSymTag);
+  w.I32(o.output_dim);
+  WriteDoubles(w, o.axes);
+  WriteDoubles(w, o.mean);
+  w.U32(static_cast<uint32_t>(spec.symmetry_checks.size()));
+  for (const SymmetryCheck& c : spec.symmetry_checks) {
+    w.U8(static_cast<uint8_t>(c.kind));
+    w.I32(static_cast<int32_t>(c.matrix.rows()));
+    w.I32(static_cast<int32_t>(c.matrix.cols()));
+    for (Eigen::Index i = 0; i < c.matrix.rows(); ++i) {
+      for (Eigen::Index j = 0; j < c.matrix.cols(); ++j) w.F64(c.matrix(i, j));
+    }
+    WriteDoubles(w, std::vector<double>(c.vector.data(),
+                                        c.vector.data() + c.vector.size()));
+    w.I32(c.axis);
+    w.U32(static_cast<uint32_t>(c.permutation.size()));
+    for (int k : c.permutation) w.I32(k);
+    WriteString(w, canonical ? std::string() : c.label);
+  }
+  w.U32(static_cast<uint32_t>(spec.cluster_checks.size()));
+  for (const ClusterCheck& c : spec.cluster_checks) {
+    w.U32(static_cast<uint32_t>(c.points.size()));
+    for (int k : c.points) w.I32(k);
+    w.I32(c.component);
+    WriteDoubles(w, std::vector<double>(c.direction.data(),
+                                        c.direction.data() + c.direction.size()));
+    WriteDoubles(w, c.separations);
+    WriteString(w, canonical ? std::string() : c.label);
+  }
 }
 
 std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
@@ -468,6 +535,9 @@ std::string Encode(const ExperimentSpec& spec, uint8_t mode) {
   WriteWidthSweep(w, spec.width_sweep, mode == kModeCanonical);
   WriteInteractions(w, spec);
   WriteLossHistogram(w, spec);
+  if (HasSymExtension(spec)) {
+    WriteSymExtension(w, spec, mode == kModeCanonical);
+  }
   return w.Take();
 }
 
@@ -580,6 +650,68 @@ absl::Status ReadObservables(Reader& r, ObservableSpec& observables) {
   for (auto& t : observables.tuples) {
     t.resize(r.Count(4));
     for (int& i : t) i = r.I32();
+  }
+  return absl::OkStatus();
+}
+
+std::string ReadString(Reader& r) {
+  return std::string(r.Bytes(r.Count(1)));
+}
+
+void SetFieldOptions(Architecture& a, int output_dim, std::vector<double> axes,
+                     std::vector<double> mean) {
+  if (auto* m = std::get_if<MlpSpec>(&a)) {
+    m->output_dim = output_dim;
+    m->sw0_axes = std::move(axes);
+    m->output_mean = std::move(mean);
+  } else if (auto* g = std::get_if<GaussNetSpec>(&a)) {
+    g->output_dim = output_dim;
+    g->sw0_axes = std::move(axes);
+    g->output_mean = std::move(mean);
+  } else if (auto* c = std::get_if<CosNetSpec>(&a)) {
+    c->output_dim = output_dim;
+  }
+}
+
+absl::Status ReadSymExtension(Reader& r, ExperimentSpec& spec) {
+  const int output_dim = r.I32();
+  std::vector<double> axes = ReadDoubles(r);
+  std::vector<double> mean = ReadDoubles(r);
+  SetFieldOptions(spec.architecture, output_dim, std::move(axes),
+                  std::move(mean));
+  spec.symmetry_checks.resize(r.Count(17));
+  for (SymmetryCheck& c : spec.symmetry_checks) {
+    const uint8_t kind = r.U8();
+    if (kind > static_cast<uint8_t>(SymmetryCheck::Kind::kCoordinatePermutation)) {
+      return absl::DataLossError("spec bytes: unknown symmetry check kind");
+    }
+    c.kind = static_cast<SymmetryCheck::Kind>(kind);
+    const int32_t rows = r.I32(), cols = r.I32();
+    if (rows < 0 || cols < 0 ||
+        static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols) * 8 >
+            r.Remaining()) {
+      return absl::DataLossError("spec bytes: truncated check matrix");
+    }
+    c.matrix.resize(rows, cols);
+    for (int i = 0; i < rows; ++i) {
+      for (int j = 0; j < cols; ++j) c.matrix(i, j) = r.F64();
+    }
+    const std::vector<double> v = ReadDoubles(r);
+    c.vector = Eigen::Map<const Eigen::VectorXd>(v.data(), v.size());
+    c.axis = r.I32();
+    c.permutation.resize(r.Count(4));
+    for (int& k : c.permutation) k = r.I32();
+    c.label = ReadString(r);
+  }
+  spec.cluster_checks.resize(r.Count(20));
+  for (ClusterCheck& c : spec.cluster_checks) {
+    c.points.resize(r.Count(4));
+    for (int& k : c.points) k = r.I32();
+    c.component = r.I32();
+    const std::vector<double> u = ReadDoubles(r);
+    c.direction = Eigen::Map<const Eigen::VectorXd>(u.data(), u.size());
+    c.separations = ReadDoubles(r);
+    c.label = ReadString(r);
   }
   return absl::OkStatus();
 }

@@ -207,3 +207,90 @@ TEST(EngineFingerprintTest, NamesEngineVersionAndTarget) {
 
 }  // namespace
 }  // namespace nnft::server
+
+namespace nnft::server {
+namespace {
+
+// Multi-component options and checks (spec fields 20-29).
+ExperimentSpec WithChecks() {
+  ExperimentSpec spec = MlpExample();
+  spec.observables.tuples.clear();
+  auto& mlp = std::get<MlpSpec>(spec.architecture);
+  mlp.output_dim = 2;
+  mlp.sw0_axes = {1.0, 2.0};
+  mlp.output_mean = {0.5, 0.0};
+  SymmetryCheck rotation;
+  rotation.kind = SymmetryCheck::Kind::kRotation;
+  rotation.matrix.resize(2, 2);
+  rotation.matrix << 0.6, -0.8, 0.8, 0.6;
+  rotation.label = "r";
+  SymmetryCheck shift;
+  shift.kind = SymmetryCheck::Kind::kTranslation;
+  shift.vector = Eigen::Vector2d(0.5, -1.0);
+  SymmetryCheck perm;
+  perm.kind = SymmetryCheck::Kind::kCoordinatePermutation;
+  perm.permutation = {1, 0};
+  spec.symmetry_checks = {rotation, shift, perm};
+  ClusterCheck cluster;
+  cluster.points = {0, 1, 2, 0};
+  cluster.component = 1;
+  cluster.direction = Eigen::Vector2d(1.0, 0.0);
+  cluster.separations = {0.0, 1.0, 2.0};
+  cluster.label = "c";
+  spec.cluster_checks = {cluster};
+  return spec;
+}
+
+TEST(SymExtensionDigestTest, SpecsWithoutTheFieldsKeepTheirEncoding) {
+  // The extension is written only when a field differs from its default:
+  // the canonical bytes of a plain spec end with the sampling flags.
+  const std::string bytes = CanonicalSpecBytes(MlpExample());
+  ExperimentSpec same = MlpExample();
+  std::get<MlpSpec>(same.architecture).output_dim = 1;
+  EXPECT_EQ(CanonicalSpecBytes(same), bytes);
+  EXPECT_EQ(bytes.back(), '\0');  // integrate_output_layer = false
+  EXPECT_GT(CanonicalSpecBytes(WithChecks()).size(), bytes.size());
+}
+
+TEST(SymExtensionDigestTest, EveryFieldChangesTheDigestLabelsDoNot) {
+  const std::string base = SpecDigest(WithChecks());
+  std::vector<std::function<void(ExperimentSpec&)>> edits = {
+      [](ExperimentSpec& s) { std::get<MlpSpec>(s.architecture).output_dim = 3; },
+      [](ExperimentSpec& s) { std::get<MlpSpec>(s.architecture).sw0_axes[1] = 3; },
+      [](ExperimentSpec& s) { std::get<MlpSpec>(s.architecture).output_mean[1] = 1; },
+      [](ExperimentSpec& s) { s.symmetry_checks[0].matrix(0, 1) = 0.8; },
+      [](ExperimentSpec& s) { s.symmetry_checks[1].vector(0) = 0.25; },
+      [](ExperimentSpec& s) { s.symmetry_checks[2].permutation = {0, 1}; },
+      [](ExperimentSpec& s) { s.symmetry_checks.pop_back(); },
+      [](ExperimentSpec& s) { s.cluster_checks[0].separations[2] = 3; },
+      [](ExperimentSpec& s) { s.cluster_checks[0].component = 0; },
+  };
+  for (size_t i = 0; i < edits.size(); ++i) {
+    ExperimentSpec edited = WithChecks();
+    edits[i](edited);
+    EXPECT_NE(SpecDigest(edited), base) << "edit " << i;
+  }
+  ExperimentSpec relabelled = WithChecks();
+  relabelled.symmetry_checks[0].label = "other";
+  relabelled.cluster_checks[0].label = "other";
+  EXPECT_EQ(SpecDigest(relabelled), base);
+}
+
+TEST(SymExtensionDigestTest, RoundTripsWithLabelsInRequestMode) {
+  const ExperimentSpec spec = WithChecks();
+  absl::StatusOr<ExperimentSpec> decoded =
+      DecodeCanonicalSpec(RequestSpecBytes(spec));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(RequestSpecBytes(*decoded), RequestSpecBytes(spec));
+  EXPECT_EQ(decoded->symmetry_checks[0].label, "r");
+  EXPECT_EQ(decoded->cluster_checks[0].label, "c");
+  EXPECT_EQ(std::get<MlpSpec>(decoded->architecture).output_dim, 2);
+  absl::StatusOr<ExperimentSpec> canonical =
+      DecodeCanonicalSpec(CanonicalSpecBytes(spec));
+  ASSERT_TRUE(canonical.ok()) << canonical.status();
+  EXPECT_EQ(SpecDigest(*canonical), SpecDigest(spec));
+  EXPECT_TRUE(Validate(*canonical).ok()) << Validate(*canonical);
+}
+
+}  // namespace
+}  // namespace nnft::server

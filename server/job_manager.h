@@ -75,6 +75,7 @@
 #include "core/estimate.h"
 #include "core/null_cone.h"
 #include "core/reflection.h"
+#include "core/symmetry_estimate.h"
 #include "core/spec.h"
 #include "server/admission.h"
 #include "core/theory.h"
@@ -168,6 +169,7 @@ struct JobResult {
   // spec.effective_coupling: the analysis, or why it could not run.
   std::optional<EffectiveCouplingResult> effective_coupling;
   absl::Status effective_coupling_status;
+  CheckResults checks;  // symmetry and cluster checks of the spec
 };
 
 struct ListPage {

@@ -17,6 +17,8 @@
 #include "core/engine.h"
 #include "core/estimate.h"
 #include "core/status_macros.h"
+#include "core/symmetry.h"
+#include "core/symmetry_estimate.h"
 #include "core/theory.h"
 #include "core/theory/ntk.h"
 #include "core/train_result.h"
@@ -563,6 +565,7 @@ absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
   if (spec.training) {
     TrainingResult(spec, result);
   } else {
+    NNFT_ASSIGN_OR_RETURN(result.checks, EstimateChecks(spec, tuples, acc));
     NNFT_ASSIGN_OR_RETURN(result.theory, ComputeTheory(spec, tuples));
   }
   const auto compare = [&](const std::vector<double>& exact) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "core/symmetry.h"
 #include "core/theory.h"
 #include "core/tuples.h"
 #include "server/convert.h"
@@ -321,8 +322,7 @@ absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
   };
   if (8 * p * p > limit) return too_large(8 * p * p);
   NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
-                        TupleSet::Build(static_cast<int>(p), spec.observables,
-                                        options_.limits.max_tuples));
+                        BuildSpecTuples(spec, options_.limits.max_tuples));
   const int64_t requested = static_cast<int64_t>(tuples.requested().size());
   // Per tuple: its indices and four doubles of theory, at least 40 bytes.
   if (8 * p * p + 40 * requested > limit) {

@@ -1,5 +1,6 @@
 // Spec conversions: proto <-> core, JSON <-> proto. See spec_json.h.
 #include "server/spec_json.h"
+#include "server/spec_json_sym.h"
 
 #include <algorithm>
 #include <cmath>
@@ -401,6 +402,9 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& given,
   ClearNegativeZeros(&proto);
   ExperimentSpec spec;
   NNFT_ASSIGN_OR_RETURN(spec.architecture, ArchitectureFromProto(proto));
+  FieldOptionsFromProto(proto.architecture(), spec.architecture);
+  ChecksFromProto(proto, InputDim(spec.architecture),
+                  OutputDim(spec.architecture), spec);
   NNFT_ASSIGN_OR_RETURN(
       spec.points, PointsFromProto(proto, InputDim(spec.architecture), limits));
   const v1::Observables& obs = proto.observables();
@@ -554,6 +558,8 @@ v1::ExperimentSpec SpecToProto(const ExperimentSpec& spec) {
                                                      spec.width_sweep.end());
   if (spec.width_sweep.empty()) proto.clear_width_sweep();
   InteractionsToProto(spec, &proto);
+  FieldOptionsToProto(spec.architecture, proto.mutable_architecture());
+  ChecksToProto(spec, &proto);
   return proto;
 }
 

@@ -1,4 +1,5 @@
 #include "client/cli/format.h"
+#include "client/cli/format_sym.h"
 
 #include "client/cli/training_format.h"
 
@@ -125,6 +126,7 @@ std::string ResultTable(const JobResult& result) {
   if (h.has_reflection_positivity()) {
     absl::StrAppend(&out, ReflectionTable(h.reflection_positivity()));
   }
+  absl::StrAppend(&out, ChecksTable(h));
   return out;
 }
 

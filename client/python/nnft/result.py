@@ -9,6 +9,7 @@ import dataclasses
 
 import numpy as np
 
+from nnft import checks
 from nnft.v1 import nnft_pb2
 
 STATE_NAMES = {v: k for k, v in nnft_pb2.Job.State.items()}
@@ -108,7 +109,9 @@ class Result:
       unknown), z_exact, z_exact_connected, z_gp.
     Also: kernel (P x P NNGP kernel), points (P x d), spec, job (the Job),
     networks, chunks, bins, seed, theory_method, has_exact, vs_exact, vs_gp,
-    vs_exact_connected (Comparison), engine_fingerprint.
+    vs_exact_connected (Comparison), engine_fingerprint; symmetry and
+    cluster (lists of nnft.checks.SymmetryResult / ClusterResult, one per
+    check of the spec);
     conformal (ConformalResult of a null-cone field) and reflection
     (ReflectionPositivityResult) when the spec asked for them, else None;
     ``conformal_arrays()`` gives the former as numpy arrays.
@@ -188,6 +191,9 @@ class Result:
             if h.HasField("reweight") else None
         self.effective_coupling = EffectiveCoupling.from_proto(
             h.effective_coupling) if h.HasField("effective_coupling") else None
+        self.symmetry = [checks.SymmetryResult.from_proto(m)
+                         for m in h.symmetry]
+        self.cluster = [checks.ClusterResult.from_proto(m) for m in h.cluster]
 
     @staticmethod
     def _add_block(block, cols, tuples):
