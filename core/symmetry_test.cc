@@ -236,6 +236,40 @@ TEST(SignFlipCheckTest, EvenOrdersAreExactlyInvariantOddOrdersTested) {
   }
 }
 
+// The Gauss-net's G2 is translation invariant at every width, but its
+// finite-width G4_c is not: E[h1 h2 h3 h4] = exp((sw0^2/2d)(|sum x|^2 -
+// 2 sum |x|^2)) gains exp((sw0^2/d)(4|a|^2 + 2 a.sum x)) under x -> x + a.
+// The measured paired differences must match the exact ones.
+TEST(TranslationCheckTest, GaussNetFourPointBreaksItAsTheExactTheorySays) {
+  ExperimentSpec spec;
+  spec.architecture = GaussNetSpec{.input_dim = 2, .width = 8};
+  spec.points.resize(2, 2);
+  spec.points << 0.3, -0.2, -0.4, 0.5;
+  spec.observables.orders = {2, 4};
+  spec.sampling = {.seed = 9, .num_networks = 40000, .chunk_size = 500};
+  SymmetryCheck shift;
+  shift.kind = SymmetryCheck::Kind::kTranslation;
+  shift.vector = Eigen::Vector2d(0.6, -0.4);
+  spec.symmetry_checks = {shift};
+  const McRun run = RunSpec(spec);
+  ExperimentSpec moved = spec;
+  moved.symmetry_checks.clear();
+  moved.points.rowwise() += shift.vector.transpose();
+  const McRun exact_moved = RunSpec(moved);  // (theory only is used)
+  const SymmetryResult& r = run.checks.symmetry.at(0);
+  ASSERT_EQ(r.tuples.size(), run.theory.exact_full.size());
+  for (size_t i = 0; i < r.tuples.size(); ++i) {
+    const double exact =
+        exact_moved.theory.exact_full[i] - run.theory.exact_full[i];
+    if (r.tuples[i].size() == 2) EXPECT_NEAR(exact, 0.0, 1e-12);
+    EXPECT_LT(std::abs(r.difference[i] - exact),
+              kMaxZ * r.stderr_difference[i])
+        << "tuple " << i << ": " << r.difference[i] << " +- "
+        << r.stderr_difference[i] << " vs exact " << exact;
+  }
+  EXPECT_FALSE(r.consistent) << r.max_abs_z;
+}
+
 // Gauss-net, d = 1, sw0 = sw1 = 1, sb = 0, pairs at 0 and at s:
 //   D(s) = G4(0, 0, s, s) - G2(0, 0) G2(s, s)
 //        = 2 exp(-s^2) + (1/N)(2 - 2 exp(-s^2))
