@@ -53,8 +53,7 @@ struct Plan {
   int output_dim = 1;
   int real_slots = 0;   // num_points * output_dim
   int total_slots = 0;  // real slots and virtual slots
-  const std::vector<std::vector<EvaluationPlan::Term>>* virtual_slots =
-      nullptr;
+  const std::vector<std::vector<EvaluationPlan::Term>>* virtual_slots = nullptr;
   int chunk_size = 0;
   int64_t num_networks = 0;
   bool integrate = false;

@@ -283,7 +283,7 @@ absl::Status MomentAccumulator::Add(const ChunkSums& chunk) {
   return absl::OkStatus();
 }
 
-MomentAccumulator::FunctionEstimate MomentAccumulator::Jackknife(
+MomentAccumulator::FunctionEstimate MomentAccumulator::MeansJackknife(
     const std::vector<int>& indices,
     const std::function<double(const std::vector<double>&)>& f) const {
   FunctionEstimate out{kNaN, kNaN};

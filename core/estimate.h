@@ -141,7 +141,7 @@ class MomentAccumulator {
     double value = 0.0;
     double stderr_value = 0.0;
   };
-  FunctionEstimate Jackknife(
+  FunctionEstimate MeansJackknife(
       const std::vector<int>& indices,
       const std::function<double(const std::vector<double>&)>& f) const;
 

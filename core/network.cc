@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "Eigen/Core"
-#include "core/null_cone.h"
 #include "core/arch_features.h"
-#include "core/layer_ops.h"
 #include "core/box.h"
+#include "core/layer_ops.h"
+#include "core/null_cone.h"
 #include "core/radial.h"
 #include "core/rng.h"
 #include "core/vector_math.h"
@@ -212,8 +212,7 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
   }
   out_weight_scale_ = static_cast<T>(std::sqrt(out_weight_var_));
   out_bias_scale_ = static_cast<T>(std::sqrt(out_bias_var_));
-  const int64_t out_w =
-      features_ ? 0 : int64_t{output_dim_} * widths_.back();
+  const int64_t out_w = features_ ? 0 : int64_t{output_dim_} * widths_.back();
   w_.resize(StreamPadded<T>(std::max({max_w, max_b, out_w})));
   b_.resize(StreamPadded<T>(std::max<int64_t>(max_b, output_dim_)) +
             kGroupSize<T>);

@@ -175,8 +175,8 @@ absl::Status ValidateFieldOptions(absl::string_view arch, int input_dim,
                                   int output_dim,
                                   const std::vector<double>& axes,
                                   const std::vector<double>& mean) {
-  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(arch, ".output_dim"),
-                                  output_dim, 1, kMaxOutputDim));
+  NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(arch, ".output_dim"), output_dim,
+                                  1, kMaxOutputDim));
   if (!axes.empty() && static_cast<int>(axes.size()) != input_dim) {
     return absl::InvalidArgumentError(absl::StrCat(
         arch, ".sw0_axes has ", axes.size(), " entries: must be empty or ",
@@ -249,8 +249,8 @@ absl::Status ValidateMlp(const MlpSpec& mlp, const Limits& limits) {
         ": unknown bias law"));
   }
   NNFT_RETURN_IF_ERROR(ValidateMlpExtensions(mlp, limits));
-  return ValidateFieldOptions("architecture.mlp", mlp.input_dim,
-                              mlp.output_dim, mlp.sw0_axes, mlp.output_mean);
+  return ValidateFieldOptions("architecture.mlp", mlp.input_dim, mlp.output_dim,
+                              mlp.sw0_axes, mlp.output_mean);
 }
 
 absl::Status ValidateGaussNet(const GaussNetSpec& g, const Limits& limits) {
@@ -261,8 +261,7 @@ absl::Status ValidateGaussNet(const GaussNetSpec& g, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw0", g.sw0));
   NNFT_RETURN_IF_ERROR(CheckNonNegative("architecture.gauss_net.sb0", g.sb0));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw1", g.sw1));
-  NNFT_RETURN_IF_ERROR(
-      CheckNonNegative("architecture.gauss_net.sb1", g.sb1));
+  NNFT_RETURN_IF_ERROR(CheckNonNegative("architecture.gauss_net.sb1", g.sb1));
   return ValidateFieldOptions("architecture.gauss_net", g.input_dim,
                               g.output_dim, g.sw0_axes, g.output_mean);
 }
@@ -275,8 +274,8 @@ absl::Status ValidateCosNet(const CosNetSpec& c, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.mass", c.mass));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.cutoff", c.cutoff));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.sa", c.sa));
-  return ValidateFieldOptions("architecture.cos_net", c.input_dim,
-                              c.output_dim, {}, {});
+  return ValidateFieldOptions("architecture.cos_net", c.input_dim, c.output_dim,
+                              {}, {});
 }
 
 absl::Status ValidateNullCone(const NullConeSpec& c) {

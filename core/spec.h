@@ -269,19 +269,19 @@ int OutputDim(const Architecture& architecture);
 // in the same run (same networks), for every requested tuple.
 struct SymmetryCheck {
   enum class Kind {
-    kRotation,          // x -> R x, R in SO(d) (d x d)
-    kTranslation,       // x -> x + v
-    kReflection,        // x_axis -> -x_axis
-    kPhiSignFlip,       // phi -> -phi
-    kOutputRotation,    // phi^c -> sum_e R_ce phi^e, R in SO(d_out)
+    kRotation,               // x -> R x, R in SO(d) (d x d)
+    kTranslation,            // x -> x + v
+    kReflection,             // x_axis -> -x_axis
+    kPhiSignFlip,            // phi -> -phi
+    kOutputRotation,         // phi^c -> sum_e R_ce phi^e, R in SO(d_out)
     kCoordinatePermutation,  // x_k -> x_{permutation[k]}
   };
   Kind kind = Kind::kPhiSignFlip;
-  std::string label;                // free text, reported back
-  Eigen::MatrixXd matrix;           // kRotation, kOutputRotation
-  Eigen::VectorXd vector;           // kTranslation (d values)
-  int axis = 0;                     // kReflection, in [0, d)
-  std::vector<int> permutation;     // kCoordinatePermutation, of [0, d)
+  std::string label;             // free text, reported back
+  Eigen::MatrixXd matrix;        // kRotation, kOutputRotation
+  Eigen::VectorXd vector;        // kTranslation (d values)
+  int axis = 0;                  // kReflection, in [0, d)
+  std::vector<int> permutation;  // kCoordinatePermutation, of [0, d)
 };
 
 // Cluster property: D(s) = G4(x_i, x_j, x_k + s u, x_l + s u)

@@ -28,8 +28,9 @@ absl::Status CheckRotation(absl::string_view field, const Eigen::MatrixXd& r,
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": entries must be finite"));
   }
-  const double off =
-      (r * r.transpose() - Eigen::MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff();
+  const double off = (r * r.transpose() - Eigen::MatrixXd::Identity(n, n))
+                         .cwiseAbs()
+                         .maxCoeff();
   if (off > kOrthogonalTolerance) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": not orthogonal (max |R R^T - 1| = ", off,
@@ -100,14 +101,14 @@ absl::Status CheckCluster(const ClusterCheck& c, absl::string_view field, int d,
     }
   }
   if (c.component < 0 || c.component >= dout) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".component = ", c.component, ": must be in [0, ", dout - 1, "]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".component = ", c.component, ": must be in [0, ",
+                     dout - 1, "]"));
   }
   if (c.direction.size() != d || !c.direction.allFinite() ||
       c.direction.norm() == 0.0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ".direction: must be ", d,
-                     " finite values, not all 0"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".direction: must be ", d, " finite values, not all 0"));
   }
   const int n = static_cast<int>(c.separations.size());
   if (n < 2 || n > kMaxSeparations) {
@@ -162,9 +163,10 @@ absl::Status ValidateFieldCompatibility(const ExperimentSpec& spec) {
       !spec.symmetry_checks.empty() || !spec.cluster_checks.empty();
   const bool multi = OutputDim(spec.architecture) > 1;
   const MlpSpec* mlp = std::get_if<MlpSpec>(&spec.architecture);
-  const bool axes = (mlp != nullptr && !mlp->sw0_axes.empty()) ||
-                    (std::holds_alternative<GaussNetSpec>(spec.architecture) &&
-                     !std::get<GaussNetSpec>(spec.architecture).sw0_axes.empty());
+  const bool axes =
+      (mlp != nullptr && !mlp->sw0_axes.empty()) ||
+      (std::holds_alternative<GaussNetSpec>(spec.architecture) &&
+       !std::get<GaussNetSpec>(spec.architecture).sw0_axes.empty());
   struct Feature {
     bool used;
     const char* name;
@@ -298,10 +300,9 @@ EvaluationPlan MakeEvaluationPlan(const ExperimentSpec& spec) {
       moved.row(0) = spec.points.row(c.points[2]) + sep * u;
       moved.row(1) = spec.points.row(c.points[3]) + sep * u;
       const int first = AppendPoints(plan, moved);
-      slots.push_back({c.points[0] * dout + c.component,
-                       c.points[1] * dout + c.component,
-                       first * dout + c.component,
-                       (first + 1) * dout + c.component});
+      slots.push_back(
+          {c.points[0] * dout + c.component, c.points[1] * dout + c.component,
+           first * dout + c.component, (first + 1) * dout + c.component});
     }
     plan.cluster_slots.push_back(std::move(slots));
   }

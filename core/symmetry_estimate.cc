@@ -30,7 +30,7 @@ SymmetryResult EstimateSymmetry(const SymmetryCheck& check, int index,
   for (int req : tuples.requested()) {
     const Tuple& t = tuples.tuples()[req];
     const int moved = tuples.Find(plan.Map(index, t));
-    const auto e = acc.Jackknife(
+    const auto e = acc.MeansJackknife(
         {req, moved}, [](const std::vector<double>& m) { return m[1] - m[0]; });
     r.tuples.push_back(t);
     r.difference.push_back(e.value);
@@ -69,9 +69,9 @@ absl::StatusOr<ClusterResult> EstimateCluster(const ExperimentSpec& spec,
     const int g4 = tuples.Find(Sorted({s[0], s[1], s[2], s[3]}));
     const int a = tuples.Find(Sorted({s[0], s[1]}));
     const int b = tuples.Find(Sorted({s[2], s[3]}));
-    const auto e = acc.Jackknife({g4, a, b}, [](const std::vector<double>& m) {
-      return m[0] - m[1] * m[2];
-    });
+    const auto e = acc.MeansJackknife(
+        {g4, a, b},
+        [](const std::vector<double>& m) { return m[0] - m[1] * m[2]; });
     r.value.push_back(e.value);
     r.stderr_value.push_back(e.stderr_value);
     theory_tuples.tuples.push_back({s[0], s[1], s[2], s[3]});
@@ -102,8 +102,8 @@ absl::StatusOr<ClusterResult> EstimateCluster(const ExperimentSpec& spec,
   }
   r.exponential = FitDecay(r.separations, r.value, r.stderr_value,
                            DecayModel::kExponential);
-  r.gaussian = FitDecay(r.separations, r.value, r.stderr_value,
-                        DecayModel::kGaussian);
+  r.gaussian =
+      FitDecay(r.separations, r.value, r.stderr_value, DecayModel::kGaussian);
   r.power =
       FitDecay(r.separations, r.value, r.stderr_value, DecayModel::kPower);
   double best = std::numeric_limits<double>::infinity();
@@ -217,8 +217,9 @@ absl::StatusOr<CheckResults> EstimateChecks(const ExperimentSpec& spec,
   }
   for (size_t c = 0; c < spec.cluster_checks.size(); ++c) {
     NNFT_ASSIGN_OR_RETURN(
-        ClusterResult r, EstimateCluster(spec, spec.cluster_checks[c],
-                                         static_cast<int>(c), plan, tuples, acc));
+        ClusterResult r,
+        EstimateCluster(spec, spec.cluster_checks[c], static_cast<int>(c), plan,
+                        tuples, acc));
     out.cluster.push_back(std::move(r));
   }
   return out;

@@ -91,10 +91,10 @@ TEST(SymmetryValidationTest, RejectsMatricesThatAreNotRotations) {
   ExperimentSpec spec = ErfNet3d({});
   const Eigen::MatrixXd r = Rotation3();
   const std::vector<Eigen::MatrixXd> bad = {
-      1.01 * r,                                      // not orthogonal
-      Eigen::MatrixXd::Zero(3, 3),                   // singular
-      Eigen::Vector3d(1, 1, -1).asDiagonal() * r,    // det -1
-      Eigen::MatrixXd::Identity(2, 2),               // wrong size
+      1.01 * r,                                    // not orthogonal
+      Eigen::MatrixXd::Zero(3, 3),                 // singular
+      Eigen::Vector3d(1, 1, -1).asDiagonal() * r,  // det -1
+      Eigen::MatrixXd::Identity(2, 2),             // wrong size
   };
   for (const Eigen::MatrixXd& m : bad) {
     spec.symmetry_checks = {RotationCheck(m)};
@@ -121,6 +121,52 @@ TEST(SymmetryValidationTest, RejectsBadOutputRotationAndPermutation) {
   c.permutation = {0, 0, 2};
   spec.symmetry_checks = {c};
   EXPECT_EQ(Validate(spec).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Features without multi-component or check support reject them by name.
+TEST(SymmetryValidationTest, RejectsUnsupportedCombinations) {
+  using Edit = void (*)(ExperimentSpec&);
+  const std::vector<std::pair<std::string, Edit>> features = {
+      {"width_sweep",
+       [](ExperimentSpec& s) {
+         s.width_sweep = {10, 20};
+       }},
+      {"insertion", [](ExperimentSpec& s) { s.insertion = Insertion{}; }},
+      {"deformation",
+       [](ExperimentSpec& s) {
+         std::get<MlpSpec>(s.architecture).deformation = Deformation{};
+       }},
+      {"training",
+       [](ExperimentSpec& s) {
+         TrainingSpec t;
+         t.x = Eigen::MatrixXd::Zero(2, 3);
+         t.y = Eigen::VectorXd::Zero(2);
+         s.training = t;
+       }},
+  };
+  for (const auto& [name, edit] : features) {
+    ExperimentSpec checks = ErfNet3d({});  // output_dim 1, a rotation check
+    edit(checks);
+    absl::Status status = Validate(checks);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_NE(status.message().find("symmetry_checks"), std::string::npos)
+        << status;
+    EXPECT_NE(status.message().find(name), std::string::npos) << status;
+    ExperimentSpec multi = ErfNet3d({});
+    multi.symmetry_checks.clear();
+    std::get<MlpSpec>(multi.architecture).output_dim = 2;
+    edit(multi);
+    status = Validate(multi);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_NE(status.message().find("output_dim = 2"), std::string::npos)
+        << status;
+  }
+  ExperimentSpec axes = ErfNet3d({1.0, 2.0, 0.5});
+  axes.symmetry_checks.clear();
+  std::get<MlpSpec>(axes.architecture).deformation = Deformation{};
+  EXPECT_EQ(Validate(axes).code(), absl::StatusCode::kInvalidArgument);
+  std::get<MlpSpec>(axes.architecture).deformation.reset();
+  EXPECT_TRUE(Validate(axes).ok());
 }
 
 TEST(MultiComponentTest, ComponentZeroDrawsTheSingleComponentNumbers) {
@@ -153,9 +199,8 @@ TEST(MultiComponentTest, TwoPointFunctionIsDeltaTimesKernel) {
   for (size_t i = 0; i < run.estimate.mean.size(); ++i) {
     const Tuple& t = run.estimate.tuples[i];
     const double exact = run.theory.exact_full[i];
-    const double expect = t[0] % 3 == t[1] % 3
-                              ? run.theory.kernel(t[0] / 3, t[1] / 3)
-                              : 0.0;
+    const double expect =
+        t[0] % 3 == t[1] % 3 ? run.theory.kernel(t[0] / 3, t[1] / 3) : 0.0;
     EXPECT_NEAR(exact, expect, 1e-12) << i;
     EXPECT_LT(std::abs(run.estimate.mean[i] - exact),
               kMaxZ * run.estimate.stderr_mean[i])
@@ -169,8 +214,8 @@ TEST(RotationCheckTest, HoldsForGaussianFirstLayerInThreeDimensions) {
   const SymmetryResult& r = run.checks.symmetry[0];
   EXPECT_EQ(r.kind, "rotation");
   EXPECT_GT(r.dof, 20);
-  EXPECT_TRUE(r.consistent) << "max|z| " << r.max_abs_z << " threshold "
-                            << r.z_threshold;
+  EXPECT_TRUE(r.consistent)
+      << "max|z| " << r.max_abs_z << " threshold " << r.z_threshold;
   EXPECT_LT(r.chi2_per_dof, 3.0);
 }
 
@@ -262,8 +307,7 @@ TEST(TranslationCheckTest, GaussNetFourPointBreaksItAsTheExactTheorySays) {
     const double exact =
         exact_moved.theory.exact_full[i] - run.theory.exact_full[i];
     if (r.tuples[i].size() == 2) EXPECT_NEAR(exact, 0.0, 1e-12);
-    EXPECT_LT(std::abs(r.difference[i] - exact),
-              kMaxZ * r.stderr_difference[i])
+    EXPECT_LT(std::abs(r.difference[i] - exact), kMaxZ * r.stderr_difference[i])
         << "tuple " << i << ": " << r.difference[i] << " +- "
         << r.stderr_difference[i] << " vs exact " << exact;
   }
@@ -281,8 +325,7 @@ TEST(TranslationCheckTest, GaussNetFourPointBreaksItAsTheExactTheorySays) {
 TEST(ClusterCheckTest, GaussNetFourPointFactorisesWithSeparation) {
   constexpr int kWidth = 1000;
   ExperimentSpec spec;
-  spec.architecture =
-      GaussNetSpec{.input_dim = 1, .width = kWidth, .sw0 = 1.0};
+  spec.architecture = GaussNetSpec{.input_dim = 1, .width = kWidth, .sw0 = 1.0};
   spec.points = Eigen::MatrixXd::Zero(1, 1);
   spec.observables.orders = {2};
   spec.sampling = {.seed = 3, .num_networks = 40000, .chunk_size = 500};
@@ -306,7 +349,8 @@ TEST(ClusterCheckTest, GaussNetFourPointFactorisesWithSeparation) {
   EXPECT_LT(r.value.back(), 0.15 * r.value[0]);     // decayed by s = 1.5
   // The decay is Gaussian in s with xi = 1 (2 exp(-s^2)).
   EXPECT_EQ(r.gaussian.model, "gaussian");
-  EXPECT_LT(std::abs(r.gaussian.scale - 1.0), 5 * r.gaussian.scale_stderr + 0.05);
+  EXPECT_LT(std::abs(r.gaussian.scale - 1.0),
+            5 * r.gaussian.scale_stderr + 0.05);
 }
 
 TEST(DecayFitTest, RecoversAnExponentialAndAPower) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "core/engine.h"
 #include "core/status_macros.h"
+#include "core/symmetry.h"
 #include "core/tuples.h"
 #include "core/width_sweep.h"
 
@@ -29,6 +30,28 @@ namespace {
 // integrator adapts its steps; this only sizes the estimate).
 constexpr double kFlowStepsPerUnitTime = 100;
 
+// Multi-component fields and symmetry or cluster checks: the engine
+// evaluates the transformed points too (appended) and keeps phi and its
+// covariance over real and virtual slots. 0 for the other specs.
+double SlotCount(const ExperimentSpec& spec) {
+  if (OutputDim(spec.architecture) == 1 && spec.symmetry_checks.empty() &&
+      spec.cluster_checks.empty()) {
+    return 0;
+  }
+  return MakeEvaluationPlan(spec).total_slots();
+}
+
+absl::StatusOr<int64_t> SlotTupleCount(const ExperimentSpec& spec) {
+  const EvaluationPlan plan = MakeEvaluationPlan(spec);
+  if (spec.symmetry_checks.empty() && spec.cluster_checks.empty()) {
+    return TupleSet::CountClosure(plan.base_slots(), spec.observables,
+                                  Limits{}.max_tuples * 64);
+  }
+  NNFT_ASSIGN_OR_RETURN(const TupleSet set,
+                        BuildSpecTuples(spec, plan, Limits{}.max_tuples * 64));
+  return set.size();
+}
+
 // The cost of one experiment (no width sweep): counted on its engine form,
 // whose points and tuples include what the analyses add (reflection
 // positivity's reflected points, the null cone's statistics), and with the
@@ -43,6 +66,10 @@ absl::StatusOr<JobCost> SingleCost(const ExperimentSpec& spec, int threads,
                           BuildTupleSet(engine, Limits{}.max_tuples * 64));
     tuples = static_cast<int64_t>(set.size());
     max_order = 2;
+  } else if (SlotCount(engine) > 0) {
+    // Multi-component fields, symmetry or cluster checks: the checks' tuples
+    // over the real (P_eval x d_out) and virtual slots.
+    NNFT_ASSIGN_OR_RETURN(tuples, SlotTupleCount(engine));
   } else {
     NNFT_ASSIGN_OR_RETURN(
         tuples,
@@ -57,6 +84,8 @@ absl::StatusOr<JobCost> SingleCost(const ExperimentSpec& spec, int threads,
                           ? 2.0 * static_cast<double>(tuples) + kWeightExtras
                           : static_cast<double>(tuples);
   double num_points = static_cast<double>(engine.points.rows());
+  const double slots = SlotCount(engine);
+  if (slots > 0) num_points = MakeEvaluationPlan(engine).points.rows();
   double steps = 0;  // training: forward + backward passes per network
   if (engine.training.has_value()) {
     const TrainingSpec& t = *engine.training;
@@ -69,8 +98,9 @@ absl::StatusOr<JobCost> SingleCost(const ExperimentSpec& spec, int threads,
   }
   const double parameters =
       static_cast<double>(NetworkParameters(engine.architecture));
-  const double per_thread = 8.0 * (2.0 * parameters + num_points * 1024.0 +
-                                   static_cast<double>(tuples) + sums);
+  const double per_thread =
+      8.0 * (2.0 * parameters + num_points * 1024.0 +
+             static_cast<double>(tuples) + sums + slots * (slots + 1));
   const double workers =
       threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   JobCost cost;

@@ -1,6 +1,5 @@
 // Core results -> proto. See convert.h.
 #include "server/convert.h"
-#include "server/convert_sym.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/convert_sym.h"
 #include "server/spec_json.h"
 
 namespace nnft::server {

@@ -75,12 +75,12 @@
 #include "core/estimate.h"
 #include "core/null_cone.h"
 #include "core/reflection.h"
-#include "core/symmetry_estimate.h"
 #include "core/spec.h"
-#include "server/admission.h"
+#include "core/symmetry_estimate.h"
 #include "core/theory.h"
 #include "core/train_result.h"
 #include "core/width_sweep.h"
+#include "server/admission.h"
 #include "server/store.h"
 
 namespace nnft::server {

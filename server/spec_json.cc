@@ -1,6 +1,5 @@
 // Spec conversions: proto <-> core, JSON <-> proto. See spec_json.h.
 #include "server/spec_json.h"
-#include "server/spec_json_sym.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +12,7 @@
 #include "core/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/proto_zeros.h"
+#include "server/spec_json_sym.h"
 #include "server/training_json.h"
 
 namespace nnft::server {
