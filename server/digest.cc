@@ -445,6 +445,8 @@ absl::Status ReadInteractions(Reader& r, ExperimentSpec& spec) {
     }
   }
   return absl::OkStatus();
+}
+
 // Multi-component options and checks (spec fields 20-29): written after the
 // sampling fields, behind kSymTag, only when any differs from its default,
 // so the bytes (and digests) of specs without them are unchanged. Labels are
