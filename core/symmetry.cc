@@ -194,6 +194,12 @@ absl::Status ValidateFieldCompatibility(const ExperimentSpec& spec) {
           f.name));
     }
   }
+  if (spec.training.has_value() && mlp != nullptr &&
+      (axes || !mlp->output_mean.empty())) {
+    return absl::InvalidArgumentError(
+        "architecture.mlp.sw0_axes, output_mean with training: not supported "
+        "(the trained networks are isotropic and centred); leave them empty");
+  }
   if (axes && mlp != nullptr && mlp->deformation.has_value()) {
     return absl::InvalidArgumentError(
         "architecture.mlp.sw0_axes with architecture.mlp.deformation: not "
