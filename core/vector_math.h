@@ -34,6 +34,12 @@
 
 #include "core/vector_math_coefficients.h"
 
+// Every function here is forced inline: the callers' `omp simd` loops only
+// vectorise when the whole body is visible, and GCC's size heuristics
+// otherwise keep e.g. Exp<double> out of a function with many such loops
+// (ApplyActivation), which made float64 erf nets several times slower.
+#define NNFT_VMATH_INLINE inline __attribute__((always_inline))
+
 namespace nnft::vmath {
 
 namespace internal {
@@ -59,13 +65,13 @@ struct FloatTraits<double> {
 
 // Round to nearest integer (ties to even) for |x| < 2^22 (float) / 2^51.
 template <typename T>
-inline T RoundInt(T x) {
+NNFT_VMATH_INLINE T RoundInt(T x) {
   return (x + FloatTraits<T>::kShifter) - FloatTraits<T>::kShifter;
 }
 
 // 2^k for an integral-valued k within the normal exponent range.
 template <typename T>
-inline T Pow2(T k) {
+NNFT_VMATH_INLINE T Pow2(T k) {
   using Tr = FloatTraits<T>;
   const typename Tr::Int e = static_cast<typename Tr::Int>(k) + Tr::kBias;
   return std::bit_cast<T>(static_cast<typename Tr::UInt>(e) << Tr::kMantissa);
@@ -74,27 +80,27 @@ inline T Pow2(T k) {
 // Horner's rule, lowest degree first, with explicit fma; unrolled at compile
 // time (a loop here would stop GCC from vectorising the caller's loop).
 template <typename T, std::size_t N, std::size_t... I>
-inline T PolyImpl(T s, const double (&c)[N], std::index_sequence<I...>) {
+NNFT_VMATH_INLINE T PolyImpl(T s, const double (&c)[N], std::index_sequence<I...>) {
   T p = static_cast<T>(c[N - 1]);
   ((p = std::fma(p, s, static_cast<T>(c[N - 2 - I]))), ...);
   return p;
 }
 template <typename T, std::size_t N>
-inline T Poly(T s, const double (&c)[N]) {
+NNFT_VMATH_INLINE T Poly(T s, const double (&c)[N]) {
   return PolyImpl(s, c, std::make_index_sequence<N - 1>());
 }
 
 template <typename T>
-inline T Select(bool c, T a, T b) {
+NNFT_VMATH_INLINE T Select(bool c, T a, T b) {
   return c ? a : b;
 }
 // min/max as compares, which GCC vectorises (std::fmin/fmax it may not).
 template <typename T>
-inline T Min(T a, T b) {
+NNFT_VMATH_INLINE T Min(T a, T b) {
   return a < b ? a : b;
 }
 template <typename T>
-inline T Max(T a, T b) {
+NNFT_VMATH_INLINE T Max(T a, T b) {
   return a > b ? a : b;
 }
 
@@ -102,7 +108,7 @@ inline T Max(T a, T b) {
 
 // log(x) for finite positive normal x (no checks): the Box-Muller path.
 template <typename T>
-inline T LogPositive(T x) {
+NNFT_VMATH_INLINE T LogPositive(T x) {
   using Tr = internal::FloatTraits<T>;
   using UInt = typename Tr::UInt;
   using Int = typename Tr::Int;
@@ -140,7 +146,7 @@ inline T LogPositive(T x) {
 // log(x) for any x: subnormals scaled, log 0 = -inf, log of x < 0 or NaN is
 // NaN, log inf = inf.
 template <typename T>
-inline T Log(T x) {
+NNFT_VMATH_INLINE T Log(T x) {
   constexpr T kMinNormal = std::numeric_limits<T>::min();
   constexpr T kScale = sizeof(T) == 4 ? T(0x1p23) : T(0x1p52);
   constexpr T kScaleLog =
@@ -159,7 +165,7 @@ namespace internal {
 
 // Reduction x = k ln2 + r for exp/expm1; x already clamped.
 template <typename T>
-inline T ExpReduce(T x, T& k) {
+NNFT_VMATH_INLINE T ExpReduce(T x, T& k) {
   constexpr T kLog2e = T(1.44269504088896340736);
   constexpr T kLn2Hi =
       sizeof(T) == 4 ? T(0.693145751953125) : T(6.93147180369123816490e-01);
@@ -171,7 +177,7 @@ inline T ExpReduce(T x, T& k) {
 
 // expm1(r) - r - r^2/2 ... as r + r^2 P(r), |r| <= ln2/2.
 template <typename T>
-inline T Expm1Small(T r) {
+NNFT_VMATH_INLINE T Expm1Small(T r) {
   T p;
   if constexpr (sizeof(T) == 4) {
     constexpr double c[] = {1.0 / 2,   1.0 / 6,   1.0 / 24,
@@ -197,7 +203,7 @@ inline constexpr T kExpMin = sizeof(T) == 4 ? T(-86.5) : T(-707.0);
 // exp(x): inf above the overflow threshold, 0 below kExpMin (results that
 // would be subnormal are flushed to 0: x < -86.5 float, < -707 double).
 template <typename T>
-inline T Exp(T x) {
+NNFT_VMATH_INLINE T Exp(T x) {
   const T xc = internal::Min(internal::Max(x, internal::kExpMin<T>),
                              internal::kExpMax<T>);
   T k;
@@ -213,7 +219,7 @@ inline T Exp(T x) {
 
 // exp(x) - 1, relative accuracy near 0; for x in [kExpMin, kExpMax - 1].
 template <typename T>
-inline T Expm1(T x) {
+NNFT_VMATH_INLINE T Expm1(T x) {
   const T xc = internal::Min(internal::Max(x, internal::kExpMin<T>),
                              internal::kExpMax<T> - T(1));
   T k;
@@ -227,7 +233,7 @@ namespace internal {
 
 // sin and cos of r, |r| <= pi/4 (Taylor).
 template <typename T>
-inline void SinCosReduced(T r, T& s, T& c) {
+NNFT_VMATH_INLINE void SinCosReduced(T r, T& s, T& c) {
   const T z = r * r;
   if constexpr (sizeof(T) == 4) {
     constexpr double cs[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880};
@@ -260,7 +266,7 @@ inline void SinCosReduced(T r, T& s, T& c) {
 
 // Rotates (sin r, cos r) by quadrant q (an integral value): angle r + q pi/2.
 template <typename T>
-inline void Quadrant(T q, T sr, T cr, T& s, T& c) {
+NNFT_VMATH_INLINE void Quadrant(T q, T sr, T cr, T& s, T& c) {
   using Int = typename FloatTraits<T>::Int;
   const Int qi = static_cast<Int>(q) & 3;
   const bool swap = (qi & 1) != 0;
@@ -275,7 +281,7 @@ inline void Quadrant(T q, T sr, T cr, T& s, T& c) {
 // sin(2 pi u) and cos(2 pi u), |u| < 2^20 (float) / 2^48 (double); the
 // reduction u - q/4 is exact.
 template <typename T>
-inline void SinCos2Pi(T u, T& s, T& c) {
+NNFT_VMATH_INLINE void SinCos2Pi(T u, T& s, T& c) {
   constexpr T kTwoPi = T(6.28318530717958647692);
   const T q = internal::RoundInt(u * T(4));
   const T r = std::fma(q, T(-0.25), u);
@@ -286,7 +292,7 @@ inline void SinCos2Pi(T u, T& s, T& c) {
 
 // sin x and cos x, |x| <= 1e5 (float) / 1e9 (double).
 template <typename T>
-inline void SinCos(T x, T& s, T& c) {
+NNFT_VMATH_INLINE void SinCos(T x, T& s, T& c) {
   constexpr T kTwoOverPi = T(0.63661977236758134308);
   // pi/2 = P1 + P2 + P3, each part rounded to the working precision.
   constexpr T kP1 = sizeof(T) == 4 ? T(1.57079637050628662109375)
@@ -304,13 +310,13 @@ inline void SinCos(T x, T& s, T& c) {
   internal::Quadrant(q, sr, cr, s, c);
 }
 template <typename T>
-inline T Sin(T x) {
+NNFT_VMATH_INLINE T Sin(T x) {
   T s, c;
   SinCos(x, s, c);
   return s;
 }
 template <typename T>
-inline T Cos(T x) {
+NNFT_VMATH_INLINE T Cos(T x) {
   T s, c;
   SinCos(x, s, c);
   return c;
@@ -320,13 +326,13 @@ namespace internal {
 
 // exp(-(a2 + a2_err)) for a2 = a^2 rounded and a2_err its rounding error.
 template <typename T>
-inline T ExpNegSquare(T a2, T a2_err) {
+NNFT_VMATH_INLINE T ExpNegSquare(T a2, T a2_err) {
   return Exp(-a2) * (T(1) - a2_err);
 }
 
 // erf(a) / a for 0 <= a < 1 (a2 = a^2).
 template <typename T>
-inline T ErfSmallOverA(T a2) {
+NNFT_VMATH_INLINE T ErfSmallOverA(T a2) {
   if constexpr (sizeof(T) == 4) {
     return Poly(std::fma(a2, T(2), T(-1)), kErfSmallF);
   } else {
@@ -336,7 +342,7 @@ inline T ErfSmallOverA(T a2) {
 
 // exp(a^2) erfc(a) for 1 <= a (the mid table clamped at its end).
 template <typename T>
-inline T ErfcxMid(T a) {
+NNFT_VMATH_INLINE T ErfcxMid(T a) {
   if constexpr (sizeof(T) == 4) {
     const T ac = internal::Min(a, T(4));
     return Poly(
@@ -352,7 +358,7 @@ inline T ErfcxMid(T a) {
 
 // exp(a^2) erfc(a) for a >= 4 (float) / 6 (double).
 template <typename T>
-inline T ErfcxTail(T a) {
+NNFT_VMATH_INLINE T ErfcxTail(T a) {
   constexpr T kInvSqrtPi = T(0.56418958354775628695);
   const T inv = T(1) / a;
   const T t = inv * inv;
@@ -371,7 +377,7 @@ inline T ErfcxTail(T a) {
 
 // erfc(a) for a >= 0, given a2 = a^2 rounded and its error a2_err.
 template <typename T>
-inline T ErfcPositive(T a, T a2, T a2_err) {
+NNFT_VMATH_INLINE T ErfcPositive(T a, T a2, T a2_err) {
   constexpr T kTailStart = sizeof(T) == 4 ? T(4) : T(6);
   const T big = ExpNegSquare(a2, a2_err) *
                 Select(a < kTailStart, ErfcxMid(internal::Max(a, T(1))),
@@ -385,7 +391,7 @@ inline T ErfcPositive(T a, T a2, T a2_err) {
 // erf(x), all x. Float: two polynomials and no exp (the engine's hot path):
 // x P(x^2) for |x| < 2, 1 - Q(|x|) for |x| in [2, 4], 1 beyond.
 template <typename T>
-inline T Erf(T x) {
+NNFT_VMATH_INLINE T Erf(T x) {
   if constexpr (sizeof(T) == 4) {
     using internal::kErfFastSmallF;
     using internal::kErfFastTailF;
@@ -408,7 +414,7 @@ inline T Erf(T x) {
 
 // erfc(x), all x; relative accuracy in the right tail until underflow.
 template <typename T>
-inline T Erfc(T x) {
+NNFT_VMATH_INLINE T Erfc(T x) {
   const T a = std::fabs(x);
   const T a2 = a * a;
   const T e = internal::ErfcPositive(a, a2, std::fma(a, a, -a2));
@@ -418,7 +424,7 @@ inline T Erfc(T x) {
 // Standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, relative accuracy in
 // the left tail (x^2 / 2 is formed exactly).
 template <typename T>
-inline T NormalCdf(T x) {
+NNFT_VMATH_INLINE T NormalCdf(T x) {
   constexpr T kInvSqrt2 = T(0.70710678118654752440);
   const T a = std::fabs(x) * kInvSqrt2;
   const T x2 = x * x;
@@ -428,7 +434,7 @@ inline T NormalCdf(T x) {
 }
 
 template <typename T>
-inline T Tanh(T x) {
+NNFT_VMATH_INLINE T Tanh(T x) {
   constexpr T kEnd = sizeof(T) == 4 ? T(9) : T(19.5);
   const T a = internal::Min(std::fabs(x), kEnd);
   const T e = Expm1(a + a);
@@ -436,13 +442,13 @@ inline T Tanh(T x) {
 }
 
 template <typename T>
-inline T Sigmoid(T x) {
+NNFT_VMATH_INLINE T Sigmoid(T x) {
   return T(1) / (T(1) + Exp(-x));
 }
 
 // log(1 + y) for y >= 0 (Goldberg's correction of the rounded 1 + y).
 template <typename T>
-inline T Log1pNonNegative(T y) {
+NNFT_VMATH_INLINE T Log1pNonNegative(T y) {
   const T u = T(1) + y;
   const T d = u - T(1);
   const T l = Log(u) * (y / internal::Select(d == T(0), T(1), d));
@@ -450,17 +456,17 @@ inline T Log1pNonNegative(T y) {
 }
 
 template <typename T>
-inline T Softplus(T x) {
+NNFT_VMATH_INLINE T Softplus(T x) {
   return internal::Max(x, T(0)) + Log1pNonNegative(Exp(-std::fabs(x)));
 }
 
 template <typename T>
-inline T Gelu(T x) {
+NNFT_VMATH_INLINE T Gelu(T x) {
   return x * NormalCdf(x);
 }
 
 template <typename T>
-inline T Relu(T x) {
+NNFT_VMATH_INLINE T Relu(T x) {
   return internal::Max(x, T(0));
 }
 
