@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Every benchmark of tests/bench in one pass, for the README's figures: each
+# tool prints its own JSON line(s); this script adds the machine's load before
+# each, so a figure taken on a busy machine is recognisable. Needs a Release
+# build (`cmake --build build`), and for the PyTorch baselines Debian's
+# python3-torch (they print "skipped" without it).
+#   bash tests/bench/run_benches.sh [build dir] > bench.log
+# NNFT_BENCH_ONLY="engine train ..." runs a subset (names below).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build="${1:-$root/build}"
+bin="$build/bin"
+py=/usr/bin/python3
+only="${NNFT_BENCH_ONLY:-engine service sweep reweight train load mpi launcher}"
+
+stage() {
+  echo "== $1 (loadavg $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cpus, $(date -u +%H:%M:%S))"
+}
+want() { [[ " $only " == *" $1 "* ]]; }
+
+if want engine; then
+  stage "engine W1"
+  for p in float32 float64; do
+    "$bin/nnft-bench" --workload=W1 --threads=2 --precision=$p
+    "$py" "$root/tests/bench/torch_baseline.py" --precision=$p
+  done
+  "$bin/nnft-bench" --workload=W1 --threads=2 --precision=float32 --integrate=true
+fi
+if want service; then
+  stage "service"
+  "$bin/nnft-service-bench"
+fi
+if want sweep; then
+  stage "width sweep of 8 widths against 8 experiments"
+  "$bin/nnft-sweep-bench" --repeats=3
+fi
+if want reweight; then
+  stage "phi^4 reweighting overhead"
+  "$bin/nnft-reweight-bench" 20000 2
+fi
+if want train; then
+  stage "training T1"
+  "$bin/nnft-train-bench" --threads=2
+  "$py" "$root/tests/bench/torch_train_baseline.py" --networks=256 --steps=20
+fi
+if want load; then
+  stage "load: 200 clients for 10 s"
+  "$bin/nnft-load" --clients=200 --seconds=10
+fi
+if want mpi; then
+  stage "MPI worker, 1 and 2 ranks"
+  bash "$root/tests/bench/mpi_bench.sh" "$build"
+fi
+if want launcher; then
+  stage "MPI launcher through the server"
+  bash "$root/tests/bench/launcher_bench.sh" "$build"
+fi
+stage "done"
