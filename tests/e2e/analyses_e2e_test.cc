@@ -29,15 +29,8 @@ v1::ExperimentSpec Example(const std::string& name, int64_t networks) {
   return spec;
 }
 
-class AnalysesE2eTest : public ::testing::Test {
+class AnalysesE2eTest : public ServerTest {
  protected:
-  void SetUp() override {
-    auto server = ServerProcess::Start({.data_dir = tmp_.path() + "/data"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    client_ = server_->NewClient();
-  }
-
   client::JobResult Run(const v1::ExperimentSpec& spec, std::string* name) {
     absl::StatusOr<v1::Job> job = client_->Submit(spec);
     EXPECT_TRUE(job.ok()) << job.status();
@@ -52,10 +45,6 @@ class AnalysesE2eTest : public ::testing::Test {
   }
 
   std::string Server() const { return "--server=" + server_->address(); }
-
-  TempDir tmp_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::Client> client_;
 };
 
 TEST_F(AnalysesE2eTest, NullConeSphereLawMatchesExactConformalFunctionInD4) {

@@ -33,20 +33,7 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-class ArchE2eTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-        ServerProcess::Start({.data_dir = tmp_.path() + "/data"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    client_ = server_->NewClient();
-  }
-
-  TempDir tmp_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::Client> client_;
-};
+class ArchE2eTest : public ServerTest {};
 
 TEST_F(ArchE2eTest, ExamplesMatchTheCoreBitForBit) {
   struct Case {

@@ -22,16 +22,8 @@ namespace {
 
 namespace v1 = ::nnft::v1;
 
-class WireE2eTest : public ::testing::Test {
+class WireE2eTest : public ServerTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-        ServerProcess::Start({.data_dir = tmp_.path() + "/data"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    client_ = server_->NewClient();
-  }
-
   // Submits `spec` and expects `code` with every `words` in the message.
   void ExpectRejected(const v1::ExperimentSpec& spec, absl::StatusCode code,
                       const std::vector<std::string>& words,
@@ -44,12 +36,6 @@ class WireE2eTest : public ::testing::Test {
           << what << ": message lacks '" << word << "': " << job.status();
     }
   }
-
-  std::string Server() const { return "--server=" + server_->address(); }
-
-  TempDir tmp_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::Client> client_;
 };
 
 TEST_F(WireE2eTest, BadInputGetsTheRightStatusAndLeavesARunningJobAlone) {

@@ -208,4 +208,12 @@ absl::StatusOr<v1::Job> WaitForChunks(const client::Client& client,
   return client.Get(name);
 }
 
+void ServerTest::SetUp() {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start({.data_dir = tmp_.path() + "/data"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = *std::move(server);
+  client_ = server_->NewClient();
+}
+
 }  // namespace nnft::e2e

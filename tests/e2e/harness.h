@@ -16,6 +16,7 @@
 #include "client/client.h"
 #include "core/estimate.h"
 #include "core/spec.h"
+#include "gtest/gtest.h"
 #include "nnft/v1/nnft.pb.h"
 #include "tests/e2e/server_process.h"
 
@@ -68,6 +69,18 @@ absl::StatusOr<nnft::v1::Job> WaitForChunks(const client::Client& client,
                                             const std::string& name,
                                             int64_t chunks_done,
                                             absl::Duration wait);
+
+// A test with its own nnft-server on a fresh data directory (started in
+// SetUp) and a client of it; Server() is the CLI's --server flag for it.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  std::string Server() const { return "--server=" + server_->address(); }
+
+  TempDir tmp_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<client::Client> client_;
+};
 
 }  // namespace nnft::e2e
 

@@ -35,21 +35,7 @@ constexpr char kPhi4[] = R"({
   "insertion": {"lambda": 0.05}
 })";
 
-class InteractionsE2eTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-        ServerProcess::Start({.data_dir = tmp_.path() + "/data"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    client_ = server_->NewClient();
-  }
-  std::string Server() const { return "--server=" + server_->address(); }
-
-  TempDir tmp_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::Client> client_;
-};
+class InteractionsE2eTest : public ServerTest {};
 
 TEST_F(InteractionsE2eTest, Phi4ReweightingStreamsAndMatchesTheTadpole) {
   absl::StatusOr<v1::Job> job = client_->Submit(FromJson(kPhi4));

@@ -18,16 +18,8 @@ namespace {
 
 namespace v1 = ::nnft::v1;
 
-class JobsE2eTest : public ::testing::Test {
+class JobsE2eTest : public ServerTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-        ServerProcess::Start({.data_dir = tmp_.path() + "/data"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    client_ = server_->NewClient();
-  }
-
   v1::Counters Counters() {
     absl::StatusOr<v1::ServerInfo> info = client_->Info();
     EXPECT_TRUE(info.ok()) << info.status();
@@ -54,10 +46,6 @@ class JobsE2eTest : public ::testing::Test {
     EXPECT_TRUE(diffs.empty())
         << diffs.size() << " differences, first: " << diffs.front();
   }
-
-  TempDir tmp_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::Client> client_;
 };
 
 TEST_F(JobsE2eTest, SubmitWatchFetchMatchesCoreBitForBit) {

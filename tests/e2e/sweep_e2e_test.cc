@@ -32,23 +32,7 @@ constexpr char kSweepJson[] = R"({
   "widthSweep": {"widths": [32, 16, 8, 4, 2]}
 })";
 
-class SweepE2eTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-        ServerProcess::Start({.data_dir = tmp_.path() + "/data"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    client_ = server_->NewClient();
-  }
-  std::string Server() const {
-    return absl::StrCat("--server=", server_->address());
-  }
-
-  TempDir tmp_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::Client> client_;
-};
+class SweepE2eTest : public ServerTest {};
 
 TEST_F(SweepE2eTest, ErfSweepStreamsAndFitsTheExactExponents) {
   const std::string path = tmp_.path() + "/sweep.json";

@@ -40,16 +40,8 @@ std::string JobName(const CliRun& run) {
   return run.err.substr(at, run.err.find_first_of(" \n\t", at) - at);
 }
 
-class SymmetryE2eTest : public ::testing::Test {
+class SymmetryE2eTest : public ServerTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-        ServerProcess::Start({.data_dir = tmp_.path() + "/data"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    client_ = server_->NewClient();
-  }
-
   v1::ResultHeader Run(const v1::ExperimentSpec& spec) {
     absl::StatusOr<v1::Job> job = client_->Submit(spec);
     EXPECT_TRUE(job.ok()) << job.status();
@@ -62,10 +54,6 @@ class SymmetryE2eTest : public ::testing::Test {
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? result->header : v1::ResultHeader();
   }
-
-  TempDir tmp_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::Client> client_;
 };
 
 TEST_F(SymmetryE2eTest, RotationInvarianceHoldsAndAnisotropyBreaksIt) {
@@ -114,8 +102,8 @@ TEST_F(SymmetryE2eTest, NonRotationsAreInvalidArgument) {
   absl::StatusOr<v1::Job> job = client_->Submit(spec);
   ASSERT_FALSE(job.ok());
   EXPECT_EQ(job.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(job.status().message(),
-                                "symmetry_checks[0].rotation"))
+  EXPECT_TRUE(
+      absl::StrContains(job.status().message(), "symmetry_checks[0].rotation"))
       << job.status();
   spec = LoadExample("so5_gauss_net.json");
   spec.mutable_symmetry_checks(0)->mutable_output_rotation()->clear_values();
@@ -144,8 +132,8 @@ TEST_F(SymmetryE2eTest, CliPrintsTheChecksAndTheClusterTable) {
       << result.out;
   EXPECT_TRUE(absl::StrContains(result.out, "finite width")) << result.out;
   EXPECT_TRUE(absl::StrContains(result.out, "# preferred: ")) << result.out;
-  CliRun so5 = RunCli(
-      {server, "submit", ExamplePath("so5_gauss_net.json"), "--watch"});
+  CliRun so5 =
+      RunCli({server, "submit", ExamplePath("so5_gauss_net.json"), "--watch"});
   ASSERT_EQ(so5.exit_code, 0) << so5.err;
   const std::string name5 = JobName(so5);
   CliRun table = RunCli({server, "result", name5, "--format", "table"});
