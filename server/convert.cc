@@ -201,6 +201,7 @@ v1::JobUpdate JobUpdateToProto(const JobSnapshot& job, int max_entries) {
       LossHistogramToProto(*job.training, job.training->times[i], row);
     }
   }
+  if (job.checks) CheckResultsToProto(*job.checks, &out);
   if (!job.sweep.empty()) {
     SweepUpdateToProto(job, max_entries, out.mutable_width_sweep());
   }

@@ -51,20 +51,30 @@ void ClusterToProto(const ClusterResult& r, v1::ClusterResult* p) {
   p->set_z_last(r.z_last);
 }
 
-}  // namespace
-
-void CheckResultsToProto(const CheckResults& checks,
-                         v1::ResultHeader* header) {
+// Into any message with `repeated SymmetryResult symmetry` and
+// `repeated ClusterResult cluster`.
+template <typename Message>
+void AddChecks(const CheckResults& checks, Message* out) {
   const size_t per_check =
       checks.symmetry.empty()
           ? 0
           : std::max<size_t>(16, kMaxSymmetryEntries / checks.symmetry.size());
   for (const SymmetryResult& r : checks.symmetry) {
-    SymmetryToProto(r, per_check, header->add_symmetry());
+    SymmetryToProto(r, per_check, out->add_symmetry());
   }
   for (const ClusterResult& r : checks.cluster) {
-    ClusterToProto(r, header->add_cluster());
+    ClusterToProto(r, out->add_cluster());
   }
+}
+
+}  // namespace
+
+void CheckResultsToProto(const CheckResults& checks, v1::ResultHeader* header) {
+  AddChecks(checks, header);
+}
+
+void CheckResultsToProto(const CheckResults& checks, v1::JobUpdate* update) {
+  AddChecks(checks, update);
 }
 
 }  // namespace nnft::server

@@ -12,8 +12,9 @@ namespace nnft::server {
 // cover every tuple.
 inline constexpr int kMaxSymmetryEntries = 4096;
 
-void CheckResultsToProto(const CheckResults& checks,
-                         v1::ResultHeader* header);
+void CheckResultsToProto(const CheckResults& checks, v1::ResultHeader* header);
+// The same checks in a watch update (JobUpdate fields 20, 21).
+void CheckResultsToProto(const CheckResults& checks, v1::JobUpdate* update);
 
 }  // namespace nnft::server
 

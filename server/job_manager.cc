@@ -80,6 +80,7 @@ JobSnapshot JobManager::Impl::Snapshot(const Job& job) const {
   s.error = job.error;
   s.estimate = job.estimate;
   s.training = job.training;
+  s.checks = job.checks;
   s.sweep = SweepSnapshot(job);
   s.version = job.version;
   return s;

@@ -130,6 +130,8 @@ struct JobSnapshot {
   std::optional<CorrelatorEstimate> estimate;
   // Training jobs: the flow from the same chunks, with theory (immutable).
   std::shared_ptr<const TrainingFlow> training;
+  // Specs with symmetry or cluster checks: the checks of the same prefix.
+  std::shared_ptr<const CheckResults> checks;
   // Width sweeps only: one entry per width, ascending (estimate above is
   // then unset).
   std::vector<SweepWidthSnapshot> sweep;

@@ -50,6 +50,8 @@ struct Job {
   int64_t chunks_from_store = 0;
   std::optional<CorrelatorEstimate> estimate;
   std::shared_ptr<const TrainingFlow> training;  // training jobs
+  // Symmetry and cluster checks of the folded prefix (specs with checks).
+  std::shared_ptr<const CheckResults> checks;
   std::vector<SweepWidth> sweep;  // width sweeps only (InitSweep)
   int64_t version = 1;
   std::atomic<bool> cancel{false};

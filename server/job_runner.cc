@@ -5,8 +5,8 @@
 #include <cmath>
 #include <deque>
 #include <limits>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <thread>
@@ -107,7 +107,7 @@ class JobRun {
   std::unique_ptr<Engine> engine_;
   std::optional<MomentAccumulator> acc_;
   std::optional<theory::FlowTheory> flow_theory_;  // training jobs, lazily
-  int64_t next_ = 0;                // next chunk to fold
+  int64_t next_ = 0;                               // next chunk to fold
   std::map<int64_t, Ready> ready_;  // stored chunks >= next_, not yet folded
   int64_t stop_at_ = -1;            // L once the target stderr is reached
   std::atomic<bool> target_reached_{false};  // stop_at_ >= 0, for any thread
@@ -364,6 +364,14 @@ void JobRun::Publish(bool force) {
     flow = std::make_shared<const TrainingFlow>(
         MakeTrainingFlow(spec_, *estimate, &*flow_theory_));
   }
+  std::shared_ptr<const CheckResults> checks;
+  if (estimate && engine_ &&
+      (!spec_.symmetry_checks.empty() || !spec_.cluster_checks.empty())) {
+    // Too few chunks for the paired errors: nothing to publish yet.
+    absl::StatusOr<CheckResults> c =
+        EstimateChecks(engine_->spec(), engine_->tuples(), *acc_);
+    if (c.ok()) checks = std::make_shared<const CheckResults>(*std::move(c));
+  }
   JobSnapshot snapshot;
   const bool notify = force || now - last_progress_ >= kProgressInterval;
   if (notify) last_progress_ = now;
@@ -382,6 +390,7 @@ void JobRun::Publish(bool force) {
       if (estimate) width.estimate = std::move(estimate);
     } else {
       if (flow) job_->training = std::move(flow);
+      if (checks) job_->checks = std::move(checks);
       if (estimate) job_->estimate = std::move(estimate);
     }
     m_.Touch(*job_, /*persist=*/false).IgnoreError();
@@ -509,6 +518,7 @@ void JobManager::Impl::RunnerLoop() {
       ++running_by_owner[job->record.owner];
       job->record.start_time = absl::Now();
       job->estimate.reset();
+      job->checks.reset();
       snapshot = Transition(*job, JobState::kRunning, absl::OkStatus());
     }
     Notify(snapshot);

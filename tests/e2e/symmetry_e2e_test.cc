@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -93,6 +94,43 @@ TEST_F(SymmetryE2eTest, SoFiveInvarianceOfAGaussNetAndItsBreaking) {
   EXPECT_FALSE(shifted.symmetry(0).consistent());
   EXPECT_GT(shifted.symmetry(0).max_abs_z(),
             2 * shifted.symmetry(0).z_threshold());
+}
+
+// The checks stream with the estimate: watchers see verdicts while chunks
+// fold, and the last update's checks are the result's.
+TEST_F(SymmetryE2eTest, ChecksStreamAsTheEstimateSharpens) {
+  v1::ExperimentSpec spec = LoadExample("rotation_erf_3d.json");
+  spec.mutable_sampling()->set_seed(spec.sampling().seed() + 1);  // not stored
+  absl::StatusOr<v1::Job> job = client_->Submit(spec);
+  ASSERT_TRUE(job.ok()) << job.status();
+  std::vector<v1::JobUpdate> with_checks;
+  absl::StatusOr<v1::Job> done =
+      client_->WaitForCompletion(job->name(), absl::Now() + absl::Seconds(120),
+                                 [&](const v1::JobUpdate& u) {
+                                   if (u.symmetry_size() > 0)
+                                     with_checks.push_back(u);
+                                   return true;
+                                 });
+  ASSERT_TRUE(done.ok()) << done.status();
+  ASSERT_EQ(done->state(), v1::Job::SUCCEEDED);
+  ASSERT_FALSE(with_checks.empty()) << "no update carried the checks";
+  const v1::JobUpdate& last = with_checks.back();
+  ASSERT_EQ(last.symmetry_size(), spec.symmetry_checks_size());
+  absl::StatusOr<client::JobResult> result = client_->FetchResult(job->name());
+  ASSERT_TRUE(result.ok()) << result.status();
+  const v1::ResultHeader& header = result->header;
+  ASSERT_EQ(header.symmetry_size(), last.symmetry_size());
+  if (last.job().progress().chunks_done() == header.chunks()) {
+    for (int c = 0; c < header.symmetry_size(); ++c) {
+      EXPECT_EQ(last.symmetry(c).max_abs_z(), header.symmetry(c).max_abs_z());
+      EXPECT_EQ(last.symmetry(c).consistent(), header.symmetry(c).consistent());
+    }
+  }
+  // Verdicts of partial prefixes come with their own (larger) errors.
+  for (const v1::JobUpdate& u : with_checks) {
+    EXPECT_GT(u.symmetry(0).dof(), 0);
+    EXPECT_LE(u.job().progress().chunks_done(), header.chunks());
+  }
 }
 
 TEST_F(SymmetryE2eTest, NonRotationsAreInvalidArgument) {
