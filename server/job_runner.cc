@@ -367,10 +367,15 @@ void JobRun::Publish(bool force) {
   std::shared_ptr<const CheckResults> checks;
   if (estimate && engine_ &&
       (!spec_.symmetry_checks.empty() || !spec_.cluster_checks.empty())) {
-    // Too few chunks for the paired errors: nothing to publish yet.
+    // Too few chunks for the paired errors (no degrees of freedom yet):
+    // nothing to publish.
     absl::StatusOr<CheckResults> c =
         EstimateChecks(engine_->spec(), engine_->tuples(), *acc_);
-    if (c.ok()) checks = std::make_shared<const CheckResults>(*std::move(c));
+    const bool resolved =
+        c.ok() &&
+        std::all_of(c->symmetry.begin(), c->symmetry.end(),
+                    [](const SymmetryResult& r) { return r.dof > 0; });
+    if (resolved) checks = std::make_shared<const CheckResults>(*std::move(c));
   }
   JobSnapshot snapshot;
   const bool notify = force || now - last_progress_ >= kProgressInterval;
