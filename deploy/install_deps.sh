@@ -12,6 +12,7 @@ packages=(
   libopenmpi-dev openmpi-bin python3-yaml
   prometheus-cpp-dev
   clang libclang-rt-14-dev libomp-dev
+  debian-archive-keyring  # tests/sanitize/tsan_abseil.sh: Debian's Abseil source
 )
 
 missing=()

@@ -293,6 +293,17 @@ TEST(FaultE2eTest, FullStoreFailsCleanlyAndRecoversWhenSpaceReturns) {
       << diffs.size() << " differences, first: " << diffs.front();
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NNFT_FAULT_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(NNFT_FAULT_TEST_ASAN)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 // 64 watchers that open a stream and never read it while a job publishes
 // updates: the server's memory grows by a bounded amount (snapshots are
 // conflated, gRPC flow control bounds what is in flight), and the job and
@@ -337,8 +348,13 @@ TEST(FaultE2eTest, WatchersThatNeverReadKeepServerMemoryBounded) {
       "watchers\n",
       static_cast<long long>(rss_before), static_cast<long long>(rss_after),
       kWatchers);
-  EXPECT_LT(rss_after - rss_before, 64 * 1024)
-      << "stalled watchers must not make the server buffer without bound";
+  // Under AddressSanitizer freed memory sits in ASan's quarantine (256 MiB
+  // by default) and RSS says nothing about what the server holds: the bound
+  // is checked by the ordinary build of this test, in the same test command.
+  if (!kAddressSanitizer) {
+    EXPECT_LT(rss_after - rss_before, 64 * 1024)
+        << "stalled watchers must not make the server buffer without bound";
+  }
   for (auto& context : contexts) context->TryCancel();
   ExpectCoreBits(*client, job->name(), spec);
 }
