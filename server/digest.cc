@@ -694,6 +694,11 @@ absl::Status ReadSymExtension(Reader& r, ExperimentSpec& spec) {
             r.Remaining()) {
       return absl::DataLossError("spec bytes: truncated check matrix");
     }
+    // An empty matrix is 0 x 0: a zero dimension beside a large one would
+    // hold no data yet cost its other dimension in every loop over it.
+    if ((rows == 0) != (cols == 0)) {
+      return absl::DataLossError("spec bytes: check matrix with one zero dimension");
+    }
     c.matrix.resize(rows, cols);
     for (int i = 0; i < rows; ++i) {
       for (int j = 0; j < cols; ++j) c.matrix(i, j) = r.F64();
