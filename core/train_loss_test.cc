@@ -13,6 +13,7 @@
 #include "core/theory/ntk.h"
 #include "core/train.h"
 #include "core/train_result.h"
+#include "core/train_test_util.h"
 #include "gtest/gtest.h"
 
 namespace nnft {
@@ -46,28 +47,13 @@ ExperimentSpec Spec(int width, int64_t networks, int chunks, int n,
   return spec;
 }
 
-TrainingFlow RunFlow(const ExperimentSpec& spec, int threads) {
-  auto engine = Engine::Create(spec);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  std::map<int64_t, ChunkSums> chunks;
-  EXPECT_TRUE((*engine)
-                  ->RunChunks(0, NumChunks(spec.sampling), threads,
-                              [&](ChunkSums c) {
-                                chunks[c.chunk] = std::move(c);
-                                return true;
-                              })
-                  .ok());
-  MomentAccumulator acc((*engine)->tuples(), spec.sampling.seed, 16);
-  for (auto& [k, c] : chunks) EXPECT_TRUE(acc.Add(c).ok());
-  const theory::FlowTheory theory = theory::TrainingFlowTheory(spec);
-  return MakeTrainingFlow(spec, acc.Finish(), &theory);
-}
+using testing_util::RunTrainingFlow;
 
 double Phi(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 TEST(LossHistogramTest, CountsAddUpAndBracketTheMeanLoss) {
   const int64_t networks = 512;
-  const TrainingFlow flow = RunFlow(Spec(64, networks, 8, 4, {0, 2, 20}), 2);
+  const TrainingFlow flow = RunTrainingFlow(Spec(64, networks, 8, 4, {0, 2, 20}), 2);
   ASSERT_EQ(flow.times.size(), 3u);
   const std::vector<double>& e = flow.loss_histogram_edges;
   ASSERT_EQ(e.size(), 73u);
@@ -98,8 +84,8 @@ TEST(LossHistogramTest, CountsAddUpAndBracketTheMeanLoss) {
 }
 
 TEST(LossHistogramTest, CountsDoNotDependOnChunksOrThreads) {
-  const TrainingFlow a = RunFlow(Spec(16, 256, 16, 4, {0, 1}), 1);
-  const TrainingFlow b = RunFlow(Spec(16, 256, 4, 4, {0, 1}), 2);
+  const TrainingFlow a = RunTrainingFlow(Spec(16, 256, 16, 4, {0, 1}), 1);
+  const TrainingFlow b = RunTrainingFlow(Spec(16, 256, 4, 4, {0, 1}), 2);
   ASSERT_EQ(a.times.size(), b.times.size());
   for (size_t i = 0; i < a.times.size(); ++i) {
     EXPECT_EQ(a.times[i].loss_histogram, b.times[i].loss_histogram);
@@ -112,7 +98,7 @@ TEST(LossHistogramTest, CountsDoNotDependOnChunksOrThreads) {
 // s = sqrt(2 c). Each cumulative fraction is within 5 binomial errors.
 TEST(LossHistogramTest, InitialLossFollowsTheGaussianLaw) {
   const int64_t networks = 4000;
-  const TrainingFlow flow = RunFlow(Spec(1024, networks, 8, 1, {0}), 2);
+  const TrainingFlow flow = RunTrainingFlow(Spec(1024, networks, 8, 1, {0}), 2);
   const TrainingTimeEstimate& r = flow.times[0];
   ASSERT_EQ(r.mu_theory(0), 0.0);
   const double sd = std::sqrt(r.sigma_theory(0, 0)), y = 0.6;
@@ -138,7 +124,7 @@ TEST(LossHistogramTest, InitialLossFollowsTheGaussianLaw) {
 // are below 1e-6 (the NTK flow's residual decays as exp(-lambda_min t)).
 TEST(LossHistogramTest, WideNetLossIsNearZeroLateInTraining) {
   const int64_t networks = 256;
-  const TrainingFlow flow = RunFlow(Spec(256, networks, 4, 4, {0, 200}), 2);
+  const TrainingFlow flow = RunTrainingFlow(Spec(256, networks, 4, 4, {0, 200}), 2);
   EXPECT_GT(flow.times[0].loss_quantiles[2], 1e-2);
   const std::vector<double>& e = flow.loss_histogram_edges;
   const std::vector<int64_t>& late = flow.times[1].loss_histogram;

@@ -12,6 +12,7 @@
 #include "core/engine.h"
 #include "core/estimate.h"
 #include "core/train_result.h"
+#include "core/train_test_util.h"
 #include "gtest/gtest.h"
 
 namespace nnft {
@@ -41,22 +42,7 @@ ExperimentSpec WideErfSpec(int width, int64_t networks) {
   return spec;
 }
 
-TrainingFlow RunFlow(const ExperimentSpec& spec, int threads) {
-  auto engine = Engine::Create(spec);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  std::map<int64_t, ChunkSums> chunks;
-  EXPECT_TRUE((*engine)
-                  ->RunChunks(0, NumChunks(spec.sampling), threads,
-                              [&](ChunkSums c) {
-                                chunks[c.chunk] = std::move(c);
-                                return true;
-                              })
-                  .ok());
-  MomentAccumulator acc((*engine)->tuples(), spec.sampling.seed, 16);
-  for (auto& [k, c] : chunks) EXPECT_TRUE(acc.Add(c).ok());
-  const theory::FlowTheory theory = theory::TrainingFlowTheory(spec);
-  return MakeTrainingFlow(spec, acc.Finish(), &theory);
-}
+using testing_util::RunTrainingFlow;
 
 // z-score with an absolute floor of 1e-6 on the error: at a training point
 // late in training both the spread and the deviation from the target are
@@ -66,7 +52,7 @@ double Z(double value, double err, double exact) {
 }
 
 TEST(EnsembleTrainingTest, WideErfNetFollowsNtkTheoryAtThreeTimes) {
-  const TrainingFlow flow = RunFlow(WideErfSpec(1024, 1024), 2);
+  const TrainingFlow flow = RunTrainingFlow(WideErfSpec(1024, 1024), 2);
   ASSERT_EQ(flow.times.size(), 3u);
   for (const TrainingTimeEstimate& r : flow.times) {
     for (int p = 0; p < 2; ++p) {
@@ -94,7 +80,7 @@ TEST(EnsembleTrainingTest, EmpiricalNtkAverageIsAnalyticNtk) {
   ExperimentSpec spec = WideErfSpec(256, 800);
   spec.training->times = {0.0};
   spec.training->empirical_ntk = true;
-  const TrainingFlow flow = RunFlow(spec, 2);
+  const TrainingFlow flow = RunTrainingFlow(spec, 2);
   ASSERT_EQ(flow.ntk_mean.rows(), 2);
   for (int p = 0; p < 2; ++p) {
     for (int q = p; q < 2; ++q) {
@@ -111,7 +97,7 @@ TEST(EnsembleTrainingTest, EmpiricalNtkAverageIsAnalyticNtk) {
 TEST(EnsembleTrainingTest, FiniteWidthDeviationOfMeanShrinksWithWidth) {
   // At the unseen point and late time; narrow nets deviate at O(1/N).
   const auto deviation = [](int width) {
-    const TrainingFlow flow = RunFlow(WideErfSpec(width, 3200), 2);
+    const TrainingFlow flow = RunTrainingFlow(WideErfSpec(width, 3200), 2);
     const TrainingTimeEstimate& r = flow.times[2];
     return std::pair(r.mu(1) - r.mu_theory(1), r.mu_stderr(1));
   };
@@ -127,7 +113,7 @@ TEST(EnsembleTrainingTest, LastLayerTrainingReachesNngpPosterior) {
   ExperimentSpec spec = WideErfSpec(1024, 1024);
   spec.training->last_layer_only = true;
   spec.training->times = {400.0};
-  const TrainingTimeEstimate r = RunFlow(spec, 2).times[0];
+  const TrainingTimeEstimate r = RunTrainingFlow(spec, 2).times[0];
   // The unseen point: mean and variance of the posterior flow.
   EXPECT_LT(std::abs(Z(r.mu(1), r.mu_stderr(1), r.mu_theory(1))), 3)
       << r.mu(1) << " +- " << r.mu_stderr(1) << " vs " << r.mu_theory(1);
@@ -185,7 +171,7 @@ TEST(EnsembleTrainingTest, ChunksAreBitIdenticalForAnyThreadCount) {
 TEST(EnsembleTrainingTest, InitialFunctionHasTheMlpLaw) {
   // At t = 0 the ensemble covariance is the NNGP kernel (the trained
   // parameterisation draws the plain MLP's law).
-  const TrainingTimeEstimate r = RunFlow(WideErfSpec(16, 3200), 2).times[0];
+  const TrainingTimeEstimate r = RunTrainingFlow(WideErfSpec(16, 3200), 2).times[0];
   for (int p = 0; p < 2; ++p) {
     EXPECT_LT(
         std::abs(Z(r.sigma(p, p), r.sigma_stderr(p, p), r.sigma_theory(p, p))),

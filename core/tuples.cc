@@ -126,6 +126,19 @@ absl::Status BuildAll(int p, const std::vector<int>& orders, int64_t max_tuples,
   return absl::OkStatus();
 }
 
+// Inserts every non-empty sub-multiset of the sorted tuple `t` (the tuple
+// itself included) into `closure`.
+void InsertSubMultisets(const Tuple& t, absl::flat_hash_set<Tuple>* closure) {
+  const int n = static_cast<int>(t.size());
+  for (int mask = 1; mask < (1 << n); ++mask) {
+    Tuple sub;
+    for (int s = 0; s < n; ++s) {
+      if (mask & (1 << s)) sub.push_back(t[s]);
+    }
+    closure->insert(std::move(sub));
+  }
+}
+
 // Explicit tuples: sorted, deduplicated (first occurrence kept, in `unique`),
 // closed under sub-multisets.
 absl::Status BuildExplicit(const std::vector<std::vector<int>>& requested,
@@ -138,14 +151,7 @@ absl::Status BuildExplicit(const std::vector<std::vector<int>>& requested,
     std::sort(t.begin(), t.end());
     if (!seen_request.insert(t).second) continue;
     unique->push_back(t);
-    const int n = static_cast<int>(t.size());
-    for (int mask = 1; mask < (1 << n); ++mask) {
-      Tuple sub;
-      for (int s = 0; s < n; ++s) {
-        if (mask & (1 << s)) sub.push_back(t[s]);
-      }
-      closure.insert(std::move(sub));
-    }
+    InsertSubMultisets(t, &closure);
     if (static_cast<int64_t>(closure.size()) > max_tuples) {
       return TooManyTuples(-1, max_tuples);
     }
@@ -171,10 +177,7 @@ absl::StatusOr<TupleSet> TupleSet::Build(int num_points,
     NNFT_RETURN_IF_ERROR(
         BuildExplicit(observables.tuples, max_tuples, &unique, &set.tuples_));
   }
-  set.index_.reserve(set.tuples_.size());
-  for (size_t i = 0; i < set.tuples_.size(); ++i) {
-    set.index_.emplace(set.tuples_[i], static_cast<int>(i));
-  }
+  set.BuildIndex();
   if (observables.tuples.empty()) {
     for (size_t i = 0; i < set.tuples_.size(); ++i) {
       const int n = static_cast<int>(set.tuples_[i].size());
@@ -209,14 +212,7 @@ absl::StatusOr<TupleSet> TupleSet::WithExtra(const TupleSet& base,
   for (const Tuple& e : extra) {
     Tuple t = e;
     std::sort(t.begin(), t.end());
-    const int n = static_cast<int>(t.size());
-    for (int mask = 1; mask < (1 << n); ++mask) {
-      Tuple sub;
-      for (int s = 0; s < n; ++s) {
-        if (mask & (1 << s)) sub.push_back(t[s]);
-      }
-      closure.insert(std::move(sub));
-    }
+    InsertSubMultisets(t, &closure);
     if (static_cast<int64_t>(closure.size()) > max_tuples) {
       return TooManyTuples(-1, max_tuples);
     }
@@ -225,14 +221,19 @@ absl::StatusOr<TupleSet> TupleSet::WithExtra(const TupleSet& base,
   set.num_points_ = std::max(num_points, base.num_points_);
   set.tuples_.assign(closure.begin(), closure.end());
   std::sort(set.tuples_.begin(), set.tuples_.end(), TupleLess);
-  set.index_.reserve(set.tuples_.size());
-  for (size_t i = 0; i < set.tuples_.size(); ++i) {
-    set.index_.emplace(set.tuples_[i], static_cast<int>(i));
-  }
+  set.BuildIndex();
   for (int r : base.requested_) {
     set.requested_.push_back(set.Find(base.tuples_[r]));
   }
   return set;
+}
+
+void TupleSet::BuildIndex() {
+  index_.clear();
+  index_.reserve(tuples_.size());
+  for (size_t i = 0; i < tuples_.size(); ++i) {
+    index_.emplace(tuples_[i], static_cast<int>(i));
+  }
 }
 
 int TupleSet::Find(const Tuple& tuple) const {

@@ -55,6 +55,9 @@ class TupleSet {
   int num_points() const { return num_points_; }
 
  private:
+  // Fills index_ from tuples_.
+  void BuildIndex();
+
   int num_points_ = 0;
   std::vector<Tuple> tuples_;
   std::vector<int> requested_;
