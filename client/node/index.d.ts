@@ -279,6 +279,51 @@ export interface TrainingFlow {
   empiricalNtk: EmpiricalNtk | null;
 }
 
+/** One symmetry check: G(transformed) - G(original) per requested tuple. */
+export interface SymmetryResult {
+  label: string;
+  /** rotation, translation, reflection, coordinate_permutation,
+   *  phi_sign_flip or output_rotation. */
+  kind: string;
+  tuples: number[][];
+  difference: Float64Array;
+  stderr: Float64Array;
+  z: Float64Array;
+  chi2: number;
+  dof: number;
+  chi2PerDof: number;
+  maxAbsZ: number;
+  /** Bonferroni threshold on max |z| (1% family-wise). */
+  zThreshold: number;
+  consistent: boolean;
+  numTuples: number;
+}
+
+export interface DecayFit {
+  model: string;
+  amplitude: number;
+  scale: number;
+  scaleStderr: number;
+  chi2PerDof: number;
+  points: number;
+}
+
+/** Cluster check: D(s) = G4(xi, xj, xk + s u, xl + s u) - G2 G2. */
+export interface ClusterResult {
+  label: string;
+  separations: Float64Array;
+  value: Float64Array;
+  stderr: Float64Array;
+  theory: Float64Array;
+  theoryKind: string;
+  zTheory: Float64Array;
+  exponential: DecayFit | null;
+  gaussian: DecayFit | null;
+  power: DecayFit | null;
+  preferred: string;
+  zLast: number;
+}
+
 /** A job's full result; arrays are parallel over `tuples`. */
 export class Result {
   readonly job: JobMessage;
@@ -328,6 +373,9 @@ export class Result {
   readonly shift: Float64Array;
   readonly shiftStderr: Float64Array;
   readonly firstOrderShift: Float64Array;
+  /** spec.symmetry_checks and spec.cluster_checks results, in order. */
+  readonly symmetry: SymmetryResult[];
+  readonly cluster: ClusterResult[];
   readonly length: number;
   /** Position of a tuple (indices in any order), or -1. */
   indexOf(tuple: number[]): number;

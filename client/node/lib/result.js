@@ -123,6 +123,10 @@ class Result {
     this.effectiveCoupling = effectiveCouplingResult(h.effective_coupling);
     this.conformal = conformalResult(h.conformal);
     this.reflection = reflectionResult(h.reflection_positivity);
+    // Symmetry and cluster checks (spec.symmetry_checks, cluster_checks), in
+    // the spec's order; empty for specs without them.
+    this.symmetry = (h.symmetry || []).map(symmetryResult);
+    this.cluster = (h.cluster || []).map(clusterResult);
   }
 
   /** Position of a tuple (indices in any order), or -1. */
@@ -135,6 +139,41 @@ class Result {
   get length() {
     return this.tuples.length;
   }
+}
+
+/** A SymmetryResult message with camelCase names and Float64Arrays. */
+function symmetryResult(r) {
+  return {
+    label: r.label, kind: r.kind,
+    tuples: (r.tuples || []).map((t) => t.index.slice()),
+    difference: Float64Array.from(r.difference || []),
+    stderr: Float64Array.from(r.stderr || []),
+    z: Float64Array.from(r.z || []),
+    chi2: r.chi2, dof: r.dof, chi2PerDof: r.chi2_per_dof,
+    maxAbsZ: r.max_abs_z, zThreshold: r.z_threshold,
+    consistent: r.consistent, numTuples: num(r.num_tuples || 0),
+  };
+}
+
+function decayFit(f) {
+  return f ? { model: f.model, amplitude: f.amplitude, scale: f.scale,
+               scaleStderr: f.scale_stderr, chi2PerDof: f.chi2_per_dof,
+               points: f.points } : null;
+}
+
+/** A ClusterResult message with camelCase names and Float64Arrays. */
+function clusterResult(r) {
+  return {
+    label: r.label,
+    separations: Float64Array.from(r.separations || []),
+    value: Float64Array.from(r.value || []),
+    stderr: Float64Array.from(r.stderr || []),
+    theory: Float64Array.from(r.theory || []),
+    theoryKind: r.theory_kind,
+    zTheory: Float64Array.from(r.z_theory || []),
+    exponential: decayFit(r.exponential), gaussian: decayFit(r.gaussian),
+    power: decayFit(r.power), preferred: r.preferred, zLast: r.z_last,
+  };
 }
 
 /** A PowerLawFit message as a plain object with camelCase names. */

@@ -176,4 +176,45 @@ describe('newer result kinds', { skip }, () => {
       assertWithin(ntk.mean[i], ntk.theory[i], ntk.stderr[i], `ntk[${i}]`);
     }
   });
+  test('symmetry checks: rotation holds, translation breaks; paired differences', async () => {
+    // Isotropic first layer in d = 3: rotations, permutations and reflections
+    // of the inputs leave every correlator unchanged; the bias makes the net
+    // not translation invariant.
+    const job = await client.submit(example('rotation_erf_3d.json', 20000));
+    const r = await job.result({ timeoutMs: 180000 });
+    assert.equal(r.symmetry.length, 4);
+    assert.deepEqual(r.symmetry.map((c) => c.kind),
+                     ['rotation', 'coordinate_permutation', 'reflection', 'translation']);
+    for (const c of r.symmetry) {
+      assert.ok(c.dof > 0 && c.numTuples > 0, `${c.label}: dof ${c.dof}`);
+      assert.equal(c.tuples.length, c.numTuples);
+      assert.equal(c.difference.length, c.numTuples);
+      assert.equal(c.stderr.length, c.numTuples);
+      for (let i = 0; i < c.numTuples; i++) {
+        assert.ok(c.stderr[i] > 0, `${c.label} stderr[${i}]`);
+        assert.ok(Math.abs(c.z[i] - c.difference[i] / c.stderr[i]) < 1e-9 * Math.abs(c.z[i]) + 1e-12);
+      }
+      assert.equal(c.consistent, c.maxAbsZ <= c.zThreshold, c.label);
+    }
+    for (const c of r.symmetry.slice(0, 3)) assert.ok(c.consistent, `${c.label}: max |z| ${c.maxAbsZ}`);
+    assert.ok(!r.symmetry[3].consistent, `translation: max |z| ${r.symmetry[3].maxAbsZ}`);
+    assert.deepEqual(r.cluster, []);
+  });
+
+  test('cluster check of a Gauss-net: D(s) against finite-width theory', async () => {
+    const job = await client.submit(example('cluster_gauss_net.json', 20000));
+    const r = await job.result({ timeoutMs: 180000 });
+    assert.equal(r.cluster.length, 1);
+    const c = r.cluster[0];
+    assert.deepEqual([...c.separations], [0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5]);
+    assert.equal(c.theoryKind, 'finite width');
+    for (let i = 0; i < c.separations.length; i++) {
+      assertWithin(c.value[i], c.theory[i], c.stderr[i], `D(${c.separations[i]})`);
+      assert.ok(Math.abs(c.zTheory[i] - (c.value[i] - c.theory[i]) / c.stderr[i]) < 1e-6);
+    }
+    assert.ok(['exponential', 'gaussian', 'power'].includes(c.preferred), c.preferred);
+    const fit = c[c.preferred];
+    assert.ok(fit && fit.model === c.preferred && fit.points >= 2, JSON.stringify(fit));
+    assert.deepEqual(r.symmetry, []);
+  });
 });
