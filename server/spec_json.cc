@@ -403,6 +403,19 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& given,
   ExperimentSpec spec;
   NNFT_ASSIGN_OR_RETURN(spec.architecture, ArchitectureFromProto(proto));
   FieldOptionsFromProto(proto.architecture(), spec.architecture);
+  // Checks, points, reflection points and training data are matrices sized
+  // by the input dimension: out of range, report it (Validate names the
+  // architecture's field and range) before building any of them.
+  if (const int d = InputDim(spec.architecture);
+      d < 1 || d > limits.max_input_dim) {
+    absl::Status s = Validate(spec, limits);
+    if (s.ok()) {
+      s = absl::InvalidArgumentError(
+          absl::StrCat("architecture input dimension = ", d,
+                       ": must be in [1, ", limits.max_input_dim, "]"));
+    }
+    return absl::Status(s.code(), absl::StrCat(kPrefix, s.message()));
+  }
   ChecksFromProto(proto, InputDim(spec.architecture),
                   OutputDim(spec.architecture), spec);
   NNFT_ASSIGN_OR_RETURN(
