@@ -74,7 +74,7 @@ harnesses=(spec_json spec_proto digest chunk)
 # hand.
 fuzz_seed="${NNFT_FUZZ_SEED:-1}"
 declare -A fuzz_runs=([spec_json]=100000 [spec_proto]=250000
-                      [digest]=400000 [chunk]=4000000)
+                      [digest]=300000 [chunk]=4000000)
 if [ -n "${NNFT_FUZZ_RUNS:-}" ]; then
   for h in "${harnesses[@]}"; do fuzz_runs[$h]=$NNFT_FUZZ_RUNS; done
 fi
