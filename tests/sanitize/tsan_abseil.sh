@@ -28,9 +28,19 @@ fi
 
 state="$out/apt"
 mkdir -p "$state/sources" "$state/lists/partial" "$state/cache/archives/partial"
+# The Debian mirror this machine installs from (its deb822 or one-line
+# sources), else Debian's own.
+mirror=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' \
+           /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+if [ -z "$mirror" ]; then
+  mirror=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {
+                 if ($i !~ /security/) { print $i; exit } } }' \
+             /etc/apt/sources.list 2>/dev/null || true)
+fi
+mirror=${mirror:-http://deb.debian.org/debian}
 cat >"$state/sources/debian-src.sources" <<EOF
 Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: $mirror
 Suites: $(. /etc/os-release && echo "$VERSION_CODENAME")
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
