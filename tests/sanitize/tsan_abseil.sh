@@ -18,7 +18,7 @@
 set -euo pipefail
 out=$(mkdir -p "$1" && cd "$1" && pwd)
 version=$(dpkg-query -W -f='${Version}' libabsl-dev)
-soversion=$(dpkg-query -W -f='${Version}' libabsl-dev | sed 's/\..*//')
+soversion=${version%%.*}  # 20220623.1-1+deb12u2 -> 20220623
 libs=(spinlock_wait base malloc_internal graphcycles_internal synchronization)
 stamp="$out/lib/.version"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$version" ]; then
