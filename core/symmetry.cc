@@ -22,7 +22,7 @@ absl::Status CheckRotation(absl::string_view field, const Eigen::MatrixXd& r,
   if (r.rows() != n || r.cols() != n) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " has ", r.size(), " entries: must be ", n, " x ",
-                     n, " = ", n * n, " (row-major)"));
+                     n, " = ", int64_t{n} * n, " (row-major)"));
   }
   if (!r.allFinite()) {
     return absl::InvalidArgumentError(

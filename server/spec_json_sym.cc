@@ -2,14 +2,18 @@
 // (server/spec_json_sym.h).
 #include "server/spec_json_sym.h"
 
+#include <cstdint>
 #include <variant>
 
 namespace nnft::server {
 namespace {
 
+// An n x n matrix from its row-major values; any other count (or an n out
+// of range, from a spec not yet validated) gives a 1 x size matrix whose
+// shape validation then reports.
 Eigen::MatrixXd MatrixFromProto(const v1::Matrix& m, int n) {
   const int size = m.values_size();
-  if (size != n * n) {
+  if (n <= 0 || size != int64_t{n} * n) {
     Eigen::MatrixXd out(1, size);
     for (int i = 0; i < size; ++i) out(0, i) = m.values(i);
     return out;

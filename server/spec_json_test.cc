@@ -162,6 +162,21 @@ INSTANTIATE_TEST_SUITE_P(
                     "reflectionPositivity": {"axis": 0,
                                              "points": [{"x": [1]}]}})",
                 "spec.architecture.mlp.input_dim = -1: must be in [1, "},
+        // A symmetry check's matrix is sized by the output dimension before
+        // validation: a negative or huge one must not reach Eigen.
+        BadCase{"OutputRotationWithHugeOutputDim",
+                R"({"architecture": {"mlp": {"inputDim": 1, "widths": [3],
+                    "activation": "ACTIVATION_ERF", "outputDim": 2000000000}},
+                    "points": [{"x": [1]}],
+                    "symmetryChecks": [{"outputRotation": {"values": [1]}}]})",
+                "spec.architecture.mlp.output_dim = 2000000000: must be in "},
+        BadCase{"OutputRotationWithNegativeOutputDim",
+                R"({"architecture": {"mlp": {"inputDim": 1, "widths": [3],
+                    "activation": "ACTIVATION_ERF", "outputDim": -2}},
+                    "points": [{"x": [1]}],
+                    "symmetryChecks": [{"outputRotation":
+                                        {"values": [1, 0, 0, 1]}}]})",
+                "spec.architecture.mlp.output_dim = -2: must be in "},
         BadCase{"NoPoints",
                 R"({"architecture": {"mlp": {"inputDim": 1, "widths": [3],
                     "activation": "ACTIVATION_ERF"}}})",
