@@ -184,6 +184,27 @@ TEST(ValidateTest, RejectsGaussNetNegativeBias) {
   ExpectInvalid(Validate(spec), {"architecture.gauss_net.sb1 = -0.5"});
 }
 
+TEST(ValidateTest, RejectsOuNetInnerFieldOptionsItWouldIgnore) {
+  ExperimentSpec spec = ValidSpec();
+  OuNetSpec ou;
+  ou.mlp = {.input_dim = 1, .widths = {8}, .sw = {1.0, 1.0}, .sb = {0, 0}};
+  spec.architecture = ou;
+  spec.points = Eigen::MatrixXd::Random(4, 1);
+  EXPECT_TRUE(Validate(spec).ok()) << Validate(spec);
+  std::get<OuNetSpec>(spec.architecture).mlp.output_dim = 2;
+  ExpectInvalid(Validate(spec),
+                {"architecture.ou_net.mlp.output_dim = 2: must be in [1, 1]"});
+  std::get<OuNetSpec>(spec.architecture).mlp.output_dim = 1;
+  std::get<OuNetSpec>(spec.architecture).mlp.sw0_axes = {2.0};
+  ExpectInvalid(Validate(spec),
+                {"architecture.ou_net.mlp.sw0_axes has 1 entries: must be "
+                 "empty"});
+  std::get<OuNetSpec>(spec.architecture).mlp.sw0_axes.clear();
+  std::get<OuNetSpec>(spec.architecture).mlp.output_mean = {0.5};
+  ExpectInvalid(Validate(spec),
+                {"architecture.ou_net.mlp.output_mean has 1 entries"});
+}
+
 TEST(ValidateTest, RejectsChunkSizeAndSingleChunk) {
   ExperimentSpec spec = ValidSpec();
   spec.sampling.chunk_size = 0;
