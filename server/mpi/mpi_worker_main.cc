@@ -68,10 +68,8 @@ ABSL_FLAG(std::string, expect_digest, "",
 // nor suppress them by library. Leak checking is off in this binary only;
 // ASan and UBSan still check every access, and the engine code it runs is
 // leak-checked in the other test binaries.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#ifdef NNFT_ASAN
 extern "C" int __lsan_is_turned_off() { return 1; }
-#endif
 #endif
 
 namespace {

@@ -293,12 +293,7 @@ TEST(FaultE2eTest, FullStoreFailsCleanlyAndRecoversWhenSpaceReturns) {
       << diffs.size() << " differences, first: " << diffs.front();
 }
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NNFT_FAULT_TEST_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(NNFT_FAULT_TEST_ASAN)
+#ifdef NNFT_ASAN  // set by CMake for -DNNFT_SANITIZE=address,...
 constexpr bool kAddressSanitizer = true;
 #else
 constexpr bool kAddressSanitizer = false;
