@@ -67,11 +67,13 @@ echo "== sanitize: fuzzing, seed ${NNFT_FUZZ_SEED:-1}, at most ${fuzz_seconds} s
 fuzz="$base/build-fuzz"
 harnesses=(spec_json spec_proto digest chunk)
 # A fixed seed and a fixed number of executions per harness (about a minute
-# each on this project's 2-core machine; NNFT_FUZZ_SECONDS caps the time):
-# the test command explores the same inputs on every run, so it fails only
-# when a change makes one of them fail, never by chance. Open-ended search:
-# NNFT_FUZZ_SEED=0 (random) with larger NNFT_FUZZ_RUNS, or the binaries by
-# hand.
+# each on this project's 2-core machine; NNFT_FUZZ_SECONDS caps the time).
+# The seed fixes the mutations, not the whole path (the file system's order
+# of equal-sized corpus files and per-process hash seeds vary by machine),
+# so another machine may reach an input this one did not: any failure is a
+# real fault, its input kept in build-fuzz/fuzz-artifacts/. Open-ended
+# search: NNFT_FUZZ_SEED=0 (random) with larger NNFT_FUZZ_RUNS, or the
+# binaries by hand.
 fuzz_seed="${NNFT_FUZZ_SEED:-1}"
 declare -A fuzz_runs=([spec_json]=100000 [spec_proto]=250000
                       [digest]=300000 [chunk]=4000000)
@@ -89,6 +91,7 @@ seeds="$fuzz/fuzz-seeds"
 fuzz_one() {
   local h=$1 corpus="$fuzz/fuzz-corpus/$1" extra=()
   mkdir -p "$corpus" "$fuzz/fuzz-artifacts"
+  rm -f "$fuzz/fuzz-artifacts/$h-"*  # this run's findings only
   [ -d "$root/tests/fuzz/corpus/$h" ] && extra+=("$root/tests/fuzz/corpus/$h")
   "$fuzz/bin/fuzz_$h" -seed="$fuzz_seed" -runs="${fuzz_runs[$h]}" \
     -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
@@ -109,7 +112,15 @@ done
 failed=0
 for h in "${harnesses[@]}"; do
   if [ "${status[$h]}" != 0 ]; then
-    tail -40 "$fuzz/fuzz-$h.log"; echo "fuzz_$h FAILED"; failed=1; continue
+    tail -40 "$fuzz/fuzz-$h.log"; echo "fuzz_$h FAILED"; failed=1
+    # The failing input in the log too (base64, first 8 KiB), so a run whose
+    # tree is gone still yields a reproducer for tests/fuzz/corpus/.
+    for a in "$fuzz/fuzz-artifacts/$h-"*; do
+      [ -f "$a" ] || continue
+      echo "input $(basename "$a") ($(stat -c %s "$a") bytes, base64):"
+      head -c 8192 "$a" | base64
+    done
+    continue
   fi
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$fuzz/fuzz-$h.log" |
          grep -o '[0-9]*$')
