@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace nnft::server {
@@ -248,6 +249,27 @@ void ExpectSameSpec(const ExperimentSpec& a, const ExperimentSpec& b) {
   EXPECT_EQ(a.sampling.precision, b.sampling.precision);
   EXPECT_EQ(a.sampling.integrate_output_layer,
             b.sampling.integrate_output_layer);
+}
+
+// More training points than max_points: refused by count, with no
+// n x input_dim matrix built for them first (a message of many empty points
+// at a large input_dim would otherwise allocate n x d doubles).
+TEST(SpecFromProtoTest, TooManyTrainingPointsRefusedByCountBeforeSizing) {
+  v1::ExperimentSpec proto;
+  v1::Mlp* mlp = proto.mutable_architecture()->mutable_mlp();
+  mlp->set_input_dim(4096);
+  mlp->add_widths(3);
+  mlp->set_activation(v1::ACTIVATION_ERF);
+  proto.add_points()->mutable_x()->Resize(4096, 0.5);
+  v1::Training* training = proto.mutable_training();
+  for (int i = 0; i < 100000; ++i) training->mutable_data()->add_x();
+  training->add_times(0);
+  training->add_times(1);
+  const auto spec = SpecFromProto(proto, Limits{.max_points = 64});
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(spec.status().message(),
+              testing::HasSubstr("training.data.x: 100000 points: must be "
+                                 "between 1 and 64"));
 }
 
 TEST(SpecJsonRoundTripTest, CoreToJsonAndBackIsExact) {

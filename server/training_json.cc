@@ -13,7 +13,7 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
 }
 
 absl::Status DataFromProto(const v1::TrainingData& d, int input_dim,
-                           TrainingSpec& t) {
+                           const Limits& limits, TrainingSpec& t) {
   if (d.has_generator()) {
     if (d.x_size() > 0 || d.y_size() > 0) {
       return Invalid("data", ": give inline x and y or a generator, not both");
@@ -30,6 +30,12 @@ absl::Status DataFromProto(const v1::TrainingData& d, int input_dim,
                                   input_dim));
     }
     GenerateTalkData(n, d.generator().seed(), &t.x, &t.y);
+    return absl::OkStatus();
+  }
+  if (d.x_size() > limits.max_points) {
+    // Validate reports the count; no n x d matrix is built for it (a large
+    // message of empty points would otherwise allocate n x d doubles).
+    t.x.resize(d.x_size(), 0);
     return absl::OkStatus();
   }
   t.x.resize(d.x_size(), input_dim);
@@ -50,11 +56,11 @@ absl::Status DataFromProto(const v1::TrainingData& d, int input_dim,
 }  // namespace
 
 absl::StatusOr<std::optional<TrainingSpec>> TrainingFromProto(
-    const v1::ExperimentSpec& proto, int input_dim) {
+    const v1::ExperimentSpec& proto, int input_dim, const Limits& limits) {
   if (!proto.has_training()) return std::nullopt;
   const v1::Training& p = proto.training();
   TrainingSpec t;
-  if (absl::Status s = DataFromProto(p.data(), input_dim, t); !s.ok()) return s;
+  if (absl::Status s = DataFromProto(p.data(), input_dim, limits, t); !s.ok()) return s;
   if (p.has_eta()) t.eta = p.eta();
   if (p.times_size() > 0) t.times.assign(p.times().begin(), p.times().end());
   switch (p.method()) {

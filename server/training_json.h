@@ -14,9 +14,11 @@ namespace nnft::server {
 
 // nullopt when the spec has no training; InvalidArgument ("spec.training...")
 // for mixed inline and generated data, ragged points, the standard
-// parameterisation, or unknown enum values. Generated data is materialised.
+// parameterisation, or unknown enum values. Generated data is materialised;
+// inline data of more than limits.max_points points keeps only its count
+// (n x 0), which Validate reports.
 absl::StatusOr<std::optional<TrainingSpec>> TrainingFromProto(
-    const v1::ExperimentSpec& proto, int input_dim);
+    const v1::ExperimentSpec& proto, int input_dim, const Limits& limits);
 
 // Inline data (generated data comes back as its values).
 void TrainingToProto(const TrainingSpec& training, v1::Training* out);
