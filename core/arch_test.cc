@@ -478,6 +478,55 @@ TEST(ProjectedMlpTest, G4cFallsAsInverseWidthWithKEqualToN) {
                      {32, 64, 128, 256}, 100, 100, 97, "g(Wx), k = N");
 }
 
+// ------------------------------------------- two output components
+// output_dim = 2 on the residual and projected nets: each component has its
+// own output layer over shared hidden layers, so G2 over slots s = 2 p + c
+// is delta_{c c'} K(x_p, x_q) (output layer sampled, not integrated; the
+// residual net at N = 128, where the kernel's 1/N correction is well below
+// the standard errors); and component 0 of the projected net draws exactly
+// the single-component numbers.
+void ExpectTwoIndependentComponents(MlpSpec mlp, uint64_t seed,
+                                    bool compare_single,
+                                    const std::string& what) {
+  std::vector<std::vector<int>> slot_pairs;
+  for (int s = 0; s < 6; ++s) {
+    for (int t = s; t < 6; ++t) slot_pairs.push_back({s, t});
+  }
+  ExperimentSpec one = Spec(mlp, Points2(), kG2Tuples, seed, 40, 250);
+  one.sampling.integrate_output_layer = false;
+  mlp.output_dim = 2;
+  ExperimentSpec two = one;
+  two.architecture = mlp;
+  two.observables.tuples = slot_pairs;
+  const McRun single = compare_single ? RunMc(one) : McRun{};
+  const McRun run = RunMc(two);
+  ASSERT_EQ(run.estimate.mean.size(), slot_pairs.size()) << what;
+  const Eigen::MatrixXd k = run.theory.kernel;
+  for (size_t i = 0; i < slot_pairs.size(); ++i) {
+    const int s = slot_pairs[i][0], t = slot_pairs[i][1];
+    const double exact = s % 2 == t % 2 ? k(s / 2, t / 2) : 0.0;
+    EXPECT_LT(std::fabs(run.estimate.mean[i] - exact),
+              kMaxZ * run.estimate.stderr_mean[i])
+        << what << " slots " << s << "," << t << ": "
+        << run.estimate.mean[i] << " vs " << exact;
+    if (compare_single && s % 2 == 0 && t % 2 == 0) {
+      const int j = Find(single.estimate, {s / 2, t / 2});
+      ASSERT_GE(j, 0) << what;
+      EXPECT_EQ(run.estimate.mean[i], single.estimate.mean[j])
+          << what << " component 0, points " << s / 2 << "," << t / 2;
+    }
+  }
+}
+
+TEST(TwoComponentTest, ResidualComponentsAreIndependentCopiesOfTheKernel) {
+  ExpectTwoIndependentComponents(Residual(128), 82, false, "residual");
+}
+
+TEST(TwoComponentTest, ProjectedComponentsAreIndependentCopiesOfTheKernel) {
+  ExpectTwoIndependentComponents(Projected(8, 2048), 97, true,
+                                 "g(Wx), k = 2048");
+}
+
 // ----------------------------------------------------------- validation
 
 TEST(ArchValidationTest, MessagesNameTheFieldAndRange) {
