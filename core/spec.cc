@@ -322,16 +322,17 @@ absl::Status ValidateOuNet(const OuNetSpec& o, const Limits& limits) {
       CheckRange("architecture.ou_net.mlp.input_dim", o.mlp.input_dim, 1, 1));
   // The OU-net's field has one component with no mean shift: the inner MLP's
   // multi-component options would be silently ignored, so they are refused.
-  NNFT_RETURN_IF_ERROR(CheckRange("architecture.ou_net.mlp.output_dim",
-                                  o.mlp.output_dim, 1, 1));
-  if (!o.mlp.sw0_axes.empty() || !o.mlp.output_mean.empty()) {
+  NNFT_RETURN_IF_ERROR(
+      CheckRange("architecture.ou_net.mlp.output_dim", o.mlp.output_dim, 1, 1));
+  const auto must_be_empty = [](absl::string_view field, size_t entries) {
+    if (entries == 0) return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrCat(
-        "architecture.ou_net.mlp.",
-        o.mlp.sw0_axes.empty() ? "output_mean" : "sw0_axes", " has ",
-        std::max(o.mlp.sw0_axes.size(), o.mlp.output_mean.size()),
+        "architecture.ou_net.mlp.", field, " has ", entries,
         " entries: must be empty for an ou_net (its input is the path X_t, "
         "its field one component)"));
-  }
+  };
+  NNFT_RETURN_IF_ERROR(must_be_empty("sw0_axes", o.mlp.sw0_axes.size()));
+  NNFT_RETURN_IF_ERROR(must_be_empty("output_mean", o.mlp.output_mean.size()));
   return ValidateMlp(o.mlp, limits);
 }
 

@@ -199,6 +199,10 @@ TEST(ValidateTest, RejectsOuNetInnerFieldOptionsItWouldIgnore) {
   ExpectInvalid(Validate(spec),
                 {"architecture.ou_net.mlp.sw0_axes has 1 entries: must be "
                  "empty"});
+  std::get<OuNetSpec>(spec.architecture).mlp.output_mean = {0.5, 1, 2};
+  ExpectInvalid(Validate(spec),
+                {"architecture.ou_net.mlp.sw0_axes has 1 entries: must be "
+                 "empty"});
   std::get<OuNetSpec>(spec.architecture).mlp.sw0_axes.clear();
   std::get<OuNetSpec>(spec.architecture).mlp.output_mean = {0.5};
   ExpectInvalid(Validate(spec),

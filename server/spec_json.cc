@@ -434,8 +434,9 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& given,
   NNFT_RETURN_IF_ERROR(TargetStderrFromProto(proto).status());
   NNFT_RETURN_IF_ERROR(ReflectionFromProto(proto, InputDim(spec.architecture),
                                            &spec.reflection));
-  NNFT_ASSIGN_OR_RETURN(spec.training,
-                        TrainingFromProto(proto, InputDim(spec.architecture), limits));
+  NNFT_ASSIGN_OR_RETURN(
+      spec.training,
+      TrainingFromProto(proto, InputDim(spec.architecture), limits));
   spec.width_sweep.assign(proto.width_sweep().widths().begin(),
                           proto.width_sweep().widths().end());
   if (!spec.width_sweep.empty() && proto.sampling().target_stderr() > 0) {

@@ -2,6 +2,7 @@
 #include "server/training_json.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "core/train.h"
 
 namespace nnft::server {
@@ -60,7 +61,7 @@ absl::StatusOr<std::optional<TrainingSpec>> TrainingFromProto(
   if (!proto.has_training()) return std::nullopt;
   const v1::Training& p = proto.training();
   TrainingSpec t;
-  if (absl::Status s = DataFromProto(p.data(), input_dim, limits, t); !s.ok()) return s;
+  NNFT_RETURN_IF_ERROR(DataFromProto(p.data(), input_dim, limits, t));
   if (p.has_eta()) t.eta = p.eta();
   if (p.times_size() > 0) t.times.assign(p.times().begin(), p.times().end());
   switch (p.method()) {
