@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sanitizer and fuzzing stage of the README's test command (tests/run_all.sh
-# calls it after the ordinary suite; NNFT_SKIP_SANITIZE=1 leaves it out):
+# Sanitizer and fuzzing stage, the second test command (after
+# tests/run_all.sh; .ci/run runs both). Installs what it needs when missing:
 #  1. the whole suite built with clang under AddressSanitizer +
 #     UndefinedBehaviorSanitizer (every finding fatal) and run by CTest;
 #  2. the libFuzzer harnesses of tests/fuzz in a tree of their own (coverage
@@ -24,6 +24,7 @@
 # "asan fuzz tsan") runs a subset.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/deploy/install_deps.sh"
 base="${NNFT_SANITIZE_DIR:-$root}"
 jobs=$(nproc)
 fuzz_seconds="${NNFT_FUZZ_SECONDS:-60}"
