@@ -114,6 +114,17 @@ struct BinView {
 
   int num_bins() const { return static_cast<int>(bins.size()); }
 
+  // Reliability of the mean of closure tuple t (its bin means sum_t / n_b);
+  // with `weight` >= 0, of the ratio sum_t / sum_weight per bin.
+  EntryReliability Reliability(int t, int weight = -1) const {
+    std::vector<double> values(bins.size());
+    for (int b = 0; b < num_bins(); ++b) {
+      values[b] = bins[b][t] / (weight >= 0 ? bins[b][weight]
+                                            : static_cast<double>(counts[b]));
+    }
+    return AssessBins(values, w);
+  }
+
   // se^2 = sum_b w_b^2 (mbar_b - mean)^2 / (1 - sum_b w_b^2); NaN for B < 2.
   double StderrOfMean(int t, double mean) const {
     if (num_bins() < 2) return kNaN;
@@ -332,8 +343,10 @@ CorrelatorEstimate MomentAccumulator::Finish() const {
       est.stderr_mean.push_back(kNaN);
       est.connected.push_back(kNaN);
       est.stderr_connected.push_back(kNaN);
+      est.reliability.push_back(AssessBins({}, {}));
       continue;
     }
+    est.reliability.push_back(view.Reliability(r));
     const double mean = total_[r] / view.total_n;
     est.mean.push_back(mean);
     est.stderr_mean.push_back(view.StderrOfMean(r, mean));
@@ -371,8 +384,10 @@ CorrelatorEstimate MomentAccumulator::FinishWeighted() const {
             &rw.free_mean, &rw.free_stderr, &rw.shift, &rw.shift_stderr}) {
         v->push_back(kNaN);
       }
+      est.reliability.push_back(AssessBins({}, {}));
       continue;
     }
+    est.reliability.push_back(view.Reliability(r, weight));
     const auto [mean, se] = Jackknife(
         view, weight, [&](const Deleted& d) { return d.Weighted(r); });
     est.mean.push_back(mean);

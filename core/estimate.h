@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "core/engine.h"
+#include "core/reliability.h"
 #include "core/tuples.h"
 
 namespace nnft {
@@ -52,6 +53,10 @@ struct CorrelatorEstimate {
   int64_t chunks = 0;    // chunks folded
   int64_t bins = 0;      // bins the errors come from
   uint64_t seed = 0;
+  // Per requested tuple: can its error bar be trusted (core/reliability.h),
+  // from the bin means of its full moment G^(n) (the heaviest-tailed of the
+  // moments its connected part is built from).
+  std::vector<EntryReliability> reliability;
   // Present for reweighted runs; mean, stderr_mean, connected and
   // stderr_connected above are then the reweighted ratio estimates
   // sum w prod / sum w, all with delete-one-bin jackknife errors.

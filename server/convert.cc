@@ -139,6 +139,20 @@ v1::Job JobToProto(const JobSnapshot& job) {
   return out;
 }
 
+void ReliabilityToProto(const EntryReliability& r, v1::EntryReliability* out) {
+  // Core's verdicts in order after the proto's UNSPECIFIED.
+  static_assert(static_cast<int>(Verdict::kOk) + 1 == v1::VERDICT_OK &&
+                static_cast<int>(Verdict::kNoError) + 1 ==
+                    v1::VERDICT_NO_ERROR);
+  out->set_verdict(static_cast<v1::Verdict>(static_cast<int>(r.verdict) + 1));
+  out->set_reason(r.reason);
+  out->set_dof(r.dof);
+  out->set_t95(r.t95);
+  out->set_skewness_z(r.skewness_z);
+  out->set_kurtosis_z(r.kurtosis_z);
+  out->set_max_bin_share(r.max_bin_share);
+}
+
 void EstimateToProto(const CorrelatorEstimate& estimate, int64_t begin,
                      int64_t end, v1::Estimate* out) {
   end = std::min<int64_t>(end, estimate.tuples.size());
@@ -151,6 +165,10 @@ void EstimateToProto(const CorrelatorEstimate& estimate, int64_t begin,
   AppendRange(estimate.connected, begin, end, out->mutable_connected());
   AppendRange(estimate.stderr_connected, begin, end,
               out->mutable_connected_stderr());
+  for (int64_t i = begin;
+       i < std::min<int64_t>(end, estimate.reliability.size()); ++i) {
+    ReliabilityToProto(estimate.reliability[i], out->add_reliability());
+  }
   out->set_networks(estimate.networks);
   out->set_chunks(estimate.chunks);
   out->set_bins(estimate.bins);

@@ -35,6 +35,9 @@ void TimeToProto(absl::Time time, google::protobuf::Timestamp* out);
 v1::Job JobToProto(const JobSnapshot& job);
 
 // Entries [begin, end) of `estimate` (requested-tuple order).
+// One entry's reliability diagnostics (core/reliability.h).
+void ReliabilityToProto(const EntryReliability& r, v1::EntryReliability* out);
+
 void EstimateToProto(const CorrelatorEstimate& estimate, int64_t begin,
                      int64_t end, v1::Estimate* out);
 

@@ -358,16 +358,20 @@ TEST(JobManagerTest, TargetStderrStopsAtTheFirstPrefixBelowIt) {
                   .ok());
   MomentAccumulator acc(engine->tuples(), spec.sampling.seed);
   std::vector<double> max_stderr(201, 0.0);
+  std::vector<bool> trusted(201, false);  // every entry's verdict OK
   for (int64_t k = 0; k < 200; ++k) {
     ASSERT_TRUE(acc.Add(sums[k]).ok());
     const CorrelatorEstimate e = acc.Finish();
     max_stderr[k + 1] =
         *std::max_element(e.stderr_mean.begin(), e.stderr_mean.end());
+    trusted[k + 1] = std::all_of(
+        e.reliability.begin(), e.reliability.end(),
+        [](const EntryReliability& r) { return r.verdict == Verdict::kOk; });
   }
   const double target = max_stderr[60];
   int64_t want = -1;
   for (int64_t l = 2; l <= 200 && want < 0; ++l) {
-    if (max_stderr[l] < target) want = l;
+    if (max_stderr[l] < target && trusted[l]) want = l;
   }
   ASSERT_GT(want, 60);
 

@@ -39,11 +39,17 @@ constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
 constexpr absl::Duration kClaimPoll = absl::Milliseconds(50);
 
 // True when every requested full correlator's standard error is finite and
-// below `target` (needs >= 2 bins, else the errors are NaN).
+// below `target` (needs >= 2 bins, else the errors are NaN) and can be
+// trusted: an entry whose bin means are heavy-tailed or too few
+// (core/reliability.h) has an error that is likely too small, so sampling
+// goes on (to the spec's num_networks at most).
 bool TargetReached(const CorrelatorEstimate& e, double target) {
   if (e.stderr_mean.empty()) return false;
   for (double s : e.stderr_mean) {
     if (!(s < target)) return false;  // NaN fails too
+  }
+  for (const EntryReliability& r : e.reliability) {
+    if (r.verdict != Verdict::kOk) return false;
   }
   return true;
 }

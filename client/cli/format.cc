@@ -1,7 +1,4 @@
 #include "client/cli/format.h"
-#include "client/cli/format_sym.h"
-
-#include "client/cli/training_format.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +10,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "client/cli/format_sym.h"
+#include "client/cli/training_format.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace nnft::client::cli {
@@ -91,6 +91,34 @@ std::string SummaryText(const v1::ComparisonSummary& s) {
                          Short(s.max_abs_z(), 3));
 }
 
+// The verdict of entry i ("OK", "!HEAVY_TAILED", ...; "-" when the server
+// sent none): a warning is marked so it is never read as a confident number.
+std::string VerdictMark(const v1::Estimate& est, int i) {
+  if (i >= est.reliability_size()) return "-";
+  const v1::EntryReliability& r = est.reliability(i);
+  if (r.verdict() == v1::VERDICT_OK) return "OK";
+  const std::string& name = v1::Verdict_Name(r.verdict());
+  return absl::StrCat("!", absl::StripPrefix(name, "VERDICT_"));
+}
+
+// One line per entry that is not OK: its tuple and the reason.
+std::string VerdictNotes(const v1::Estimate& est) {
+  std::string out;
+  int warned = 0;
+  for (int i = 0; i < est.reliability_size() && i < est.tuples_size(); ++i) {
+    const v1::EntryReliability& r = est.reliability(i);
+    if (r.verdict() == v1::VERDICT_OK) continue;
+    if (++warned > 10) continue;
+    absl::StrAppend(&out, "# ", VerdictMark(est, i), " ",
+                    TupleLabel(est.tuples(i)), ": ", r.reason(), "\n");
+  }
+  if (warned > 10) {
+    absl::StrAppend(&out, "# ... and ", warned - 10,
+                    " more entries with a warning\n");
+  }
+  return out;
+}
+
 std::string ResultTable(const JobResult& result) {
   const v1::ResultHeader& h = result.header;
   const v1::EntryBlock& e = result.entries;
@@ -109,7 +137,7 @@ std::string ResultTable(const JobResult& result) {
   const auto& z = exact ? e.z_exact() : e.z_gp();
   std::vector<std::vector<std::string>> rows = {
       {"tuple", "mean +- stderr", "connected +- err", exact ? "exact" : "gp",
-       exact ? "exact_c" : "gp_c", "z", exact ? "z_c" : ""}};
+       exact ? "exact_c" : "gp_c", "z", exact ? "z_c" : "", "verdict"}};
   const v1::Estimate& est = e.estimate();
   for (int i = 0; i < est.tuples_size(); ++i) {
     rows.push_back({TupleLabel(est.tuples(i)),
@@ -119,9 +147,10 @@ std::string ResultTable(const JobResult& result) {
                                  Short(At(est.connected_stderr(), i), 2)),
                     Short(At(theory, i)), Short(At(theory_c, i)),
                     Short(At(z, i), 3),
-                    exact ? Short(At(e.z_exact_connected(), i), 3) : ""});
+                    exact ? Short(At(e.z_exact_connected(), i), 3) : "",
+                    VerdictMark(est, i)});
   }
-  absl::StrAppend(&out, AlignColumns(rows));
+  absl::StrAppend(&out, AlignColumns(rows), VerdictNotes(est));
   if (h.has_conformal()) absl::StrAppend(&out, ConformalTable(h.conformal()));
   if (h.has_reflection_positivity()) {
     absl::StrAppend(&out, ReflectionTable(h.reflection_positivity()));
@@ -234,8 +263,8 @@ std::string ResultJson(const JobResult& result) {
   if (!result.training.empty()) {  // training jobs: the flow rows, in order
     std::vector<std::string> rows;
     for (const auto& row : result.training) rows.push_back(ToJson(row, false));
-    training = absl::StrCat(",\n \"training\": [", absl::StrJoin(rows, ","),
-                            "]");
+    training =
+        absl::StrCat(",\n \"training\": [", absl::StrJoin(rows, ","), "]");
     if (result.empirical_ntk) {
       absl::StrAppend(&training, ",\n \"empiricalNtk\": ",
                       ToJson(*result.empirical_ntk, false));
