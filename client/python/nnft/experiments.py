@@ -30,13 +30,26 @@ def line_points(num, start=0.0, stop=1.0, dim=1):
     return pts
 
 
+# First-layer bias scale sb[0] of the mlp builder when sb is not given. With
+# every bias 0 and an activation with act(0) = 0 (identity, relu, erf, tanh,
+# gelu, sin) every network vanishes at x = 0, so G(0, ...) = 0 identically;
+# a first-layer bias keeps the origin a physical point. The spec's own
+# default (proto, CLI, JSON files) stays all 0: pass sb=0 for it.
+DEFAULT_FIRST_LAYER_BIAS = 0.5
+
+
 def mlp(widths, points, activation="erf", *, sw=None, sb=None,
         first_bias=None, **common):
     """A multi-layer perceptron with hidden widths ``widths`` (int or list).
 
-    activation: a name ("erf", "relu", "tanh", ...) or an Activation value.
-    sw, sb: L + 1 weight and bias scales (default all 1 and all 0).
-    first_bias: "gaussian" (default) or "uniform_phase".
+    activation: a name, case-insensitive, with or without the ACTIVATION_
+    prefix ("erf", "RELU", "ACTIVATION_TANH", ...) or an Activation value.
+    sw, sb: L + 1 weight and bias scales, or one number for every layer.
+      Default sw: all 1. Default sb: (DEFAULT_FIRST_LAYER_BIAS = 0.5, 0, ...,
+      0), so that phi(0) is not identically 0 for odd activations; sb=0
+      gives the unbiased net (the spec's default).
+    first_bias: "gaussian" (default) or "uniform_phase" (cos only; then sb
+      defaults to all 0).
     common: see _finish (orders, tuples, seed, num_networks, ...).
     """
     pts = _points(points)
@@ -45,13 +58,28 @@ def mlp(widths, points, activation="erf", *, sw=None, sb=None,
     m.input_dim = pts.shape[1]
     m.widths.extend(int(w) for w in np.atleast_1d(widths))
     m.activation = _activation(activation)
-    if sw is not None:
-        m.sw.extend(float(v) for v in np.atleast_1d(sw))
-    if sb is not None:
-        m.sb.extend(float(v) for v in np.atleast_1d(sb))
+    layers = len(m.widths) + 1
     if first_bias is not None:
         m.first_bias = _enum(first_bias, _BIAS_LAWS, "first_bias")
+    if sw is not None:
+        m.sw.extend(_per_layer(sw, layers, "sw"))
+    if sb is None and m.first_bias != spec_pb2.BIAS_LAW_UNIFORM_PHASE:
+        sb = [DEFAULT_FIRST_LAYER_BIAS] + [0.0] * (layers - 1)
+    if sb is not None:
+        m.sb.extend(_per_layer(sb, layers, "sb"))
     return _finish(spec, pts, **common)
+
+
+def _per_layer(values, layers, field):
+    """One float per layer: a scalar is broadcast; a list is kept as given
+    (the server checks its length and names the field)."""
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    if v.ndim != 1:
+        raise errors.InvalidSpec("%s: expected a number or a list of %d "
+                                 "numbers" % (field, layers))
+    if v.size == 1:
+        v = np.repeat(v, layers)
+    return [float(x) for x in v]
 
 
 def gauss_net(width, points, *, sw0=None, sb0=0.0, sw1=None, sb1=0.0,
