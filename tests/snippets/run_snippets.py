@@ -57,7 +57,8 @@ FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w+-]*)\s*$")
 # groups (addresses, versions) are removed before matching.
 DOTTED = re.compile(r"\d+(?:\.\d+){2,}(?::\d+)?")
 FLOAT = re.compile(
-    r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][-+]?\d+)?")
+    r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][-+]?\d+)?"
+    r"(?![\w.])")
 SNIPPET_TIMEOUT_S = 180
 START_TIMEOUT_S = 30
 

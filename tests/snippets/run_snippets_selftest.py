@@ -47,7 +47,7 @@ class NonzeroNumbersTest(unittest.TestCase):
     def test_zeros_nans_integers_addresses_and_versions_do_not_count(self):
         self.assertEqual(run_snippets.nonzero_numbers(
             "[0. 0. 0.] nan inf 20000 networks 127.0.0.1:43211 v0.1.0 "
-            "jobs/ab12 0.000e+00"), [])
+            "jobs/ab12 jobs/66e4ffa1 0.000e+00"), [])
 
     def test_a_physical_value_counts(self):
         self.assertEqual(run_snippets.nonzero_numbers(

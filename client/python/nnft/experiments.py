@@ -8,19 +8,23 @@ or a flat list of P numbers for d = 1.
     spec = nnft.experiments.mlp(widths=[64], activation="erf",
                                 points=[0.0, 0.5, 1.0], seed=7)
     sweep = nnft.experiments.width_sweep(spec, [8, 16, 32, 64])  # one job
+
+Architectures: mlp, gauss_net, cos_net, conv1d, attention, kan, null_cone,
+ou_net. Analyses (each returns a new spec): width_sweep, width_copies,
+deformed, phi4_box / insertion, effective_coupling, training,
+reflection_positivity, symmetry, cluster. Enum names are accepted
+case-insensitively, with or without their prefix ("relu", "ACTIVATION_RELU").
 """
 
 import copy
 
 import numpy as np
 
-from nnft import errors
+from nnft import enums, errors
 from nnft.v1 import spec_pb2
 
-_PRECISIONS = {"float64": spec_pb2.PRECISION_FLOAT64,
-               "float32": spec_pb2.PRECISION_FLOAT32}
-_BIAS_LAWS = {"gaussian": spec_pb2.BIAS_LAW_GAUSSIAN,
-              "uniform_phase": spec_pb2.BIAS_LAW_UNIFORM_PHASE}
+_PRECISIONS = "Precision"
+_BIAS_LAWS = "BiasLaw"
 
 
 def line_points(num, start=0.0, stop=1.0, dim=1):
@@ -242,23 +246,18 @@ def _points(points):
 
 
 def _activation(act):
-    if isinstance(act, int):
-        return act
-    name = "ACTIVATION_" + str(act).upper()
-    try:
-        return spec_pb2.Activation.Value(name)
-    except ValueError:
-        allowed = [n[len("ACTIVATION_"):].lower()
-                   for n in spec_pb2.Activation.keys()][1:]
-        raise errors.InvalidSpec("activation %r: must be one of %s" %
-                                 (act, ", ".join(allowed)))
+    return enums.enum_value(spec_pb2.Activation.DESCRIPTOR, act, "activation")
 
 
 def _enum(value, table, field):
-    if isinstance(value, int):
-        return value
-    try:
-        return table[str(value).lower()]
-    except KeyError:
-        raise errors.InvalidSpec("%s %r: must be one of %s" %
-                                 (field, value, ", ".join(table)))
+    """``table`` names the enum by one of its values' numbers."""
+    desc = spec_pb2.DESCRIPTOR.enum_types_by_name[table]
+    return enums.enum_value(desc, value, field)
+
+
+# The other architectures and the analyses, so that nnft.experiments holds
+# every builder (imported last: those modules use the helpers above).
+from nnft.architectures import (attention, conv1d, kan, null_cone,  # noqa
+                                ou_net)
+from nnft.analyses import (cluster, insertion,  # noqa: E402
+                           reflection_positivity, symmetry, training)
