@@ -17,6 +17,7 @@ case-insensitively, with or without their prefix ("relu", "ACTIVATION_RELU").
 """
 
 import copy
+from typing import Any, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -27,7 +28,8 @@ _PRECISIONS = "Precision"
 _BIAS_LAWS = "BiasLaw"
 
 
-def line_points(num, start=0.0, stop=1.0, dim=1):
+def line_points(num: int, start: float = 0.0, stop: float = 1.0,
+                dim: int = 1) -> np.ndarray:
     """``num`` points evenly spaced on the first axis from start to stop."""
     pts = np.zeros((int(num), int(dim)))
     pts[:, 0] = np.linspace(start, stop, int(num))
@@ -42,8 +44,10 @@ def line_points(num, start=0.0, stop=1.0, dim=1):
 DEFAULT_FIRST_LAYER_BIAS = 0.5
 
 
-def mlp(widths, points, activation="erf", *, sw=None, sb=None,
-        first_bias=None, **common):
+def mlp(widths: Union[int, Sequence[int]], points: Any,
+        activation: Union[str, int] = "erf", *, sw: Any = None,
+        sb: Any = None, first_bias: Union[str, int, None] = None,
+        **common: Any) -> spec_pb2.ExperimentSpec:
     """A multi-layer perceptron with hidden widths ``widths`` (int or list).
 
     activation: a name, case-insensitive, with or without the ACTIVATION_
@@ -86,8 +90,9 @@ def _per_layer(values, layers, field):
     return [float(x) for x in v]
 
 
-def gauss_net(width, points, *, sw0=None, sb0=0.0, sw1=None, sb1=0.0,
-              **common):
+def gauss_net(width: int, points: Any, *, sw0: Optional[float] = None,
+              sb0: float = 0.0, sw1: Optional[float] = None, sb1: float = 0.0,
+              **common: Any) -> spec_pb2.ExperimentSpec:
     """The Gauss-net of arXiv 2008.08601 with N = width."""
     pts = _points(points)
     spec = spec_pb2.ExperimentSpec()
@@ -102,7 +107,9 @@ def gauss_net(width, points, *, sw0=None, sb0=0.0, sw1=None, sb1=0.0,
     return _finish(spec, pts, **common)
 
 
-def cos_net(width, points, *, mass=None, cutoff=None, sa=None, **common):
+def cos_net(width: int, points: Any, *, mass: Optional[float] = None,
+            cutoff: Optional[float] = None, sa: Optional[float] = None,
+            **common: Any) -> spec_pb2.ExperimentSpec:
     """The phi^4 free cos-net of arXiv 2307.03223 with N = width."""
     pts = _points(points)
     spec = spec_pb2.ExperimentSpec()
@@ -115,8 +122,10 @@ def cos_net(width, points, *, mass=None, cutoff=None, sa=None, **common):
     return _finish(spec, pts, **common)
 
 
-def phi4_box(width, points, *, box_side, lam, mass=None, cutoff=None,
-             ess_warning_fraction=None, **common):
+def phi4_box(width: int, points: Any, *, box_side: float, lam: float,
+             mass: Optional[float] = None, cutoff: Optional[float] = None,
+             ess_warning_fraction: Optional[float] = None,
+             **common: Any) -> spec_pb2.ExperimentSpec:
     """The free cos-net on a periodic box of side ``box_side``, reweighted by
     exp(-(lam/4!) int_box phi^4) (spec.insertion; see spec.proto).
 
@@ -132,7 +141,8 @@ def phi4_box(width, points, *, box_side, lam, mass=None, cutoff=None,
     return spec
 
 
-def deformed(spec, *, s, lam, layer=None):
+def deformed(spec: Any, *, s: float, lam: float,
+             layer: Optional[int] = None) -> spec_pb2.ExperimentSpec:
     """A copy of an MLP ``spec`` with the radially deformed density
     exp(-|A|^2/s^2 - lam |A|^4) on one layer (default the output layer).
     """
@@ -148,7 +158,9 @@ def deformed(spec, *, s, lam, layer=None):
     return out
 
 
-def effective_coupling(spec, cutoffs=(), *, amputated_vertex=False):
+def effective_coupling(spec: Any, cutoffs: Sequence[float] = (), *,
+                       amputated_vertex: bool = False
+                       ) -> spec_pb2.ExperimentSpec:
     """A copy of ``spec`` asking for the effective quartic couplings at the
     given cutoffs (and the amputated vertex); see EffectiveCoupling."""
     from nnft.specs import to_spec  # local: avoids an import cycle
@@ -158,7 +170,7 @@ def effective_coupling(spec, cutoffs=(), *, amputated_vertex=False):
     return out
 
 
-def width_sweep(spec, widths):
+def width_sweep(spec: Any, widths: Sequence[int]) -> spec_pb2.ExperimentSpec:
     """One width-sweep experiment: ``spec`` (any spec form) run by the server
     at each width in ``widths`` (2 to 32 distinct values).
 
@@ -178,7 +190,8 @@ def width_sweep(spec, widths):
     return s
 
 
-def width_copies(spec, widths):
+def width_copies(spec: Any, widths: Sequence[int]
+                 ) -> List[spec_pb2.ExperimentSpec]:
     """Copies of ``spec`` (any spec form) at each width in ``widths``, to be
     submitted as separate experiments (``width_sweep`` is one experiment).
 
@@ -261,3 +274,11 @@ from nnft.architectures import (attention, conv1d, kan, null_cone,  # noqa
                                 ou_net)
 from nnft.analyses import (cluster, insertion,  # noqa: E402
                            reflection_positivity, symmetry, training)
+
+__all__ = [
+    "DEFAULT_FIRST_LAYER_BIAS", "attention", "cluster", "conv1d", "cos_net",
+    "deformed", "effective_coupling", "gauss_net", "insertion", "kan",
+    "line_points", "mlp", "null_cone", "ou_net", "phi4_box",
+    "reflection_positivity", "symmetry", "training", "width_copies",
+    "width_sweep",
+]
