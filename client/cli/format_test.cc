@@ -180,6 +180,35 @@ TEST(ProgressTest, PrinterLinesCarryTheRate) {
   EXPECT_EQ(text.find("2000/4000 networks ?"), std::string::npos) << text;
 }
 
+TEST(SpecFileTest, EnumsTakeShortNamesInAnyCase) {
+  absl::StatusOr<v1::ExperimentSpec> spec = ParseSpecJson(
+      R"({"architecture": {"conv1d": {"sequenceLength": 2, "kernelSize": 1,
+          "channels": 4, "activation": "relu", "padding": "Zero"}},
+          "points": [{"x": [0.5, 0.25]}],
+          "training": {"method": "gradient_flow"},
+          "sampling": {"seed": "18446744073709551615", "numNetworks": 4000,
+                       "precision": "PRECISION_FLOAT32"}})",
+      "a.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->architecture().conv1d().activation(), v1::ACTIVATION_RELU);
+  EXPECT_EQ(spec->architecture().conv1d().padding(), v1::PADDING_ZERO);
+  EXPECT_EQ(spec->training().method(), v1::TRAINING_METHOD_GRADIENT_FLOW);
+  EXPECT_EQ(spec->sampling().precision(), v1::PRECISION_FLOAT32);
+  EXPECT_EQ(spec->sampling().seed(), 18446744073709551615ull);
+  EXPECT_EQ(spec->points(0).x(1), 0.25);
+
+  absl::StatusOr<v1::ExperimentSpec> bad = ParseSpecJson(
+      R"({"architecture": {"mlp": {"activation": "rleu"}}})", "b.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(
+                "b.json: not a valid nnft.v1.ExperimentSpec in JSON: "
+                "architecture.mlp.activation = \"rleu\": must be one of "
+                "identity, relu, erf"),
+            std::string::npos)
+      << bad.status();
+  EXPECT_EQ(bad.status().message().find("unspecified"), std::string::npos);
+}
+
 TEST(SpecFileTest, ParsesJsonAndNamesSourceOnError) {
   absl::StatusOr<v1::ExperimentSpec> spec = ParseSpecJson(
       R"({"architecture": {"mlp": {"inputDim": 1, "widths": [8],

@@ -5,13 +5,18 @@ lines with a rate and a time left."""
 
 import asyncio
 import concurrent.futures
+import contextlib
 import io
+import json
+import os
+import tempfile
 import threading
 import unittest
 
 import numpy as np
 
 import nnft
+import nnft.cli
 from nnft import experiments as ex
 from nnft import progress
 
@@ -133,6 +138,29 @@ class ResultViewsTest(unittest.TestCase):
         self.assertTrue(lines)
         self.assertIn("networks/s", lines[-1])
         self.assertNotIn("nan", out.getvalue())
+
+
+class CommandLineWatchTest(unittest.TestCase):
+    def test_submit_watch_ends_with_the_result_table(self):
+        server = ServerProcess()
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "spec.json")
+                with open(path, "w") as f:
+                    json.dump(nnft.to_dict(erf_spec(seed=9)), f)
+                out, err = io.StringIO(), io.StringIO()
+                with contextlib.redirect_stderr(err):
+                    rc = nnft.cli.main(["--server", server.address,
+                                        "submit", path, "--watch"], out=out)
+            self.assertEqual(rc, 0, err.getvalue())
+            lines = out.getvalue().splitlines()
+            self.assertTrue(lines[0].startswith("jobs/"), lines[0])
+            rows = [ln.split() for ln in lines if ln.startswith("(")]
+            self.assertEqual(len(rows), 21)  # 6 two-point, 15 four-point
+            self.assertTrue(all(float(r[1]) != 0 for r in rows))
+            self.assertIn("networks/s", err.getvalue())
+        finally:
+            self.assertEqual(server.stop(), 0)
 
 
 class RateTest(unittest.TestCase):
