@@ -1,10 +1,18 @@
 // nnft-server: flags -> ServerOptions -> RunServer (server/server.h).
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <string>
+#include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -65,10 +73,61 @@ ABSL_FLAG(std::string, health_listen, "",
           "host:port of a plaintext port serving only grpc.health.v1 "
           "(for probes that cannot speak TLS)");
 
+namespace {
+
+// Abseil's --help lists only flags defined in a file named after the program
+// (nnft-server.cc, nnft-server_main.cc, ...), so with the flags in
+// server/main.cc it printed "No flags matched". Every flag of this binary's
+// own sources is listed instead; Abseil's own flags stay under --helpfull.
+bool IsOwnFlagFile(absl::string_view file) {
+  return !absl::StrContains(file, "absl/");
+}
+
+// `--help`, `-help` or `-h` before any `--`.
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--help" || arg == "-help" || arg == "-h") return true;
+  }
+  return false;
+}
+
+// Usage and this binary's own flags on stdout. Abseil's --help handling would
+// print much the same but exit 1; help that was asked for is a success.
+void PrintHelp() {
+  std::vector<const absl::CommandLineFlag*> own;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (IsOwnFlagFile(flag->Filename())) own.push_back(flag);
+  }
+  std::sort(own.begin(), own.end(),
+            [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
+  std::printf("nnft-server: %s\n\nflags:\n",
+              std::string(absl::ProgramUsageMessage()).c_str());
+  for (const absl::CommandLineFlag* flag : own) {
+    std::printf("  --%s  %s (default: %s)\n", std::string(flag->Name()).c_str(),
+                flag->Help().c_str(), flag->DefaultValue().c_str());
+  }
+  std::printf("\n--helpfull lists Abseil's own flags too.\n");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = IsOwnFlagFile;
+  usage.contains_helpshort_flags = IsOwnFlagFile;
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
-      "nnft-server: neural-network field theory correlators over gRPC.\n"
-      "Drains gracefully on SIGTERM/SIGINT; SIGHUP reloads --token_file.");
+      "neural-network field theory correlators over gRPC.\n"
+      "usage: nnft-server [--listen=HOST:PORT] [--data_dir=DIR] [flags]\n"
+      "Drains gracefully on SIGTERM/SIGINT; SIGHUP reloads --token_file.\n"
+      "Serves nnft.v1.Nnft, grpc.health.v1 (overall and per service) and\n"
+      "server reflection (grpc.reflection.v1alpha).");
+  if (WantsHelp(argc, argv)) {
+    PrintHelp();
+    return 0;
+  }
   absl::ParseCommandLine(argc, argv);
   nnft::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);

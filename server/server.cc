@@ -13,6 +13,7 @@
 #include "core/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "nnft/v1/nnft.grpc.pb.h"
 #include "server/digest.h"
 #include "server/log.h"
 
@@ -192,6 +193,10 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
         o.tls_cert.empty() ? "" : " (or tls_cert/tls_key are not valid PEM)"));
   }
   s->server_->GetHealthCheckService()->SetServingStatus(true);
+  // Per-service health ("nnft.v1.Nnft") beside the overall "" status; the
+  // drain's SetServingStatus(false) turns both to NOT_SERVING.
+  s->server_->GetHealthCheckService()->SetServingStatus(
+      nnft::v1::Nnft::service_full_name(), true);
   s->address_ = BoundAddress(o.listen, s->port_);
   if (!o.health_listen.empty()) NNFT_RETURN_IF_ERROR(s->StartHealthPort());
   LogEvent(

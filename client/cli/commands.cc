@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/format.h"
 #include "client/cli/progress.h"
-#include "client/cli/training_format.h"
 #include "client/cli/spec_file.h"
+#include "client/cli/training_format.h"
 #include "client/client.h"
 
 namespace nnft::client::cli {
@@ -72,8 +72,25 @@ bool LoadSpec(Context& ctx, const std::string& path, v1::ExperimentSpec* spec) {
   return true;
 }
 
+// The result of a succeeded job after a watch: in a table after the job (a
+// blank line between), in json or csv alone, as `nnft result` prints it (the
+// final state is on err already), so the output stays one document.
+int PrintJobAndResult(Context& ctx, const v1::Job& job) {
+  absl::StatusOr<JobResult> result = ctx.client_ref().FetchResult(job.name());
+  if (!result.ok()) {
+    Print(ctx, FormatJob(job, ctx.format));
+    return RpcError(ctx, result.status());
+  }
+  if (ctx.format == OutputFormat::kTable) {
+    Print(ctx, FormatJob(job, ctx.format));
+    Print(ctx, "\n");
+  }
+  return Print(ctx, FormatResult(*result, ctx.format));
+}
+
 // Watches `name` to its end with live progress on err; prints the final job
-// on out. Non-zero unless the job SUCCEEDED.
+// and, when it succeeded, its result on out (PrintJobAndResult). Non-zero
+// unless the job SUCCEEDED.
 int WatchToEnd(Context& ctx, const std::string& name) {
   ProgressPrinter printer(ctx.err, ctx.options.terminal, ctx.options.entries);
   TrainingLivePrinter flow(ctx.err, ctx.options.terminal);
@@ -92,13 +109,13 @@ int WatchToEnd(Context& ctx, const std::string& name) {
   if (!job.ok()) return RpcError(ctx, job.status());
   flow.Finish();
   printer.Finish(*job);
-  Print(ctx, FormatJob(*job, ctx.format));
   if (job->state() != v1::Job::SUCCEEDED) {
+    Print(ctx, FormatJob(*job, ctx.format));
     std::fprintf(ctx.err, "nnft: job %s ended %s\n", job->name().c_str(),
                  StateName(job->state()).c_str());
     return kExitRpcError;
   }
-  return kExitOk;
+  return PrintJobAndResult(ctx, *job);
 }
 
 // Follows a sweep job to its end with live progress (the fitted exponents
@@ -227,11 +244,14 @@ std::string UsageText() {
          "reads stdin);\n"
          "                    prints the job; with --watch, follows it to the "
          "end\n"
+         "                    (rate and time left on stderr) and prints its "
+         "result\n"
          "                    a width sweep (widthSweep set) is followed to "
          "its end\n"
          "                    and prints per-width and power-law fit tables\n"
          "  watch JOB         follow a job to its end (live progress on "
-         "stderr)\n"
+         "stderr),\n"
+         "                    then print its result\n"
          "  get JOB           print a job\n"
          "  list              print every job, oldest first\n"
          "  cancel JOB        request cancellation (takes effect at the next "

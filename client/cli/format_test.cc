@@ -4,11 +4,14 @@
 #include "client/cli/format.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/cli/progress.h"
 #include "client/cli/spec_file.h"
 #include "gtest/gtest.h"
@@ -123,6 +126,87 @@ TEST(ProgressTest, LineShowsChunksNetworksAndFirstEstimates) {
   const std::string bar = ProgressBar(update, 2, 40);
   EXPECT_EQ(bar.size(), 40u);
   EXPECT_EQ(bar.rfind("RUNNING [######------------------] 3/12", 0), 0u) << bar;
+}
+
+TEST(ProgressTest, RateAndTimeLeftFromTheFirstUpdate) {
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  RateMeter rate;
+  rate.Update(t0, 1000, 11000);  // the origin: nothing known yet
+  EXPECT_TRUE(std::isnan(rate.per_second()));
+  EXPECT_EQ(RateText(rate, true), "? networks/s ETA ?");
+  rate.Update(t0 + absl::Seconds(2), 5000, 11000);  // 4000 in 2 s
+  EXPECT_DOUBLE_EQ(rate.per_second(), 2000.0);
+  EXPECT_EQ(rate.eta(), absl::Seconds(3));
+  EXPECT_EQ(RateText(rate, true), "2e+03 networks/s ETA 3s");
+  EXPECT_EQ(RateText(rate, false), "2e+03 networks/s");
+  EXPECT_EQ(FormatEta(absl::Seconds(3725)), "1:02:05");
+  EXPECT_EQ(FormatEta(absl::Seconds(125)), "2:05");
+
+  v1::JobUpdate update;
+  update.mutable_job()->set_name("jobs/abc");
+  update.mutable_job()->set_state(v1::Job::RUNNING);
+  update.mutable_job()->mutable_progress()->set_networks_done(5000);
+  update.mutable_job()->mutable_progress()->set_networks_total(11000);
+  EXPECT_EQ(ProgressLine(update, 0, RateText(rate, true)),
+            "jobs/abc RUNNING 0/0 chunks 5000/11000 networks "
+            "2e+03 networks/s ETA 3s");
+}
+
+TEST(ProgressTest, PrinterLinesCarryTheRate) {
+  char* buf = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buf, &size);
+  ProgressPrinter printer(out, /*terminal=*/false, 0, absl::ZeroDuration());
+  v1::JobUpdate update;
+  update.mutable_job()->set_name("jobs/abc");
+  update.mutable_job()->set_state(v1::Job::RUNNING);
+  v1::Progress* p = update.mutable_job()->mutable_progress();
+  p->set_networks_total(4000);
+  for (int k = 1; k <= 2; ++k) {
+    p->set_chunks_done(k);
+    p->set_networks_done(1000 * k);
+    printer.Update(update);
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  std::fclose(out);
+  const std::string text(buf, size);
+  std::free(buf);
+  EXPECT_NE(text.find("1000/4000 networks ? networks/s ETA ?"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("2000/4000 networks "), std::string::npos) << text;
+  EXPECT_NE(text.rfind(" networks/s ETA "), text.find(" networks/s ETA "))
+      << text;
+  EXPECT_EQ(text.find("2000/4000 networks ?"), std::string::npos) << text;
+}
+
+TEST(SpecFileTest, EnumsTakeShortNamesInAnyCase) {
+  absl::StatusOr<v1::ExperimentSpec> spec = ParseSpecJson(
+      R"({"architecture": {"conv1d": {"sequenceLength": 2, "kernelSize": 1,
+          "channels": 4, "activation": "relu", "padding": "Zero"}},
+          "points": [{"x": [0.5, 0.25]}],
+          "training": {"method": "gradient_flow"},
+          "sampling": {"seed": "18446744073709551615", "numNetworks": 4000,
+                       "precision": "PRECISION_FLOAT32"}})",
+      "a.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->architecture().conv1d().activation(), v1::ACTIVATION_RELU);
+  EXPECT_EQ(spec->architecture().conv1d().padding(), v1::PADDING_ZERO);
+  EXPECT_EQ(spec->training().method(), v1::TRAINING_METHOD_GRADIENT_FLOW);
+  EXPECT_EQ(spec->sampling().precision(), v1::PRECISION_FLOAT32);
+  EXPECT_EQ(spec->sampling().seed(), 18446744073709551615ull);
+  EXPECT_EQ(spec->points(0).x(1), 0.25);
+
+  absl::StatusOr<v1::ExperimentSpec> bad = ParseSpecJson(
+      R"({"architecture": {"mlp": {"activation": "rleu"}}})", "b.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(
+                "b.json: not a valid nnft.v1.ExperimentSpec in JSON: "
+                "architecture.mlp.activation = \"rleu\": must be one of "
+                "identity, relu, erf"),
+            std::string::npos)
+      << bad.status();
+  EXPECT_EQ(bad.status().message().find("unspecified"), std::string::npos);
 }
 
 TEST(SpecFileTest, ParsesJsonAndNamesSourceOnError) {

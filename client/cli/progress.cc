@@ -47,18 +47,53 @@ std::string SweepText(const v1::JobUpdate& update, int entries_shown) {
 
 }  // namespace
 
-std::string ProgressLine(const v1::JobUpdate& update, int entries_shown) {
+void RateMeter::Update(absl::Time now, int64_t networks_done,
+                       int64_t networks_total) {
+  if (!started_) {
+    started_ = true;
+    t0_ = now;
+    n0_ = networks_done;
+    per_second_ = std::nan("");
+    return;
+  }
+  const double dt = absl::ToDoubleSeconds(now - t0_);
+  const int64_t dn = networks_done - n0_;
+  if (dt <= 0 || dn <= 0) return;
+  per_second_ = static_cast<double>(dn) / dt;
+  const int64_t left = std::max<int64_t>(networks_total - networks_done, 0);
+  eta_ = absl::Seconds(static_cast<double>(left) / per_second_);
+}
+
+std::string FormatEta(absl::Duration d) {
+  if (d == absl::InfiniteDuration()) return "?";
+  const int64_t s = absl::ToInt64Seconds(d + absl::Milliseconds(500));
+  const int64_t h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
+  if (h > 0) return absl::StrFormat("%d:%02d:%02d", h, m, sec);
+  if (m > 0) return absl::StrFormat("%d:%02d", m, sec);
+  return absl::StrFormat("%ds", sec);
+}
+
+std::string RateText(const RateMeter& rate, bool running) {
+  const double r = rate.per_second();
+  std::string out = std::isfinite(r) ? absl::StrFormat("%.3g networks/s", r)
+                                     : std::string("? networks/s");
+  if (running) absl::StrAppend(&out, " ETA ", FormatEta(rate.eta()));
+  return out;
+}
+
+std::string ProgressLine(const v1::JobUpdate& update, int entries_shown,
+                         const std::string& rate) {
   const v1::Job& job = update.job();
   const v1::Progress& p = job.progress();
-  return absl::StrCat(job.name(), " ", StateName(job.state()), " ",
-                      p.chunks_done(), "/", p.chunks_total(), " chunks ",
-                      p.networks_done(), "/", p.networks_total(), " networks",
-                      EntriesText(update, entries_shown),
-                      SweepText(update, entries_shown));
+  return absl::StrCat(
+      job.name(), " ", StateName(job.state()), " ", p.chunks_done(), "/",
+      p.chunks_total(), " chunks ", p.networks_done(), "/", p.networks_total(),
+      " networks", rate.empty() ? "" : " ", rate,
+      EntriesText(update, entries_shown), SweepText(update, entries_shown));
 }
 
 std::string ProgressBar(const v1::JobUpdate& update, int entries_shown,
-                        int width) {
+                        int width, const std::string& rate) {
   const v1::Progress& p = update.job().progress();
   constexpr int kBarWidth = 24;
   const double fraction =
@@ -72,7 +107,8 @@ std::string ProgressBar(const v1::JobUpdate& update, int entries_shown,
       StateName(update.job().state()), " [", std::string(filled, '#'),
       std::string(kBarWidth - filled, '-'), "] ", p.chunks_done(), "/",
       p.chunks_total(), " chunks ", p.networks_done(), " nets",
-      EntriesText(update, entries_shown), SweepText(update, entries_shown));
+      rate.empty() ? "" : " ", rate, EntriesText(update, entries_shown),
+      SweepText(update, entries_shown));
   if (width > 0 && static_cast<int>(line.size()) > width) line.resize(width);
   return line;
 }
@@ -111,9 +147,14 @@ void ProgressPrinter::Update(const v1::JobUpdate& update) {
   const absl::Time now = absl::Now();
   const int state = update.job().state();
   const int64_t chunks = update.job().progress().chunks_done();
+  rate_.Update(now, update.job().progress().networks_done(),
+               update.job().progress().networks_total());
+  const bool running = state == v1::Job::QUEUED || state == v1::Job::RUNNING;
+  const std::string rate = RateText(rate_, running);
   if (terminal_) {
-    std::fprintf(out_, "\r\033[K%s",
-                 ProgressBar(update, entries_shown_, TerminalWidth()).c_str());
+    std::fprintf(
+        out_, "\r\033[K%s",
+        ProgressBar(update, entries_shown_, TerminalWidth(), rate).c_str());
     std::fflush(out_);
     bar_drawn_ = true;
     return;
@@ -126,7 +167,8 @@ void ProgressPrinter::Update(const v1::JobUpdate& update) {
   const bool changed_state = state != last_state_;
   const bool due = chunks != last_chunks_ && now - last_print_ >= min_interval_;
   if (!changed_state && !due) return;
-  std::fprintf(out_, "%s\n", ProgressLine(update, entries_shown_).c_str());
+  std::fprintf(out_, "%s\n",
+               ProgressLine(update, entries_shown_, rate).c_str());
   std::fflush(out_);
   last_print_ = now;
   last_state_ = state;

@@ -1,6 +1,8 @@
 // Reads an experiment spec from a file in protobuf's JSON mapping (the form
 // every nnft client shares). Unknown fields are errors, so a typo in a field
-// name is caught here rather than silently ignored.
+// name is caught here rather than silently ignored. Enum values may also be
+// written by short name in any case ("relu" for ACTIVATION_RELU), as the
+// Python and Node clients accept; an unknown one lists the valid names.
 #ifndef NNFT_CLIENT_CLI_SPEC_FILE_H_
 #define NNFT_CLIENT_CLI_SPEC_FILE_H_
 

@@ -463,3 +463,87 @@ export class NnftError extends Error {
 export function toSpec(spec: Spec | string): Spec;
 export function loadProtos(protoDir?: string): any;
 export const status: Record<string, number>;
+
+/** Points: numbers (d = 1) or arrays of d numbers. */
+export type Points = ReadonlyArray<number | ReadonlyArray<number>>;
+/** An enum value: a short name in any case ('relu'), the full name
+ * ('ACTIVATION_RELU') or its number. */
+export type EnumName = string | number;
+
+/** Options every architecture builder takes. */
+export interface CommonOptions {
+  orders?: number[];
+  tuples?: number[][];
+  seed?: number | string;
+  numNetworks?: number | string;
+  chunkSize?: number;
+  precision?: EnumName;
+  integrateOutputLayer?: boolean;
+  targetStderr?: number;
+  label?: string;
+}
+
+export interface MlpOptions extends CommonOptions {
+  activation?: EnumName;
+  /** L + 1 values or one number (default all 1). */
+  sw?: number | number[];
+  /** L + 1 values or one number (default (0.5, 0, ..., 0)). */
+  sb?: number | number[];
+  firstBias?: EnumName;
+}
+
+/** Spec builders (lib/builders.js); each returns a JSON-form spec. */
+export namespace experiments {
+  const DEFAULT_FIRST_LAYER_BIAS: number;
+  function linePoints(num: number, start?: number, stop?: number,
+                      dim?: number): number[][];
+  function mlp(widths: number | number[], points: Points,
+               opts?: MlpOptions): Spec;
+  function gaussNet(width: number, points: Points, opts?: CommonOptions & {
+    sw0?: number; sb0?: number; sw1?: number; sb1?: number }): Spec;
+  function cosNet(width: number, points: Points, opts?: CommonOptions & {
+    mass?: number; cutoff?: number; sa?: number; boxSide?: number }): Spec;
+  function phi4Box(width: number, points: Points, opts: CommonOptions & {
+    boxSide: number; lam: number; mass?: number; cutoff?: number;
+    essWarningFraction?: number }): Spec;
+  function conv1d(channels: number, points: Points, opts?: CommonOptions & {
+    activation?: EnumName; sequenceLength?: number; inChannels?: number;
+    kernelSize?: number; layers?: number; padding?: EnumName;
+    outputPosition?: number; sw?: number | number[];
+    sb?: number | number[] }): Spec;
+  function attention(heads: number, points: Points, opts: CommonOptions & {
+    sequenceLength: number; headDim?: number; outputPosition?: number;
+    outputComponent?: number; sq?: number; sk?: number; sv?: number;
+    so?: number; sb?: number }): Spec;
+  function kan(width: number, points: Points, opts?: CommonOptions & {
+    gridSize?: number; splineOrder?: number; gridRange?: number;
+    baseActivation?: EnumName; sa0?: number; sc0?: number; sa1?: number;
+    sc1?: number }): Spec;
+  function nullCone(points: Points, opts?: CommonOptions & {
+    law?: EnumName; scale?: number; radii?: number[];
+    radialWeights?: number[] }): Spec;
+  function ouNet(widths: number | number[], times: Points,
+                 opts?: MlpOptions & { tau?: number; sigma?: number }): Spec;
+  function widthSweep(spec: Spec, widths: number[]): Spec;
+  function deformed(spec: Spec, opts: { s: number; lam: number;
+                                        layer?: number }): Spec;
+  function insertion(spec: Spec, lam: number,
+                     opts?: { essWarningFraction?: number }): Spec;
+  function effectiveCoupling(spec: Spec, cutoffs?: number[],
+                             opts?: { amputatedVertex?: boolean }): Spec;
+  function training(spec: Spec, opts: {
+    x?: Points; y?: number[]; generator?: { n: number; seed?: number | string };
+    times?: number[]; eta?: number; method?: EnumName; tolerance?: number;
+    lastLayerOnly?: boolean; parameterisation?: EnumName;
+    empiricalNtk?: boolean;
+    lossHistogram?: { bins?: number; min?: number; max?: number } }): Spec;
+  function reflectionPositivity(spec: Spec, points: Points, opts?: {
+    axis?: number; includeFourPoint?: boolean; zThreshold?: number }): Spec;
+  function symmetry(spec: Spec, opts: {
+    rotation?: number[][]; translation?: number[]; reflectionAxis?: number;
+    phiSignFlip?: boolean; outputRotation?: number[][];
+    coordinatePermutation?: number[]; label?: string }): Spec;
+  function cluster(spec: Spec, points: number[], direction: number[],
+                   separations: number[],
+                   opts?: { component?: number; label?: string }): Spec;
+}

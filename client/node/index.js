@@ -4,9 +4,10 @@
 // be watched with `for await`, results as Float64Arrays (the exact doubles the
 // server sent). Loads the same protos as every other client (proto/nnft/v1).
 //
-//   const { Client } = require('nnft');
+//   const { Client, experiments } = require('nnft');
 //   const client = new Client('127.0.0.1:50051');
-//   const job = await client.submit(spec);          // spec: protobuf JSON form
+//   const spec = experiments.mlp(64, [0.5, 1, 1.5], { activation: 'erf' });
+//   const job = await client.submit(spec);          // or protobuf JSON form
 //   for await (const snap of job.watch()) console.log(snap.state, snap.fraction);
 //   const result = await job.result();
 //
@@ -18,9 +19,10 @@ const util = require('./lib/util');
 const { Client, Kernel } = require('./lib/client');
 const { Job } = require('./lib/job');
 const { Result, Snapshot } = require('./lib/result');
+const experiments = require('./lib/builders');
 
 module.exports = {
-  Client, Job, Kernel, Result, Snapshot,
+  Client, Job, Kernel, Result, Snapshot, experiments,
   NnftError: util.NnftError,
   loadProtos: util.loadProtos,
   toSpec: util.toSpec,

@@ -29,12 +29,91 @@ const LOADER_OPTIONS = {
   oneofs: true,
 };
 
+const definitions = new Map();
+
+/** The proto-loader package definition of nnft/v1 (cached per directory). */
+function loadDefinition(protoDir = defaultProtoDir()) {
+  if (!definitions.has(protoDir)) {
+    definitions.set(protoDir, protoLoader.loadSync('nnft/v1/nnft.proto', {
+      ...LOADER_OPTIONS, includeDirs: [protoDir],
+    }));
+  }
+  return definitions.get(protoDir);
+}
+
 /** Loads the nnft.v1 package (service constructor and message types). */
 function loadProtos(protoDir = defaultProtoDir()) {
-  const def = protoLoader.loadSync('nnft/v1/nnft.proto', {
-    ...LOADER_OPTIONS, includeDirs: [protoDir],
-  });
-  return grpc.loadPackageDefinition(def).nnft.v1;
+  return grpc.loadPackageDefinition(loadDefinition(protoDir)).nnft.v1;
+}
+
+function typeOf(def, typeName) {
+  const t = def[typeName] || def[`nnft.v1.${typeName}`];
+  return t ? t.type : null;
+}
+
+/** The valid names of an enum without its prefix, lower case. */
+function enumShortNames(enumType) {
+  const prefix = enumPrefix(enumType);
+  return enumType.value.filter((v) => v.number !== 0)
+    .map((v) => v.name.slice(prefix.length).toLowerCase());
+}
+
+function enumPrefix(enumType) {
+  const u = enumType.value.find((v) => v.name.endsWith('_UNSPECIFIED'));
+  return u ? u.name.slice(0, -'UNSPECIFIED'.length) : '';
+}
+
+/**
+ * The full value name of `value` in the spec enum `enumName` (e.g.
+ * 'Activation'): a number, or a name in any case with or without the
+ * prefix ('relu', 'RELU', 'ACTIVATION_RELU'). Throws an INVALID_ARGUMENT
+ * NnftError naming `field` and listing the valid names.
+ */
+function enumValue(enumName, value, field, def = loadDefinition()) {
+  const e = typeOf(def, enumName);
+  if (!e) throw new Error(`unknown enum ${enumName}`);
+  const prefix = enumPrefix(e);
+  let v;
+  if (typeof value === 'number') {
+    v = e.value.find((x) => x.number === value);
+  } else if (typeof value === 'string') {
+    const name = value.trim().toUpperCase().replace(/-/g, '_');
+    v = e.value.find((x) => x.name === name || x.name === prefix + name);
+  }
+  if (!v) {
+    throw new NnftError('INVALID_ARGUMENT', grpc.status.INVALID_ARGUMENT,
+                        `${field} = ${JSON.stringify(value)}: must be one ` +
+                        `of ${enumShortNames(e).join(', ')}`);
+  }
+  return v.name;
+}
+
+/** A copy of a snake_case spec object with every enum by its full name. */
+function normalizeEnums(value, typeName, where, def) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return value;
+  }
+  const t = typeOf(def, typeName);
+  if (!t || !t.field) return value;
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    const f = t.field.find((x) => x.name === k);
+    const path = where ? `${where}.${k}` : k;
+    if (!f || v === null || v === undefined) {
+      out[k] = v;
+    } else if (f.type === 'TYPE_ENUM') {
+      out[k] = Array.isArray(v) ?
+        v.map((x, i) => enumValue(f.typeName, x, `${path}[${i}]`, def)) :
+        enumValue(f.typeName, v, path, def);
+    } else if (f.type === 'TYPE_MESSAGE') {
+      out[k] = Array.isArray(v) ?
+        v.map((x, i) => normalizeEnums(x, f.typeName, `${path}[${i}]`, def)) :
+        normalizeEnums(v, f.typeName, path, def);
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
 }
 
 /** An error of a call or a job: the gRPC status name, code and message. */
@@ -68,7 +147,8 @@ function snakeKeys(value) {
   return out;
 }
 
-/** A spec from an object (JSON form), a JSON file path or JSON text. */
+/** A spec from an object (JSON form), a JSON file path or JSON text; enum
+ * values may be short names in any case ('relu' for 'ACTIVATION_RELU'). */
 function toSpec(spec) {
   if (typeof spec === 'string') {
     const text = spec.trimStart().startsWith('{') ? spec :
@@ -84,7 +164,8 @@ function toSpec(spec) {
     throw new NnftError('INVALID_ARGUMENT', grpc.status.INVALID_ARGUMENT,
                         'spec: expected an object, a JSON file path or text');
   }
-  return snakeKeys(spec);
+  return normalizeEnums(snakeKeys(spec), 'ExperimentSpec', '',
+                        loadDefinition());
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -133,6 +214,7 @@ function padded(values, n) {
 
 module.exports = {
   DEFAULT_TIMEOUT_MS, TERMINAL, MAX_RESUBMISSIONS, LOADER_OPTIONS,
-  NnftError, STATUS_NAMES, backoff, defaultProtoDir, grpc, loadProtos,
-  mapError, num, padded, sleep, snakeKeys, toSpec, withRetry,
+  NnftError, STATUS_NAMES, backoff, defaultProtoDir, enumShortNames,
+  enumValue, grpc, loadDefinition, loadProtos, mapError, num, padded, sleep,
+  snakeKeys, toSpec, withRetry,
 };

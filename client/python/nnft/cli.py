@@ -2,7 +2,9 @@
 
     python3 -m nnft [--server HOST:PORT] [--timeout S] COMMAND ...
       submit SPEC.json [--watch] [--request_id ID] [--priority P]
-      watch JOB | get JOB | cancel JOB | delete JOB | list
+        (--watch: progress on stderr, then the result table)
+      watch JOB (progress, then the result table) | get JOB | cancel JOB |
+      delete JOB | list
       result JOB [--format table|json|csv]
       kernel SPEC.json | info
       plot JOB [JOB ...] --out FILE.png [--kind correlator|sweep] [--order N]
@@ -229,11 +231,15 @@ def _run(client, args, out):
         out.write(job.name + "\n")
         out.flush()
         if args.watch:
+            # Progress (with rate and time left) on stderr, then the result.
             render_progress(job, file=sys.stderr)
             job._raise_unless_succeeded()
+            write_result(job.result(), "table", out)
     elif cmd == "watch":
         job = client.job(args.job)
         render_progress(job, file=out)
+        job._raise_unless_succeeded()
+        write_result(job.result(), "table", out)
     elif cmd == "get":
         _print_json(client.job(args.job).job, out)
     elif cmd == "cancel":

@@ -12,6 +12,7 @@ retry UNAVAILABLE with backoff within that deadline.
 
 import collections
 import uuid
+from typing import Any, Iterator, Optional, Sequence, Tuple
 
 import grpc
 import numpy as np
@@ -25,7 +26,19 @@ DEFAULT_TIMEOUT_S = 30.0
 
 
 class Kernel:
-    """ComputeKernel's answer: the NNGP kernel and the theory per tuple."""
+    """ComputeKernel's answer: the analytic side of a spec, no sampling.
+
+    kernel: the P x P infinite-width two-point function K(x_i, x_j) at the
+      spec's points (the NNGP kernel; for architectures without a closed
+      form, the recursion or quadrature named by ``method``).
+    tuples: the requested index tuples, and per tuple (NaN where unknown):
+      gp, gp_connected: the Gaussian (infinite-width, Wick) correlator and
+        its connected part (0 beyond order 2);
+      exact, exact_connected: the exact finite-width values where known
+        (e.g. G4_c ~ 1/N of a single hidden layer).
+    has_exact: whether any exact finite-width value is known.
+    method: how the theory was computed.
+    """
 
     def __init__(self, resp):
         p = resp.num_points
@@ -55,8 +68,9 @@ class Client:
     timeout: default deadline in seconds of each unary call (None: none).
     """
 
-    def __init__(self, address, *, token=None, tls=None,
-                 timeout=DEFAULT_TIMEOUT_S, options=()):
+    def __init__(self, address: str, *, token: Optional[str] = None,
+                 tls: Any = None, timeout: Optional[float] = DEFAULT_TIMEOUT_S,
+                 options: Sequence[Tuple[str, Any]] = ()):
         self.address = address
         self.timeout = timeout
         self._metadata = (("authorization", "Bearer " + token),) if token \
@@ -69,10 +83,10 @@ class Client:
                                                 options=options)
         self.stub = nnft_pb2_grpc.NnftStub(self._channel)
 
-    def close(self):
+    def close(self) -> None:
         self._channel.close()
 
-    def __enter__(self):
+    def __enter__(self) -> "Client":
         return self
 
     def __exit__(self, *exc):
@@ -80,7 +94,8 @@ class Client:
 
     # -- jobs ---------------------------------------------------------------
 
-    def submit(self, spec, request_id=None, priority=0, *, timeout=None):
+    def submit(self, spec: Any, request_id: Optional[str] = None,
+               priority: int = 0, *, timeout: Optional[float] = None) -> Job:
         """Queues ``spec`` (message, dict, JSON path or text); returns a Job.
 
         A request_id is generated when none is given, so a retried submit
@@ -94,11 +109,13 @@ class Client:
         return Job(self, job, spec=msg, request_id=request_id,
                    priority=int(priority))
 
-    def job(self, name, *, timeout=None):
+    def job(self, name: str, *, timeout: Optional[float] = None) -> Job:
         """The Job named ``name`` ("jobs/{id}" or just the id)."""
         return Job(self, self._get_job(_job_name(name), timeout))
 
-    def jobs(self, page_size=0, *, states=(), limit=None, timeout=None):
+    def jobs(self, page_size: int = 0, *, states: Sequence[Any] = (),
+             limit: Optional[int] = None,
+             timeout: Optional[float] = None) -> Iterator[Job]:
         """Iterates the server's jobs, oldest first, over all pages.
 
         states: only jobs in these states (names such as "RUNNING").
@@ -119,12 +136,13 @@ class Client:
             if not token:
                 return
 
-    def kernel(self, spec, *, timeout=None):
+    def kernel(self, spec: Any, *, timeout: Optional[float] = None
+               ) -> "Kernel":
         """The analytic side alone (ComputeKernel) as a Kernel object."""
         req = nnft_pb2.ComputeKernelRequest(spec=to_spec(spec))
         return Kernel(self._unary(self.stub.ComputeKernel, req, timeout))
 
-    def info(self, *, timeout=None):
+    def info(self, *, timeout: Optional[float] = None) -> Any:
         """The ServerInfo message: version, fingerprint, limits, counters."""
         return self._unary(self.stub.GetServerInfo,
                            nnft_pb2.GetServerInfoRequest(), timeout)

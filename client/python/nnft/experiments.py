@@ -8,35 +8,56 @@ or a flat list of P numbers for d = 1.
     spec = nnft.experiments.mlp(widths=[64], activation="erf",
                                 points=[0.0, 0.5, 1.0], seed=7)
     sweep = nnft.experiments.width_sweep(spec, [8, 16, 32, 64])  # one job
+
+Architectures: mlp, gauss_net, cos_net, conv1d, attention, kan, null_cone,
+ou_net. Analyses (each returns a new spec): width_sweep, width_copies,
+deformed, phi4_box / insertion, effective_coupling, training,
+reflection_positivity, symmetry, cluster. Enum names are accepted
+case-insensitively, with or without their prefix ("relu", "ACTIVATION_RELU").
 """
 
 import copy
+from typing import Any, List, Optional, Sequence, Union
 
 import numpy as np
 
-from nnft import errors
+from nnft import enums, errors
 from nnft.v1 import spec_pb2
 
-_PRECISIONS = {"float64": spec_pb2.PRECISION_FLOAT64,
-               "float32": spec_pb2.PRECISION_FLOAT32}
-_BIAS_LAWS = {"gaussian": spec_pb2.BIAS_LAW_GAUSSIAN,
-              "uniform_phase": spec_pb2.BIAS_LAW_UNIFORM_PHASE}
+_PRECISIONS = "Precision"
+_BIAS_LAWS = "BiasLaw"
 
 
-def line_points(num, start=0.0, stop=1.0, dim=1):
+def line_points(num: int, start: float = 0.0, stop: float = 1.0,
+                dim: int = 1) -> np.ndarray:
     """``num`` points evenly spaced on the first axis from start to stop."""
     pts = np.zeros((int(num), int(dim)))
     pts[:, 0] = np.linspace(start, stop, int(num))
     return pts
 
 
-def mlp(widths, points, activation="erf", *, sw=None, sb=None,
-        first_bias=None, **common):
+# First-layer bias scale sb[0] of the mlp builder when sb is not given. With
+# every bias 0 and an activation with act(0) = 0 (identity, relu, erf, tanh,
+# gelu, sin) every network vanishes at x = 0, so G(0, ...) = 0 identically;
+# a first-layer bias keeps the origin a physical point. The spec's own
+# default (proto, CLI, JSON files) stays all 0: pass sb=0 for it.
+DEFAULT_FIRST_LAYER_BIAS = 0.5
+
+
+def mlp(widths: Union[int, Sequence[int]], points: Any,
+        activation: Union[str, int] = "erf", *, sw: Any = None,
+        sb: Any = None, first_bias: Union[str, int, None] = None,
+        **common: Any) -> spec_pb2.ExperimentSpec:
     """A multi-layer perceptron with hidden widths ``widths`` (int or list).
 
-    activation: a name ("erf", "relu", "tanh", ...) or an Activation value.
-    sw, sb: L + 1 weight and bias scales (default all 1 and all 0).
-    first_bias: "gaussian" (default) or "uniform_phase".
+    activation: a name, case-insensitive, with or without the ACTIVATION_
+    prefix ("erf", "RELU", "ACTIVATION_TANH", ...) or an Activation value.
+    sw, sb: L + 1 weight and bias scales, or one number for every layer.
+      Default sw: all 1. Default sb: (DEFAULT_FIRST_LAYER_BIAS = 0.5, 0, ...,
+      0), so that phi(0) is not identically 0 for odd activations; sb=0
+      gives the unbiased net (the spec's default).
+    first_bias: "gaussian" (default) or "uniform_phase" (cos only; then sb
+      defaults to all 0).
     common: see _finish (orders, tuples, seed, num_networks, ...).
     """
     pts = _points(points)
@@ -45,17 +66,33 @@ def mlp(widths, points, activation="erf", *, sw=None, sb=None,
     m.input_dim = pts.shape[1]
     m.widths.extend(int(w) for w in np.atleast_1d(widths))
     m.activation = _activation(activation)
-    if sw is not None:
-        m.sw.extend(float(v) for v in np.atleast_1d(sw))
-    if sb is not None:
-        m.sb.extend(float(v) for v in np.atleast_1d(sb))
+    layers = len(m.widths) + 1
     if first_bias is not None:
         m.first_bias = _enum(first_bias, _BIAS_LAWS, "first_bias")
+    if sw is not None:
+        m.sw.extend(_per_layer(sw, layers, "sw"))
+    if sb is None and m.first_bias != spec_pb2.BIAS_LAW_UNIFORM_PHASE:
+        sb = [DEFAULT_FIRST_LAYER_BIAS] + [0.0] * (layers - 1)
+    if sb is not None:
+        m.sb.extend(_per_layer(sb, layers, "sb"))
     return _finish(spec, pts, **common)
 
 
-def gauss_net(width, points, *, sw0=None, sb0=0.0, sw1=None, sb1=0.0,
-              **common):
+def _per_layer(values, layers, field):
+    """One float per layer: a scalar is broadcast; a list is kept as given
+    (the server checks its length and names the field)."""
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    if v.ndim != 1:
+        raise errors.InvalidSpec("%s: expected a number or a list of %d "
+                                 "numbers" % (field, layers))
+    if v.size == 1:
+        v = np.repeat(v, layers)
+    return [float(x) for x in v]
+
+
+def gauss_net(width: int, points: Any, *, sw0: Optional[float] = None,
+              sb0: float = 0.0, sw1: Optional[float] = None, sb1: float = 0.0,
+              **common: Any) -> spec_pb2.ExperimentSpec:
     """The Gauss-net of arXiv 2008.08601 with N = width."""
     pts = _points(points)
     spec = spec_pb2.ExperimentSpec()
@@ -70,7 +107,9 @@ def gauss_net(width, points, *, sw0=None, sb0=0.0, sw1=None, sb1=0.0,
     return _finish(spec, pts, **common)
 
 
-def cos_net(width, points, *, mass=None, cutoff=None, sa=None, **common):
+def cos_net(width: int, points: Any, *, mass: Optional[float] = None,
+            cutoff: Optional[float] = None, sa: Optional[float] = None,
+            **common: Any) -> spec_pb2.ExperimentSpec:
     """The phi^4 free cos-net of arXiv 2307.03223 with N = width."""
     pts = _points(points)
     spec = spec_pb2.ExperimentSpec()
@@ -83,8 +122,10 @@ def cos_net(width, points, *, mass=None, cutoff=None, sa=None, **common):
     return _finish(spec, pts, **common)
 
 
-def phi4_box(width, points, *, box_side, lam, mass=None, cutoff=None,
-             ess_warning_fraction=None, **common):
+def phi4_box(width: int, points: Any, *, box_side: float, lam: float,
+             mass: Optional[float] = None, cutoff: Optional[float] = None,
+             ess_warning_fraction: Optional[float] = None,
+             **common: Any) -> spec_pb2.ExperimentSpec:
     """The free cos-net on a periodic box of side ``box_side``, reweighted by
     exp(-(lam/4!) int_box phi^4) (spec.insertion; see spec.proto).
 
@@ -100,7 +141,8 @@ def phi4_box(width, points, *, box_side, lam, mass=None, cutoff=None,
     return spec
 
 
-def deformed(spec, *, s, lam, layer=None):
+def deformed(spec: Any, *, s: float, lam: float,
+             layer: Optional[int] = None) -> spec_pb2.ExperimentSpec:
     """A copy of an MLP ``spec`` with the radially deformed density
     exp(-|A|^2/s^2 - lam |A|^4) on one layer (default the output layer).
     """
@@ -116,7 +158,9 @@ def deformed(spec, *, s, lam, layer=None):
     return out
 
 
-def effective_coupling(spec, cutoffs=(), *, amputated_vertex=False):
+def effective_coupling(spec: Any, cutoffs: Sequence[float] = (), *,
+                       amputated_vertex: bool = False
+                       ) -> spec_pb2.ExperimentSpec:
     """A copy of ``spec`` asking for the effective quartic couplings at the
     given cutoffs (and the amputated vertex); see EffectiveCoupling."""
     from nnft.specs import to_spec  # local: avoids an import cycle
@@ -126,7 +170,7 @@ def effective_coupling(spec, cutoffs=(), *, amputated_vertex=False):
     return out
 
 
-def width_sweep(spec, widths):
+def width_sweep(spec: Any, widths: Sequence[int]) -> spec_pb2.ExperimentSpec:
     """One width-sweep experiment: ``spec`` (any spec form) run by the server
     at each width in ``widths`` (2 to 32 distinct values).
 
@@ -146,7 +190,8 @@ def width_sweep(spec, widths):
     return s
 
 
-def width_copies(spec, widths):
+def width_copies(spec: Any, widths: Sequence[int]
+                 ) -> List[spec_pb2.ExperimentSpec]:
     """Copies of ``spec`` (any spec form) at each width in ``widths``, to be
     submitted as separate experiments (``width_sweep`` is one experiment).
 
@@ -214,23 +259,26 @@ def _points(points):
 
 
 def _activation(act):
-    if isinstance(act, int):
-        return act
-    name = "ACTIVATION_" + str(act).upper()
-    try:
-        return spec_pb2.Activation.Value(name)
-    except ValueError:
-        allowed = [n[len("ACTIVATION_"):].lower()
-                   for n in spec_pb2.Activation.keys()][1:]
-        raise errors.InvalidSpec("activation %r: must be one of %s" %
-                                 (act, ", ".join(allowed)))
+    return enums.enum_value(spec_pb2.Activation.DESCRIPTOR, act, "activation")
 
 
 def _enum(value, table, field):
-    if isinstance(value, int):
-        return value
-    try:
-        return table[str(value).lower()]
-    except KeyError:
-        raise errors.InvalidSpec("%s %r: must be one of %s" %
-                                 (field, value, ", ".join(table)))
+    """``table`` names the enum by one of its values' numbers."""
+    desc = spec_pb2.DESCRIPTOR.enum_types_by_name[table]
+    return enums.enum_value(desc, value, field)
+
+
+# The other architectures and the analyses, so that nnft.experiments holds
+# every builder (imported last: those modules use the helpers above).
+from nnft.architectures import (attention, conv1d, kan, null_cone,  # noqa
+                                ou_net)
+from nnft.analyses import (cluster, insertion,  # noqa: E402
+                           reflection_positivity, symmetry, training)
+
+__all__ = [
+    "DEFAULT_FIRST_LAYER_BIAS", "attention", "cluster", "conv1d", "cos_net",
+    "deformed", "effective_coupling", "gauss_net", "insertion", "kan",
+    "line_points", "mlp", "null_cone", "ou_net", "phi4_box",
+    "reflection_positivity", "symmetry", "training", "width_copies",
+    "width_sweep",
+]

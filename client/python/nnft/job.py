@@ -2,12 +2,19 @@
 
 ``done()``, ``result(timeout)``, ``exception(timeout)``, ``cancel()`` and
 ``cancelled()`` behave like a future's; ``watch()`` yields progress snapshots;
-``progress_bar()`` draws them in a terminal or a notebook. A job whose record
+``progress_bar()`` draws them in a terminal or a notebook.
+``add_done_callback(fn)`` calls fn(job) once it ends, ``future()`` is a
+``concurrent.futures.Future`` of its Result, and ``await job`` (or
+``await job.result_async()``) waits for it in asyncio. A job whose record
 the server lost (NOT_FOUND) is resubmitted from its spec when the spec is
 known: the result store makes the repeat cheap and its bits identical.
 """
 
+import asyncio
+import concurrent.futures
+import threading
 import uuid
+from typing import Any, Callable, Iterator, List, Optional
 
 import grpc
 
@@ -33,13 +40,16 @@ class Job:
         self.request_id = request_id or job.request_id
         self.priority = job.priority if priority is None else priority
         self.resubmissions = 0
+        self._callback_lock = threading.Lock()
+        self._callbacks: List[Callable[["Job"], Any]] = []
+        self._watcher: Optional[threading.Thread] = None
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.job.name
 
     @property
-    def state(self):
+    def state(self) -> str:
         """State name of the last seen Job ("QUEUED", "RUNNING", ...)."""
         return STATE_NAMES.get(self.job.state, "UNKNOWN")
 
@@ -52,33 +62,33 @@ class Job:
 
     # -- future interface ---------------------------------------------------
 
-    def refresh(self, *, timeout=None):
+    def refresh(self, *, timeout: Optional[float] = None) -> "Job":
         """Fetches the job's current state (GetJob); returns self."""
         self._call(lambda: self._client._get_job(self.name, timeout))
         return self
 
-    def done(self):
+    def done(self) -> bool:
         """True once the job has ended (asks the server)."""
         return self.refresh().job.state in TERMINAL_STATES
 
-    def running(self):
+    def running(self) -> bool:
         return self.refresh().job.state == nnft_pb2.Job.RUNNING
 
-    def cancelled(self):
+    def cancelled(self) -> bool:
         return self.refresh().job.state == nnft_pb2.Job.CANCELLED
 
-    def cancel(self, *, timeout=None):
+    def cancel(self, *, timeout: Optional[float] = None) -> bool:
         """Requests cancellation; the job stops at its next chunk boundary.
         Returns True unless the job had already succeeded or failed."""
         self.job = self._client._cancel(self.name, timeout)
         return self.job.state not in (nnft_pb2.Job.SUCCEEDED,
                                       nnft_pb2.Job.FAILED)
 
-    def delete(self, *, timeout=None):
+    def delete(self, *, timeout: Optional[float] = None) -> None:
         """Removes the finished job's record (stored chunks stay)."""
         self._client._delete(self.name, timeout)
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: Optional[float] = None) -> Any:
         """Blocks until the job ends; returns its final Job message.
 
         Raises DeadlineExceeded (a TimeoutError) when ``timeout`` seconds
@@ -88,7 +98,7 @@ class Job:
             pass
         return self.job
 
-    def result(self, timeout=None):
+    def result(self, timeout: Optional[float] = None) -> Result:
         """Waits for the job and returns its Result (numpy arrays).
 
         Raises JobFailed / JobCancelled when it ended otherwise, and
@@ -103,7 +113,73 @@ class Job:
             refresh=False)
         return Result(pieces, self.spec)
 
-    def exception(self, timeout=None):
+    # -- callbacks, concurrent.futures and asyncio ---------------------------
+
+    def add_done_callback(self, fn: Callable[["Job"], Any]) -> None:
+        """Calls ``fn(job)`` once the job has ended (succeeded, failed or
+        cancelled), from a background thread that watches it; at once, in
+        this thread, if it was last seen ended. An exception raised by fn is
+        ignored, as in concurrent.futures."""
+        if self.job.state in TERMINAL_STATES:
+            try:
+                fn(self)
+            except Exception:  # noqa: BLE001 - as concurrent.futures does
+                pass
+            return
+        with self._callback_lock:
+            self._callbacks.append(fn)
+            if self._watcher is None:
+                self._watcher = threading.Thread(
+                    target=self._run_callbacks, daemon=True,
+                    name="nnft-%s" % self.name)
+                self._watcher.start()
+
+    def _run_callbacks(self) -> None:
+        try:
+            self.wait()
+        except errors.NnftError:
+            pass  # the callback sees the job as last seen; it can ask again
+        with self._callback_lock:
+            fns, self._callbacks = self._callbacks, []
+            self._watcher = None
+        for fn in fns:
+            try:
+                fn(self)
+            except Exception:  # noqa: BLE001 - as concurrent.futures does
+                pass
+
+    def future(self, executor: Optional[concurrent.futures.Executor] = None,
+               timeout: Optional[float] = None
+               ) -> "concurrent.futures.Future[Result]":
+        """A concurrent.futures.Future of ``result(timeout)``, run on
+        ``executor`` (default: a thread of its own), for
+        ``concurrent.futures.wait``/``as_completed`` over many jobs."""
+        if executor is not None:
+            return executor.submit(self.result, timeout)
+        fut: "concurrent.futures.Future[Result]" = concurrent.futures.Future()
+
+        def run():
+            if not fut.set_running_or_notify_cancel():
+                return
+            try:
+                fut.set_result(self.result(timeout))
+            except BaseException as err:  # noqa: BLE001 - passed on
+                fut.set_exception(err)
+
+        threading.Thread(target=run, daemon=True).start()
+        return fut
+
+    async def result_async(self, timeout: Optional[float] = None) -> Result:
+        """``result(timeout)`` without blocking the asyncio event loop (it
+        runs in the loop's default executor)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.result, timeout)
+
+    def __await__(self):
+        return self.result_async().__await__()
+
+    def exception(self, timeout: Optional[float] = None
+                  ) -> Optional[errors.NnftError]:
         """The error the job ended with (None if it succeeded)."""
         self.wait(timeout)
         try:
@@ -114,7 +190,8 @@ class Job:
 
     # -- progress -----------------------------------------------------------
 
-    def watch(self, max_entries=0, *, timeout=None):
+    def watch(self, max_entries: int = 0, *,
+              timeout: Optional[float] = None) -> Iterator[Snapshot]:
         """Yields a Snapshot per update until the job ends.
 
         The server conflates updates: a slow reader gets the latest state.
@@ -142,7 +219,8 @@ class Job:
                     continue
                 _retry.sleep_before_retry(err, deadline, delays, retry=True)
 
-    def progress_bar(self, *, file=None, timeout=None):
+    def progress_bar(self, *, file: Any = None,
+                     timeout: Optional[float] = None) -> Any:
         """Draws the job's progress until it ends; returns the final Job.
 
         In a notebook the bar is a live-updated output; in a terminal a

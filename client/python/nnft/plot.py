@@ -187,21 +187,22 @@ def plot_sweep(result, *, tuples=None, orders=(4, 6), ax=None, out=None,
     """|G_c| against N for a width-sweep result (``result.sweep``), with the
     server's fitted power law A N^s and the exact finite-width values.
 
-    tuples: the tuples to draw (default: the first fitted tuple of each order
-    in ``orders``). Returns (figure, [PowerLawFit drawn]).
+    tuples: the tuples to draw (default: for each order in ``orders``, the
+    fitted tuple with the most significant nonzero |G_c|; tuples whose G_c
+    vanishes at every width are never picked). Raises ValueError when no
+    tuple has anything to draw. Returns (figure, [PowerLawFit drawn]).
     """
     sweep = result.sweep
     if sweep is None:
         raise ValueError("%s is not a width-sweep result" % result.name)
     if tuples is None:
-        tuples = []
-        for n in orders:
-            fits = [f for f in sweep.fits if f.order == n]
-            if fits:
-                tuples.append(fits[0].tuple)
+        tuples = [t for t in (_most_significant_fit(sweep, n)
+                              for n in orders) if t is not None]
     if not tuples:
-        raise ValueError("no fitted tuple of order %s in %s" % (orders,
-                                                               result.name))
+        raise ValueError(
+            "%s: no tuple of order %s has a nonzero connected correlator "
+            "at two widths (nothing to draw on a log scale); pass tuples=" %
+            (result.name, "/".join(map(str, orders))))
     fig, ax = _figure(ax, figsize, dpi)
     n = sweep.widths.astype(float)
     grid = np.geomspace(n.min(), n.max(), 50)
@@ -233,6 +234,27 @@ def plot_sweep(result, *, tuples=None, orders=(4, 6), ax=None, out=None,
     ax.legend(fontsize="small")
     _save(fig, out)
     return fig, drawn
+
+
+def _most_significant_fit(sweep, order):
+    """The fitted tuple of ``order`` whose |G_c| is largest against its error
+    (summed over widths), or None when no tuple of that order has a nonzero
+    G_c at two widths or more: a tuple whose G_c vanishes identically (e.g.
+    a point at x = 0 of an odd net without biases) would draw an empty log
+    plot."""
+    best, best_score = None, 0.0
+    for f in sweep.fits:
+        if f.order != order:
+            continue
+        i = sweep.index(f.tuple)
+        v, e = np.abs(sweep.connected[:, i]), sweep.connected_stderr[:, i]
+        ok = np.isfinite(v) & np.isfinite(e) & (v > 0)
+        if ok.sum() < 2:
+            continue
+        score = float(np.sum(v[ok] / np.where(e[ok] > 0, e[ok], np.inf)))
+        if best is None or score > best_score:
+            best, best_score = f.tuple, score
+    return best
 
 
 def _width(result):

@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from nnft import checks
+from nnft import checks, tables
 from nnft.v1 import nnft_pb2
 
 STATE_NAMES = {v: k for k, v in nnft_pb2.Job.State.items()}
@@ -72,6 +72,18 @@ class TrainingFlow:
             self.empirical_ntk = {
                 f: np.array(_padded(getattr(ntk, f), n * n), float).reshape(n, n)
                 for f in ("mean", "stderr", "std", "theory")}
+
+    def __repr__(self):
+        return "<nnft.TrainingFlow %d times in [%g, %g], %d points, loss " \
+            "%.3g -> %.3g>" % (len(self.t), self.t[0] if len(self.t) else 0,
+                               self.t[-1] if len(self.t) else 0,
+                               self.mu.shape[1], *(
+                                   (self.loss_mean[0], self.loss_mean[-1])
+                                   if len(self.t) else (np.nan, np.nan)))
+
+    def to_pandas(self):
+        """Long form: one row per (time, point)."""
+        return tables.training_frame(self)
 
     def _set_loss_histogram(self, rows):
         self.loss_histogram_edges = self.loss_histogram_counts = None
@@ -253,8 +265,22 @@ class Result:
         return out
 
     def __repr__(self):
-        return "<nnft.Result %s: %d entries, %d networks>" % (
-            self.name, len(self), self.networks)
+        return "<nnft.Result %s: %s>" % (self.name, tables.summary(self))
+
+    def _repr_html_(self):
+        """Notebook view: a summary and the first rows of the entries."""
+        return tables.result_html(self)
+
+    def to_pandas(self):
+        """A pandas DataFrame: one row per tuple (tuple, order, mean, stderr,
+        exact, z_exact, gp, z_gp, connected, ...); for a width sweep the
+        long form of ``sweep.to_pandas()``, for a training job that of
+        ``training.to_pandas()``. Needs pandas (Debian: python3-pandas)."""
+        if self.sweep is not None:
+            return self.sweep.to_pandas()
+        if self.training is not None:
+            return self.training.to_pandas()
+        return tables.result_frame(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -336,6 +362,11 @@ class PowerLawFit:
     expected_exponent: float
     z: float
 
+    def __repr__(self):
+        return "PowerLawFit(G%d_c%s ~ N^(%.4g +- %.2g), expected %g, z = %.2f)" \
+            % (self.order, tables._tuple_label(self.tuple), self.exponent,
+               self.exponent_stderr, self.expected_exponent, self.z)
+
     @classmethod
     def from_proto(cls, f):
         return cls(tuple(f.tuple.index), f.order, f.exponent,
@@ -387,7 +418,15 @@ class SweepResult:
         self.orders = np.array([len(t) for t in self.tuples], dtype=np.int64)
         for f in names:
             setattr(self, f, np.array([r[f] for r in rows], dtype=np.float64))
-        self.fits = [PowerLawFit.from_proto(f) for f in fits]
+        self.fits = tables.FitList(PowerLawFit.from_proto(f) for f in fits)
+
+    def __repr__(self):
+        return "<nnft.SweepResult %s>" % tables.sweep_summary(self)
+
+    def to_pandas(self):
+        """Long form: one row per (width, tuple); fits: ``fits.to_pandas()``.
+        """
+        return tables.sweep_frame(self)
 
     def index(self, tup):
         """Position of a tuple (any order of its indices) in the entries."""
@@ -425,6 +464,11 @@ class Snapshot:
     # Training jobs: the flow so far (TrainingFlow over the first 8 points,
     # with the loss histogram when requested), else None.
     training: object = None
+
+    def __repr__(self):
+        return "<nnft.Snapshot %s %d/%d chunks, %d/%d networks>" % (
+            self.state, self.chunks_done, self.chunks_total,
+            self.networks_done, self.networks_total)
 
     @property
     def fraction(self):

@@ -1,8 +1,8 @@
 """Turning what a user passes as a spec into an ``nnft.v1.ExperimentSpec``.
 
 A spec may be the generated message, a dict in protobuf's JSON form (field
-names in snake_case or lowerCamelCase, enums by name), a path to a JSON file,
-or JSON text. The same JSON file works with the C++ CLI and the Node client.
+names in snake_case or lowerCamelCase, enums by name: "relu", "RELU" or
+"ACTIVATION_RELU"), a path to a JSON file, or JSON text. The same JSON file works with the C++ CLI and the Node client.
 """
 
 import json
@@ -10,7 +10,7 @@ import os
 
 from google.protobuf import json_format
 
-from nnft import errors
+from nnft import enums, errors
 from nnft.v1 import spec_pb2
 
 
@@ -55,6 +55,7 @@ def _from_dict(data, where):
     if not isinstance(data, dict):
         raise errors.InvalidSpec("%s: the top level must be a JSON object" %
                                  where)
+    data = enums.normalize_dict(data, spec_pb2.ExperimentSpec.DESCRIPTOR)
     try:
         return json_format.ParseDict(data, spec_pb2.ExperimentSpec())
     except json_format.ParseError as err:
