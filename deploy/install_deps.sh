@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libeigen3-dev librandom123-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libssl-dev openssl
-  python3-grpcio python3-protobuf python3-numpy python3-matplotlib
+  python3-grpcio python3-protobuf python3-numpy python3-matplotlib python3-pandas
   libopenmpi-dev openmpi-bin python3-yaml
   prometheus-cpp-dev
   clang libclang-rt-14-dev libomp-dev
