@@ -55,7 +55,7 @@ struct EntryReliability {
   std::string reason;  // one line; empty when the verdict is kOk
 };
 
-// Thresholds of the verdicts (documented in docs/reliability.md).
+// Thresholds of the verdicts (documented in docs/error_bars.md).
 inline constexpr int kMinBins = 24;
 inline constexpr double kMaxSkewnessZ = 4.0;
 inline constexpr double kMaxKurtosisZ = 6.0;

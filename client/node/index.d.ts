@@ -341,6 +341,17 @@ export class Result {
   readonly zExact: Float64Array;
   readonly zExactConnected: Float64Array;
   readonly zGp: Float64Array;
+  /** Per entry: 'OK', 'FEW_BINS', 'HEAVY_TAILED', 'NO_ERROR' ('' when the
+   * server sent none); anything but 'OK' means the error bar may not be
+   * trusted. */
+  readonly verdict: string[];
+  /** Per entry: why the verdict is not 'OK' ('' when it is). */
+  readonly verdictReason: string[];
+  /** Per entry: the EntryReliability message (dof, t95, skewness_z,
+   * kurtosis_z, max_bin_share), or null. */
+  readonly reliability: Array<{ verdict: string; reason: string; dof: number;
+    t95: number; skewness_z: number; kurtosis_z: number;
+    max_bin_share: number } | null>;
   /** The P x P NNGP kernel, row-major. */
   readonly kernel: Float64Array;
   readonly numPoints: number;

@@ -26,6 +26,15 @@ const REWEIGHT = {
   shiftStderr: 'shift_stderr', firstOrderShift: 'first_order_shift',
 };
 
+// 'HEAVY_TAILED' for VERDICT_HEAVY_TAILED (enums arrive as names or numbers).
+const VERDICTS = ['', 'OK', 'FEW_BINS', 'HEAVY_TAILED', 'NO_ERROR'];
+function verdictName(r) {
+  if (!r) return '';
+  const v = r.verdict;
+  if (typeof v === 'number') return VERDICTS[v] || '';
+  return v === 'VERDICT_UNSPECIFIED' ? '' : String(v).replace(/^VERDICT_/, '');
+}
+
 function comparison(c) {
   return c ? { chi2: c.chi2, dof: c.dof, chi2PerDof: c.chi2_per_dof,
                maxAbsZ: c.max_abs_z } : null;
@@ -79,6 +88,17 @@ class Result {
       }
     }
     for (const [k, v] of Object.entries(cols)) this[k] = Float64Array.from(v);
+    // Per entry: can its error bar be trusted ('OK', 'FEW_BINS',
+    // 'HEAVY_TAILED', 'NO_ERROR'; '' from a server that sends none), why,
+    // and the diagnostics (EntryReliability: dof, t95, skewness_z, ...).
+    this.reliability = [];
+    for (const b of blocks) {
+      const rel = b.estimate.reliability || [];
+      const n = b.estimate.tuples.length;
+      for (let i = 0; i < n; ++i) this.reliability.push(rel[i] || null);
+    }
+    this.verdict = this.reliability.map((r) => verdictName(r));
+    this.verdictReason = this.reliability.map((r) => (r ? r.reason : ''));
     this.orders = this.tuples.map((t) => t.length);
     const p = header.num_points;
     this.kernel = new Float64Array(p * p).fill(NaN);  // row-major P x P

@@ -118,7 +118,12 @@ class Result:
     Arrays, one entry per requested tuple (length ``len(result)``):
       tuples (list of int tuples), orders, mean, stderr, connected,
       connected_stderr, gp, gp_connected, exact, exact_connected (NaN where
-      unknown), z_exact, z_exact_connected, z_gp.
+      unknown), z_exact, z_exact_connected, z_gp; verdict (str per entry:
+      "OK", "FEW_BINS", "HEAVY_TAILED", "NO_ERROR", or "" from a server
+      that sends none), verdict_reason (why, "" for OK) and reliability
+      (the EntryReliability messages: dof, t95, skewness_z, kurtosis_z,
+      max_bin_share). Anything but "OK" means the error bar may not be
+      trusted (docs/error_bars.md).
     Also: kernel (P x P NNGP kernel), points (P x d), spec, job (the Job),
     networks, chunks, bins, seed, theory_method, has_exact, vs_exact, vs_gp,
     vs_exact_connected (Comparison), engine_fingerprint; symmetry and
@@ -138,6 +143,7 @@ class Result:
         cols = {f: [] for f in _ENTRY_FIELDS + _THEORY_FIELDS + _Z_FIELDS +
                 _REWEIGHT_FIELDS}
         tuples, kernel_rows = [], {}
+        self.reliability = []
         training_rows, ntk = [], None
         sweep_blocks, sweep_fits = [], []
         for piece in pieces:
@@ -146,6 +152,7 @@ class Result:
                 header = piece.header
             elif kind == "entries":
                 self._add_block(piece.entries, cols, tuples)
+                self.reliability.extend(piece.entries.estimate.reliability)
             elif kind == "kernel":
                 k = piece.kernel
                 kernel_rows[k.row_offset] = (k.rows, list(k.values))
@@ -161,6 +168,10 @@ class Result:
             raise ValueError("GetResult stream carried no header")
         self._set_header(header)
         self.tuples = [tuple(t) for t in tuples]
+        self.verdict = [_verdict_name(r.verdict) for r in self.reliability]
+        self.verdict += [""] * (len(tuples) - len(self.verdict))
+        self.verdict_reason = [r.reason for r in self.reliability]
+        self.verdict_reason += [""] * (len(tuples) - len(self.verdict_reason))
         self.orders = np.array([len(t) for t in tuples], dtype=np.int64)
         for name, values in cols.items():
             setattr(self, name, np.array(values, dtype=np.float64))
@@ -325,6 +336,14 @@ class EffectiveCoupling:
                    [tuple(t.index) for t in m.vertex_tuples],
                    np.array(m.vertex), np.array(m.vertex_stderr), m.method,
                    m.error)
+
+
+def _verdict_name(value):
+    """ "OK", "HEAVY_TAILED", ... for an nnft.v1.Verdict value ("" when
+    unspecified)."""
+    if value == 0:
+        return ""
+    return nnft_pb2.Verdict.Name(value).removeprefix("VERDICT_")
 
 
 def _padded(values, n):

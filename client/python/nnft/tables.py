@@ -40,6 +40,7 @@ def result_frame(result: Any) -> Any:
             "order": np.asarray(result.orders, dtype=np.int64)}
     for c in RESULT_COLUMNS:
         data[c] = getattr(result, c)
+    data["verdict"] = list(result.verdict)
     return pd.DataFrame(data)
 
 
@@ -121,6 +122,11 @@ def summary(result: Any) -> str:
         if result.has_exact and c.dof:
             parts.append("chi2/dof %.3g vs exact (%d dof, max |z| %.2f)" % (
                 c.chi2_per_dof, c.dof, c.max_abs_z))
+        warned = [v for v in getattr(result, "verdict", []) if v not in
+                  ("", "OK")]
+        if warned:
+            parts.append("%d entries with an untrusted error bar (%s)" % (
+                len(warned), ", ".join(sorted(set(warned)))))
     for name in ("conformal", "reflection", "reweight", "effective_coupling"):
         if getattr(result, name) is not None:
             parts.append(name)
