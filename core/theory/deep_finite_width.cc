@@ -123,10 +123,11 @@ absl::Status DeepFiniteWidthSupported(const MlpSpec& mlp) {
   return absl::OkStatus();
 }
 
-DeepFiniteWidth::DeepFiniteWidth(const MlpSpec& mlp,
-                                 const Eigen::MatrixXd& points,
-                                 const std::vector<Key>& four_tuples,
-                                 const DeepFiniteWidthOptions& options) {
+DeepFiniteWidth::DeepFiniteWidth(
+    const MlpSpec& mlp, const Eigen::MatrixXd& points,
+    const std::vector<Key>& four_tuples,
+    const std::vector<std::pair<int, int>>& two_point_pairs,
+    const DeepFiniteWidthOptions& options) {
   const int depth = static_cast<int>(mlp.widths.size());
   const int p = static_cast<int>(points.rows());
   const int threads = std::max(1, options.threads);
@@ -163,16 +164,19 @@ DeepFiniteWidth::DeepFiniteWidth(const MlpSpec& mlp,
     need[depth + 1].insert(
         Canonical(SortedPair(t[0], t[3]), SortedPair(t[1], t[2])));
   }
+  // dK pairs: the requested ones and the diagonals they depend on.
+  absl::flat_hash_set<Pair> dk_pairs;
+  for (const auto& [a, b] : two_point_pairs) {
+    dk_pairs.insert(SortedPair(a, b));
+    dk_pairs.insert({a, a});
+    dk_pairs.insert({b, b});
+  }
   Pair ea[3], eb[3];
-  if (options.kernel_correction) {
-    for (int m = 2; m <= depth; ++m) {
-      for (int a = 0; a < p; ++a) {
-        for (int b = a; b < p; ++b) {
-          const int n = EntriesOf({a, b}, ea);
-          for (int i = 0; i < n; ++i) {
-            for (int j = 0; j < n; ++j) need[m].insert(Canonical(ea[i], ea[j]));
-          }
-        }
+  for (int m = 2; m <= depth; ++m) {
+    for (const Pair& ab : dk_pairs) {
+      const int n = EntriesOf(ab, ea);
+      for (int i = 0; i < n; ++i) {
+        for (int j = 0; j < n; ++j) need[m].insert(Canonical(ea[i], ea[j]));
       }
     }
   }
@@ -202,11 +206,7 @@ DeepFiniteWidth::DeepFiniteWidth(const MlpSpec& mlp,
       return layer.table->Moment({t[0], t[1], t[2], t[3]});
     });
     if (m == 1) continue;  // T^(1) = 0, dK^(1) = 0: no jets at layer 1
-    if (options.kernel_correction) {
-      for (int a = 0; a < p; ++a) {
-        for (int b = a; b < p; ++b) pairs.insert({a, b});
-      }
-    }
+    pairs.insert(dk_pairs.begin(), dk_pairs.end());
     layer.jets = EvaluateAll<Jet>(pairs, threads, [&](const Pair& ab) {
       return JetAt(mlp.activation, layer.k, ab);
     });
@@ -240,32 +240,36 @@ DeepFiniteWidth::DeepFiniteWidth(const MlpSpec& mlp,
           }
           return sw2 * sw2 * (local + propagated);
         });
-    if (m <= depth && options.kernel_correction) {
+    if (m <= depth) {
       // dK^(m+1) from dK^(m) and T^(m); dK^(2) = 0 (dK^(1) = T^(1) = 0).
-      if (m == 2) correction_ = Eigen::MatrixXd::Zero(p, p);
       const Layer& hidden = layers[m];
-      Eigen::MatrixXd next(p, p);
-      for (int a = 0; a < p; ++a) {
-        for (int b = a; b < p; ++b) {
-          const int n = EntriesOf({a, b}, ea);
-          const Jet& jet = hidden.jets.at({a, b});
-          double shift = 0.0, vertex = 0.0;
-          for (int i = 0; i < n; ++i) {
+      Eigen::MatrixXd next = Eigen::MatrixXd::Constant(p, p, kNaN);
+      for (const Pair& ab : dk_pairs) {
+        const int n = EntriesOf(ab, ea);
+        const Jet& jet = hidden.jets.at(ab);
+        double shift = 0.0, vertex = 0.0;
+        for (int i = 0; i < n; ++i) {
+          if (m > 2)
             shift += correction_(ea[i].first, ea[i].second) * jet.grad[i];
-            for (int j = 0; j < n; ++j) {
-              vertex += level.at(Canonical(ea[i], ea[j])) * jet.hess[i][j];
-            }
+          for (int j = 0; j < n; ++j) {
+            vertex += level.at(Canonical(ea[i], ea[j])) * jet.hess[i][j];
           }
-          next(a, b) = next(b, a) =
-              mlp.sw[m] * mlp.sw[m] * (shift + 0.5 * vertex);
         }
+        next(ab.first, ab.second) = next(ab.second, ab.first) =
+            mlp.sw[m] * mlp.sw[m] * (shift + 0.5 * vertex);
       }
       correction_ = std::move(next);
     }
     below = std::move(level);
   }
   top_ = std::move(below);
-  if (correction_.size() == 0) correction_ = Eigen::MatrixXd::Zero(p, p);
+  if (depth == 1) {
+    // One hidden layer: G2 = K exactly.
+    correction_ = Eigen::MatrixXd::Constant(p, p, kNaN);
+    for (const Pair& ab : dk_pairs) {
+      correction_(ab.first, ab.second) = correction_(ab.second, ab.first) = 0.0;
+    }
+  }
 }
 
 double DeepFiniteWidth::Channel(int a1, int a2, int a3, int a4) const {

@@ -43,6 +43,7 @@
 #define NNFT_CORE_THEORY_DEEP_FINITE_WIDTH_H_
 
 #include <array>
+#include <utility>
 #include <vector>
 
 #include "Eigen/Core"
@@ -55,9 +56,6 @@ namespace nnft::theory {
 struct DeepFiniteWidthOptions {
   // OpenMP threads for the moment and vertex loops; >= 1.
   int threads = 1;
-  // Also compute dK, the O(1/n) correction to the two-point function at
-  // every pair of points (adds the channels inside every pair).
-  bool kernel_correction = true;
 };
 
 // OK when the recursion covers `mlp` (plain MLPs of any depth, any widths and
@@ -67,19 +65,24 @@ struct DeepFiniteWidthOptions {
 absl::Status DeepFiniteWidthSupported(const MlpSpec& mlp);
 
 // The leading-order theory of one valid, supported MLP at `points` (P x d),
-// prepared for the four-point tuples `four_tuples` (indices in [0, P), any
-// order, repeats allowed). Immutable after construction; thread-compatible.
+// prepared for the four-point tuples `four_tuples` and the two-point pairs
+// `pairs` (indices in [0, P), any order, repeats allowed). dK at (a, b) needs
+// dK at (a, a) and (b, b) and the channels over {a, b} at every layer, so
+// the cost grows with the pairs asked for, not with P^2. Immutable after
+// construction; thread-compatible.
 class DeepFiniteWidth {
  public:
   using Key = std::array<int, 4>;
 
   DeepFiniteWidth(const MlpSpec& mlp, const Eigen::MatrixXd& points,
                   const std::vector<Key>& four_tuples,
+                  const std::vector<std::pair<int, int>>& pairs,
                   const DeepFiniteWidthOptions& options = {});
 
   // NNGP kernel of the output, K^(L+1) (P x P).
   const Eigen::MatrixXd& kernel() const { return kernels_.back(); }
-  // dK^(L+1) (P x P); zero when options.kernel_correction is false.
+  // dK^(L+1) (P x P, symmetric): the O(1/n) shift of G2 at the prepared
+  // pairs (and their diagonals), NaN elsewhere.
   const Eigen::MatrixXd& kernel_correction() const { return correction_; }
   // Channel T^(L+1)_(a1a2)(a3a4) in absolute units (O(1/n)); NaN when the
   // channel was not prepared (not among the channels of four_tuples).

@@ -25,6 +25,14 @@ Eigen::MatrixXd FourPointsD2() {
   return x;
 }
 
+// Every pair a <= b over p points.
+std::vector<std::pair<int, int>> AllPairs(int p) {
+  std::vector<std::pair<int, int>> out;
+  for (int a = 0; a < p; ++a)
+    for (int b = a; b < p; ++b) out.push_back({a, b});
+  return out;
+}
+
 // Every sorted 4-tuple over p points (repeats included).
 std::vector<Key> AllFourTuples(int p) {
   std::vector<Key> out;
@@ -114,7 +122,7 @@ TEST(DeepFiniteWidthTest, OneHiddenLayerEqualsExactSingleLayerG4c) {
           .sw = {1.3, 0.9},
           .sb = {uniform ? 0.0 : 0.4, 0.2},
           .first_bias = uniform ? BiasLaw::kUniformPhase : BiasLaw::kGaussian};
-      const DeepFiniteWidth theory(mlp, x, tuples);
+      const DeepFiniteWidth theory(mlp, x, tuples, AllPairs(4));
       const NeuronMomentTable table(
           uniform ? NeuronKind::kUniformPhase : NeuronKind::kGaussianBias, act,
           PreactivationCovariance(x, 1.3, uniform ? 0.0 : 0.4));
@@ -202,7 +210,7 @@ TEST(DeepFiniteWidthTest, LinearSingleInputMatchesProductOfChiSquares) {
   const double prod = (1 + 2.0 / 16) * (1 + 2.0 / 40) * (1 + 2.0 / 24);
   EXPECT_TRUE(
       IsClose(exact.Connected4({0, 0, 0, 0}), 3 * g2 * g2 * (prod - 1), 1e-12));
-  const DeepFiniteWidth theory(mlp, x, {{0, 0, 0, 0}});
+  const DeepFiniteWidth theory(mlp, x, {{0, 0, 0, 0}}, {{0, 0}});
   EXPECT_TRUE(IsClose(theory.kernel()(0, 0), g2, 1e-14));
   EXPECT_TRUE(IsClose(theory.Connected4({0, 0, 0, 0}),
                       6 * g2 * g2 * (1.0 / 16 + 1.0 / 40 + 1.0 / 24), 1e-12));
@@ -224,7 +232,7 @@ TEST(DeepFiniteWidthTest, LinearWithBiasesMatchesExactOneOverNTerm) {
                       .sw = {1.2, 0.9, 1.1, 1.3},
                       .sb = {0.3, 0.5, 0.2, 0.4}};
     const LinearExact exact = ExactLinear(mlp, x);
-    const DeepFiniteWidth theory(mlp, x, tuples);
+    const DeepFiniteWidth theory(mlp, x, tuples, AllPairs(4));
     EXPECT_TRUE(theory.kernel().isApprox(exact.m, 1e-13));
     EXPECT_LT(theory.kernel_correction().cwiseAbs().maxCoeff(), 1e-15);
     double worst = 0.0;
@@ -254,7 +262,7 @@ TEST(DeepFiniteWidthTest, BiasFreeReluSingleInputMatchesExactMoments) {
                     .activation = Activation::kRelu,
                     .sw = {1.3, 1.4, 1.2, 0.8},
                     .sb = {0.0, 0.0, 0.0, 0.0}};
-  const DeepFiniteWidth theory(mlp, x, {{0, 0, 0, 0}});
+  const DeepFiniteWidth theory(mlp, x, {{0, 0, 0, 0}}, {{0, 0}});
   const double g2 = theory.kernel()(0, 0);
   EXPECT_TRUE(IsClose(theory.Connected4({0, 0, 0, 0}),
                       15 * g2 * g2 * (1.0 / 32 + 1.0 / 20 + 1.0 / 50), 1e-12));
@@ -271,7 +279,7 @@ TEST(DeepFiniteWidthTest, ChannelsAreSymmetricAndUnpreparedOnesAreNaN) {
                     .activation = Activation::kTanh,
                     .sw = {1.2, 1.5, 1.0},
                     .sb = {0.3, 0.2, 0.1}};
-  const DeepFiniteWidth theory(mlp, x, {{0, 1, 2, 3}});
+  const DeepFiniteWidth theory(mlp, x, {{0, 1, 2, 3}}, AllPairs(4));
   const double v = theory.Channel(0, 1, 2, 3);
   EXPECT_TRUE(std::isfinite(v));
   EXPECT_EQ(theory.Channel(1, 0, 3, 2), v);
