@@ -53,12 +53,12 @@ McRun RunMc(const ExperimentSpec& spec) {
 }
 
 ExperimentSpec DeepSpec(const MlpSpec& mlp, uint64_t seed, int chunks,
-                        int chunk_size) {
+                        int chunk_size, std::vector<int> orders = {2, 4}) {
   ExperimentSpec spec;
   spec.architecture = mlp;
   spec.points.resize(4, 2);
   spec.points << 0.3, -0.5, 1.0, 0.2, -0.7, 0.9, 0.1, 1.2;
-  spec.observables.orders = {2, 4};
+  spec.observables.orders = std::move(orders);
   spec.sampling.seed = seed;
   spec.sampling.chunk_size = chunk_size;
   spec.sampling.num_networks = int64_t{chunks} * chunk_size;
@@ -186,6 +186,44 @@ TEST(DeepMcTheoryTest, ReluTwoLayersConnectedFourPointApproachesVertex) {
   const std::string name = "relu, 2 hidden layers";
   ExpectConvergesToVertex(name,
                           Sweep(name, arch, {16, 32, 64, 128}, 950, 40, 1000));
+}
+
+TEST(DeepMcTheoryTest, ReluSixPointResidualIsOrderOneOverWidthSquared) {
+  // G6 = Wick(K + dK) + sum_15 G4_c G2 + G6_c: the theory gives G6 to O(1/N)
+  // and drops G6_c = O(1/N^2), so N^2 (G6_MC - G6_theory) must tend to a
+  // constant. At (1,1,1,1,1,1) it is resolved at N = 32; an error in the
+  // O(1/N) terms would make it grow like N (4x from N = 32 to 128).
+  auto arch = [](int n) {
+    return MlpSpec{.input_dim = 2,
+                   .widths = {n, n},
+                   .activation = Activation::kRelu,
+                   .sw = {1.4, 1.4, 1.0},
+                   .sb = {0.2, 0.1, 0.0}};
+  };
+  double scaled[2], scaled_se[2];
+  int k = 0;
+  for (int width : {32, 128}) {
+    const McRun run =
+        RunMc(DeepSpec(arch(width), 980 + width, 40, 1000, {2, 4, 6}));
+    const auto& est = run.estimate;
+    bool found = false;
+    for (size_t i = 0; i < est.tuples.size(); ++i) {
+      if (est.tuples[i] != Tuple{1, 1, 1, 1, 1, 1}) continue;
+      found = true;
+      ASSERT_TRUE(std::isfinite(run.theory.exact_full[i]));
+      EXPECT_TRUE(std::isnan(run.theory.exact_connected[i]));  // O(1/N^2)
+      const double n2 = double{width} * width;
+      scaled[k] = n2 * (est.mean[i] - run.theory.exact_full[i]);
+      scaled_se[k] = n2 * est.stderr_mean[i];
+      std::printf("N=%d: N^2 (G6_MC - G6_theory) at (111111) = %.1f +- %.1f\n",
+                  width, scaled[k], scaled_se[k]);
+    }
+    ASSERT_TRUE(found);
+    ++k;
+  }
+  EXPECT_GT(std::abs(scaled[0]), 5 * scaled_se[0]) << "unresolved at N=32";
+  EXPECT_LT(std::abs(scaled[1] - scaled[0]),
+            3 * std::hypot(scaled_se[0], scaled_se[1]));
 }
 
 }  // namespace
