@@ -2,6 +2,7 @@
 #include "core/theory.h"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -27,6 +28,9 @@ namespace nnft {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Most rank-4 Gaussian moments the deep-MLP 1/n theory may evaluate for one
+// request (each a 20^4-node quadrature, ~10 ms for tanh on one core).
+constexpr int64_t kMaxDeepFourPointMoments = 2000;
 
 Eigen::MatrixXd KernelOf(const Architecture& architecture,
                          const Eigen::MatrixXd& points) {
@@ -274,6 +278,20 @@ bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
             {t[s.four[0]], t[s.four[1]], t[s.four[2]], t[s.four[3]]});
       }
     }
+  }
+  // Synchronous callers (ComputeKernel) must not wait minutes: above the
+  // budget the column says so instead.
+  const int64_t cost = theory::DeepFiniteWidthCost(
+      static_cast<int>(mlp.widths.size()), fours, pairs);
+  if (cost > kMaxDeepFourPointMoments) {
+    out.method = absl::StrCat(
+        out.method,
+        "; finite width at leading order in 1/n not computed: ", cost,
+        " four-point Gaussian moments at distinct points over all "
+        "layers, over the limit of ",
+        kMaxDeepFourPointMoments,
+        " (about 10 ms each); ask for fewer points or 4-/6-point tuples");
+    return false;
   }
   const theory::DeepFiniteWidth deep(mlp, points, fours, pairs);
   const Eigen::MatrixXd g2 = deep.kernel() + deep.kernel_correction();

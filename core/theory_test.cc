@@ -150,6 +150,23 @@ TEST(ComputeTheoryTest, DeepNetHasLeadingOrderTheoryLabelledAsSuch) {
   }
 }
 
+TEST(ComputeTheoryTest, DeepNetOverTheMomentBudgetSaysWhy) {
+  // 24 points, all 4-point tuples: 10626 distinct quadruples per layer.
+  MlpSpec mlp{.input_dim = 1,
+              .widths = {8, 8},
+              .activation = Activation::kTanh,
+              .sw = {1.2, 0.9, 1.0},
+              .sb = {0.3, 0.4, 0.1}};
+  ExperimentSpec spec = SpecWith(mlp, 1, {2, 4});
+  spec.points = Eigen::VectorXd::LinSpaced(24, -1.0, 1.0);
+  const TheoryValues v = Compute(spec);
+  EXPECT_FALSE(v.has_exact);
+  EXPECT_NE(v.method.find("not computed"), std::string::npos) << v.method;
+  EXPECT_NE(v.method.find("over the limit"), std::string::npos) << v.method;
+  for (double x : v.gp_full) EXPECT_TRUE(std::isfinite(x));
+  for (double x : v.exact_full) EXPECT_TRUE(std::isnan(x));
+}
+
 TEST(ComputeTheoryTest, DeepResidualNetSaysWhyItHasNoFiniteWidthTheory) {
   MlpSpec mlp{.input_dim = 1,
               .widths = {8, 8},

@@ -103,7 +103,72 @@ absl::flat_hash_map<typename Set::value_type, T> EvaluateAll(const Set& keys,
   return out;
 }
 
+// dK pairs: the requested ones and the diagonals they depend on.
+absl::flat_hash_set<Pair> DkPairs(
+    const std::vector<std::pair<int, int>>& two_point_pairs) {
+  absl::flat_hash_set<Pair> dk_pairs;
+  for (const auto& [a, b] : two_point_pairs) {
+    dk_pairs.insert(SortedPair(a, b));
+    dk_pairs.insert({a, a});
+    dk_pairs.insert({b, b});
+  }
+  return dk_pairs;
+}
+
+// The channels T^(m) needed at each level m = 2..L+1 (index m), top down:
+// the three channels of every four-point tuple at the output, the channels
+// inside every dK pair at every level, and what each channel propagates from.
+std::vector<absl::flat_hash_set<Key>> NeededChannels(
+    int depth, const std::vector<Key>& four_tuples,
+    const absl::flat_hash_set<Pair>& dk_pairs) {
+  std::vector<absl::flat_hash_set<Key>> need(depth + 2);
+  for (const Key& t : four_tuples) {
+    need[depth + 1].insert(
+        Canonical(SortedPair(t[0], t[1]), SortedPair(t[2], t[3])));
+    need[depth + 1].insert(
+        Canonical(SortedPair(t[0], t[2]), SortedPair(t[1], t[3])));
+    need[depth + 1].insert(
+        Canonical(SortedPair(t[0], t[3]), SortedPair(t[1], t[2])));
+  }
+  Pair ea[3], eb[3];
+  for (int m = 2; m <= depth; ++m) {
+    for (const Pair& ab : dk_pairs) {
+      const int n = EntriesOf(ab, ea);
+      for (int i = 0; i < n; ++i) {
+        for (int j = 0; j < n; ++j) need[m].insert(Canonical(ea[i], ea[j]));
+      }
+    }
+  }
+  for (int m = depth + 1; m >= 3; --m) {
+    for (const Key& key : need[m]) {
+      const int na = EntriesOf({key[0], key[1]}, ea);
+      const int nb = EntriesOf({key[2], key[3]}, eb);
+      for (int i = 0; i < na; ++i) {
+        for (int j = 0; j < nb; ++j)
+          need[m - 1].insert(Canonical(ea[i], eb[j]));
+      }
+    }
+  }
+  return need;
+}
+
 }  // namespace
+
+int64_t DeepFiniteWidthCost(int depth, const std::vector<Key>& four_tuples,
+                            const std::vector<std::pair<int, int>>& pairs) {
+  const std::vector<absl::flat_hash_set<Key>> need =
+      NeededChannels(depth, four_tuples, DkPairs(pairs));
+  int64_t count = 0;
+  for (int m = 2; m <= depth + 1; ++m) {
+    absl::flat_hash_set<Key> tuples;
+    for (const Key& key : need[m]) {
+      const Key t = SortedTuple(key);
+      if (t[0] != t[1] && t[1] != t[2] && t[2] != t[3]) tuples.insert(t);
+    }
+    count += static_cast<int64_t>(tuples.size());
+  }
+  return count;
+}
 
 absl::Status DeepFiniteWidthSupported(const MlpSpec& mlp) {
   if (mlp.residual) {
@@ -154,42 +219,10 @@ DeepFiniteWidth::DeepFiniteWidth(
     kernels_.push_back(k);
   }
 
-  // Channels needed at each level m = 2..L+1 (T^(m)), top down.
-  std::vector<absl::flat_hash_set<Key>> need(depth + 2);
-  for (const Key& t : four_tuples) {
-    need[depth + 1].insert(
-        Canonical(SortedPair(t[0], t[1]), SortedPair(t[2], t[3])));
-    need[depth + 1].insert(
-        Canonical(SortedPair(t[0], t[2]), SortedPair(t[1], t[3])));
-    need[depth + 1].insert(
-        Canonical(SortedPair(t[0], t[3]), SortedPair(t[1], t[2])));
-  }
-  // dK pairs: the requested ones and the diagonals they depend on.
-  absl::flat_hash_set<Pair> dk_pairs;
-  for (const auto& [a, b] : two_point_pairs) {
-    dk_pairs.insert(SortedPair(a, b));
-    dk_pairs.insert({a, a});
-    dk_pairs.insert({b, b});
-  }
-  Pair ea[3], eb[3];
-  for (int m = 2; m <= depth; ++m) {
-    for (const Pair& ab : dk_pairs) {
-      const int n = EntriesOf(ab, ea);
-      for (int i = 0; i < n; ++i) {
-        for (int j = 0; j < n; ++j) need[m].insert(Canonical(ea[i], ea[j]));
-      }
-    }
-  }
-  for (int m = depth + 1; m >= 3; --m) {
-    for (const Key& key : need[m]) {
-      const int na = EntriesOf({key[0], key[1]}, ea);
-      const int nb = EntriesOf({key[2], key[3]}, eb);
-      for (int i = 0; i < na; ++i) {
-        for (int j = 0; j < nb; ++j)
-          need[m - 1].insert(Canonical(ea[i], eb[j]));
-      }
-    }
-  }
+  const absl::flat_hash_set<Pair> dk_pairs = DkPairs(two_point_pairs);
+  const std::vector<absl::flat_hash_set<Key>> need =
+      NeededChannels(depth, four_tuples, dk_pairs);
+  Pair ea[3];
 
   // Per hidden layer m: the 4-point moments of the channels of T^(m+1), and
   // the jets (m >= 2) at their pairs and, for dK, at every pair.

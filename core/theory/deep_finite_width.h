@@ -43,6 +43,7 @@
 #define NNFT_CORE_THEORY_DEEP_FINITE_WIDTH_H_
 
 #include <array>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -63,6 +64,14 @@ struct DeepFiniteWidthOptions {
 // otherwise Unimplemented naming the feature that is not covered (residual
 // layers, the g(Wx) projection, a deformed layer).
 absl::Status DeepFiniteWidthSupported(const MlpSpec& mlp);
+
+// The number of four-point Gaussian moments at four distinct points (the
+// costly ones: a rank-4 tensor Gauss-Hermite grid of 20^4 nodes each, ~10 ms
+// for tanh on one core) that the recursion evaluates over all hidden layers
+// for these tuples and pairs; cheap to compute (no quadrature).
+int64_t DeepFiniteWidthCost(int depth,
+                            const std::vector<std::array<int, 4>>& four_tuples,
+                            const std::vector<std::pair<int, int>>& pairs);
 
 // The leading-order theory of one valid, supported MLP at `points` (P x d),
 // prepared for the four-point tuples `four_tuples` and the two-point pairs

@@ -291,6 +291,14 @@ TEST(DeepFiniteWidthTest, ChannelsAreSymmetricAndUnpreparedOnesAreNaN) {
   EXPECT_TRUE(dk.isApprox(dk.transpose(), 1e-14));
 }
 
+TEST(DeepFiniteWidthTest, CostCountsDistinctQuadruplesPerLayer) {
+  // The channels below (01)(23) stay inside {0, 1, 2, 3}: one quadruple of
+  // distinct points per hidden layer; repeated points cost nothing here.
+  EXPECT_EQ(DeepFiniteWidthCost(3, {{0, 1, 2, 3}}, {}), 3);
+  EXPECT_EQ(DeepFiniteWidthCost(3, {{0, 0, 1, 2}}, {{0, 1}}), 0);
+  EXPECT_EQ(DeepFiniteWidthCost(2, AllFourTuples(6), AllPairs(6)), 2 * 15);
+}
+
 TEST(DeepFiniteWidthTest, UnsupportedFeaturesAreNamed) {
   MlpSpec mlp{.widths = {8, 8}, .sw = {1, 1, 1}, .sb = {0, 0, 0}};
   EXPECT_TRUE(DeepFiniteWidthSupported(mlp).ok());
