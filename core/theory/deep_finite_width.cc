@@ -1,16 +1,19 @@
 #include "core/theory/deep_finite_width.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <utility>
 
+#include "Eigen/Cholesky"
 #include "absl/container/flat_hash_set.h"
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/kernels.h"
 #include "core/theory/pair_moment_derivatives.h"
+#include "core/theory/quadrature.h"
 
 namespace nnft::theory {
 namespace {
@@ -70,6 +73,81 @@ Jet JetAt(Activation activation, const Eigen::MatrixXd& k, Pair ab) {
   }
   return jet;
 }
+
+// Smooth activations without a closed-form 4-point moment.
+bool UsesNestedQuadrature(Activation activation) {
+  switch (activation) {
+    case Activation::kErf:
+    case Activation::kTanh:
+    case Activation::kSigmoid:
+    case Activation::kGelu:
+    case Activation::kSoftplus:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// x^p for small p >= 1.
+double Power(double x, int p) {
+  double y = x;
+  for (int i = 1; i < p; ++i) y *= x;
+  return y;
+}
+
+// Sum over the nodes of dimensions k..r-1 of the nested rule; shift[i] =
+// sum_{j < k} L_ij z_j for i >= k.
+double NestedSum(Activation activation, const Eigen::Matrix4d& l,
+                 const int* powers, int r, int k, const double* shift,
+                 const QuadratureRule& rule) {
+  const int n = static_cast<int>(rule.nodes.size());
+  const double* z = rule.nodes.data();
+  const double* w = rule.weights.data();
+  double total = 0.0;
+  if (k == r - 1) {
+    for (int m = 0; m < n; ++m) {
+      total +=
+          w[m] * Power(ActivationValue(activation, shift[k] + l(k, k) * z[m]),
+                       powers[k]);
+    }
+    return total;
+  }
+  double next[4];
+  for (int m = 0; m < n; ++m) {
+    const double s =
+        w[m] * Power(ActivationValue(activation, shift[k] + l(k, k) * z[m]),
+                     powers[k]);
+    for (int i = k + 1; i < r; ++i) next[i] = shift[i] + l(i, k) * z[m];
+    total += s * NestedSum(activation, l, powers, r, k + 1, next, rule);
+  }
+  return total;
+}
+
+}  // namespace
+
+// Nodes per dimension of the nested rule by the number of distinct points.
+int NestedNodes(int r) {
+  static constexpr int kNodes[] = {1, 128, 96, 48, 24};
+  return kNodes[r];
+}
+
+double NestedProductMoment(Activation activation, const Eigen::MatrixXd& cov,
+                           const std::vector<int>& powers, int n) {
+  const int r = static_cast<int>(cov.rows());
+  assert(r >= 1 && r <= 4 && static_cast<int>(powers.size()) == r);
+  const Eigen::LLT<Eigen::MatrixXd> llt(cov);
+  if (llt.info() != Eigen::Success) return kNaN;
+  Eigen::Matrix4d l = Eigen::Matrix4d::Zero();
+  l.topLeftCorner(r, r) = llt.matrixL();
+  const double shift[4] = {0.0, 0.0, 0.0, 0.0};
+  return NestedSum(activation, l, powers.data(), r, 0, shift, GaussHermite(n));
+}
+
+namespace {
 
 // Hidden layer m: its pre-activation kernel, neuron covariance, neuron
 // moments, and the jets of G at the pairs the layer above needs.
@@ -235,7 +313,31 @@ DeepFiniteWidth::DeepFiniteWidth(
       pairs.insert({key[0], key[1]});
       pairs.insert({key[2], key[3]});
     }
+    // Above the first layer (smooth activations): the nested rule over the
+    // tuple's distinct points, with their multiplicities as powers.
+    const bool nested = m >= 2 && UsesNestedQuadrature(mlp.activation);
     layer.m4 = EvaluateAll<double>(tuples, threads, [&](const Key& t) {
+      if (nested) {
+        std::vector<int> distinct, powers;
+        for (int i = 0; i < 4; ++i) {
+          if (i > 0 && t[i] == t[i - 1]) {
+            ++powers.back();
+          } else {
+            distinct.push_back(t[i]);
+            powers.push_back(1);
+          }
+        }
+        const int r = static_cast<int>(distinct.size());
+        Eigen::MatrixXd cov(r, r);
+        for (int i = 0; i < r; ++i) {
+          for (int j = 0; j < r; ++j) {
+            cov(i, j) = layer.k(distinct[i], distinct[j]);
+          }
+        }
+        const double v =
+            NestedProductMoment(mlp.activation, cov, powers, NestedNodes(r));
+        if (std::isfinite(v)) return v;
+      }
       return layer.table->Moment({t[0], t[1], t[2], t[3]});
     });
     if (m == 1) continue;  // T^(1) = 0, dK^(1) = 0: no jets at layer 1

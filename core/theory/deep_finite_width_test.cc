@@ -291,6 +291,48 @@ TEST(DeepFiniteWidthTest, ChannelsAreSymmetricAndUnpreparedOnesAreNaN) {
   EXPECT_TRUE(dk.isApprox(dk.transpose(), 1e-14));
 }
 
+TEST(DeepFiniteWidthTest, NestedProductMomentConvergesAndMatchesClosedForms) {
+  // A layer-2 kernel at four distinct points: the production node counts
+  // against 40 nodes per dimension (converged to ~1e-9), for every smooth
+  // activation.
+  const MlpSpec one{.input_dim = 2,
+                    .widths = {8},
+                    .activation = Activation::kTanh,
+                    .sw = {1.5, 1.6},
+                    .sb = {0.3, 0.2}};
+  for (Activation act :
+       {Activation::kTanh, Activation::kErf, Activation::kSigmoid,
+        Activation::kGelu, Activation::kSoftplus}) {
+    MlpSpec mlp = one;
+    mlp.activation = act;
+    const Eigen::MatrixXd cov = MlpKernel(mlp, FourPointsD2());
+    const double fine = NestedProductMoment(act, cov, {1, 1, 1, 1}, 40);
+    EXPECT_TRUE(
+        IsClose(NestedProductMoment(act, cov, {1, 1, 1, 1}, NestedNodes(4)),
+                fine, 1e-5))
+        << ActivationName(act);
+    // Repeated points as powers: (0, 0, 2, 3) and (1, 1, 1, 3).
+    const Eigen::MatrixXd c3 = cov({0, 2, 3}, {0, 2, 3});
+    EXPECT_TRUE(IsClose(NestedProductMoment(act, c3, {2, 1, 1}, NestedNodes(3)),
+                        NestedProductMoment(act, c3, {2, 1, 1}, 80), 1e-8))
+        << ActivationName(act);
+    const Eigen::MatrixXd c2 = cov({1, 3}, {1, 3});
+    EXPECT_TRUE(IsClose(NestedProductMoment(act, c2, {3, 1}, NestedNodes(2)),
+                        NestedProductMoment(act, c2, {3, 1}, 200), 1e-8))
+        << ActivationName(act);
+  }
+  // Closed forms: identity (Wick), and the erf pair moment at r = 2.
+  const Eigen::Matrix2d k{{0.9, 0.4}, {0.4, 1.3}};
+  EXPECT_TRUE(IsClose(
+      NestedProductMoment(Activation::kIdentity, k, {2, 2}, NestedNodes(2)),
+      0.9 * 1.3 + 2 * 0.4 * 0.4, 1e-12));
+  EXPECT_TRUE(
+      IsClose(NestedProductMoment(Activation::kErf, k, {1, 1}, NestedNodes(2)),
+              PairMoment(Activation::kErf, 0.9, 1.3, 0.4), 1e-12));
+  EXPECT_TRUE(std::isnan(NestedProductMoment(
+      Activation::kTanh, Eigen::Matrix2d::Ones(), {1, 1}, 8)));
+}
+
 TEST(DeepFiniteWidthTest, CostCountsDistinctQuadruplesPerLayer) {
   // The channels below (01)(23) stay inside {0, 1, 2, 3}: one quadruple of
   // distinct points per hidden layer; repeated points cost nothing here.
