@@ -29,7 +29,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Most rank-4 Gaussian moments the deep-MLP 1/n theory may evaluate for one
-// request (each a 20^4-node quadrature, ~10 ms for tanh on one core).
+// request (each a 24^4-node nested quadrature, 10-15 ms for tanh on one
+// core): about 30 s at most.
 constexpr int64_t kMaxDeepFourPointMoments = 2000;
 
 Eigen::MatrixXd KernelOf(const Architecture& architecture,
@@ -290,7 +291,7 @@ bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
         " four-point Gaussian moments at distinct points over all "
         "layers, over the limit of ",
         kMaxDeepFourPointMoments,
-        " (about 10 ms each); ask for fewer points or 4-/6-point tuples");
+        " (10-15 ms each); ask for fewer points or 4-/6-point tuples");
     return false;
   }
   const theory::DeepFiniteWidth deep(mlp, points, fours, pairs);

@@ -66,8 +66,8 @@ struct DeepFiniteWidthOptions {
 absl::Status DeepFiniteWidthSupported(const MlpSpec& mlp);
 
 // The number of four-point Gaussian moments at four distinct points (the
-// costly ones: a rank-4 tensor Gauss-Hermite grid of 20^4 nodes each, ~10 ms
-// for tanh on one core) that the recursion evaluates over all hidden layers
+// costly ones: a nested Gauss-Hermite rule of 24^4 nodes each, 10-15 ms for
+// tanh on one core) that the recursion evaluates over all hidden layers
 // for these tuples and pairs; cheap to compute (no quadrature).
 int64_t DeepFiniteWidthCost(int depth,
                             const std::vector<std::array<int, 4>>& four_tuples,
