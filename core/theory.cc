@@ -2,6 +2,7 @@
 #include "core/theory.h"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "core/status_macros.h"
 #include "core/theory/arch_kernels.h"
 #include "core/theory/cosnet_propagator.h"
+#include "core/theory/deep_finite_width.h"
 #include "core/theory/finite_width.h"
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/interactions.h"
@@ -26,6 +28,10 @@ namespace nnft {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Most rank-4 Gaussian moments the deep-MLP 1/n theory may evaluate for one
+// request (each a 24^4-node nested quadrature, 10-15 ms for tanh on one
+// core): about 30 s at most.
+constexpr int64_t kMaxDeepFourPointMoments = 2000;
 
 Eigen::MatrixXd KernelOf(const Architecture& architecture,
                          const Eigen::MatrixXd& points) {
@@ -242,6 +248,94 @@ void AddDeformedTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
       "(N+2) (M4 - sum C C) (G6 not given)";
 }
 
+// Deep MLPs (two or more hidden layers) at leading order in 1/n: G2 = K +
+// dK, G4_c = sum_3 T (core/theory/deep_finite_width.h), full G4 and G6 from
+// them to O(1/n) (G6_c = O(1/n^2) is not given: NaN). False, with the reason
+// in `method`, when the recursion does not cover the net.
+bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
+                   const TupleSet& tuples, TheoryValues& out) {
+  if (const absl::Status supported = theory::DeepFiniteWidthSupported(mlp);
+      !supported.ok()) {
+    out.method = absl::StrCat(
+        out.method, "; no finite-width theory: ", supported.message());
+    return false;
+  }
+  using Key = theory::DeepFiniteWidth::Key;
+  std::vector<Key> fours;
+  std::vector<std::pair<int, int>> pairs;
+  auto add_pairs = [&](const Tuple& t) {
+    for (size_t a = 0; a < t.size(); ++a) {
+      for (size_t b = a + 1; b < t.size(); ++b) pairs.push_back({t[a], t[b]});
+    }
+  };
+  for (int r : tuples.requested()) {
+    const Tuple& t = tuples.tuples()[r];
+    if (t.size() % 2 == 1) continue;
+    add_pairs(t);
+    if (t.size() == 4) fours.push_back({t[0], t[1], t[2], t[3]});
+    if (t.size() == 6) {
+      for (const theory::SplitFourTwo& s : theory::SplitsFourTwo()) {
+        fours.push_back(
+            {t[s.four[0]], t[s.four[1]], t[s.four[2]], t[s.four[3]]});
+      }
+    }
+  }
+  // Synchronous callers (ComputeKernel) must not wait minutes: above the
+  // budget the column says so instead.
+  const int64_t cost = theory::DeepFiniteWidthCost(
+      static_cast<int>(mlp.widths.size()), fours, pairs);
+  if (cost > kMaxDeepFourPointMoments) {
+    out.method = absl::StrCat(
+        out.method,
+        "; finite width at leading order in 1/n not computed: ", cost,
+        " four-point Gaussian moments at distinct points over all "
+        "layers, over the limit of ",
+        kMaxDeepFourPointMoments,
+        " (10-15 ms each); ask for fewer points or 4-/6-point tuples");
+    return false;
+  }
+  const theory::DeepFiniteWidth deep(mlp, points, fours, pairs);
+  const Eigen::MatrixXd g2 = deep.kernel() + deep.kernel_correction();
+  const std::vector<int>& requested = tuples.requested();
+  for (size_t i = 0; i < requested.size(); ++i) {
+    const Tuple& t = tuples.tuples()[requested[i]];
+    double full = 0.0, connected = 0.0;  // odd orders vanish (W -> -W)
+    if (t.size() == 2) {
+      full = connected = g2(t[0], t[1]);
+    } else if (t.size() == 4) {
+      connected = deep.Connected4({t[0], t[1], t[2], t[3]});
+      full = connected + theory::WickSum(g2, t);
+    } else if (t.size() == 6) {
+      connected = kNaN;
+      full = theory::WickSum(g2, t);
+      for (const theory::SplitFourTwo& s : theory::SplitsFourTwo()) {
+        full += deep.Connected4(
+                    {t[s.four[0]], t[s.four[1]], t[s.four[2]], t[s.four[3]]}) *
+                g2(t[s.two[0]], t[s.two[1]]);
+      }
+    }
+    out.exact_full[i] = full;
+    out.exact_connected[i] = connected;
+  }
+  out.has_exact = true;
+  out.leading_order_in_inverse_width = true;
+  out.method = absl::StrCat(
+      out.method,
+      "; finite width at leading order in 1/n, not exact (Roberts-Yaida-"
+      "Hanin arXiv 2106.10165 ch. 4): G4_c = sum_3 V^(L+1)/n_L by the vertex "
+      "recursion over ",
+      mlp.widths.size(),
+      " hidden layers, G2 = K + O(1/n) correction by the K^{(1)} recursion, "
+      "G4 and G6 to O(1/n), G6_c (O(1/n^2)) not given; kernel derivatives ",
+      mlp.activation == Activation::kRelu ||
+              mlp.activation == Activation::kIdentity
+          ? "in closed form"
+          : "by Gauss-Hermite quadrature",
+      ", 4-point moments by tensor Gauss-Hermite; neglected terms are "
+      "O(1/n^2)");
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
@@ -294,6 +388,11 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
     return out;
   }
   std::optional<ExactSetup> exact = MakeExact(spec.architecture, spec.points);
+  if (const auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
+      !exact.has_value() && mlp != nullptr && mlp->widths.size() >= 2) {
+    AddDeepTheory(*mlp, spec.points, tuples, out);
+    return out;
+  }
   if (!exact.has_value()) {
     out.method += std::holds_alternative<OuNetSpec>(spec.architecture)
                       ? "; G2 exact at every width, higher orders Gaussian only"

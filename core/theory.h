@@ -2,7 +2,8 @@
 // infinite-width (Gaussian process) correlator from the NNGP kernel, and the
 // exact finite-width correlator where it is known (single-hidden-layer nets,
 // whose neurons are i.i.d., so cumulants add: G4_c = (sw1^4/N)(3 M4 - sum C C),
-// N^2 G6_c from M6, M4, C; see PHYSICS.md).
+// N^2 G6_c from M6, M4, C; see PHYSICS.md), and for deep MLPs the leading
+// order in 1/n (core/theory/deep_finite_width.h).
 #ifndef NNFT_CORE_THEORY_H_
 #define NNFT_CORE_THEORY_H_
 
@@ -26,6 +27,10 @@ struct TheoryValues {
   // True when exact_* holds at finite width for this architecture (otherwise
   // exact_* is NaN and gp_* is the only theory).
   bool has_exact = false;
+  // True when exact_* is not exact but the leading order in 1/n of a deep
+  // MLP (core/theory/deep_finite_width.h): G2 and G4_c to O(1/n), G6 to
+  // O(1/n) (its connected part, O(1/n^2), NaN). `method` says so.
+  bool leading_order_in_inverse_width = false;
   // With a phi^4 insertion: the first-order (tadpole) shift of each 2-point
   // entry, NaN for other orders; empty without an insertion.
   std::vector<double> pt_shift;

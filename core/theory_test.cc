@@ -128,18 +128,60 @@ TEST(ComputeTheoryTest, MemoisedMomentsGiveTheDirectSixPointValues) {
                       (15 * m(t) - 3 * m4c + 2 * ccc) / 9.0, 1e-7, 1e-12));
 }
 
-TEST(ComputeTheoryTest, DeepNetHasGaussianTheoryOnly) {
+TEST(ComputeTheoryTest, DeepNetHasLeadingOrderTheoryLabelledAsSuch) {
   MlpSpec mlp{.input_dim = 1,
               .widths = {8, 8},
               .activation = Activation::kTanh,
               .sw = {1.2, 0.9, 1.0},
               .sb = {0.3, 0.4, 0.1}};
-  const TheoryValues v = Compute(SpecWith(mlp, 1, {2, 4, 6}));
+  TupleSet tuples;
+  const TheoryValues v = Compute(SpecWith(mlp, 1, {1, 2, 4, 6}), &tuples);
+  EXPECT_TRUE(v.has_exact);
+  EXPECT_TRUE(v.leading_order_in_inverse_width);
+  EXPECT_NE(v.method.find("leading order in 1/n"), std::string::npos)
+      << v.method;
+  for (size_t i = 0; i < v.gp_full.size(); ++i) {
+    const size_t n = tuples.tuples()[tuples.requested()[i]].size();
+    EXPECT_TRUE(std::isfinite(v.gp_full[i]));
+    EXPECT_TRUE(std::isfinite(v.exact_full[i])) << "order " << n;
+    // G6_c is O(1/n^2): not given at this order.
+    EXPECT_EQ(std::isnan(v.exact_connected[i]), n == 6) << "order " << n;
+    if (n == 1) EXPECT_EQ(v.exact_full[i], 0.0);
+  }
+}
+
+TEST(ComputeTheoryTest, DeepNetOverTheMomentBudgetSaysWhy) {
+  // 24 points, all 4-point tuples: 10626 distinct quadruples per layer.
+  MlpSpec mlp{.input_dim = 1,
+              .widths = {8, 8},
+              .activation = Activation::kTanh,
+              .sw = {1.2, 0.9, 1.0},
+              .sb = {0.3, 0.4, 0.1}};
+  ExperimentSpec spec = SpecWith(mlp, 1, {2, 4});
+  spec.points = Eigen::VectorXd::LinSpaced(24, -1.0, 1.0);
+  const TheoryValues v = Compute(spec);
   EXPECT_FALSE(v.has_exact);
+  EXPECT_NE(v.method.find("not computed"), std::string::npos) << v.method;
+  EXPECT_NE(v.method.find("over the limit"), std::string::npos) << v.method;
+  for (double x : v.gp_full) EXPECT_TRUE(std::isfinite(x));
+  for (double x : v.exact_full) EXPECT_TRUE(std::isnan(x));
+}
+
+TEST(ComputeTheoryTest, DeepResidualNetSaysWhyItHasNoFiniteWidthTheory) {
+  MlpSpec mlp{.input_dim = 1,
+              .widths = {8, 8},
+              .activation = Activation::kTanh,
+              .sw = {1.2, 0.9, 1.0},
+              .sb = {0.3, 0.4, 0.1},
+              .residual = true};
+  const TheoryValues v = Compute(SpecWith(mlp, 1, {2, 4}));
+  EXPECT_FALSE(v.has_exact);
+  EXPECT_NE(v.method.find("no finite-width theory: residual"),
+            std::string::npos)
+      << v.method;
   for (size_t i = 0; i < v.gp_full.size(); ++i) {
     EXPECT_TRUE(std::isfinite(v.gp_full[i]));
     EXPECT_TRUE(std::isnan(v.exact_full[i]));
-    EXPECT_TRUE(std::isnan(v.exact_connected[i]));
   }
 }
 

@@ -115,6 +115,7 @@ absl::StatusOr<TheoryValues> SlotTheory(const ExperimentSpec& spec,
     NNFT_ASSIGN_OR_RETURN(single, ComputeTheory(reduced, set));
   }
   out.has_exact = single.has_exact;
+  out.leading_order_in_inverse_width = single.leading_order_in_inverse_width;
   for (size_t i = 0; i < count; ++i) {
     const Tuple& t = tuples.tuples()[requested[i]];
     if (same_to_request[i] >= 0) {
