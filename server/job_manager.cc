@@ -403,6 +403,7 @@ absl::StatusOr<ListPage> JobManager::List(int page_size,
       break;
     }
     page.jobs.push_back(impl_->Snapshot(job));
+    page.resume_tokens.push_back(absl::StrCat(it->first));
   }
   return page;
 }

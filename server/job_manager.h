@@ -176,7 +176,10 @@ struct JobResult {
 
 struct ListPage {
   std::vector<JobSnapshot> jobs;  // oldest first
-  std::string next_page_token;    // "" on the last page
+  // resume_tokens[i]: the page token whose page starts at jobs[i] (for a
+  // caller that stops part way through this page).
+  std::vector<std::string> resume_tokens;
+  std::string next_page_token;  // "" on the last page
 };
 
 // Totals since Open (not persisted).

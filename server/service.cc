@@ -32,6 +32,12 @@ constexpr int kMaxPageSize = 1000;
 constexpr int kDefaultPageSize = 100;
 // Jobs ListJobs examines per call when a states filter skips most of them.
 constexpr int kMaxListScan = 10000;
+// Bytes of jobs in one ListJobs response: well under gRPC's default 4 MiB
+// receive limit of clients, whatever the specs hold. A job bigger than this
+// alone is listed without its spec (GetJob returns it whole).
+constexpr int64_t kListPageBytes = int64_t{1} << 20;
+// Page tokens this server issues are under 100 bytes.
+constexpr size_t kMaxPageTokenBytes = 1024;
 constexpr absl::string_view kTokenPrefix = "lj1.";
 
 bool IsLowerHex(char c) {
@@ -162,6 +168,7 @@ absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
                      -kMaxPriority, ", ", kMaxPriority, "]"));
   }
   NNFT_RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  NNFT_RETURN_IF_ERROR(CheckSpecText(request.spec()));
   NNFT_ASSIGN_OR_RETURN(ExperimentSpec spec,
                         SpecFromProto(request.spec(), options_.limits));
   NNFT_ASSIGN_OR_RETURN(double target_stderr,
@@ -223,6 +230,12 @@ absl::Status NnftService::List(const v1::ListJobsRequest& request,
           "states[", i, "] = ", states[i], ": must be a job state (1 to 5)"));
     }
   }
+  if (request.page_token().size() > kMaxPageTokenBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token has ", request.page_token().size(),
+                     " bytes: must have at most ", kMaxPageTokenBytes,
+                     " (a token returned by ListJobs)"));
+  }
   const std::string query = QueryKey(owner, states);
   std::string inner;
   if (!request.page_token().empty()) {
@@ -231,20 +244,37 @@ absl::Status NnftService::List(const v1::ListJobsRequest& request,
   const int want =
       request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   int scanned = 0;
-  // Each manager page is consumed whole, so its token resumes exactly after
-  // the last job examined.
-  while (response->jobs_size() < want && scanned < kMaxListScan) {
+  int64_t bytes = 0;
+  bool full = false;
+  // A manager page is consumed up to the first job that does not fit the
+  // byte budget; the token then resumes at that job, else after the page.
+  while (!full && response->jobs_size() < want && scanned < kMaxListScan) {
     NNFT_ASSIGN_OR_RETURN(
         ListPage page, jobs_->List(want - response->jobs_size(), inner, owner));
-    for (const JobSnapshot& job : page.jobs) {
-      ++scanned;
+    for (size_t i = 0; i < page.jobs.size(); ++i) {
+      const JobSnapshot& job = page.jobs[i];
       const int state = StateToProto(job.state);
-      if (states.empty() ||
-          std::find(states.begin(), states.end(), state) != states.end()) {
-        *response->add_jobs() = JobToProto(job);
+      if (!states.empty() &&
+          std::find(states.begin(), states.end(), state) == states.end()) {
+        ++scanned;
+        continue;
       }
+      v1::Job proto = JobToProto(job);
+      int64_t size = static_cast<int64_t>(proto.ByteSizeLong()) + 8;
+      if (response->jobs_size() > 0 && bytes + size > kListPageBytes) {
+        inner = page.resume_tokens[i];
+        full = true;
+        break;
+      }
+      if (size > kListPageBytes) {
+        proto.clear_spec();
+        size = static_cast<int64_t>(proto.ByteSizeLong()) + 8;
+      }
+      ++scanned;
+      bytes += size;
+      *response->add_jobs() = std::move(proto);
     }
-    inner = page.next_page_token;
+    if (!full) inner = page.next_page_token;
     if (inner.empty()) break;
   }
   if (!inner.empty()) response->set_next_page_token(WrapToken(query, inner));
@@ -310,6 +340,7 @@ grpc::ServerWriteReactor<v1::ResultPiece>* NnftService::GetResult(
 
 absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
                                  v1::ComputeKernelResponse* response) {
+  NNFT_RETURN_IF_ERROR(CheckSpecText(request.spec()));
   NNFT_ASSIGN_OR_RETURN(ExperimentSpec spec,
                         SpecFromProto(request.spec(), options_.limits));
   const int64_t p = spec.points.rows();
@@ -386,9 +417,10 @@ grpc::ServerUnaryReactor* NnftService::GetServerInfo(
   limits->set_max_chunk_size(l.max_chunk_size);
   limits->set_max_parameters(l.max_parameters);
   limits->set_max_queued_jobs(options_.max_queued_jobs);
-  for (const char* a :
-       {"mlp", "gauss_net", "cos_net", "null_cone", "ou_net", "conv1d",
-        "attention", "kan"}) {
+  limits->set_max_label_bytes(kMaxLabelBytes);
+  limits->set_max_request_id_bytes(static_cast<int>(kMaxRequestIdLength));
+  for (const char* a : {"mlp", "gauss_net", "cos_net", "null_cone", "ou_net",
+                        "conv1d", "attention", "kan"}) {
     response->add_architectures(a);
   }
   for (int a = static_cast<int>(Activation::kIdentity);

@@ -1,0 +1,233 @@
+// Regression tests of the service's bounds (issue 18): free-text fields,
+// ListJobs pages by bytes, ComputeKernel sized before it computes, damaged
+// job records. An in-process channel to a real NnftServer per test.
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "server/convert.h"
+#include "server/server.h"
+#include "server/service.h"
+#include "server/spec_json.h"
+
+namespace nnft::server {
+namespace {
+
+std::string FreshDataDir() {
+  static std::atomic<int> counter{0};
+  const std::string dir =
+      absl::StrCat(testing::TempDir(), "/nnft_service_limits_test_", getpid(),
+                   "_", counter++);
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+struct Harness {
+  std::unique_ptr<NnftServer> server;
+  std::unique_ptr<v1::Nnft::Stub> stub;
+};
+
+// `client_max_receive`: the client's receive limit (gRPC's default 4 MiB
+// unless set).
+Harness StartServer(ServerOptions options = {},
+                    int client_max_receive = 4 << 20) {
+  options.listen = "127.0.0.1:0";
+  if (options.data_dir == ServerOptions().data_dir) {
+    options.data_dir = FreshDataDir();
+  }
+  options.worker_threads = 1;
+  options.shutdown_grace = absl::Seconds(1);
+  auto server = NnftServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return {};
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(client_max_receive);
+  args.SetMaxSendMessageSize(-1);
+  auto channel = (*server)->grpc_server()->InProcessChannel(args);
+  Harness h;
+  h.stub = v1::Nnft::NewStub(channel);
+  h.server = *std::move(server);
+  return h;
+}
+
+// A one-hidden-layer erf net at `points` points of dimension `dim`, the one
+// tuple (0, 1) of order 2; `networks` in chunks of 100.
+v1::ExperimentSpec TinySpec(uint64_t seed, int points = 2, int dim = 1,
+                            int64_t networks = 200) {
+  auto spec = SpecProtoFromJson(absl::StrCat(
+      R"({"architecture": {"mlp": {"inputDim": )", dim,
+      R"(, "widths": [8],
+          "activation": "ACTIVATION_ERF", "sw": [1.5, 1], "sb": [0.5, 0.2]}},
+          "observables": {"orders": [2], "tuples": [{"index": [0, 1]}]},
+          "sampling": {"seed": ")",
+      seed, R"(", "numNetworks": ")", networks, R"(", "chunkSize": 100}})"));
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  for (int p = 0; p < points; ++p) {
+    v1::Point* point = spec->add_points();
+    for (int k = 0; k < dim; ++k) point->add_x(0.001 * (p + 1) * (k + 1));
+  }
+  return *spec;
+}
+
+grpc::Status Submit(v1::Nnft::Stub* stub, const v1::ExperimentSpec& spec,
+                    v1::Job* job) {
+  v1::SubmitExperimentRequest request;
+  *request.mutable_spec() = spec;
+  grpc::ClientContext context;
+  return stub->SubmitExperiment(&context, request, job);
+}
+
+TEST(ServiceLimitsTest, OverLongLabelsAreRefusedNamingTheFieldAndTheLimit) {
+  Harness h = StartServer();
+  ASSERT_NE(h.stub, nullptr);
+  const std::string too_long(kMaxLabelBytes + 1, 'x');
+  struct Case {
+    const char* field;
+    v1::ExperimentSpec spec;
+  };
+  std::vector<Case> cases;
+  {
+    v1::ExperimentSpec spec = TinySpec(1);
+    spec.set_label(too_long);
+    cases.push_back({"spec.label", spec});
+  }
+  {
+    v1::ExperimentSpec spec = TinySpec(1);
+    spec.add_symmetry_checks()->set_phi_sign_flip(true);
+    v1::SymmetryCheck* check = spec.add_symmetry_checks();
+    check->set_phi_sign_flip(true);
+    check->set_label(too_long);
+    cases.push_back({"spec.symmetry_checks[1].label", spec});
+  }
+  {
+    v1::ExperimentSpec spec = TinySpec(1);
+    spec.add_cluster_checks()->set_label(too_long);
+    cases.push_back({"spec.cluster_checks[0].label", spec});
+  }
+  const std::string limit = absl::StrCat("at most ", kMaxLabelBytes, " bytes");
+  for (const Case& c : cases) {
+    v1::Job job;
+    grpc::Status status = Submit(h.stub.get(), c.spec, &job);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << c.field;
+    EXPECT_NE(status.error_message().find(absl::StrCat(c.field, " has ")),
+              std::string::npos)
+        << status.error_message();
+    EXPECT_NE(status.error_message().find(limit), std::string::npos)
+        << status.error_message();
+
+    v1::ComputeKernelRequest request;
+    *request.mutable_spec() = c.spec;
+    v1::ComputeKernelResponse response;
+    grpc::ClientContext context;
+    status = h.stub->ComputeKernel(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find(c.field), std::string::npos)
+        << status.error_message();
+  }
+  // At the limit: accepted, and listed back whole.
+  v1::ExperimentSpec spec = TinySpec(2);
+  spec.set_label(std::string(kMaxLabelBytes, 'y'));
+  v1::Job job;
+  grpc::Status status = Submit(h.stub.get(), spec, &job);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(job.spec().label(), spec.label());
+
+  v1::GetServerInfoRequest info_request;
+  v1::ServerInfo info;
+  grpc::ClientContext context;
+  ASSERT_TRUE(h.stub->GetServerInfo(&context, info_request, &info).ok());
+  EXPECT_EQ(info.limits().max_label_bytes(), kMaxLabelBytes);
+  EXPECT_EQ(info.limits().max_request_id_bytes(), 128);
+}
+
+TEST(ServiceLimitsTest, OverLongPageTokenIsRefusedBeforeDecoding) {
+  Harness h = StartServer();
+  ASSERT_NE(h.stub, nullptr);
+  v1::ListJobsRequest request;
+  request.set_page_token(std::string(4096, 'A'));
+  v1::ListJobsResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = h.stub->ListJobs(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("page_token has 4096 bytes"),
+            std::string::npos)
+      << status.error_message();
+}
+
+// A job stored with a 10 MiB label (before labels were bounded) made every
+// ListJobs answer RESOURCE_EXHAUSTED at a client's 4 MiB limit.
+TEST(ServiceLimitsTest, ListJobsSurvivesAStoredJobWithAHugeLabel) {
+  Harness h = StartServer({}, /*client_max_receive=*/4 << 20);
+  ASSERT_NE(h.stub, nullptr);
+  v1::ExperimentSpec huge = TinySpec(3);
+  huge.set_label(std::string(10 << 20, 'z'));
+  auto core_spec = SpecFromProto(huge, Limits{});
+  ASSERT_TRUE(core_spec.ok()) << core_spec.status();
+  // Straight into the job manager, as a row written by an older server.
+  auto stored = h.server->jobs()->Submit(SubmitRequest{
+      .spec = *std::move(core_spec), .spec_json = SpecProtoToJson(huge)});
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  v1::Job small;
+  ASSERT_TRUE(Submit(h.stub.get(), TinySpec(4), &small).ok());
+
+  v1::ListJobsRequest request;
+  v1::ListJobsResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = h.stub->ListJobs(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.jobs_size(), 2);
+  EXPECT_EQ(response.jobs(0).spec().label(), std::string(kMaxLabelBytes, 'z'));
+  EXPECT_EQ(response.jobs(1).name(), small.name());
+
+  v1::GetJobRequest get;
+  get.set_name(stored->name);
+  v1::Job job;
+  grpc::ClientContext get_context;
+  status = h.stub->GetJob(&get_context, get, &job);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(job.spec().label().size(), kMaxLabelBytes);
+}
+
+// Specs of ~512 KiB each (4096 points of dimension 16): 100 of them in one
+// page would be 50 MiB. Pages stop at 1 MiB and list every job once.
+TEST(ServiceLimitsTest, ListJobsPagesByBytesAsWellAsByCount) {
+  Harness h = StartServer({}, /*client_max_receive=*/4 << 20);
+  ASSERT_NE(h.stub, nullptr);
+  std::vector<std::string> names;
+  for (int i = 0; i < 6; ++i) {
+    v1::Job job;
+    grpc::Status status =
+        Submit(h.stub.get(), TinySpec(10 + i, 4096, 16), &job);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    names.push_back(job.name());
+  }
+  std::vector<std::string> listed;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListJobsRequest request;
+    request.set_page_size(100);
+    request.set_page_token(token);
+    v1::ListJobsResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = h.stub->ListJobs(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_LE(response.ByteSizeLong(), size_t{1} << 20);
+    EXPECT_GE(response.jobs_size(), 1);
+    for (const v1::Job& job : response.jobs()) {
+      EXPECT_EQ(job.spec().points_size(), 4096);
+      listed.push_back(job.name());
+    }
+    token = response.next_page_token();
+  } while (!token.empty() && ++pages < 20);
+  EXPECT_GT(pages, 1);
+  EXPECT_EQ(listed, names);
+}
+
+}  // namespace
+}  // namespace nnft::server
