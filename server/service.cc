@@ -2,6 +2,7 @@
 #include "server/service.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -123,6 +124,31 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
 }
 
 }  // namespace
+
+KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec) {
+  const double p = static_cast<double>(spec.points.rows());
+  KernelAnswerSize size;
+  // Per tuple of order n: an IndexTuple (two tags, two lengths, n one-byte
+  // indices at least) and four packed doubles of theory.
+  auto add = [&size](double count, int n) {
+    size.tuples += count;
+    size.min_bytes += count * (4 + n + 4 * 8);
+  };
+  if (!spec.observables.tuples.empty()) {
+    for (const std::vector<int>& t : spec.observables.tuples) {
+      add(1, static_cast<int>(t.size()));
+    }
+  } else {
+    for (int n : spec.observables.orders) {
+      // C(P + n - 1, n): the multisets of size n of P points.
+      double count = 1;
+      for (int i = 1; i <= n; ++i) count = count * (p + n - i) / i;
+      add(std::round(count), n);
+    }
+  }
+  size.min_bytes += 8 * p * p;  // the kernel, packed
+  return size;
+}
 
 absl::StatusOr<std::string> CallerOwner(
     const TokenAuthenticator* auth,
@@ -345,20 +371,21 @@ absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
                         SpecFromProto(request.spec(), options_.limits));
   const int64_t p = spec.points.rows();
   const int64_t limit = options_.max_kernel_response_bytes;
-  auto too_large = [&](int64_t bytes) {
+  // Sized from the spec's counts before the tuples are built or any theory
+  // is computed: both cost seconds and hundreds of MiB for answers far over
+  // the limit (tanh, P = 30, orders 2, 4, 6).
+  const KernelAnswerSize size = EstimateKernelAnswer(spec);
+  if (size.min_bytes > static_cast<double>(limit)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "spec: the ComputeKernel response would be about ", bytes, " bytes (",
-        p, " points), over the limit of ", limit,
+        "spec: the ComputeKernel response would be at least ",
+        static_cast<int64_t>(size.min_bytes), " bytes (", p, " points, ",
+        static_cast<int64_t>(size.tuples), " tuples), over the limit of ",
+        limit,
         " bytes; submit a job and read it with GetResult, which streams"));
-  };
-  if (8 * p * p > limit) return too_large(8 * p * p);
+  }
   NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
                         BuildSpecTuples(spec, options_.limits.max_tuples));
   const int64_t requested = static_cast<int64_t>(tuples.requested().size());
-  // Per tuple: its indices and four doubles of theory, at least 40 bytes.
-  if (8 * p * p + 40 * requested > limit) {
-    return too_large(8 * p * p + 40 * requested);
-  }
   NNFT_ASSIGN_OR_RETURN(TheoryValues theory, ComputeTheory(spec, tuples));
   response->set_num_points(static_cast<int>(p));
   if (theory.kernel.rows() == p && theory.kernel.cols() == p) {
@@ -374,10 +401,15 @@ absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
   TheoryToProto(theory, 0, requested, response->mutable_theory());
   response->mutable_theory()->set_method(theory.method);
   response->set_method(theory.method);
+  // The estimate is a lower bound (indices past 127 take two bytes): the
+  // exact size is checked too, and the answer's memory released on refusal.
   const int64_t bytes = static_cast<int64_t>(response->ByteSizeLong());
   if (bytes > limit) {
-    response->Clear();
-    return too_large(bytes);
+    v1::ComputeKernelResponse().Swap(response);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spec: the ComputeKernel response would be ", bytes, " bytes (", p,
+        " points, ", requested, " tuples), over the limit of ", limit,
+        " bytes; submit a job and read it with GetResult, which streams"));
   }
   return absl::OkStatus();
 }

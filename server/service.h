@@ -63,6 +63,16 @@ absl::StatusOr<std::string> CallerOwner(
 // digits (the job manager's names). `field` names the request field.
 absl::Status CheckJobName(absl::string_view field, absl::string_view name);
 
+// A lower bound on the size of ComputeKernel's answer for a valid `spec`,
+// from its counts alone (no tuple is built): the P x P kernel, and per
+// requested tuple its indices and four doubles of theory. Doubles, so that
+// counts past 2^63 do not wrap.
+struct KernelAnswerSize {
+  double tuples = 0;     // requested tuples
+  double min_bytes = 0;  // serialised bytes, at least
+};
+KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec);
+
 class NnftService final : public v1::Nnft::CallbackService {
  public:
   // `jobs` is not owned and must outlive the service.

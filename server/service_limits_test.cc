@@ -3,6 +3,7 @@
 // job records. An in-process channel to a real NnftServer per test.
 #include <atomic>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -227,6 +228,73 @@ TEST(ServiceLimitsTest, ListJobsPagesByBytesAsWellAsByCount) {
   } while (!token.empty() && ++pages < 20);
   EXPECT_GT(pages, 1);
   EXPECT_EQ(listed, names);
+}
+
+// The pre-computation size is a lower bound of the real answer (so no
+// answer under the limit is refused by it), and close to it.
+TEST(ServiceLimitsTest, KernelAnswerEstimateBoundsTheRealSizeFromBelow) {
+  Harness h = StartServer();
+  ASSERT_NE(h.stub, nullptr);
+  for (
+      const char* observables :
+      {R"({"orders": [2, 4]})", R"({"orders": [1, 3]})",
+       R"({"orders": [2], "tuples": [{"index": [0, 1]}, {"index": [2, 2]}]})"}) {
+    v1::ExperimentSpec spec = TinySpec(1, 12, 2);
+    auto obs = SpecProtoFromJson(
+        absl::StrCat(R"({"observables": )", observables, "}"));
+    ASSERT_TRUE(obs.ok()) << obs.status();
+    *spec.mutable_observables() = obs->observables();
+    auto core_spec = SpecFromProto(spec, Limits{});
+    ASSERT_TRUE(core_spec.ok()) << core_spec.status();
+    const KernelAnswerSize estimate = EstimateKernelAnswer(*core_spec);
+
+    v1::ComputeKernelRequest request;
+    *request.mutable_spec() = spec;
+    v1::ComputeKernelResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = h.stub->ComputeKernel(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const double bytes = static_cast<double>(response.ByteSizeLong());
+    EXPECT_EQ(estimate.tuples, response.tuples_size()) << observables;
+    EXPECT_LE(estimate.min_bytes, bytes) << observables;
+    // The rest: tags, lengths, the method strings.
+    EXPECT_GE(estimate.min_bytes, 0.8 * bytes - 1024) << observables;
+  }
+}
+
+// tanh at 30 points, orders 2, 4 and 6: 1.66 million tuples, an answer of
+// about 100 MB. The refusal used to come after seconds of theory (and the
+// tuple closure); it must come from the spec's counts alone.
+TEST(ServiceLimitsTest, ComputeKernelRefusesAnOversizedAnswerBeforeComputing) {
+  Harness h = StartServer();
+  ASSERT_NE(h.stub, nullptr);
+  auto spec = SpecProtoFromJson(
+      R"({"architecture": {"mlp": {"inputDim": 2, "widths": [64],
+          "activation": "ACTIVATION_TANH", "sw": [1.5, 1], "sb": [0.5, 0.2]}},
+          "observables": {"orders": [2, 4, 6]},
+          "sampling": {"seed": "1", "numNetworks": "200", "chunkSize": 100}})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  for (int p = 0; p < 30; ++p) {
+    v1::Point* point = spec->add_points();
+    point->add_x(0.1 * p);
+    point->add_x(-0.05 * p);
+  }
+  v1::ComputeKernelRequest request;
+  *request.mutable_spec() = *spec;
+  v1::ComputeKernelResponse response;
+  grpc::ClientContext context;
+  const absl::Time start = absl::Now();
+  grpc::Status status = h.stub->ComputeKernel(&context, request, &response);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // 465 + 40920 + 1623160 requested tuples.
+  EXPECT_NE(status.error_message().find("1664545 tuples"), std::string::npos)
+      << status.error_message();
+  EXPECT_NE(status.error_message().find("over the limit of 1048576 bytes"),
+            std::string::npos)
+      << status.error_message();
+  std::cout << "ComputeKernel refusal took " << absl::FormatDuration(took)
+            << "\n";
 }
 
 }  // namespace
