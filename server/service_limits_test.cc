@@ -1,6 +1,8 @@
 // Regression tests of the service's bounds (issue 18): free-text fields,
 // ListJobs pages by bytes, ComputeKernel sized before it computes, damaged
 // job records. An in-process channel to a real NnftServer per test.
+#include <sqlite3.h>
+
 #include <atomic>
 #include <filesystem>
 #include <iostream>
@@ -295,6 +297,118 @@ TEST(ServiceLimitsTest, ComputeKernelRefusesAnOversizedAnswerBeforeComputing) {
       << status.error_message();
   std::cout << "ComputeKernel refusal took " << absl::FormatDuration(took)
             << "\n";
+}
+
+// Flips bit 0 of the middle byte of the job row's spec_bytes, through SQLite
+// as a damaged disk would leave it.
+void FlipSpecByte(const std::string& db_path, const std::string& name) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT spec_bytes FROM jobs WHERE name = ?",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(st, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  std::string spec(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                   sqlite3_column_bytes(st, 0));
+  sqlite3_finalize(st);
+  spec[spec.size() / 2] ^= 1;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "UPDATE jobs SET spec_bytes = ? WHERE name = ?",
+                         -1, &st, nullptr),
+      SQLITE_OK);
+  sqlite3_bind_blob(st, 1, spec.data(), static_cast<int>(spec.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, name.c_str(), -1, SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+// A flipped byte of a stored job's spec used to change the seed shown in
+// GetResult's header while the numbers stayed those of the old seed.
+TEST(ServiceLimitsTest, DamagedJobRecordAnswersDataLossAndIsNeverServed) {
+  ServerOptions options;
+  options.data_dir = FreshDataDir();
+  std::string damaged, intact;
+  {
+    Harness h = StartServer(options);
+    ASSERT_NE(h.stub, nullptr);
+    v1::Job job;
+    ASSERT_TRUE(Submit(h.stub.get(), TinySpec(21), &job).ok());
+    damaged = job.name();
+    ASSERT_TRUE(Submit(h.stub.get(), TinySpec(22), &job).ok());
+    intact = job.name();
+    for (const std::string& name : {damaged, intact}) {
+      auto end = h.server->jobs()->WaitForChange(
+          name, 1 << 30, absl::Now() + absl::Seconds(60));
+      while (end.ok() && !IsTerminal(end->state)) {
+        end = h.server->jobs()->WaitForChange(name, end->version,
+                                              absl::Now() + absl::Seconds(60));
+      }
+      ASSERT_TRUE(end.ok()) << end.status();
+      ASSERT_EQ(end->state, JobState::kSucceeded);
+    }
+    h.server->Shutdown();
+  }
+  FlipSpecByte(options.data_dir + "/nnft.db", damaged);
+  Harness h = StartServer(options);
+  ASSERT_NE(h.stub, nullptr);
+
+  v1::GetJobRequest get;
+  get.set_name(damaged);
+  v1::Job job;
+  grpc::ClientContext c1;
+  grpc::Status status = h.stub->GetJob(&c1, get, &job);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DATA_LOSS);
+  EXPECT_NE(status.error_message().find("stored record is damaged"),
+            std::string::npos)
+      << status.error_message();
+
+  v1::GetResultRequest result;
+  result.set_name(damaged);
+  grpc::ClientContext c2;
+  auto reader = h.stub->GetResult(&c2, result);
+  v1::ResultPiece piece;
+  int pieces = 0;
+  while (reader->Read(&piece)) ++pieces;
+  status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(pieces, 0);
+
+  v1::WatchJobRequest watch;
+  watch.set_name(damaged);
+  grpc::ClientContext c3;
+  auto watcher = h.stub->WatchJob(&c3, watch);
+  v1::JobUpdate update;
+  EXPECT_FALSE(watcher->Read(&update));
+  EXPECT_EQ(watcher->Finish().error_code(), grpc::StatusCode::DATA_LOSS);
+
+  // Listed as FAILED with DATA_LOSS and no spec; the intact job as it was.
+  v1::ListJobsRequest list;
+  v1::ListJobsResponse listed;
+  grpc::ClientContext c4;
+  ASSERT_TRUE(h.stub->ListJobs(&c4, list, &listed).ok());
+  ASSERT_EQ(listed.jobs_size(), 2);
+  EXPECT_EQ(listed.jobs(0).name(), damaged);
+  EXPECT_EQ(listed.jobs(0).state(), v1::Job::FAILED);
+  EXPECT_EQ(listed.jobs(0).error_code(), grpc::StatusCode::DATA_LOSS);
+  EXPECT_FALSE(listed.jobs(0).has_spec());
+  EXPECT_EQ(listed.jobs(1).name(), intact);
+  EXPECT_EQ(listed.jobs(1).state(), v1::Job::SUCCEEDED);
+  EXPECT_EQ(listed.jobs(1).spec().sampling().seed(), 22u);
+
+  // The damaged record can be deleted.
+  v1::DeleteJobRequest del;
+  del.set_name(damaged);
+  google::protobuf::Empty empty;
+  grpc::ClientContext c5;
+  status = h.stub->DeleteJob(&c5, del, &empty);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  grpc::ClientContext c6;
+  EXPECT_EQ(h.stub->GetJob(&c6, get, &job).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace
