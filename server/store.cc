@@ -299,6 +299,16 @@ absl::StatusOr<std::unique_ptr<ResultStore>> ResultStore::Open(
     const int64_t pages = std::max<int64_t>(max_bytes / page_size, 16);
     NNFT_RETURN_IF_ERROR(
         store->Exec(absl::StrCat("PRAGMA max_page_count=", pages).c_str()));
+    // The WAL is part of the store's footprint (CheckRoom): checkpoint it
+    // after an eighth of the cap (SQLite's default is 1000 pages, 4 MiB)
+    // and truncate it to that size when it is reset.
+    const int64_t wal_bytes = std::max<int64_t>(max_bytes / 8, 16 * page_size);
+    NNFT_RETURN_IF_ERROR(store->Exec(
+        absl::StrCat("PRAGMA wal_autocheckpoint=", wal_bytes / page_size)
+            .c_str()));
+    NNFT_RETURN_IF_ERROR(store->Exec(
+        absl::StrCat("PRAGMA journal_size_limit=", wal_bytes).c_str()));
+    store->max_bytes_ = max_bytes;
   }
   return store;
 }
@@ -363,6 +373,29 @@ absl::Status ResultStore::InitSchema() {
   return Exec("COMMIT");
 }
 
+int64_t ResultStore::FileBytes() const {
+  int64_t total = 0;
+  for (const std::string& file : {path_, path_ + "-wal"}) {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(file, ec);
+    if (!ec) total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
+absl::Status ResultStore::CheckRoom() {
+  if (max_bytes_ == 0 || FileBytes() <= max_bytes_) return absl::OkStatus();
+  // Move the WAL into the database and truncate it; fails (busy) while a
+  // reader holds an old snapshot, and the write is then refused.
+  Exec("PRAGMA wal_checkpoint(TRUNCATE)").IgnoreError();
+  const int64_t bytes = FileBytes();
+  if (bytes <= max_bytes_) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      absl::StrCat("result store full: ", bytes, " bytes in ", path_,
+                   " and its write-ahead log, at the cap of ", max_bytes_,
+                   " bytes (--max_store_mb)"));
+}
+
 absl::StatusOr<std::string> ResultStore::JournalMode() {
   absl::MutexLock lock(&mu_);
   Stmt st(db_, "PRAGMA journal_mode");
@@ -380,6 +413,7 @@ absl::Status ResultStore::PutChunk(absl::string_view digest,
   }
   const std::string blob = EncodeSums(chunk.sums);
   absl::MutexLock lock(&mu_);
+  NNFT_RETURN_IF_ERROR(CheckRoom());
   Stmt st(db_,
           "INSERT OR IGNORE INTO chunks (digest, k, networks, sums, crc32) "
           "VALUES (?, ?, ?, ?, ?)");
@@ -499,6 +533,14 @@ absl::StatusOr<int64_t> ResultStore::CountChunks(absl::string_view digest,
 
 absl::Status ResultStore::PutJob(const JobRecord& job) {
   absl::MutexLock lock(&mu_);
+  if (max_bytes_ > 0) {
+    // New rows need room; a stored row is always rewritten, so that a job
+    // can still end (FAILED, CANCELLED) in a full store.
+    Stmt exists(db_, "SELECT 1 FROM jobs WHERE name = ?");
+    NNFT_RETURN_IF_ERROR(exists.Prepared());
+    exists.BindText(1, job.name);
+    if (exists.Step() != SQLITE_ROW) NNFT_RETURN_IF_ERROR(CheckRoom());
+  }
   Stmt st(db_,
           "INSERT OR REPLACE INTO jobs (name, sequence, request_id, owner, "
           "digest, spec_bytes, spec_json, num_networks, num_chunks, priority, "

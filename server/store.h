@@ -88,9 +88,12 @@ class ResultStore {
   // Creates `data_dir` if needed and opens (or creates) `<data_dir>/nnft.db`:
   // WAL journal, synchronous=NORMAL, a busy timeout, and the schema (with a
   // schema version; FailedPrecondition for a database of a newer version).
-  // `max_bytes` > 0 caps the store file (SQLite max_page_count): writes that
-  // would grow it further fail with ResourceExhausted, exactly as on a full
-  // disk, and nothing already stored is touched. 0: no cap.
+  // `max_bytes` > 0 caps the store's files, the database and its
+  // write-ahead log together: once they reach it (after a checkpoint that
+  // truncates the log), new chunks and new job rows fail with
+  // ResourceExhausted, exactly as on a full disk, and nothing already
+  // stored is touched; rewrites of stored job rows still succeed. The files
+  // may pass the cap by the one write that reaches it. 0: no cap.
   static absl::StatusOr<std::unique_ptr<ResultStore>> Open(
       const std::string& data_dir, int64_t max_bytes = 0);
 
@@ -149,6 +152,11 @@ class ResultStore {
       : db_(db), path_(std::move(path)) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InitSchema() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Bytes of the database file and its WAL on disk.
+  int64_t FileBytes() const;
+  // ResourceExhausted when the files are at max_bytes_ even after a
+  // checkpoint; OK without a cap.
+  absl::Status CheckRoom() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Schema 1 -> 2: adds jobs.record_crc, computed from the rows as they are.
   absl::Status MigrateToRecordCrc() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<JobRecord>> ReadJobRows()
@@ -157,6 +165,7 @@ class ResultStore {
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
   const std::string path_;
+  int64_t max_bytes_ = 0;  // set by Open; 0: no cap
 };
 
 // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of `data`: zlib's

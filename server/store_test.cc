@@ -305,6 +305,52 @@ TEST(ResultStoreTest, SchemaOneRowsGetAChecksumAtTheFirstOpen) {
             absl::StatusCode::kDataLoss);
 }
 
+int64_t FileBytes(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(size);
+}
+
+// The cap used to bound the database file alone: 1.8 MiB of database and
+// 4 MiB of WAL under a 2 MiB cap. Database and WAL together stay within it
+// (plus the one write that finds the store full).
+TEST(ResultStoreTest, SizeCapCountsTheWriteAheadLog) {
+  TempDir dir("nnft_store_");
+  constexpr int64_t kCap = int64_t{2} << 20;
+  auto store = ResultStore::Open(dir.path(), kCap);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->PutJob(Job("jobs/a", 1)).ok());
+  const std::string db = (*store)->path(), wal = db + "-wal";
+  // 64 KiB chunks until the store is full.
+  ChunkSums chunk;
+  chunk.networks = 100;
+  chunk.sums.assign(8192, 0.5);
+  absl::Status status;
+  int64_t stored = 0, largest = 0;
+  for (int k = 0; k < 200 && status.ok(); ++k) {
+    chunk.chunk = k;
+    chunk.sums[0] = k;
+    status = (*store)->PutChunk("abc", chunk);
+    if (status.ok()) ++stored;
+    largest = std::max(largest, FileBytes(db) + FileBytes(wal));
+  }
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_NE(status.message().find("full"), std::string::npos) << status;
+  EXPECT_GT(stored, 8);
+  EXPECT_LE(largest, kCap + (int64_t{96} << 10))
+      << "database " << FileBytes(db) << " + WAL " << FileBytes(wal);
+  // A stored job's row can still be updated (a job can end cleanly), and
+  // every stored chunk reads back.
+  JobRecord ended = Job("jobs/a", 1);
+  ended.state = JobState::kFailed;
+  EXPECT_TRUE((*store)->PutJob(ended).ok());
+  for (int64_t k = 0; k < stored; ++k) {
+    auto back = (*store)->GetChunk("abc", k);
+    ASSERT_TRUE(back.ok() && back->has_value()) << k;
+    EXPECT_EQ((**back).sums[0], k);
+  }
+}
+
 TEST(ResultStoreTest, RefusesADatabaseFromANewerSchema) {
   TempDir dir("nnft_store_");
   std::string db_path;
