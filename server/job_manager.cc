@@ -137,12 +137,15 @@ JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
 
 void JobManager::Impl::Notify(const JobSnapshot& snapshot) {
   absl::MutexLock lock(&sub_mu);
+  JobManager::SnapshotPtr shared;  // one copy for every subscriber
   for (auto& [id, sub] : subs) {
     if (sub.name != snapshot.name || snapshot.version <= sub.last_version) {
       continue;
     }
+    if (shared == nullptr)
+      shared = std::make_shared<const JobSnapshot>(snapshot);
     sub.last_version = snapshot.version;
-    sub.on_change(snapshot);
+    sub.on_change(shared);
   }
 }
 
@@ -473,21 +476,21 @@ absl::Status JobManager::Delete(absl::string_view name,
 }
 
 absl::StatusOr<int64_t> JobManager::Subscribe(
-    absl::string_view name, std::function<void(const JobSnapshot&)> on_change,
+    absl::string_view name, std::function<void(const SnapshotPtr&)> on_change,
     absl::string_view owner) {
   Impl& m = *impl_;
   absl::MutexLock sub_lock(&m.sub_mu);
-  JobSnapshot snapshot;
+  SnapshotPtr snapshot;
   {
     absl::MutexLock lock(&m.mu);
     NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job, m.Find(name, owner));
-    snapshot = m.Snapshot(*job);
+    snapshot = std::make_shared<const JobSnapshot>(m.Snapshot(*job));
   }
   const int64_t id = m.next_sub++;
   Impl::Subscription& sub = m.subs[id];
-  sub.name = snapshot.name;
+  sub.name = snapshot->name;
   sub.on_change = std::move(on_change);
-  sub.last_version = snapshot.version;
+  sub.last_version = snapshot->version;
   ++m.subscriptions;
   sub.on_change(snapshot);
   return id;

@@ -66,7 +66,7 @@ struct JobManager::Impl {
 
   struct Subscription {
     std::string name;
-    std::function<void(const JobSnapshot&)> on_change;
+    std::function<void(const JobManager::SnapshotPtr&)> on_change;
     int64_t last_version = 0;
   };
 

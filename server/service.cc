@@ -178,6 +178,7 @@ absl::Status CheckJobName(absl::string_view field, absl::string_view name) {
 NnftService::NnftService(JobManager* jobs, ServiceOptions options)
     : jobs_(jobs),
       options_(std::move(options)),
+      watch_updates_(std::make_unique<WatchUpdates>()),
       pool_(std::make_unique<WorkPool>(options_.pool_threads)) {}
 
 NnftService::~NnftService() = default;
@@ -351,7 +352,8 @@ grpc::ServerWriteReactor<v1::JobUpdate>* NnftService::WatchJob(
   if (!owner.ok()) {
     return new FailedWriteReactor<v1::JobUpdate>(ToGrpcStatus(owner.status()));
   }
-  return NewWatchReactor(jobs_, *request, *std::move(owner));
+  return NewWatchReactor(jobs_, pool_.get(), watch_updates_.get(), *request,
+                         *std::move(owner));
 }
 
 grpc::ServerWriteReactor<v1::ResultPiece>* NnftService::GetResult(

@@ -411,5 +411,70 @@ TEST(ServiceLimitsTest, DamagedJobRecordAnswersDataLossAndIsNeverServed) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+// Chunks per second of one job (P = 16 points, orders 2 and 4: 4012 tuples,
+// 300 chunks) while `watchers` WatchJob streams (max_entries 4096) over TCP
+// are open and never read. Fails the test when the job does not finish
+// within 30 s (it takes about 1 s alone).
+double ChunksPerSecondWithUnreadWatchers(int watchers) {
+  Harness h = StartServer();
+  if (h.stub == nullptr) return 0;
+  auto channel = grpc::CreateChannel(h.server->address(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::Nnft::NewStub(channel);
+  // The measured job waits behind a blocker while its watchers open.
+  v1::Job blocker;
+  EXPECT_TRUE(
+      Submit(stub.get(), TinySpec(30, 2, 1, int64_t{100} << 20), &blocker)
+          .ok());
+  v1::ExperimentSpec spec = TinySpec(31, 16, 2, 300 * 100);
+  spec.mutable_architecture()->mutable_mlp()->set_widths(0, 64);
+  spec.mutable_observables()->clear_tuples();
+  spec.mutable_observables()->add_orders(4);
+  v1::Job job;
+  grpc::Status status = Submit(stub.get(), spec, &job);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  if (!status.ok()) return 0;
+  struct Unread {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::JobUpdate>> reader;
+  };
+  std::vector<std::unique_ptr<Unread>> unread;
+  for (int i = 0; i < watchers; ++i) {
+    auto w = std::make_unique<Unread>();
+    v1::WatchJobRequest request;
+    request.set_name(job.name());
+    request.set_max_entries(4096);
+    w->reader = stub->WatchJob(&w->context, request);
+    unread.push_back(std::move(w));
+  }
+  v1::CancelJobRequest cancel;
+  cancel.set_name(blocker.name());
+  grpc::ClientContext cancel_context;
+  EXPECT_TRUE(stub->CancelJob(&cancel_context, cancel, &blocker).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  auto end = h.server->jobs()->WaitForChange(job.name(), 0, deadline);
+  while (end.ok() && !IsTerminal(end->state) && absl::Now() < deadline) {
+    end = h.server->jobs()->WaitForChange(job.name(), end->version, deadline);
+  }
+  EXPECT_TRUE(end.ok() && end->state == JobState::kSucceeded)
+      << watchers << " unread watchers: the job did not finish in 30 s";
+  for (auto& w : unread) w->context.TryCancel();
+  for (auto& w : unread) w->reader->Finish().IgnoreError();
+  if (!end.ok() || end->state != JobState::kSucceeded) return 0;
+  return static_cast<double>(end->chunks_total) /
+         absl::ToDoubleSeconds(end->end_time - end->start_time);
+}
+
+// 300 WatchJob streams opened and never read used to slow a job from 110
+// chunks/s to 1-3 (each snapshot was copied, converted and written to every
+// watcher on the job's own thread). Publishing never waits on a client.
+TEST(ServiceLimitsTest, UnreadWatchersDoNotThrottleTheJob) {
+  const double alone = ChunksPerSecondWithUnreadWatchers(0);
+  const double watched = ChunksPerSecondWithUnreadWatchers(300);
+  std::cout << "chunks/s: " << alone << " without watchers, " << watched
+            << " with 300 unread watchers\n";
+  EXPECT_GT(watched, 0);
+}
+
 }  // namespace
 }  // namespace nnft::server
