@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "server/convert_sym.h"
 #include "server/spec_json.h"
 
@@ -106,6 +107,38 @@ void TimeToProto(absl::Time time, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(nanos - out->seconds() * 1000000000));
 }
 
+absl::Status CheckSpecText(const v1::ExperimentSpec& spec) {
+  auto check = [](const std::string& text,
+                  const auto&... field) -> absl::Status {
+    if (static_cast<int64_t>(text.size()) <= kMaxLabelBytes) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(field..., " has ", text.size(),
+                     " bytes: must have at most ", kMaxLabelBytes, " bytes"));
+  };
+  NNFT_RETURN_IF_ERROR(check(spec.label(), "spec.label"));
+  for (int i = 0; i < spec.symmetry_checks_size(); ++i) {
+    NNFT_RETURN_IF_ERROR(check(spec.symmetry_checks(i).label(),
+                               "spec.symmetry_checks[", i, "].label"));
+  }
+  for (int i = 0; i < spec.cluster_checks_size(); ++i) {
+    NNFT_RETURN_IF_ERROR(check(spec.cluster_checks(i).label(),
+                               "spec.cluster_checks[", i, "].label"));
+  }
+  return absl::OkStatus();
+}
+
+std::string TruncateUtf8(const std::string& text, int64_t max_bytes) {
+  if (static_cast<int64_t>(text.size()) <= max_bytes) return text;
+  size_t end = static_cast<size_t>(std::max<int64_t>(max_bytes, 0));
+  // Back up over continuation bytes (10xxxxxx) to a character's first byte.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return text.substr(0, end);
+}
+
 v1::Job JobToProto(const JobSnapshot& job) {
   v1::Job out;
   out.set_name(job.name);
@@ -115,6 +148,14 @@ v1::Job JobToProto(const JobSnapshot& job) {
   out.set_priority(job.priority);
   if (auto spec = SpecProtoFromJson(job.spec_json); spec.ok()) {
     *out.mutable_spec() = *std::move(spec);
+    v1::ExperimentSpec* s = out.mutable_spec();
+    s->set_label(TruncateUtf8(s->label(), kMaxLabelBytes));
+    for (v1::SymmetryCheck& c : *s->mutable_symmetry_checks()) {
+      c.set_label(TruncateUtf8(c.label(), kMaxLabelBytes));
+    }
+    for (v1::ClusterCheck& c : *s->mutable_cluster_checks()) {
+      c.set_label(TruncateUtf8(c.label(), kMaxLabelBytes));
+    }
   }
   v1::Progress* p = out.mutable_progress();
   p->set_chunks_total(job.chunks_total);

@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/compare.h"
 #include "core/estimate.h"
@@ -26,12 +28,27 @@ namespace nnft::server {
 // Upper bound on the serialised size of one streamed ResultPiece.
 inline constexpr int64_t kMaxPieceBytes = 256 * 1024;
 
+// Longest free-text label of a spec (ExperimentSpec.label and the labels of
+// its symmetry and cluster checks), in bytes of UTF-8. Reported by
+// GetServerInfo (Limits.max_label_bytes).
+inline constexpr int64_t kMaxLabelBytes = 1024;
+
+// InvalidArgument naming the first label of `spec` longer than
+// kMaxLabelBytes ("spec.symmetry_checks[2].label has 5000 bytes: must have at
+// most 1024"). Reads sizes only: call it before any other work on the spec.
+absl::Status CheckSpecText(const v1::ExperimentSpec& spec);
+
+// `text` cut to at most `max_bytes` bytes at a UTF-8 character boundary
+// (labels stored before the limit existed are served cut).
+std::string TruncateUtf8(const std::string& text, int64_t max_bytes);
+
 v1::Job::State StateToProto(JobState state);
 
 // Unset (nullptr-equivalent: cleared) for absl::InfinitePast().
 void TimeToProto(absl::Time time, google::protobuf::Timestamp* out);
 
-// The Job resource. Job.spec is parsed back from the snapshot's spec_json.
+// The Job resource. Job.spec is parsed back from the snapshot's spec_json;
+// its labels are cut to kMaxLabelBytes.
 v1::Job JobToProto(const JobSnapshot& job);
 
 // Entries [begin, end) of `estimate` (requested-tuple order).

@@ -87,12 +87,13 @@ JobSnapshot JobManager::Impl::Snapshot(const Job& job) const {
 }
 
 absl::StatusOr<std::shared_ptr<Job>> JobManager::Impl::Find(
-    absl::string_view name, absl::string_view owner) {
+    absl::string_view name, absl::string_view owner, bool damaged_ok) {
   auto it = jobs.find(name);
   if (it == jobs.end() ||
       (!owner.empty() && it->second->record.owner != owner)) {
     return absl::NotFoundError(absl::StrCat("job '", name, "' not found"));
   }
+  if (!damaged_ok && !it->second->damaged.ok()) return it->second->damaged;
   return it->second;
 }
 
@@ -136,12 +137,15 @@ JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
 
 void JobManager::Impl::Notify(const JobSnapshot& snapshot) {
   absl::MutexLock lock(&sub_mu);
+  JobManager::SnapshotPtr shared;  // one copy for every subscriber
   for (auto& [id, sub] : subs) {
     if (sub.name != snapshot.name || snapshot.version <= sub.last_version) {
       continue;
     }
+    if (shared == nullptr)
+      shared = std::make_shared<const JobSnapshot>(snapshot);
     sub.last_version = snapshot.version;
-    sub.on_change(snapshot);
+    sub.on_change(shared);
   }
 }
 
@@ -237,6 +241,22 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
       job->record = std::move(row);
       JobRecord& r = job->record;
       impl->next_sequence = std::max(impl->next_sequence, r.sequence + 1);
+      if (!r.integrity.ok()) {
+        // Never served, resumed or rewritten: reads of it answer DataLoss,
+        // listings show it FAILED without its spec, Delete removes it.
+        JobsLog("job_record_damaged",
+                {{"job", r.name}, {"reason", r.integrity.message()}});
+        job->damaged = absl::DataLossError(absl::StrCat(
+            "job ", r.name, ": its stored record is damaged (",
+            r.integrity.message(), "); delete it and submit the spec again"));
+        job->error = job->damaged;
+        r.state = JobState::kFailed;
+        r.digest.clear();
+        r.spec_json.clear();
+        impl->by_sequence[r.sequence] = job;
+        impl->jobs[r.name] = std::move(job);
+        continue;
+      }
       job->chunks_total =
           r.state == JobState::kSucceeded ? r.chunks_done : r.num_chunks;
       job->chunks_done = r.chunks_done;
@@ -403,6 +423,7 @@ absl::StatusOr<ListPage> JobManager::List(int page_size,
       break;
     }
     page.jobs.push_back(impl_->Snapshot(job));
+    page.resume_tokens.push_back(absl::StrCat(it->first));
   }
   return page;
 }
@@ -435,7 +456,8 @@ absl::Status JobManager::Delete(absl::string_view name,
                                 absl::string_view owner) {
   Impl& m = *impl_;
   absl::MutexLock lock(&m.mu);
-  NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job, m.Find(name, owner));
+  NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job,
+                        m.Find(name, owner, /*damaged_ok=*/true));
   const JobRecord& r = job->record;
   if (!IsTerminal(r.state)) {
     return absl::FailedPreconditionError(
@@ -443,7 +465,9 @@ absl::Status JobManager::Delete(absl::string_view name,
                      ": cancel it before deleting it"));
   }
   NNFT_RETURN_IF_ERROR(m.store->DeleteJob(r.name));
-  if (!r.request_id.empty()) m.request_ids.erase({r.owner, r.request_id});
+  if (!r.request_id.empty() && job->damaged.ok()) {
+    m.request_ids.erase({r.owner, r.request_id});
+  }
   m.by_sequence.erase(r.sequence);
   JobsLog("job_deleted", {{"job", r.name}});
   m.jobs.erase(r.name);  // last: `r` lives in the job
@@ -452,21 +476,21 @@ absl::Status JobManager::Delete(absl::string_view name,
 }
 
 absl::StatusOr<int64_t> JobManager::Subscribe(
-    absl::string_view name, std::function<void(const JobSnapshot&)> on_change,
+    absl::string_view name, std::function<void(const SnapshotPtr&)> on_change,
     absl::string_view owner) {
   Impl& m = *impl_;
   absl::MutexLock sub_lock(&m.sub_mu);
-  JobSnapshot snapshot;
+  SnapshotPtr snapshot;
   {
     absl::MutexLock lock(&m.mu);
     NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job, m.Find(name, owner));
-    snapshot = m.Snapshot(*job);
+    snapshot = std::make_shared<const JobSnapshot>(m.Snapshot(*job));
   }
   const int64_t id = m.next_sub++;
   Impl::Subscription& sub = m.subs[id];
-  sub.name = snapshot.name;
+  sub.name = snapshot->name;
   sub.on_change = std::move(on_change);
-  sub.last_version = snapshot.version;
+  sub.last_version = snapshot->version;
   ++m.subscriptions;
   sub.on_change(snapshot);
   return id;

@@ -176,7 +176,10 @@ struct JobResult {
 
 struct ListPage {
   std::vector<JobSnapshot> jobs;  // oldest first
-  std::string next_page_token;    // "" on the last page
+  // resume_tokens[i]: the page token whose page starts at jobs[i] (for a
+  // caller that stops part way through this page).
+  std::vector<std::string> resume_tokens;
+  std::string next_page_token;  // "" on the last page
 };
 
 // Totals since Open (not persisted).
@@ -283,10 +286,14 @@ class JobManager {
   // thread before returning, then on every change, on executor threads.
   // Calls for one subscription are serialised and carry increasing versions;
   // snapshots are conflated (a callback sees the latest, never a backlog).
-  // on_change must not block and must not call back into the JobManager.
+  // One snapshot is shared by every subscriber of a change (it is copied
+  // once, not per subscriber). on_change runs on the job's thread: it must
+  // only store the pointer or hand it off, never block, convert or write,
+  // and must not call back into the JobManager.
   // Returns a subscription id for Unsubscribe.
+  using SnapshotPtr = std::shared_ptr<const JobSnapshot>;
   absl::StatusOr<int64_t> Subscribe(
-      absl::string_view name, std::function<void(const JobSnapshot&)> on_change,
+      absl::string_view name, std::function<void(const SnapshotPtr&)> on_change,
       absl::string_view owner = "");
   // After it returns, that on_change is never called again. Unknown ids are
   // ignored.

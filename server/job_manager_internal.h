@@ -55,6 +55,9 @@ struct Job {
   std::vector<SweepWidth> sweep;  // width sweeps only (InitSweep)
   int64_t version = 1;
   std::atomic<bool> cancel{false};
+  // DataLoss for a row that failed its integrity check at Open (the record
+  // is then not to be trusted); OK otherwise.
+  absl::Status damaged;
 };
 
 struct JobManager::Impl {
@@ -63,7 +66,7 @@ struct JobManager::Impl {
 
   struct Subscription {
     std::string name;
-    std::function<void(const JobSnapshot&)> on_change;
+    std::function<void(const JobManager::SnapshotPtr&)> on_change;
     int64_t last_version = 0;
   };
 
@@ -103,9 +106,11 @@ struct JobManager::Impl {
   absl::StatusOr<JobSnapshot> Create(std::shared_ptr<Job> job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   JobSnapshot Snapshot(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  // NotFound unless `name` exists and is visible to `owner`.
+  // NotFound unless `name` exists and is visible to `owner`; DataLoss for a
+  // damaged record unless `damaged_ok`.
   absl::StatusOr<std::shared_ptr<Job>> Find(absl::string_view name,
-                                            absl::string_view owner)
+                                            absl::string_view owner,
+                                            bool damaged_ok = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Bumps the version, persists the row (returning the store's status), and
   // wakes waiters. Call Notify with the returned snapshot after unlocking.

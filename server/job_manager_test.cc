@@ -211,7 +211,7 @@ TEST(JobManagerTest, UnknownNamesAndOtherOwnersAreNotFound) {
   EXPECT_EQ(m->Result(job.name, "bob").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(m->Subscribe(
-                 job.name, [](const JobSnapshot&) {}, "bob")
+                 job.name, [](const JobManager::SnapshotPtr&) {}, "bob")
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
@@ -278,9 +278,9 @@ TEST(JobManagerTest, SubscribersSeeIncreasingVersionsUpToTheEnd) {
   absl::Mutex mu;
   std::vector<JobSnapshot> seen;
   absl::StatusOr<int64_t> id =
-      m->Subscribe(job.name, [&](const JobSnapshot& s) {
+      m->Subscribe(job.name, [&](const JobManager::SnapshotPtr& s) {
         absl::MutexLock lock(&mu);
-        seen.push_back(s);
+        seen.push_back(*s);
       });
   ASSERT_TRUE(id.ok()) << id.status();
   WaitDone(*m, job.name);

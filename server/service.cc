@@ -2,6 +2,7 @@
 #include "server/service.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -32,6 +33,12 @@ constexpr int kMaxPageSize = 1000;
 constexpr int kDefaultPageSize = 100;
 // Jobs ListJobs examines per call when a states filter skips most of them.
 constexpr int kMaxListScan = 10000;
+// Bytes of jobs in one ListJobs response: well under gRPC's default 4 MiB
+// receive limit of clients, whatever the specs hold. A job bigger than this
+// alone is listed without its spec (GetJob returns it whole).
+constexpr int64_t kListPageBytes = int64_t{1} << 20;
+// Page tokens this server issues are under 100 bytes.
+constexpr size_t kMaxPageTokenBytes = 1024;
 constexpr absl::string_view kTokenPrefix = "lj1.";
 
 bool IsLowerHex(char c) {
@@ -118,6 +125,31 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
 
 }  // namespace
 
+KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec) {
+  const double p = static_cast<double>(spec.points.rows());
+  KernelAnswerSize size;
+  // Per tuple of order n: an IndexTuple (two tags, two lengths, n one-byte
+  // indices at least) and four packed doubles of theory.
+  auto add = [&size](double count, int n) {
+    size.tuples += count;
+    size.min_bytes += count * (4 + n + 4 * 8);
+  };
+  if (!spec.observables.tuples.empty()) {
+    for (const std::vector<int>& t : spec.observables.tuples) {
+      add(1, static_cast<int>(t.size()));
+    }
+  } else {
+    for (int n : spec.observables.orders) {
+      // C(P + n - 1, n): the multisets of size n of P points.
+      double count = 1;
+      for (int i = 1; i <= n; ++i) count = count * (p + n - i) / i;
+      add(std::round(count), n);
+    }
+  }
+  size.min_bytes += 8 * p * p;  // the kernel, packed
+  return size;
+}
+
 absl::StatusOr<std::string> CallerOwner(
     const TokenAuthenticator* auth,
     const grpc::CallbackServerContext* context) {
@@ -146,6 +178,7 @@ absl::Status CheckJobName(absl::string_view field, absl::string_view name) {
 NnftService::NnftService(JobManager* jobs, ServiceOptions options)
     : jobs_(jobs),
       options_(std::move(options)),
+      watch_updates_(std::make_unique<WatchUpdates>()),
       pool_(std::make_unique<WorkPool>(options_.pool_threads)) {}
 
 NnftService::~NnftService() = default;
@@ -162,6 +195,7 @@ absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
                      -kMaxPriority, ", ", kMaxPriority, "]"));
   }
   NNFT_RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  NNFT_RETURN_IF_ERROR(CheckSpecText(request.spec()));
   NNFT_ASSIGN_OR_RETURN(ExperimentSpec spec,
                         SpecFromProto(request.spec(), options_.limits));
   NNFT_ASSIGN_OR_RETURN(double target_stderr,
@@ -223,6 +257,12 @@ absl::Status NnftService::List(const v1::ListJobsRequest& request,
           "states[", i, "] = ", states[i], ": must be a job state (1 to 5)"));
     }
   }
+  if (request.page_token().size() > kMaxPageTokenBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token has ", request.page_token().size(),
+                     " bytes: must have at most ", kMaxPageTokenBytes,
+                     " (a token returned by ListJobs)"));
+  }
   const std::string query = QueryKey(owner, states);
   std::string inner;
   if (!request.page_token().empty()) {
@@ -231,20 +271,37 @@ absl::Status NnftService::List(const v1::ListJobsRequest& request,
   const int want =
       request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   int scanned = 0;
-  // Each manager page is consumed whole, so its token resumes exactly after
-  // the last job examined.
-  while (response->jobs_size() < want && scanned < kMaxListScan) {
+  int64_t bytes = 0;
+  bool full = false;
+  // A manager page is consumed up to the first job that does not fit the
+  // byte budget; the token then resumes at that job, else after the page.
+  while (!full && response->jobs_size() < want && scanned < kMaxListScan) {
     NNFT_ASSIGN_OR_RETURN(
         ListPage page, jobs_->List(want - response->jobs_size(), inner, owner));
-    for (const JobSnapshot& job : page.jobs) {
-      ++scanned;
+    for (size_t i = 0; i < page.jobs.size(); ++i) {
+      const JobSnapshot& job = page.jobs[i];
       const int state = StateToProto(job.state);
-      if (states.empty() ||
-          std::find(states.begin(), states.end(), state) != states.end()) {
-        *response->add_jobs() = JobToProto(job);
+      if (!states.empty() &&
+          std::find(states.begin(), states.end(), state) == states.end()) {
+        ++scanned;
+        continue;
       }
+      v1::Job proto = JobToProto(job);
+      int64_t size = static_cast<int64_t>(proto.ByteSizeLong()) + 8;
+      if (response->jobs_size() > 0 && bytes + size > kListPageBytes) {
+        inner = page.resume_tokens[i];
+        full = true;
+        break;
+      }
+      if (size > kListPageBytes) {
+        proto.clear_spec();
+        size = static_cast<int64_t>(proto.ByteSizeLong()) + 8;
+      }
+      ++scanned;
+      bytes += size;
+      *response->add_jobs() = std::move(proto);
     }
-    inner = page.next_page_token;
+    if (!full) inner = page.next_page_token;
     if (inner.empty()) break;
   }
   if (!inner.empty()) response->set_next_page_token(WrapToken(query, inner));
@@ -295,7 +352,8 @@ grpc::ServerWriteReactor<v1::JobUpdate>* NnftService::WatchJob(
   if (!owner.ok()) {
     return new FailedWriteReactor<v1::JobUpdate>(ToGrpcStatus(owner.status()));
   }
-  return NewWatchReactor(jobs_, *request, *std::move(owner));
+  return NewWatchReactor(jobs_, pool_.get(), watch_updates_.get(), *request,
+                         *std::move(owner));
 }
 
 grpc::ServerWriteReactor<v1::ResultPiece>* NnftService::GetResult(
@@ -310,24 +368,26 @@ grpc::ServerWriteReactor<v1::ResultPiece>* NnftService::GetResult(
 
 absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
                                  v1::ComputeKernelResponse* response) {
+  NNFT_RETURN_IF_ERROR(CheckSpecText(request.spec()));
   NNFT_ASSIGN_OR_RETURN(ExperimentSpec spec,
                         SpecFromProto(request.spec(), options_.limits));
   const int64_t p = spec.points.rows();
   const int64_t limit = options_.max_kernel_response_bytes;
-  auto too_large = [&](int64_t bytes) {
+  // Sized from the spec's counts before the tuples are built or any theory
+  // is computed: both cost seconds and hundreds of MiB for answers far over
+  // the limit (tanh, P = 30, orders 2, 4, 6).
+  const KernelAnswerSize size = EstimateKernelAnswer(spec);
+  if (size.min_bytes > static_cast<double>(limit)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "spec: the ComputeKernel response would be about ", bytes, " bytes (",
-        p, " points), over the limit of ", limit,
+        "spec: the ComputeKernel response would be at least ",
+        static_cast<int64_t>(size.min_bytes), " bytes (", p, " points, ",
+        static_cast<int64_t>(size.tuples), " tuples), over the limit of ",
+        limit,
         " bytes; submit a job and read it with GetResult, which streams"));
-  };
-  if (8 * p * p > limit) return too_large(8 * p * p);
+  }
   NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
                         BuildSpecTuples(spec, options_.limits.max_tuples));
   const int64_t requested = static_cast<int64_t>(tuples.requested().size());
-  // Per tuple: its indices and four doubles of theory, at least 40 bytes.
-  if (8 * p * p + 40 * requested > limit) {
-    return too_large(8 * p * p + 40 * requested);
-  }
   NNFT_ASSIGN_OR_RETURN(TheoryValues theory, ComputeTheory(spec, tuples));
   response->set_num_points(static_cast<int>(p));
   if (theory.kernel.rows() == p && theory.kernel.cols() == p) {
@@ -343,10 +403,15 @@ absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
   TheoryToProto(theory, 0, requested, response->mutable_theory());
   response->mutable_theory()->set_method(theory.method);
   response->set_method(theory.method);
+  // The estimate is a lower bound (indices past 127 take two bytes): the
+  // exact size is checked too, and the answer's memory released on refusal.
   const int64_t bytes = static_cast<int64_t>(response->ByteSizeLong());
   if (bytes > limit) {
-    response->Clear();
-    return too_large(bytes);
+    v1::ComputeKernelResponse().Swap(response);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spec: the ComputeKernel response would be ", bytes, " bytes (", p,
+        " points, ", requested, " tuples), over the limit of ", limit,
+        " bytes; submit a job and read it with GetResult, which streams"));
   }
   return absl::OkStatus();
 }
@@ -386,9 +451,10 @@ grpc::ServerUnaryReactor* NnftService::GetServerInfo(
   limits->set_max_chunk_size(l.max_chunk_size);
   limits->set_max_parameters(l.max_parameters);
   limits->set_max_queued_jobs(options_.max_queued_jobs);
-  for (const char* a :
-       {"mlp", "gauss_net", "cos_net", "null_cone", "ou_net", "conv1d",
-        "attention", "kan"}) {
+  limits->set_max_label_bytes(kMaxLabelBytes);
+  limits->set_max_request_id_bytes(static_cast<int>(kMaxRequestIdLength));
+  for (const char* a : {"mlp", "gauss_net", "cos_net", "null_cone", "ou_net",
+                        "conv1d", "attention", "kan"}) {
     response->add_architectures(a);
   }
   for (int a = static_cast<int>(Activation::kIdentity);

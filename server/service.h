@@ -7,7 +7,9 @@
 // ListJobs, CancelJob, DeleteJob and GetServerInfo answer inline from the job
 // manager's memory. WatchJob subscribes to the job manager and writes
 // conflated snapshots: while a write is in flight only the latest snapshot
-// is kept. Dropping a watch unsubscribes and never cancels the job.
+// is kept, and the job's thread only stores it (conversion and writes run
+// on the work pool or gRPC's threads). Dropping a watch unsubscribes and never
+// cancels the job.
 //
 // Every error is mapped once, by ToGrpcStatus; messages name the request
 // field ("spec.architecture.mlp.widths[0] = 0: must be in [1, 1000000]").
@@ -28,6 +30,7 @@
 #include "nnft/v1/nnft.grpc.pb.h"
 #include "server/auth.h"
 #include "server/job_manager.h"
+#include "server/service_streams.h"
 #include "server/work_pool.h"
 
 namespace nnft::server {
@@ -62,6 +65,16 @@ absl::StatusOr<std::string> CallerOwner(
 // InvalidArgument unless `name` is "jobs/" followed by 16 lower-case hex
 // digits (the job manager's names). `field` names the request field.
 absl::Status CheckJobName(absl::string_view field, absl::string_view name);
+
+// A lower bound on the size of ComputeKernel's answer for a valid `spec`,
+// from its counts alone (no tuple is built): the P x P kernel, and per
+// requested tuple its indices and four doubles of theory. Doubles, so that
+// counts past 2^63 do not wrap.
+struct KernelAnswerSize {
+  double tuples = 0;     // requested tuples
+  double min_bytes = 0;  // serialised bytes, at least
+};
+KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec);
 
 class NnftService final : public v1::Nnft::CallbackService {
  public:
@@ -120,6 +133,8 @@ class NnftService final : public v1::Nnft::CallbackService {
   std::atomic<bool> draining_{false};
   JobManager* const jobs_;
   const ServiceOptions options_;
+  // Before pool_: the pool's last tasks (watch writes) still use it.
+  std::unique_ptr<WatchUpdates> watch_updates_;
   std::unique_ptr<WorkPool> pool_;
 };
 

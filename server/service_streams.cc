@@ -24,11 +24,18 @@ namespace {
 constexpr int kMaxWatchEntries = 4096;
 constexpr int kDefaultWatchEntries = 64;
 
+// Publishing to a watcher happens on the job's thread (JobManager::Notify):
+// OnSnapshot only stores the shared snapshot (latest wins) and, when no
+// write is in flight, hands the write to the work pool. Conversions and
+// writes run on the pool or on gRPC's threads, never on the job's, so a
+// client that does not read costs the job nothing; each watcher holds at
+// most one pending snapshot (shared with the other watchers) and one update
+// in flight (shared through the WatchUpdates cache).
 class WatchReactor final : public grpc::ServerWriteReactor<v1::JobUpdate> {
  public:
-  WatchReactor(JobManager* jobs, const v1::WatchJobRequest& request,
-               std::string owner)
-      : jobs_(jobs), name_(request.name()) {
+  WatchReactor(JobManager* jobs, WorkPool* pool, WatchUpdates* updates,
+               const v1::WatchJobRequest& request, std::string owner)
+      : jobs_(jobs), pool_(pool), updates_(updates), name_(request.name()) {
     absl::Status status = CheckJobName("name", request.name());
     if (status.ok() && (request.max_entries() < 0 ||
                         request.max_entries() > kMaxWatchEntries)) {
@@ -42,7 +49,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::JobUpdate> {
       // The first snapshot arrives before Subscribe returns; writes start only
       // once the subscription id is known, so OnDone can always unsubscribe.
       auto id = jobs_->Subscribe(
-          name_, [this](const JobSnapshot& s) { OnSnapshot(s); }, owner);
+          name_, [this](const JobManager::SnapshotPtr& s) { OnSnapshot(s); },
+          owner);
       status = id.status();
       if (id.ok()) {
         absl::MutexLock lock(&mu_);
@@ -55,7 +63,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::JobUpdate> {
       return;
     }
     LogEvent("watch_started", {{"name", name_}});
-    Pump();
+    Pump(/*from_task=*/false);
   }
 
   void OnWriteDone(bool ok) override {
@@ -64,7 +72,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::JobUpdate> {
       writing_ = false;
       if (!ok) cancelled_ = true;
     }
-    Pump();
+    Pump(/*from_task=*/false);
   }
 
   void OnCancel() override {
@@ -72,7 +80,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::JobUpdate> {
       absl::MutexLock lock(&mu_);
       cancelled_ = true;
     }
-    Pump();
+    Pump(/*from_task=*/false);
   }
 
   void OnDone() override {
@@ -83,28 +91,34 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::JobUpdate> {
   }
 
  private:
-  void OnSnapshot(const JobSnapshot& snapshot) {
+  // On the job's thread: store, and hand off at most one pool task.
+  void OnSnapshot(const JobManager::SnapshotPtr& snapshot) {
     {
       absl::MutexLock lock(&mu_);
       if (finished_) return;
       pending_ = snapshot;  // conflated: only the latest waits
+      if (!started_ || writing_ || scheduled_) return;
+      scheduled_ = true;  // no Finish (so no delete) until the task ran
     }
-    Pump();
+    pool_->Run([this] { Pump(/*from_task=*/true); });
   }
 
-  // Starts the next write, or finishes, as the state allows.
-  void Pump() {
+  // Starts the next write, or finishes, as the state allows. While a pool
+  // task is scheduled only that task may act (it owns the reactor's life).
+  void Pump(bool from_task) {
     enum { kNothing, kWrite, kFinishOk, kFinishCancelled } action = kNothing;
+    JobManager::SnapshotPtr next;
     {
       absl::MutexLock lock(&mu_);
-      if (!started_ || finished_ || writing_) return;
+      if (from_task) scheduled_ = false;
+      if (!started_ || finished_ || writing_ || scheduled_) return;
       if (cancelled_) {
         action = kFinishCancelled;
         finished_ = true;
-      } else if (pending_.has_value()) {
-        update_ = JobUpdateToProto(*pending_, max_entries_);
-        sent_terminal_ = IsTerminal(pending_->state);
-        pending_.reset();
+      } else if (pending_ != nullptr) {
+        next = std::move(pending_);
+        pending_ = nullptr;
+        sent_terminal_ = IsTerminal(next->state);
         writing_ = true;
         action = kWrite;
       } else if (sent_terminal_) {
@@ -112,7 +126,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::JobUpdate> {
         finished_ = true;
       }
     }
-    if (action == kWrite) StartWrite(&update_);
+    if (action == kWrite) {
+      // Only the thread that set writing_ touches update_ until OnWriteDone.
+      update_ = updates_->Get(next, max_entries_);
+      StartWrite(update_.get());
+    }
     if (action == kFinishOk) Finish(grpc::Status::OK);
     if (action == kFinishCancelled) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled"));
@@ -129,20 +147,23 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::JobUpdate> {
   }
 
   JobManager* const jobs_;
+  WorkPool* const pool_;
+  WatchUpdates* const updates_;
   const std::string name_;
   int max_entries_ = kDefaultWatchEntries;
   int64_t subscription_ = -1;  // set once, before any write starts
 
   absl::Mutex mu_;
-  std::optional<JobSnapshot> pending_ ABSL_GUARDED_BY(mu_);
+  JobManager::SnapshotPtr pending_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool scheduled_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool sent_terminal_ ABSL_GUARDED_BY(mu_) = false;
-  // Written only by the thread that set writing_, read by gRPC until
-  // OnWriteDone.
-  v1::JobUpdate update_;
+  // The update being written (shared with other watchers of the same
+  // version); read by gRPC until OnWriteDone.
+  std::shared_ptr<const v1::JobUpdate> update_;
 };
 
 class ResultReactor final : public grpc::ServerWriteReactor<v1::ResultPiece> {
@@ -239,9 +260,32 @@ class ResultReactor final : public grpc::ServerWriteReactor<v1::ResultPiece> {
 
 }  // namespace
 
+std::shared_ptr<const v1::JobUpdate> WatchUpdates::Get(
+    const JobManager::SnapshotPtr& snapshot, int max_entries) {
+  const std::pair<std::string, int> key(snapshot->name, max_entries);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = latest_.find(key);
+    if (it != latest_.end() && it->second.first == snapshot->version) {
+      return it->second.second;
+    }
+  }
+  auto update = std::make_shared<const v1::JobUpdate>(
+      JobUpdateToProto(*snapshot, max_entries));
+  absl::MutexLock lock(&mu_);
+  // Bounded: finished jobs' entries are dropped wholesale now and then.
+  if (latest_.size() >= kMaxEntries) latest_.clear();
+  auto& slot = latest_[key];
+  if (slot.second == nullptr || slot.first < snapshot->version) {
+    slot = {snapshot->version, update};
+  }
+  return update;
+}
+
 grpc::ServerWriteReactor<v1::JobUpdate>* NewWatchReactor(
-    JobManager* jobs, const v1::WatchJobRequest& request, std::string owner) {
-  return new WatchReactor(jobs, request, std::move(owner));
+    JobManager* jobs, WorkPool* pool, WatchUpdates* updates,
+    const v1::WatchJobRequest& request, std::string owner) {
+  return new WatchReactor(jobs, pool, updates, request, std::move(owner));
 }
 
 grpc::ServerWriteReactor<v1::ResultPiece>* NewResultReactor(

@@ -1,6 +1,7 @@
 #include "server/store.h"
 
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -18,8 +19,8 @@ namespace nnft::server {
 namespace {
 
 // Schema version stored in PRAGMA user_version. Bump with a migration when
-// the tables change.
-constexpr int kSchemaVersion = 1;
+// the tables change. 2: jobs.record_crc (JobRecordCrc of the row).
+constexpr int kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 10000;
 
 constexpr const char* kSchema = R"sql(
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   end_us            INTEGER,
   submissions       INTEGER NOT NULL,
   chunks_done       INTEGER NOT NULL,
-  chunks_from_store INTEGER NOT NULL
+  chunks_from_store INTEGER NOT NULL,
+  record_crc        INTEGER
 );
 )sql";
 
@@ -113,6 +115,7 @@ class Stmt {
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
+  sqlite3_stmt* raw() { return stmt_; }
   int64_t Int(int c) { return sqlite3_column_int64(stmt_, c); }
   double Double(int c) { return sqlite3_column_double(stmt_, c); }
   std::string Blob(int c) {
@@ -177,20 +180,49 @@ absl::StatusOr<std::vector<double>> DecodeChunkBlob(absl::string_view blob,
 }
 
 uint32_t Crc32(absl::string_view data) {
-  static const std::array<uint32_t, 256> kTable = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
+  return static_cast<uint32_t>(
+      crc32_z(0L, reinterpret_cast<const Bytef*>(data.data()), data.size()));
+}
+
+uint32_t JobRecordCrc(const JobRecord& job) {
+  // Every field of the row, each length-prefixed or fixed-width, so that no
+  // two rows share an encoding.
+  std::string bytes;
+  auto put_int = [&bytes](int64_t v) {
+    for (int b = 0; b < 8; ++b) {
+      bytes.push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * b)));
     }
-    return t;
-  }();
-  uint32_t crc = 0xFFFFFFFFu;
-  for (char ch : data) {
-    crc = kTable[(crc ^ static_cast<uint8_t>(ch)) & 0xff] ^ (crc >> 8);
-  }
-  return crc ^ 0xFFFFFFFFu;
+  };
+  auto put_text = [&](absl::string_view v) {
+    put_int(static_cast<int64_t>(v.size()));
+    bytes.append(v.data(), v.size());
+  };
+  auto put_time = [&](absl::Time t) {
+    put_int(t == absl::InfinitePast() ? 0 : 1);
+    put_int(t == absl::InfinitePast() ? 0 : absl::ToUnixMicros(t));
+  };
+  bytes.reserve(256 + job.spec_bytes.size() + job.spec_json.size());
+  put_text(job.name);
+  put_int(job.sequence);
+  put_text(job.request_id);
+  put_text(job.owner);
+  put_text(job.digest);
+  put_text(job.spec_bytes);
+  put_text(job.spec_json);
+  put_int(job.num_networks);
+  put_int(job.num_chunks);
+  put_int(job.priority);
+  put_int(std::bit_cast<int64_t>(job.target_stderr));
+  put_int(StateCode(job.state));
+  put_int(job.error_code);
+  put_text(job.error_message);
+  put_time(job.create_time);
+  put_time(job.start_time);
+  put_time(job.end_time);
+  put_int(job.submissions);
+  put_int(job.chunks_done);
+  put_int(job.chunks_from_store);
+  return Crc32(bytes);
 }
 
 absl::string_view JobStateName(JobState state) {
@@ -267,6 +299,16 @@ absl::StatusOr<std::unique_ptr<ResultStore>> ResultStore::Open(
     const int64_t pages = std::max<int64_t>(max_bytes / page_size, 16);
     NNFT_RETURN_IF_ERROR(
         store->Exec(absl::StrCat("PRAGMA max_page_count=", pages).c_str()));
+    // The WAL is part of the store's footprint (CheckRoom): checkpoint it
+    // after an eighth of the cap (SQLite's default is 1000 pages, 4 MiB)
+    // and truncate it to that size when it is reset.
+    const int64_t wal_bytes = std::max<int64_t>(max_bytes / 8, 16 * page_size);
+    NNFT_RETURN_IF_ERROR(store->Exec(
+        absl::StrCat("PRAGMA wal_autocheckpoint=", wal_bytes / page_size)
+            .c_str()));
+    NNFT_RETURN_IF_ERROR(store->Exec(
+        absl::StrCat("PRAGMA journal_size_limit=", wal_bytes).c_str()));
+    store->max_bytes_ = max_bytes;
   }
   return store;
 }
@@ -314,6 +356,14 @@ absl::Status ResultStore::InitSchema() {
   NNFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   absl::Status s = Exec(kSchema);
   if (s.ok()) {
+    // Read again under the write lock: another process may have migrated.
+    Stmt again(db_, "PRAGMA user_version");
+    s = again.Prepared();
+    if (s.ok() && again.Step() == SQLITE_ROW && again.Int(0) == 1) {
+      s = MigrateToRecordCrc();
+    }
+  }
+  if (s.ok()) {
     s = Exec(absl::StrCat("PRAGMA user_version=", kSchemaVersion).c_str());
   }
   if (!s.ok()) {
@@ -321,6 +371,29 @@ absl::Status ResultStore::InitSchema() {
     return s;
   }
   return Exec("COMMIT");
+}
+
+int64_t ResultStore::FileBytes() const {
+  int64_t total = 0;
+  for (const std::string& file : {path_, path_ + "-wal"}) {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(file, ec);
+    if (!ec) total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
+absl::Status ResultStore::CheckRoom() {
+  if (max_bytes_ == 0 || FileBytes() <= max_bytes_) return absl::OkStatus();
+  // Move the WAL into the database and truncate it; fails (busy) while a
+  // reader holds an old snapshot, and the write is then refused.
+  Exec("PRAGMA wal_checkpoint(TRUNCATE)").IgnoreError();
+  const int64_t bytes = FileBytes();
+  if (bytes <= max_bytes_) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      absl::StrCat("result store full: ", bytes, " bytes in ", path_,
+                   " and its write-ahead log, at the cap of ", max_bytes_,
+                   " bytes (--max_store_mb)"));
 }
 
 absl::StatusOr<std::string> ResultStore::JournalMode() {
@@ -340,6 +413,7 @@ absl::Status ResultStore::PutChunk(absl::string_view digest,
   }
   const std::string blob = EncodeSums(chunk.sums);
   absl::MutexLock lock(&mu_);
+  NNFT_RETURN_IF_ERROR(CheckRoom());
   Stmt st(db_,
           "INSERT OR IGNORE INTO chunks (digest, k, networks, sums, crc32) "
           "VALUES (?, ?, ?, ?, ?)");
@@ -459,12 +533,20 @@ absl::StatusOr<int64_t> ResultStore::CountChunks(absl::string_view digest,
 
 absl::Status ResultStore::PutJob(const JobRecord& job) {
   absl::MutexLock lock(&mu_);
+  if (max_bytes_ > 0) {
+    // New rows need room; a stored row is always rewritten, so that a job
+    // can still end (FAILED, CANCELLED) in a full store.
+    Stmt exists(db_, "SELECT 1 FROM jobs WHERE name = ?");
+    NNFT_RETURN_IF_ERROR(exists.Prepared());
+    exists.BindText(1, job.name);
+    if (exists.Step() != SQLITE_ROW) NNFT_RETURN_IF_ERROR(CheckRoom());
+  }
   Stmt st(db_,
           "INSERT OR REPLACE INTO jobs (name, sequence, request_id, owner, "
           "digest, spec_bytes, spec_json, num_networks, num_chunks, priority, "
           "target_stderr, state, error_code, error_message, create_us, "
-          "start_us, end_us, submissions, chunks_done, chunks_from_store) "
-          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+          "start_us, end_us, submissions, chunks_done, chunks_from_store, "
+          "record_crc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   NNFT_RETURN_IF_ERROR(st.Prepared());
   st.BindText(1, job.name);
   st.Bind(2, job.sequence);
@@ -486,17 +568,17 @@ absl::Status ResultStore::PutJob(const JobRecord& job) {
   st.Bind(18, job.submissions);
   st.Bind(19, job.chunks_done);
   st.Bind(20, job.chunks_from_store);
+  st.Bind(21, int64_t{JobRecordCrc(job)});
   if (st.Step() != SQLITE_DONE) return SqliteError(db_, "put job");
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<JobRecord>> ResultStore::LoadJobs() {
-  absl::MutexLock lock(&mu_);
+absl::StatusOr<std::vector<JobRecord>> ResultStore::ReadJobRows() {
   Stmt st(db_,
           "SELECT name, sequence, request_id, owner, digest, spec_bytes, "
           "spec_json, num_networks, num_chunks, priority, target_stderr, "
           "state, error_code, error_message, create_us, start_us, end_us, "
-          "submissions, chunks_done, chunks_from_store FROM jobs "
+          "submissions, chunks_done, chunks_from_store, record_crc FROM jobs "
           "ORDER BY sequence");
   NNFT_RETURN_IF_ERROR(st.Prepared());
   std::vector<JobRecord> jobs;
@@ -514,7 +596,9 @@ absl::StatusOr<std::vector<JobRecord>> ResultStore::LoadJobs() {
     j.num_chunks = st.Int(8);
     j.priority = static_cast<int>(st.Int(9));
     j.target_stderr = st.Double(10);
-    NNFT_ASSIGN_OR_RETURN(j.state, StateFromCode(static_cast<int>(st.Int(11))));
+    const int64_t state = st.Int(11);
+    absl::StatusOr<JobState> decoded = StateFromCode(static_cast<int>(state));
+    j.state = decoded.ok() ? *decoded : JobState::kFailed;
     j.error_code = static_cast<int>(st.Int(12));
     j.error_message = st.Blob(13);
     j.create_time = st.Time(14);
@@ -523,10 +607,38 @@ absl::StatusOr<std::vector<JobRecord>> ResultStore::LoadJobs() {
     j.submissions = st.Int(17);
     j.chunks_done = st.Int(18);
     j.chunks_from_store = st.Int(19);
+    if (!decoded.ok()) {
+      j.integrity = decoded.status();
+    } else if (sqlite3_column_type(st.raw(), 20) == SQLITE_NULL) {
+      j.integrity = absl::DataLossError("job row: no checksum");
+    } else if (st.Int(20) != int64_t{JobRecordCrc(j)}) {
+      j.integrity = absl::DataLossError(
+          "job row: checksum mismatch (the stored record is corrupt)");
+    }
     jobs.push_back(std::move(j));
   }
   if (rc != SQLITE_DONE) return SqliteError(db_, "load jobs");
   return jobs;
+}
+
+absl::StatusOr<std::vector<JobRecord>> ResultStore::LoadJobs() {
+  absl::MutexLock lock(&mu_);
+  return ReadJobRows();
+}
+
+absl::Status ResultStore::MigrateToRecordCrc() {
+  // Rows of schema 1 carry no checksum: they are trusted as they are now,
+  // once, and checked from then on.
+  NNFT_RETURN_IF_ERROR(Exec("ALTER TABLE jobs ADD COLUMN record_crc INTEGER"));
+  NNFT_ASSIGN_OR_RETURN(std::vector<JobRecord> rows, ReadJobRows());
+  for (const JobRecord& row : rows) {
+    Stmt st(db_, "UPDATE jobs SET record_crc = ? WHERE name = ?");
+    NNFT_RETURN_IF_ERROR(st.Prepared());
+    st.Bind(1, int64_t{JobRecordCrc(row)});
+    st.BindText(2, row.name);
+    if (st.Step() != SQLITE_DONE) return SqliteError(db_, "migrate job");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ResultStore::DeleteJob(absl::string_view name) {

@@ -6,7 +6,8 @@
 // transaction, so after a crash (SIGKILL included) a chunk is either wholly
 // present or absent. Chunk sums are stored as a little-endian IEEE-754 blob
 // with a CRC-32 of the blob; GetChunk verifies it and answers DataLoss on a
-// mismatch. Chunks are content-addressed and shared between jobs: deleting a
+// mismatch. Job rows carry a CRC-32 of all their fields, checked when they
+// are loaded. Chunks are content-addressed and shared between jobs: deleting a
 // job never deletes chunks.
 //
 // Thread safety: a ResultStore may be used from any number of threads (one
@@ -76,6 +77,10 @@ struct JobRecord {
   int64_t chunks_from_store = 0;
   // Monotone submission sequence: FIFO order among equal priorities.
   int64_t sequence = 0;
+  // Set by LoadJobs, not stored: DataLoss when the row fails its checksum
+  // (JobRecordCrc), has none, or holds an unknown state. The other fields
+  // are then as read and must not be trusted.
+  absl::Status integrity;
 };
 
 class ResultStore {
@@ -83,9 +88,12 @@ class ResultStore {
   // Creates `data_dir` if needed and opens (or creates) `<data_dir>/nnft.db`:
   // WAL journal, synchronous=NORMAL, a busy timeout, and the schema (with a
   // schema version; FailedPrecondition for a database of a newer version).
-  // `max_bytes` > 0 caps the store file (SQLite max_page_count): writes that
-  // would grow it further fail with ResourceExhausted, exactly as on a full
-  // disk, and nothing already stored is touched. 0: no cap.
+  // `max_bytes` > 0 caps the store's files, the database and its
+  // write-ahead log together: once they reach it (after a checkpoint that
+  // truncates the log), new chunks and new job rows fail with
+  // ResourceExhausted, exactly as on a full disk, and nothing already
+  // stored is touched; rewrites of stored job rows still succeed. The files
+  // may pass the cap by the one write that reaches it. 0: no cap.
   static absl::StatusOr<std::unique_ptr<ResultStore>> Open(
       const std::string& data_dir, int64_t max_bytes = 0);
 
@@ -114,9 +122,10 @@ class ResultStore {
   // Number of chunks k < below stored for `digest`.
   absl::StatusOr<int64_t> CountChunks(absl::string_view digest, int64_t below);
 
-  // Inserts or replaces the job row `job.name`.
+  // Inserts or replaces the job row `job.name`, with its JobRecordCrc.
   absl::Status PutJob(const JobRecord& job);
-  // Every job row, in sequence order.
+  // Every job row, in sequence order. A row that fails its checksum is
+  // returned with `integrity` set to DataLoss (the others still load).
   absl::StatusOr<std::vector<JobRecord>> LoadJobs();
   // Removes the job row (not its chunks). NotFound when absent.
   absl::Status DeleteJob(absl::string_view name);
@@ -143,14 +152,29 @@ class ResultStore {
       : db_(db), path_(std::move(path)) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InitSchema() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Bytes of the database file and its WAL on disk.
+  int64_t FileBytes() const;
+  // ResourceExhausted when the files are at max_bytes_ even after a
+  // checkpoint; OK without a cap.
+  absl::Status CheckRoom() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Schema 1 -> 2: adds jobs.record_crc, computed from the rows as they are.
+  absl::Status MigrateToRecordCrc() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<JobRecord>> ReadJobRows()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
   const std::string path_;
+  int64_t max_bytes_ = 0;  // set by Open; 0: no cap
 };
 
-// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of `data`.
+// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of `data`: zlib's
+// crc32, the checksum of the MPI chunk stream too (server/mpi).
 uint32_t Crc32(absl::string_view data);
+
+// CRC-32 of every field of a job row (not `integrity`), length-prefixed:
+// stored beside the row and checked by LoadJobs.
+uint32_t JobRecordCrc(const JobRecord& job);
 
 // The stored form of a chunk's moment sums: each double's IEEE-754 bits,
 // little-endian, 8 bytes per sum.

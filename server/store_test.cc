@@ -198,6 +198,159 @@ TEST(ResultStoreTest, JobRowsSurviveReopen) {
   EXPECT_EQ(store->LoadJobs()->size(), 1u);
 }
 
+// Flips bit 0 of byte `offset` of column `column` (a BLOB or TEXT) of the job
+// row `name`, through SQLite as a damaged disk would leave it.
+void FlipJobByte(const std::string& db_path, const std::string& name,
+                 const std::string& column, int offset) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  std::string value;
+  {
+    sqlite3_stmt* st = nullptr;
+    const std::string sql = "SELECT " + column + " FROM jobs WHERE name = ?";
+    ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK);
+    sqlite3_bind_text(st, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    value.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                 sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+  }
+  ASSERT_LT(offset, static_cast<int>(value.size()));
+  value[offset] ^= 1;
+  sqlite3_stmt* st = nullptr;
+  const std::string sql = "UPDATE jobs SET " + column + " = ? WHERE name = ?";
+  ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK);
+  sqlite3_bind_blob(st, 1, value.data(), static_cast<int>(value.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, name.c_str(), -1, SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST(ResultStoreTest, AJobRowWithAFlippedByteLoadsAsDataLoss) {
+  TempDir dir("nnft_store_");
+  std::string db_path;
+  {
+    auto store = *ResultStore::Open(dir.path());
+    db_path = store->path();
+    ASSERT_TRUE(store->PutJob(Job("jobs/a", 1)).ok());
+    ASSERT_TRUE(store->PutJob(Job("jobs/b", 2)).ok());
+    ASSERT_TRUE(store->PutJob(Job("jobs/c", 3)).ok());
+  }
+  FlipJobByte(db_path, "jobs/a", "spec_bytes", 2);
+  FlipJobByte(db_path, "jobs/c", "owner", 0);
+  auto store = *ResultStore::Open(dir.path());
+  auto jobs = store->LoadJobs();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 3u);
+  EXPECT_EQ((*jobs)[0].integrity.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE((*jobs)[0].integrity.message().find("checksum mismatch"),
+            std::string::npos);
+  EXPECT_TRUE((*jobs)[1].integrity.ok()) << (*jobs)[1].integrity;
+  EXPECT_EQ((*jobs)[2].integrity.code(), absl::StatusCode::kDataLoss);
+}
+
+// A database of schema 1 (no jobs.record_crc), as servers before the
+// checksum wrote it: its rows get their checksum at the first open.
+TEST(ResultStoreTest, SchemaOneRowsGetAChecksumAtTheFirstOpen) {
+  TempDir dir("nnft_store_");
+  const std::string db_path = dir.path() + "/nnft.db";
+  std::filesystem::create_directories(dir.path());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+    const char* kSchemaOne = R"sql(
+      PRAGMA journal_mode=WAL;
+      CREATE TABLE chunks (digest TEXT NOT NULL, k INTEGER NOT NULL,
+        networks INTEGER NOT NULL, sums BLOB NOT NULL, crc32 INTEGER NOT NULL,
+        PRIMARY KEY (digest, k)) WITHOUT ROWID;
+      CREATE TABLE jobs (name TEXT PRIMARY KEY, sequence INTEGER NOT NULL,
+        request_id TEXT NOT NULL, owner TEXT NOT NULL, digest TEXT NOT NULL,
+        spec_bytes BLOB NOT NULL, spec_json TEXT NOT NULL,
+        num_networks INTEGER NOT NULL, num_chunks INTEGER NOT NULL,
+        priority INTEGER NOT NULL, target_stderr REAL NOT NULL,
+        state INTEGER NOT NULL, error_code INTEGER NOT NULL,
+        error_message TEXT NOT NULL, create_us INTEGER, start_us INTEGER,
+        end_us INTEGER, submissions INTEGER NOT NULL,
+        chunks_done INTEGER NOT NULL, chunks_from_store INTEGER NOT NULL);
+      INSERT INTO jobs VALUES ('jobs/old', 7, 'r1', 'alice', 'd1', X'0102',
+        '{}', 200, 2, 5, 0.0, 2, 0, '', 1700000000000000, NULL, NULL, 1, 2,
+        0);
+      PRAGMA user_version=1;
+    )sql";
+    ASSERT_EQ(sqlite3_exec(db, kSchemaOne, nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  {
+    auto store = ResultStore::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto jobs = (*store)->LoadJobs();
+    ASSERT_TRUE(jobs.ok()) << jobs.status();
+    ASSERT_EQ(jobs->size(), 1u);
+    const JobRecord& old = (*jobs)[0];
+    EXPECT_TRUE(old.integrity.ok()) << old.integrity;
+    EXPECT_EQ(old.name, "jobs/old");
+    EXPECT_EQ(old.owner, "alice");
+    EXPECT_EQ(old.spec_bytes, std::string("\x01\x02", 2));
+    EXPECT_EQ(old.state, JobState::kSucceeded);
+    EXPECT_EQ(old.create_time, absl::FromUnixMicros(1700000000000000));
+  }
+  // Checked from then on.
+  FlipJobByte(db_path, "jobs/old", "spec_bytes", 1);
+  auto store = *ResultStore::Open(dir.path());
+  EXPECT_EQ((*store->LoadJobs())[0].integrity.code(),
+            absl::StatusCode::kDataLoss);
+}
+
+int64_t FileBytes(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(size);
+}
+
+// The cap used to bound the database file alone: 1.8 MiB of database and
+// 4 MiB of WAL under a 2 MiB cap. Database and WAL together stay within it
+// (plus the one write that finds the store full).
+TEST(ResultStoreTest, SizeCapCountsTheWriteAheadLog) {
+  TempDir dir("nnft_store_");
+  constexpr int64_t kCap = int64_t{2} << 20;
+  auto store = ResultStore::Open(dir.path(), kCap);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->PutJob(Job("jobs/a", 1)).ok());
+  const std::string db = (*store)->path(), wal = db + "-wal";
+  // 64 KiB chunks until the store is full.
+  ChunkSums chunk;
+  chunk.networks = 100;
+  chunk.sums.assign(8192, 0.5);
+  absl::Status status;
+  int64_t stored = 0, largest = 0;
+  for (int k = 0; k < 200 && status.ok(); ++k) {
+    chunk.chunk = k;
+    chunk.sums[0] = k;
+    status = (*store)->PutChunk("abc", chunk);
+    if (status.ok()) ++stored;
+    largest = std::max(largest, FileBytes(db) + FileBytes(wal));
+  }
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_NE(status.message().find("full"), std::string::npos) << status;
+  EXPECT_GT(stored, 8);
+  EXPECT_LE(largest, kCap + (int64_t{96} << 10))
+      << "database " << FileBytes(db) << " + WAL " << FileBytes(wal);
+  // A stored job's row can still be updated (a job can end cleanly), and
+  // every stored chunk reads back.
+  JobRecord ended = Job("jobs/a", 1);
+  ended.state = JobState::kFailed;
+  EXPECT_TRUE((*store)->PutJob(ended).ok());
+  for (int64_t k = 0; k < stored; ++k) {
+    auto back = (*store)->GetChunk("abc", k);
+    ASSERT_TRUE(back.ok() && back->has_value()) << k;
+    EXPECT_EQ((**back).sums[0], k);
+  }
+}
+
 TEST(ResultStoreTest, RefusesADatabaseFromANewerSchema) {
   TempDir dir("nnft_store_");
   std::string db_path;

@@ -4,6 +4,7 @@
 // server: `nnft submit --watch`, then `nnft result --format csv` parses and
 // carries the served numbers exactly.
 #include <cstdlib>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,39 @@ TEST_F(WireE2eTest, BadInputGetsTheRightStatusAndLeavesARunningJobAlone) {
   for (int i = 0; i < 4097; ++i) spec.add_points()->add_x(0.001 * i);
   ExpectRejected(spec, absl::StatusCode::kInvalidArgument, {"points"},
                  "4100 points");
+
+  // Free text is bounded (1024 bytes), whatever the field.
+  spec = base.Proto();
+  spec.set_label(std::string(1 << 20, 'x'));
+  ExpectRejected(spec, absl::StatusCode::kInvalidArgument,
+                 {"spec.label", "1048576 bytes", "at most 1024"},
+                 "1 MiB label");
+  spec = base.Proto();
+  v1::SymmetryCheck* check = spec.add_symmetry_checks();
+  check->set_phi_sign_flip(true);
+  check->set_label(std::string(2000, 'y'));
+  ExpectRejected(spec, absl::StatusCode::kInvalidArgument,
+                 {"spec.symmetry_checks[0].label", "at most 1024"},
+                 "2000-byte check label");
+
+  // An oversized ComputeKernel answer (tanh, 30 points, orders 2, 4, 6:
+  // 1.66 million tuples) is refused from the spec's counts.
+  spec = base.Proto();
+  spec.mutable_architecture()->mutable_mlp()->set_activation(
+      v1::ACTIVATION_TANH);
+  spec.mutable_observables()->clear_orders();
+  for (int order : {2, 4, 6}) spec.mutable_observables()->add_orders(order);
+  spec.clear_points();
+  for (int i = 0; i < 30; ++i) spec.add_points()->add_x(0.1 * i);
+  const absl::Time kernel_start = absl::Now();
+  absl::StatusOr<v1::ComputeKernelResponse> kernel = client_->Kernel(spec);
+  const absl::Duration kernel_time = absl::Now() - kernel_start;
+  EXPECT_EQ(kernel.status().code(), absl::StatusCode::kInvalidArgument)
+      << kernel.status();
+  EXPECT_TRUE(absl::StrContains(kernel.status().message(), "1664545 tuples"))
+      << kernel.status();
+  std::cout << "oversized ComputeKernel refused in "
+            << absl::FormatDuration(kernel_time) << "\n";
 
   // A request over gRPC's 4 MiB message limit is refused by the transport or
   // by the service; either way not accepted.
