@@ -15,7 +15,10 @@
 // gradient flow (tolerance 1e-6) recorded at t = 0, 1, 2, 4, 8, 16; 512
 // networks in 16 chunks, float64. Prints one JSON line per time with the
 // ensemble mean, its error, the NTK theory and z = (mu - theory) / err at
-// each test point, then the timing line (gradient evaluations per network).
+// each test point, the extreme eigenvalues of Theta(X, X), then the timing
+// line (gradient evaluations of network 0). Both workloads print
+// sums_digest, a hash of the bits of every chunk sum: equal digests across
+// builds or thread counts mean bit-identical results.
 // --depth (hidden layers), --activation=tanh|relu|erf and --t_max (times
 // doubling past 16) vary it; --ntk=1 also prints the empirical NTK at
 // initialisation beside the analytic one.
@@ -23,6 +26,7 @@
 //   build/bin/nnft-train-bench [--workload=T1|T2] [--threads=2]
 //       [--networks=256] [--steps=200] [--width=512]
 //       [--precision=float32|float64] [--tolerance=1e-6] [--seed=1]
+//       [--depth=2] [--activation=tanh] [--t_max=16] [--ntk=0]
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -33,6 +37,7 @@
 #include <map>
 #include <string>
 
+#include "Eigen/Eigenvalues"
 #include "absl/strings/str_format.h"
 #include "core/engine.h"
 #include "core/estimate.h"
@@ -138,6 +143,15 @@ void PrintDeviation(const nnft::ExperimentSpec& spec,
     std::printf("{\"t\": %g, \"loss\": %.6g, \"points\": [%s]}\n", r.t,
                 r.loss_mean, points.c_str());
   }
+  // Conditioning of the flow: the extreme eigenvalues of Theta(X, X).
+  const Eigen::VectorXd lambda =
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(
+          nnft::theory::MlpNtk(std::get<nnft::MlpSpec>(spec.architecture),
+                               spec.training->x)
+              .ntk)
+          .eigenvalues();
+  std::printf("{\"ntk_train_eigenvalues\": [%.6g, %.6g]}\n", lambda(0),
+              lambda(lambda.size() - 1));
   for (int p = 0; p < flow.ntk_mean.rows(); ++p) {
     for (int q = p; q < flow.ntk_mean.cols(); ++q) {
       std::printf(
