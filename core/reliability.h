@@ -57,8 +57,8 @@ struct EntryReliability {
 
 // Thresholds of the verdicts (documented in docs/error_bars.md).
 inline constexpr int kMinBins = 24;
-inline constexpr double kMaxSkewnessZ = 4.0;
-inline constexpr double kMaxKurtosisZ = 6.0;
+inline constexpr double kMaxSkewnessZ = 5.0;
+inline constexpr double kMaxKurtosisZ = 8.0;
 inline constexpr double kMaxBinShare = 0.3;
 
 // The reliability of a mean estimated from bin means `values` with weights

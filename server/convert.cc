@@ -224,6 +224,7 @@ void TheoryToProto(const TheoryValues& theory, int64_t begin, int64_t end,
   AppendRange(theory.exact_connected, begin, end,
               out->mutable_exact_connected());
   out->set_has_exact(theory.has_exact);
+  out->set_leading_order(theory.leading_order_in_inverse_width);
 }
 
 v1::ComparisonSummary SummaryToProto(const Comparison& comparison) {
@@ -301,6 +302,7 @@ void ResultPieces::FillHeader(v1::ResultHeader* header) const {
   header->set_seed(r.estimate.seed);
   header->set_theory_method(r.theory.method);
   header->set_has_exact(r.theory.has_exact);
+  header->set_theory_leading_order(r.theory.leading_order_in_inverse_width);
   *header->mutable_vs_exact() = SummaryToProto(r.vs_exact);
   *header->mutable_vs_gp() = SummaryToProto(r.vs_gp);
   *header->mutable_vs_exact_connected() = SummaryToProto(vs_exact_connected_);

@@ -136,6 +136,8 @@ absl::Status JobManager::Impl::FillSweepResult(const Job& job,
     result.theory.kernel = sweep.widths.front().theory.kernel;
     result.theory.method = sweep.widths.front().theory.method;
     result.theory.has_exact = sweep.widths.front().theory.has_exact;
+    result.theory.leading_order_in_inverse_width =
+        sweep.widths.front().theory.leading_order_in_inverse_width;
   }
   result.sweep = std::move(sweep);
   return absl::OkStatus();

@@ -126,7 +126,9 @@ std::string ResultTable(const JobResult& result) {
   std::string out = absl::StrFormat(
       "# %s  networks=%d chunks=%d bins=%d seed=%d\n# theory: %s (%s)\n",
       h.job().name(), h.networks(), h.chunks(), h.bins(), h.seed(),
-      exact ? "exact at finite width" : "infinite-width GP",
+      !exact                     ? "infinite-width GP"
+      : h.theory_leading_order() ? "finite width at leading order in 1/N"
+                                 : "exact at finite width",
       h.theory_method().empty() ? "-" : h.theory_method());
   absl::StrAppend(&out, "# vs exact: ", SummaryText(h.vs_exact()),
                   "; connected vs exact: ", SummaryText(h.vs_exact_connected()),

@@ -341,6 +341,9 @@ export class Result {
   readonly zExact: Float64Array;
   readonly zExactConnected: Float64Array;
   readonly zGp: Float64Array;
+  /** Finite-width theory at leading order in 1/width (deep MLPs), not
+   * exact. */
+  readonly theoryLeadingOrder: boolean;
   /** Per entry: 'OK', 'FEW_BINS', 'HEAVY_TAILED', 'NO_ERROR' ('' when the
    * server sent none); anything but 'OK' means the error bar may not be
    * trusted. */

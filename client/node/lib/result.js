@@ -133,6 +133,9 @@ class Result {
     this.seed = h.seed;  // decimal string: a uint64
     this.theoryMethod = h.theory_method;
     this.hasExact = h.has_exact;
+    // exact* is finite-width theory at leading order in 1/width (deep MLPs),
+    // not exact: zExact also measures O(1/width^2) terms.
+    this.theoryLeadingOrder = Boolean(h.theory_leading_order);
     this.vsExact = comparison(h.vs_exact);
     this.vsGp = comparison(h.vs_gp);
     this.vsExactConnected = comparison(h.vs_exact_connected);

@@ -202,6 +202,9 @@ class Result:
         self.seed = h.seed
         self.theory_method = h.theory_method
         self.has_exact = h.has_exact
+        # exact* is finite-width theory at leading order in 1/width (deep
+        # MLPs), not exact: z_exact also measures O(1/width^2) terms.
+        self.theory_leading_order = h.theory_leading_order
         self.vs_exact = Comparison.from_proto(h.vs_exact)
         self.vs_gp = Comparison.from_proto(h.vs_gp)
         self.vs_exact_connected = Comparison.from_proto(h.vs_exact_connected)
