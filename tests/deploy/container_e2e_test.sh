@@ -129,9 +129,12 @@ start_container
 podman exec "$name" sh -c 'test -w /var/lib/nnft && ls /var/lib/nnft' |
   grep -q nnft.db || fail "no store nnft.db in the volume"
 "$bin/nnft" --server "$addr" info > "$tmp/info.txt"
-engine=$(awk '$1 == "engine:" {print $2}' "$tmp/info.txt")
+engine=$(sed -n 's/^ *engine: *//p' "$tmp/info.txt" | head -n 1)
 echo "container engine fingerprint: $engine"
-case "$engine" in *x86-64-v3*) ;; *) fail "engine fingerprint '$engine' does not name x86-64-v3";; esac
+# The -march the Dockerfile builds with (NNFT_CONTAINER_MARCH for an image
+# built otherwise).
+march=${NNFT_CONTAINER_MARCH:-$(grep -o -- '-DNNFT_MARCH=[^ ]*' "$root/deploy/Dockerfile" | head -n 1 | cut -d= -f2)}
+case "$engine" in *"$march"*) ;; *) fail "engine fingerprint '$engine' does not name -march=$march";; esac
 
 # The width-sweep example with fewer networks (the same widths and tuples).
 spec="$tmp/sweep.json"
@@ -211,12 +214,13 @@ spec["label"] = "container e2e: drain"
 spec["sampling"]["num_networks"] = "4000000"
 json.dump(spec, open(sys.argv[2], "w"), indent=1)
 EOF
-"$bin/nnft" --server "$addr" submit "$long" > "$tmp/long.txt"
-ljob=$(grep -o 'jobs/[0-9a-f]*' "$tmp/long.txt" | head -n 1)
+# (The Python client: `nnft submit` follows a width sweep to its end.)
+ljob=$($py -c 'import nnft, sys
+with nnft.Client(sys.argv[1], timeout=30) as c: print(c.submit(sys.argv[2]).name)' "$addr" "$long")
 done_before=0
 for _ in $(seq 1 300); do
   "$bin/nnft" --server "$addr" get "$ljob" --format json > "$tmp/long_job.json"
-  done_before=$(json_field progress.chunksDone < "$tmp/long_job.json")
+  done_before=$(json_field progress.chunks_done < "$tmp/long_job.json")
   [ "$done_before" -ge 2 ] && break
   sleep 0.2
 done
@@ -234,7 +238,7 @@ podman rm "$name" >/dev/null
 start_container
 "$bin/nnft" --server "$addr" get "$ljob" --format json > "$tmp/long_job2.json"
 state=$(json_field state < "$tmp/long_job2.json")
-kept=$(json_field progress.chunksDone < "$tmp/long_job2.json")
+kept=$(json_field progress.chunks_done < "$tmp/long_job2.json")
 echo "after restart: $ljob $state with $kept chunks done (at least $done_before were before SIGTERM)"
 [ "$kept" -ge "$done_before" ] || fail "chunks lost: $kept < $done_before"
 case "$state" in QUEUED|RUNNING|SUCCEEDED) ;; *) fail "$ljob is $state after restart";; esac
@@ -264,6 +268,94 @@ if command -v podman-compose >/dev/null 2>&1 && port_free 50051 && port_free 946
   echo "ok: podman-compose up (published ports 50051, 9464), healthy, same bits, down"
 else
   echo "note: compose not checked (podman-compose not installed, or port 50051/9464 in use)"
+fi
+
+# --- 9. the Kubernetes manifests through podman play kube ------------------
+# podman 4.3 plays Pods, Deployments and PersistentVolumeClaims, not
+# StatefulSets: the StatefulSet's pod template is played as a Pod with its
+# volume claim template as a PersistentVolumeClaim, the ConfigMap as given
+# (--configmap; podman 4.3 does not expand $(VAR) in args, so the derivation
+# does, as Kubernetes would), every port published on the host (hostPort),
+# and the Secret nnft-secrets (TLS key pair and tokens made here) as a host
+# directory, since this podman has no Secret kind.
+if command -v openssl >/dev/null 2>&1 && port_free 50051 && port_free 9464 && port_free 8081; then
+  kube="$tmp/kube"
+  mkdir -p "$kube/secrets"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$kube/secrets/tls.key" -out "$kube/secrets/tls.crt" 2>/dev/null
+  token=$(openssl rand -hex 16)
+  echo "$token e2e" > "$kube/secrets/tokens"
+  echo "$token" > "$kube/token"
+  chmod 0755 "$kube/secrets" && chmod 0444 "$kube/secrets"/*
+  $py - "$root/deploy/k8s/statefulset.yaml" "$kube/pod.yaml" "$tag" "$kube/secrets" "$vol-kube" \
+      "$root/deploy/k8s/configmap.yaml" <<'EOF'
+import re, sys, yaml
+src, out, image, secrets, claim, configmap = sys.argv[1:]
+cm = yaml.safe_load(open(configmap))
+sts = next(d for d in yaml.safe_load_all(open(src)) if d and d.get("kind") == "StatefulSet")
+tpl = sts["spec"]["template"]
+pod = {"apiVersion": "v1", "kind": "Pod",
+       "metadata": {"name": sts["metadata"]["name"], **tpl["metadata"]},
+       "spec": tpl["spec"]}
+for c in pod["spec"]["containers"]:
+    c["image"] = image
+    # Kubernetes expands $(VAR) in args from the container's env; podman 4.3
+    # does not, so the values (literal or from the ConfigMap) go in here.
+    env = {}
+    for e in c.get("env", []):
+        ref = e.get("valueFrom", {}).get("configMapKeyRef")
+        if ref and ref["name"] == cm["metadata"]["name"]:
+            env[e["name"]] = cm["data"][ref["key"]]
+        elif "value" in e:
+            env[e["name"]] = e["value"]
+    c["args"] = [re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), m.group(0)), a)
+                 for a in c.get("args", [])]
+    for p in c.get("ports", []):
+        p["hostPort"] = p["containerPort"]
+    for m in c.get("volumeMounts", []):
+        if m["name"] == "data":
+            m["name"] = "data"
+vols = []
+for v in pod["spec"]["volumes"]:
+    if "secret" in v:
+        v = {"name": v["name"], "hostPath": {"path": secrets, "type": "Directory"}}
+    vols.append(v)
+vct = sts["spec"]["volumeClaimTemplates"][0]
+vols.append({"name": vct["metadata"]["name"],
+             "persistentVolumeClaim": {"claimName": claim}})
+pod["spec"]["volumes"] = vols
+pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+       "metadata": {"name": claim}, "spec": vct["spec"]}
+yaml.safe_dump_all([pvc, pod], open(out, "w"), sort_keys=False)
+EOF
+  kube_down() { podman play kube --down "$kube/pod.yaml" >/dev/null 2>&1 || true; podman volume rm -f "$vol-kube" >/dev/null 2>&1 || true; }
+  trap 'kube_down; cleanup' EXIT
+  podman play kube --configmap "$root/deploy/k8s/configmap.yaml" "$kube/pod.yaml" > "$tmp/kube.log" 2>&1 ||
+    { cat "$tmp/kube.log"; fail "podman play kube"; }
+  t0=$SECONDS
+  until "$bin/nnft-healthcheck" --addr=127.0.0.1:8081 --timeout=2s >/dev/null 2>&1; do
+    [ $((SECONDS - t0)) -lt 60 ] || { podman pod logs nnft 2>&1 | tail -n 20; fail "kube pod not SERVING on the health port in 60 s"; }
+    sleep 0.5
+  done
+  kcli=("$bin/nnft" --server 127.0.0.1:50051 --tls_ca "$kube/secrets/tls.crt" --token_file "$kube/token")
+  "${kcli[@]}" info | grep -E '^(engine|version)' || fail "TLS + token info on the kube pod"
+  if "$bin/nnft" --server 127.0.0.1:50051 --tls_ca "$kube/secrets/tls.crt" info >/dev/null 2>&1; then
+    fail "the kube pod answered without a token"
+  fi
+  "${kcli[@]}" --timeout 600s submit "$spec" --watch > "$tmp/kube_watch.txt" 2>&1 ||
+    { cat "$tmp/kube_watch.txt"; fail "submit to the kube pod"; }
+  kjob=$(grep -o 'jobs/[0-9a-f]*' "$tmp/kube_watch.txt" | head -n 1)
+  "${kcli[@]}" result "$kjob" --format json > "$tmp/kube_result.json"
+  $py "$helper" cli "$tmp/kube_result.json" "$engine" "$tmp/kube_cli.json"
+  $py "$helper" compare "$tmp/container_cli.json" "$tmp/kube_cli.json" bits ||
+    fail "kube pod result differs"
+  t0=$(date +%s.%N)
+  podman play kube --down "$kube/pod.yaml" >/dev/null
+  echo "ok: podman play kube (StatefulSet template as a Pod, TLS + token, health port 8081): same bits; down in $($py -c "print(round($(date +%s.%N) - $t0, 2))") s"
+  kube_down
+else
+  echo "note: kube manifests not checked (openssl missing or port 50051/9464/8081 in use)"
 fi
 
 echo "ok: container e2e in $((SECONDS - t_start)) s"

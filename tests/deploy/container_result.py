@@ -55,6 +55,15 @@ def number(v):
     return float(v)  # protobuf JSON writes NaN and Infinity as strings
 
 
+def field(msg, name, default):
+    """A field of protobuf JSON by its proto name or its lowerCamelCase name
+    (the CLI prints proto names; absent means the default)."""
+    if name in msg:
+        return msg[name]
+    parts = name.split("_")
+    return msg.get(parts[0] + "".join(p.title() for p in parts[1:]), default)
+
+
 def from_cli(path, fingerprint, out):
     with open(path) as fp:
         cli = json.load(fp)
@@ -69,20 +78,18 @@ def from_cli(path, fingerprint, out):
     for w in widths:
         rows = {f: [] for f in FIELDS}
         tuples = []
-        for b in sorted(blocks[w], key=lambda b: int(b["entries"].get("offset", 0))):
+        for b in sorted(blocks[w], key=lambda b: int(field(b["entries"], "offset", 0))):
             est = b["entries"]["estimate"]
             tuples += [list(map(int, t.get("index", []))) for t in est["tuples"]]
-            camel = {"mean": "mean", "stderr": "stderr", "connected": "connected",
-                     "connected_stderr": "connectedStderr"}
             for f in FIELDS:
-                rows[f] += hexes(number(v) for v in est.get(camel[f], []))
+                rows[f] += hexes(number(v) for v in field(est, f, []))
         doc["tuples"] = doc["tuples"] or tuples
         for f in FIELDS:
             doc[f].append(rows[f])
     for fit in cli.get("fits", []):
         doc["fits"].append([list(map(int, fit["tuple"]["index"])),
-                            number(fit.get("exponent", 0)).hex(),
-                            number(fit.get("exponentStderr", 0)).hex()])
+                            number(field(fit, "exponent", 0)).hex(),
+                            number(field(fit, "exponent_stderr", 0)).hex()])
     with open(out, "w") as fp:
         json.dump(doc, fp, indent=1)
     print(f"cli: {len(widths)} widths, engine {fingerprint}")
@@ -108,6 +115,10 @@ def compare(path_a, path_b, mode):
     for i, w in enumerate(a["widths"]):
         differ, n = 0, 0
         for f in FIELDS:
+            if len(a[f][i]) != len(b[f][i]) or not a[f][i]:
+                print(f"FAIL: width {w}: {f} has {len(a[f][i])} and "
+                      f"{len(b[f][i])} entries")
+                return 1
             for x, y in zip(a[f][i], b[f][i]):
                 n += 1
                 differ += not same(x, y)
