@@ -7,7 +7,8 @@
 #  3. starts it (host network) with a named volume on /var/lib/nnft and
 #     submits a width sweep (deploy/examples/erf_width_sweep.json with fewer
 #     networks) from the host's CLI and from the Python client: both results
-#     must be bit-identical;
+#     must be bit-identical, and so must a second container of the image on
+#     a fresh volume computing it again;
 #  4. runs the same spec on a bare nnft-server from <bin dir>: bit-identical
 #     when the engine fingerprints match (a build with the image's
 #     -DNNFT_MARCH), else within 5 combined standard errors (the bits of
@@ -20,7 +21,9 @@
 #     Kubernetes): exit status 0 within the grace period, the chunks done
 #     kept, the job resumed by the next container;
 #  8. podman-compose with deploy/docker-compose.yml (when podman-compose is
-#     installed): up, healthy, a job, down.
+#     installed): up, healthy, a job, down;
+#  9. podman play kube with the StatefulSet's pod template as a Pod (podman
+#     4.3 has no StatefulSet kind): TLS and a token, health port, same bits.
 # The image build compiles the project and runs the test suite (about 30 min
 # on 2 cores; minutes with a warm ccache), so CTest runs this only with
 # NNFT_CONTAINER_TEST=1:
@@ -55,8 +58,8 @@ vol="nnft-e2e-$$"
 bare_pid=""
 compose_up=0
 cleanup() {
-  podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
-  podman volume rm -f "$vol" >/dev/null 2>&1 || true
+  podman rm -f -t 0 "$name" "$name-b" >/dev/null 2>&1 || true
+  podman volume rm -f "$vol" "$vol-b" >/dev/null 2>&1 || true
   if [ "$compose_up" = 1 ]; then
     (cd "$tmp" && podman-compose -p "nnft-e2e-$$" -f "$root/deploy/docker-compose.yml" down -v >/dev/null 2>&1) || true
   fi
@@ -157,6 +160,23 @@ $py "$helper" cli "$tmp/cli_result.json" "$engine" "$tmp/container_cli.json"
 $py "$helper" python "$addr" "$spec" "$tmp/container_py.json"
 $py "$helper" compare "$tmp/container_cli.json" "$tmp/container_py.json" bits ||
   fail "CLI and Python client results differ"
+
+# The same image again, a second container on a fresh volume: the sweep
+# recomputed must have the same bits (the engine is deterministic).
+port2=$(free_port)
+podman volume create "$vol-b" >/dev/null
+podman run -d --name "$name-b" --network=host -v "$vol-b:/var/lib/nnft" "$tag" \
+  --listen="127.0.0.1:$port2" --metrics_listen="127.0.0.1:$(free_port)" --worker_threads=2 >/dev/null
+for _ in $(seq 1 150); do
+  "$bin/nnft-healthcheck" --addr="127.0.0.1:$port2" --timeout=2s >/dev/null 2>&1 && break
+  sleep 0.2
+done
+$py "$helper" python "127.0.0.1:$port2" "$spec" "$tmp/container2_py.json"
+podman rm -f -t 10 "$name-b" >/dev/null
+podman volume rm -f "$vol-b" >/dev/null
+echo "second container, fresh volume:"
+$py "$helper" compare "$tmp/container_py.json" "$tmp/container2_py.json" bits ||
+  fail "two containers of one image computed different bits"
 
 # --- 4. against a bare server on the host ----------------------------------
 bport=$(free_port)
