@@ -15,10 +15,10 @@ namespace nnft::server {
 namespace {
 
 // Bound on the serialised bytes one entry adds to an EntryBlock: its index
-// tuple (at most 6 indices < 2^21, 3 bytes each, plus tags and lengths) and
+// tuple (at most 6 indices < 2^21, 3 bytes each, plus tags and lengths),
 // 17 doubles (estimate 5, theory 4, z-scores 3, reweighting 5) of 8 bytes in
-// packed fields.
-constexpr int64_t kMaxEntryBytes = 32 + 17 * 8;
+// packed fields, and its EntryReliability (kMaxReliabilityBytes).
+constexpr int64_t kMaxEntryBytes = 32 + 17 * 8 + kMaxReliabilityBytes;
 // Room for tags, lengths and the block's scalar fields.
 constexpr int64_t kBlockOverheadBytes = 4096;
 
@@ -186,7 +186,9 @@ void ReliabilityToProto(const EntryReliability& r, v1::EntryReliability* out) {
                 static_cast<int>(Verdict::kNoError) + 1 ==
                     v1::VERDICT_NO_ERROR);
   out->set_verdict(static_cast<v1::Verdict>(static_cast<int>(r.verdict) + 1));
-  out->set_reason(r.reason);
+  // The reasons are one line of fixed text and a few numbers; the cut only
+  // guards the piece-size bound.
+  out->set_reason(r.reason.substr(0, kMaxReasonBytes));
   out->set_dof(r.dof);
   out->set_t95(r.t95);
   out->set_skewness_z(r.skewness_z);

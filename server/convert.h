@@ -27,6 +27,10 @@ namespace nnft::server {
 
 // Upper bound on the serialised size of one streamed ResultPiece.
 inline constexpr int64_t kMaxPieceBytes = 256 * 1024;
+// Bound on one serialised EntryReliability: its reason cut at
+// kMaxReasonBytes, a verdict, dof and four doubles with tags and lengths.
+inline constexpr int64_t kMaxReasonBytes = 200;
+inline constexpr int64_t kMaxReliabilityBytes = kMaxReasonBytes + 64;
 
 // Longest free-text label of a spec (ExperimentSpec.label and the labels of
 // its symmetry and cluster checks), in bytes of UTF-8. Reported by

@@ -11,9 +11,9 @@ namespace nnft::server {
 namespace {
 
 // Serialised-size bounds (see convert.cc): an entry of a width block adds
-// two doubles of deviation to an EntryBlock entry; a fit is a tuple and
-// fourteen scalars.
-constexpr int64_t kMaxSweepEntryBytes = 32 + 14 * 8;
+// two doubles of deviation to an EntryBlock entry and its EntryReliability;
+// a fit is a tuple and fourteen scalars.
+constexpr int64_t kMaxSweepEntryBytes = 32 + 14 * 8 + kMaxReliabilityBytes;
 constexpr int64_t kMaxFitBytes = 32 + 14 * 10;
 constexpr int64_t kOverheadBytes = 4096;
 constexpr int64_t kSweepEntriesPerBlock =
