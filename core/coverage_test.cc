@@ -18,6 +18,7 @@
 #include "core/compare.h"
 #include "core/engine.h"
 #include "core/estimate.h"
+#include "core/mc_test_util.h"
 #include "core/spec.h"
 #include "core/theory.h"
 #include "gtest/gtest.h"
@@ -69,26 +70,13 @@ TEST(CoverageTest, ErfNetErrorBarsCoverAsPromised) {
     spec.sampling.seed = 1000 + seed;
     spec.sampling.chunk_size = 250;
     spec.sampling.num_networks = 32 * 250;
-    auto engine = Engine::Create(spec);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    std::vector<ChunkSums> chunks(NumChunks(spec.sampling));
-    ASSERT_TRUE((*engine)
-                    ->RunChunks(0, NumChunks(spec.sampling), 2,
-                                [&](ChunkSums c) {
-                                  const int64_t k = c.chunk;
-                                  chunks[k] = std::move(c);
-                                  return true;
-                                })
-                    .ok());
-    MomentAccumulator acc((*engine)->tuples(), spec.sampling.seed);
-    for (const ChunkSums& c : chunks) ASSERT_TRUE(acc.Add(c).ok());
-    const CorrelatorEstimate e = acc.Finish();
-    auto theory = ComputeTheory(spec, (*engine)->tuples());
-    ASSERT_TRUE(theory.ok()) << theory.status();
-    ASSERT_TRUE(theory->has_exact);
-    const Comparison full = Compare(e.mean, e.stderr_mean, theory->exact_full);
+    const McRun run = RunMc(spec);
+    const CorrelatorEstimate& e = run.estimate;
+    ASSERT_TRUE(run.theory.has_exact);
+    const Comparison full =
+        Compare(e.mean, e.stderr_mean, run.theory.exact_full);
     const Comparison conn =
-        Compare(e.connected, e.stderr_connected, theory->exact_connected);
+        Compare(e.connected, e.stderr_connected, run.theory.exact_connected);
     for (size_t i = 0; i < e.tuples.size(); ++i) {
       ++entries;
       if (e.reliability[i].verdict != Verdict::kOk) {

@@ -13,45 +13,13 @@
 #include "core/compare.h"
 #include "core/engine.h"
 #include "core/estimate.h"
+#include "core/mc_test_util.h"
 #include "core/spec.h"
 #include "core/theory.h"
 #include "gtest/gtest.h"
 
 namespace nnft {
 namespace {
-
-struct McRun {
-  CorrelatorEstimate estimate;
-  TheoryValues theory;
-};
-
-// Every chunk of `spec` on 2 threads, folded in chunk order, and the theory
-// for the same tuples.
-McRun RunMc(const ExperimentSpec& spec) {
-  McRun run;
-  auto engine = Engine::Create(spec);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  if (!engine.ok()) return run;
-  const int64_t num_chunks = NumChunks(spec.sampling);
-  std::vector<ChunkSums> chunks(num_chunks);
-  const absl::Status status =
-      (*engine)->RunChunks(0, num_chunks, 2, [&](ChunkSums c) {
-        const int64_t k = c.chunk;
-        chunks[k] = std::move(c);
-        return true;
-      });
-  EXPECT_TRUE(status.ok()) << status;
-  MomentAccumulator accumulator((*engine)->tuples(), spec.sampling.seed);
-  for (const ChunkSums& c : chunks) {
-    const absl::Status added = accumulator.Add(c);
-    EXPECT_TRUE(added.ok()) << added;
-  }
-  run.estimate = accumulator.Finish();
-  auto theory = ComputeTheory(spec, (*engine)->tuples());
-  EXPECT_TRUE(theory.ok()) << theory.status();
-  if (theory.ok()) run.theory = *std::move(theory);
-  return run;
-}
 
 ExperimentSpec DeepSpec(const MlpSpec& mlp, uint64_t seed, int chunks,
                         int chunk_size, std::vector<int> orders = {2, 4}) {

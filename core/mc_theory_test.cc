@@ -15,6 +15,7 @@
 #include "core/compare.h"
 #include "core/engine.h"
 #include "core/estimate.h"
+#include "core/mc_test_util.h"
 #include "core/spec.h"
 #include "core/theory.h"
 #include "gtest/gtest.h"
@@ -30,39 +31,6 @@ namespace {
 // against a broad bias, with a bound set accordingly.
 constexpr double kMaxZ = 4.5;
 constexpr double kMaxChi2PerDof = 3.0;
-
-struct McRun {
-  CorrelatorEstimate estimate;
-  TheoryValues theory;
-};
-
-// Runs every chunk of `spec` on 2 threads, folds them in chunk order and
-// computes the theory for the same tuples.
-McRun RunMc(const ExperimentSpec& spec) {
-  McRun run;
-  auto engine = Engine::Create(spec);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  if (!engine.ok()) return run;
-  const int64_t num_chunks = NumChunks(spec.sampling);
-  std::vector<ChunkSums> chunks(num_chunks);
-  const absl::Status status =
-      (*engine)->RunChunks(0, num_chunks, 2, [&](ChunkSums c) {
-        const int64_t k = c.chunk;
-        chunks[k] = std::move(c);
-        return true;
-      });
-  EXPECT_TRUE(status.ok()) << status;
-  MomentAccumulator accumulator((*engine)->tuples(), spec.sampling.seed);
-  for (const ChunkSums& c : chunks) {
-    const absl::Status added = accumulator.Add(c);
-    EXPECT_TRUE(added.ok()) << added;
-  }
-  run.estimate = accumulator.Finish();
-  auto theory = ComputeTheory(spec, (*engine)->tuples());
-  EXPECT_TRUE(theory.ok()) << theory.status();
-  if (theory.ok()) run.theory = *std::move(theory);
-  return run;
-}
 
 // Entries of `values` whose tuple has order `n` (all orders when n == 0).
 std::vector<double> OfOrder(const McRun& run, const std::vector<double>& values,

@@ -11,6 +11,7 @@
 #include "core/compare.h"
 #include "core/engine.h"
 #include "core/estimate.h"
+#include "core/mc_test_util.h"
 #include "core/spec.h"
 #include "core/theory.h"
 #include "core/theory/test_util.h"
@@ -101,24 +102,9 @@ TEST(ReliabilityTest, GaussNetEntriesMissingTheirExactValueAreFlagged) {
     spec.sampling.chunk_size = 2000;
     spec.sampling.num_networks = 64 * 2000;
     spec.sampling.integrate_output_layer = true;
-    auto engine = Engine::Create(spec);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    // Chunks may finish out of order; they fold in chunk order.
-    std::vector<ChunkSums> chunks(NumChunks(spec.sampling));
-    ASSERT_TRUE((*engine)
-                    ->RunChunks(0, NumChunks(spec.sampling), 2,
-                                [&](ChunkSums c) {
-                                  const int64_t k = c.chunk;
-                                  chunks[k] = std::move(c);
-                                  return true;
-                                })
-                    .ok());
-    MomentAccumulator acc((*engine)->tuples(), seed);
-    for (const ChunkSums& c : chunks) ASSERT_TRUE(acc.Add(c).ok());
-    const CorrelatorEstimate e = acc.Finish();
-    auto theory = ComputeTheory(spec, (*engine)->tuples());
-    ASSERT_TRUE(theory.ok()) << theory.status();
-    const Comparison c = Compare(e.mean, e.stderr_mean, theory->exact_full);
+    const McRun run = RunMc(spec);
+    const CorrelatorEstimate& e = run.estimate;
+    const Comparison c = Compare(e.mean, e.stderr_mean, run.theory.exact_full);
     ASSERT_EQ(e.reliability.size(), e.mean.size());
     for (size_t i = 0; i < e.mean.size(); ++i) {
       ++entries;

@@ -1,0 +1,51 @@
+// One Monte Carlo helper for core's tests: every chunk of a spec on 2
+// threads, folded in chunk order (chunks may finish out of order), and the
+// theory for the same tuples. Failures are reported as test failures.
+#ifndef NNFT_CORE_MC_TEST_UTIL_H_
+#define NNFT_CORE_MC_TEST_UTIL_H_
+
+#include <utility>
+#include <vector>
+
+#include "core/engine.h"
+#include "core/estimate.h"
+#include "core/spec.h"
+#include "core/theory.h"
+#include "gtest/gtest.h"
+
+namespace nnft {
+
+struct McRun {
+  CorrelatorEstimate estimate;
+  TheoryValues theory;
+};
+
+inline McRun RunMc(const ExperimentSpec& spec) {
+  McRun run;
+  auto engine = Engine::Create(spec);
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  if (!engine.ok()) return run;
+  const int64_t num_chunks = NumChunks(spec.sampling);
+  std::vector<ChunkSums> chunks(num_chunks);
+  const absl::Status status =
+      (*engine)->RunChunks(0, num_chunks, 2, [&](ChunkSums c) {
+        const int64_t k = c.chunk;
+        chunks[k] = std::move(c);
+        return true;
+      });
+  EXPECT_TRUE(status.ok()) << status;
+  MomentAccumulator accumulator((*engine)->tuples(), spec.sampling.seed);
+  for (const ChunkSums& c : chunks) {
+    const absl::Status added = accumulator.Add(c);
+    EXPECT_TRUE(added.ok()) << added;
+  }
+  run.estimate = accumulator.Finish();
+  auto theory = ComputeTheory(spec, (*engine)->tuples());
+  EXPECT_TRUE(theory.ok()) << theory.status();
+  if (theory.ok()) run.theory = *std::move(theory);
+  return run;
+}
+
+}  // namespace nnft
+
+#endif  // NNFT_CORE_MC_TEST_UTIL_H_
