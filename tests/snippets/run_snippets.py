@@ -59,7 +59,7 @@ DOTTED = re.compile(r"\d+(?:\.\d+){2,}(?::\d+)?")
 FLOAT = re.compile(
     r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][-+]?\d+)?"
     r"(?![\w.])")
-SNIPPET_TIMEOUT_S = 180
+SNIPPET_TIMEOUT_S = 600  # sanitizer trees run the server about 20 times slower
 START_TIMEOUT_S = 30
 
 
