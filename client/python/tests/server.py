@@ -89,3 +89,20 @@ def wait_until(predicate, timeout=30, interval=0.02):
             return True
         time.sleep(interval)
     return False
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test class sharing one fresh nnft-server and a client of it
+    (cls.server, cls.client); the server must exit cleanly."""
+
+    @classmethod
+    def setUpClass(cls):
+        import nnft
+        cls.server = ServerProcess()
+        cls.client = nnft.Client(cls.server.address, timeout=30)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        code = cls.server.stop()
+        assert code == 0, "nnft-server exited %s" % code

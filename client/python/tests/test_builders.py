@@ -14,23 +14,12 @@ import numpy as np
 import nnft
 from nnft import experiments as ex
 
-from server import ServerProcess
+from server import ServerTestCase
 
 Z_MAX = 5.0
 
 
-class BuilderRoundTripTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = ServerProcess()
-        cls.client = nnft.Client(cls.server.address, timeout=30)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        code = cls.server.stop()
-        assert code == 0, "nnft-server exited %s" % code
-
+class BuilderRoundTripTest(ServerTestCase):
     def run_spec(self, spec):
         return self.client.submit(spec).result(timeout=120)
 

@@ -13,21 +13,10 @@ import numpy as np
 import nnft
 from nnft import experiments as ex
 
-from server import ServerProcess
+from server import ServerTestCase
 
 
-class ReliabilityTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = ServerProcess()
-        cls.client = nnft.Client(cls.server.address, timeout=30)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        code = cls.server.stop()
-        assert code == 0, "nnft-server exited %s" % code
-
+class ReliabilityTest(ServerTestCase):
     def test_heavy_tailed_gauss_net_is_flagged(self):
         spec = ex.gauss_net(2, [[0.05], [-0.05]], sw0=1.0, sb0=1.0, sw1=1.0,
                             orders=[2, 4], seed=3, num_networks=128000,

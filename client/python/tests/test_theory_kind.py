@@ -10,21 +10,10 @@ import numpy as np
 import nnft
 from nnft import experiments as ex
 
-from server import ServerProcess
+from server import ServerTestCase
 
 
-class TheoryKindTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = ServerProcess()
-        cls.client = nnft.Client(cls.server.address, timeout=30)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        code = cls.server.stop()
-        assert code == 0, "nnft-server exited %s" % code
-
+class TheoryKindTest(ServerTestCase):
     def test_deep_net_theory_is_leading_order_in_inverse_width(self):
         spec = ex.mlp([64, 64], [[0.3, -0.5], [1.0, 0.2]], "tanh",
                       orders=[2, 4], seed=4, num_networks=20000,
