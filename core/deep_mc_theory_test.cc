@@ -251,7 +251,7 @@ TEST(DeepMcTheoryTest, ReluSixPointResidualIsOrderOneOverWidthSquared) {
       found = true;
       ASSERT_TRUE(std::isfinite(run.theory.exact_full[i]));
       EXPECT_TRUE(std::isnan(run.theory.exact_connected[i]));  // O(1/N^2)
-      const double n2 = double{width} * width;
+      const double n2 = static_cast<double>(width) * width;
       scaled[k] = n2 * (est.mean[i] - run.theory.exact_full[i]);
       scaled_se[k] = n2 * est.stderr_mean[i];
       std::printf("N=%d: N^2 (G6_MC - G6_theory) at (111111) = %.1f +- %.1f\n",
