@@ -21,6 +21,7 @@ from nnft.errors import (  # noqa: E402
     InvalidArgument, InvalidSpec, JobCancelled, JobFailed, NnftError, NotFound,
     ResourceExhausted, Unauthenticated, Unavailable)
 from nnft.job import Job  # noqa: E402
+from nnft.reproduction import reproduce, reproduce_list  # noqa: E402
 from nnft.result import (Comparison, PowerLawFit, Result,  # noqa: E402
                          Snapshot, SweepResult)
 from nnft.specs import to_dict, to_spec  # noqa: E402
@@ -30,6 +31,7 @@ __all__ = [
     "FailedPrecondition", "Internal", "InvalidArgument", "InvalidSpec", "Job",
     "JobCancelled", "JobFailed", "Kernel", "NnftError", "NotFound",
     "PowerLawFit", "ResourceExhausted", "Result", "Snapshot", "SweepResult",
+    "reproduce", "reproduce_list",
     "TLS", "Unauthenticated",
     "Unavailable", "experiments",
     "to_dict", "to_spec",

@@ -8,9 +8,13 @@
       result JOB [--format table|json|csv]
       kernel SPEC.json | info
       plot JOB [JOB ...] --out FILE.png [--kind correlator|sweep] [--order N]
+      reproduce NAME [--out_dir DIR] [--num_networks N] | reproduce --list
+        (a published study rerun: table of published vs nnft values, a PNG
+        figure and a CSV in DIR; studies in deploy/reproduce/)
 
 Exit codes: 0 ok, 1 RPC or job error (the gRPC status name and message on
-stderr), 2 usage.
+stderr), 2 usage, 3 reproduce: some quantity disagrees with its published
+value.
 """
 
 import argparse
@@ -85,6 +89,14 @@ def _parser():
                                        "conformal", "rp", "training"),
                     default="auto")
     pl.add_argument("--order", type=int, default=None)
+    rp = sub.add_parser("reproduce", help="rerun a published study and "
+                        "compare with the paper (--list names them)")
+    rp.add_argument("name", nargs="?")
+    rp.add_argument("--list", action="store_true")
+    rp.add_argument("--out_dir", default=".",
+                    help="directory of the PNG figure and the CSV table")
+    rp.add_argument("--num_networks", type=int, default=None,
+                    help="override every run's number of networks")
     return p
 
 
@@ -269,6 +281,23 @@ def _run(client, args, out):
         _print_json(client.info(), out)
     elif cmd == "plot":
         _plot(client, args, out)
+    elif cmd == "reproduce":
+        return _reproduce(client, args, out)
+    return 0
+
+
+def _reproduce(client, args, out):
+    from nnft import reproduction
+    if args.list:
+        for s in reproduction.reproduce_list():
+            out.write("%-20s arXiv %-11s %s\n" % (s.id, s.arxiv, s.title))
+        return 0
+    if not args.name:
+        sys.stderr.write("nnft: reproduce needs NAME or --list\n")
+        return 2
+    rep = reproduction.reproduce(args.name, client, out_dir=args.out_dir,
+                                 num_networks=args.num_networks, out=out)
+    return 0 if rep.ok else 3
 
 
 def main(argv=None, out=None):
@@ -277,8 +306,7 @@ def main(argv=None, out=None):
     try:
         with Client(args.server, timeout=args.timeout, token=_token(args),
                     tls=_tls(args)) as client:
-            _run(client, args, out)
+            return _run(client, args, out)
     except errors.NnftError as err:
         sys.stderr.write("nnft: %s\n" % err)
         return 1
-    return 0
