@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/format.h"
 #include "client/cli/progress.h"
+#include "client/cli/reproduce.h"
 #include "client/cli/spec_file.h"
 #include "client/cli/training_format.h"
 #include "client/client.h"
@@ -213,6 +214,18 @@ int Info(Context& ctx, const std::vector<std::string>& args) {
   return Print(ctx, FormatInfo(*info, ctx.format));
 }
 
+int Reproduce(Context& ctx, const std::vector<std::string>& args) {
+  if (ctx.options.list) {
+    return ListReproduce(ctx.options.reproduce_dir, ctx.out, ctx.err);
+  }
+  return RunReproduce(
+      ctx.client_ref(), args[0],
+      ReproduceOptions{.dir = ctx.options.reproduce_dir,
+                       .out_dir = ctx.options.out_dir,
+                       .num_networks = ctx.options.num_networks},
+      ctx.out, ctx.err);
+}
+
 struct Command {
   const char* operand;  // "" when none
   bool csv_allowed;
@@ -230,6 +243,7 @@ const std::map<std::string, Command>& Commands() {
       {"result", {"JOB", true, Result}},
       {"kernel", {"SPEC.json", false, Kernel}},
       {"info", {"", false, Info}},
+      {"reproduce", {"NAME", false, Reproduce}},
   };
   return *commands;
 }
@@ -262,10 +276,18 @@ std::string UsageText() {
          "  kernel SPEC.json  print the NNGP kernel and exact theory of a "
          "spec\n"
          "  info              print the server's version, limits and counters\n"
+         "  reproduce NAME    rerun a published study (deploy/reproduce/NAME): "
+         "table of\n"
+         "                    published vs nnft values with z, CSV in "
+         "--out_dir;\n"
+         "                    --list names the studies; exit 3 when a "
+         "quantity disagrees\n"
          "\n"
          "exit codes: 0 ok; 1 the server answered an error, or a watched job "
          "did not succeed;\n"
-         "            2 usage error or unreadable spec file\n";
+         "            2 usage error or unreadable spec file; 3 reproduce: a "
+         "quantity disagrees\n"
+         "            with its published value\n";
 }
 
 int RunCommand(const std::vector<std::string>& operands,
@@ -277,7 +299,10 @@ int RunCommand(const std::vector<std::string>& operands,
   }
   const Command& command = it->second;
   const std::vector<std::string> args(operands.begin() + 1, operands.end());
-  const size_t wanted = command.operand[0] == '\0' ? 0 : 1;
+  const size_t wanted =
+      command.operand[0] == '\0' || (operands[0] == "reproduce" && options.list)
+          ? 0
+          : 1;
   if (args.size() != wanted) {
     return UsageError(
         err,
@@ -295,6 +320,10 @@ int RunCommand(const std::vector<std::string>& operands,
   }
   if (!(options.timeout > absl::ZeroDuration())) {
     return UsageError(err, "--timeout must be > 0");
+  }
+  if (options.num_networks < 0) {
+    return UsageError(err, absl::StrCat("--num_networks=", options.num_networks,
+                                        ": must be >= 0 (0: as in the study)"));
   }
   if (options.priority < -1000 || options.priority > 1000) {
     return UsageError(err, absl::StrCat("--priority=", options.priority,

@@ -7,6 +7,7 @@
 #ifndef NNFT_CLIENT_CLI_COMMANDS_H_
 #define NNFT_CLIENT_CLI_COMMANDS_H_
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -44,6 +45,13 @@ struct CliOptions {
   std::string tls_ca;
   std::string tls_cert;
   std::string tls_key;
+  // reproduce: list the studies instead of running one; the directory of
+  // the study files; the directory of the CSV written ("" for none); > 0
+  // overrides every run's number of networks.
+  bool list = false;
+  std::string reproduce_dir;
+  std::string out_dir = ".";
+  int64_t num_networks = 0;
 };
 
 // Runs operands[0] with operands[1..]. See the file comment for exit codes.

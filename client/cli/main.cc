@@ -40,6 +40,15 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM client certificate chain (with --tls_key and --tls_ca)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(bool, list, false, "reproduce: list the studies");
+ABSL_FLAG(
+    std::string, reproduce_dir, "",
+    "reproduce: directory of the study files (default $NNFT_REPRODUCE_DIR, "
+    "else the source tree's deploy/reproduce)");
+ABSL_FLAG(std::string, out_dir, ".",
+          "reproduce: directory of the CSV table written ('' for none)");
+ABSL_FLAG(int64_t, num_networks, 0,
+          "reproduce: networks per run (0: as in the study)");
 
 namespace {
 
@@ -61,6 +70,15 @@ absl::StatusOr<std::string> ResolveToken() {
   return std::string(absl::StripAsciiWhitespace(token));
 }
 
+// --reproduce_dir, else $NNFT_REPRODUCE_DIR, else the source tree's.
+std::string ReproduceDir() {
+  std::string dir = absl::GetFlag(FLAGS_reproduce_dir);
+  if (dir.empty()) {
+    if (const char* env = std::getenv("NNFT_REPRODUCE_DIR")) dir = env;
+  }
+  return dir.empty() ? NNFT_DEFAULT_REPRODUCE_DIR : dir;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,7 +96,8 @@ int main(int argc, char** argv) {
                 nnft::client::cli::FlagHelp(
                     {"server", "timeout", "watch", "request_id", "priority",
                      "format", "entries", "page_size", "token", "token_file",
-                     "tls_ca", "tls_cert", "tls_key"})
+                     "tls_ca", "tls_cert", "tls_key", "list", "reproduce_dir",
+                     "out_dir", "num_networks"})
                     .c_str());
     return kExitOk;
   }
@@ -102,6 +121,10 @@ int main(int argc, char** argv) {
       .tls_ca = absl::GetFlag(FLAGS_tls_ca),
       .tls_cert = absl::GetFlag(FLAGS_tls_cert),
       .tls_key = absl::GetFlag(FLAGS_tls_key),
+      .list = absl::GetFlag(FLAGS_list),
+      .reproduce_dir = ReproduceDir(),
+      .out_dir = absl::GetFlag(FLAGS_out_dir),
+      .num_networks = absl::GetFlag(FLAGS_num_networks),
   };
   // Bad security options are usage errors, found before any call.
   absl::Status checked =
