@@ -1,4 +1,4 @@
-"""The papers, reproduced: ``nnft.reproduce(NAME)`` and ``nnft.reproduce_list()``.
+"""The papers, reproduced: nnft.reproduce(NAME), nnft.reproduce_list().
 
 Each study is one JSON file in ``deploy/reproduce/`` (the C++ CLI's
 ``nnft reproduce`` reads the same files; their format is described in

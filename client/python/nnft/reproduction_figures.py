@@ -1,6 +1,6 @@
-"""Figures of the reproduced studies (see nnft.reproduction): one PNG per study,
-drawn with matplotlib's object API (no pyplot state), from the values the
-server returned. ``draw`` dispatches on the study's ``figure.kind``."""
+"""Figures of the reproduced studies (see nnft.reproduction): one PNG per
+study, drawn with matplotlib's object API (no pyplot state), from the
+values the server returned. ``draw`` dispatches on ``figure.kind``."""
 
 import math
 import textwrap
