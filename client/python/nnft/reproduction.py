@@ -138,7 +138,7 @@ def reproduce(name: str, client=None, *, server: Optional[str] = None,
     num_networks: overrides every run's sampling.num_networks (smaller runs
       for tests; the published comparison then has larger errors).
     timeout: seconds to wait for each run's result.
-    out: where the table is printed (default stdout; None-like False: quiet).
+    out: file the table is printed to (None: stdout; False: nothing).
     """
     study = load_study(name, directory)
     if client is None:
