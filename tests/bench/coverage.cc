@@ -6,7 +6,7 @@
 // the wall time. A measurement for people (docs/error_bars.md), not a test.
 //
 //   nnft-coverage [--families=moments,reflection,...] [--seeds=K]
-//                 [--threads=2] [--csv=FILE] [--list]
+//                 [--threads=2] [--csv=FILE] [--dump=FILE] [--list]
 //
 // --seeds overrides every family's default K (200; 100 for the costly ones).
 #include <chrono>
@@ -29,6 +29,7 @@ struct Flags {
   int seeds = 0;                      // 0: each family's default
   int threads = 2;
   std::string csv;
+  std::string dump;  // every sample: study, row, seed, value, flagged
   bool list = false;
 };
 
@@ -56,12 +57,14 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       }
     } else if (key == "--csv") {
       f->csv = value;
+    } else if (key == "--dump") {
+      f->dump = value;
     } else if (key == "--list") {
       f->list = true;
     } else {
       std::fprintf(stderr,
                    "unknown flag %s: use --families=a,b, --seeds=K, "
-                   "--threads=N, --csv=FILE, --list\n",
+                   "--threads=N, --csv=FILE, --dump=FILE, --list\n",
                    a.c_str());
       return false;
     }
@@ -161,6 +164,13 @@ int Main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
   const auto start = std::chrono::steady_clock::now();
   std::vector<Line> lines;
+  FILE* dump =
+      flags.dump.empty() ? nullptr : std::fopen(flags.dump.c_str(), "w");
+  if (!flags.dump.empty() && dump == nullptr) {
+    std::fprintf(stderr, "cannot write %s\n", flags.dump.c_str());
+    return 1;
+  }
+  if (dump != nullptr) std::fprintf(dump, "study,family,seed,value,flagged\n");
   for (const Study* study : chosen) {
     const int k = flags.seeds > 0 ? flags.seeds : study->default_seeds;
     const auto t0 = std::chrono::steady_clock::now();
@@ -168,7 +178,14 @@ int Main(int argc, char** argv) {
     std::vector<std::vector<Sample>> samples(study->rows.size());
     for (int seed = 1; seed <= k; ++seed) {
       const std::vector<Sample> one = study->run(seed, flags.threads);
-      for (size_t r = 0; r < one.size(); ++r) samples[r].push_back(one[r]);
+      for (size_t r = 0; r < one.size(); ++r) {
+        samples[r].push_back(one[r]);
+        if (dump != nullptr) {
+          std::fprintf(dump, "%s,%s,%d,%.6g,%d\n", study->name.c_str(),
+                       study->rows[r].name.c_str(), seed, one[r].value,
+                       one[r].flagged ? 1 : 0);
+        }
+      }
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
@@ -180,6 +197,7 @@ int Main(int argc, char** argv) {
           {study, row, Summarise(samples[r], row.reference, row.dof), seconds});
     }
   }
+  if (dump != nullptr) std::fclose(dump);
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
