@@ -81,6 +81,13 @@ double StudentTCdf(double t, int dof) {
   return t > 0 ? 1.0 - tail : tail;
 }
 
+double FSurvival(double f, int d1, int d2) {
+  if (std::isnan(f) || d1 < 1 || d2 < 1) return kNaN;
+  if (f <= 0.0) return 1.0;
+  const double a = d1, b = d2;
+  return IncompleteBeta(b / 2.0, a / 2.0, b / (b + a * f));
+}
+
 double StudentTQuantile(double q, int dof) {
   if (!(q > 0.0 && q < 1.0) || dof < 1) return kNaN;
   double lo = -1.0, hi = 1.0;

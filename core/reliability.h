@@ -69,6 +69,10 @@ EntryReliability AssessBins(const std::vector<double>& values,
 // P(T <= t) for Student's t with `dof` >= 1 degrees of freedom.
 double StudentTCdf(double t, int dof);
 
+// P(F > f) for Snedecor's F with (d1, d2) >= 1 degrees of freedom:
+// I_{d2 / (d2 + d1 f)}(d2/2, d1/2); 1 for f <= 0, NaN for NaN f.
+double FSurvival(double f, int d1, int d2);
+
 // The q-quantile (0 < q < 1) of Student's t with `dof` >= 1 degrees of
 // freedom (bisection on StudentTCdf, to 1e-10).
 double StudentTQuantile(double q, int dof);

@@ -56,6 +56,16 @@ TEST(AssessBinsTest, GaussianBinMeansAreOkAndRarelyFlagged) {
   EXPECT_LT(flagged, kTrials / 100) << flagged << " of " << kTrials;
 }
 
+TEST(FSurvivalTest, MatchesClosedForms) {
+  // F(2, n): P(F > f) = (1 + 2 f / n)^(-n/2); F(1, n) is t_n squared.
+  EXPECT_TRUE(IsClose(FSurvival(1.0, 2, 2), 0.5, 1e-12));
+  EXPECT_TRUE(IsClose(FSurvival(3.0, 2, 10), std::pow(1.6, -5.0), 1e-12));
+  EXPECT_TRUE(
+      IsClose(FSurvival(4.0, 1, 30), 2 * (1 - StudentTCdf(2.0, 30)), 1e-10));
+  EXPECT_EQ(FSurvival(0.0, 5, 7), 1.0);
+  EXPECT_TRUE(std::isnan(FSurvival(std::nan(""), 5, 7)));
+}
+
 TEST(AssessBinsTest, FewBinsSaysStudentT) {
   std::mt19937_64 rng(8);
   std::normal_distribution<double> normal;

@@ -4,8 +4,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <utility>
+#include <vector>
 
+#include "Eigen/Cholesky"
+#include "Eigen/Core"
 #include "absl/strings/str_cat.h"
+#include "core/reliability.h"
 #include "core/status_macros.h"
 #include "core/theory/slot_theory.h"
 
@@ -20,6 +26,50 @@ Tuple Sorted(Tuple t) {
   return t;
 }
 
+// Hotelling's T^2 of the differences of the closure pairs (base[i],
+// moved[i]) over the bins, and its F p-value (SymmetryResult). NaN pair
+// when it does not apply.
+std::pair<double, double> HotellingTest(const std::vector<int>& base,
+                                        const std::vector<int>& moved,
+                                        const TupleSet& tuples,
+                                        const MomentAccumulator& acc) {
+  const std::pair<double, double> none = {kNaN, kNaN};
+  const BinnedSums sums = acc.Binned();
+  const int nb = static_cast<int>(sums.bins.size());
+  const int p = static_cast<int>(base.size());
+  if (p == 0 || p >= nb || sums.networks <= 0) return none;
+  for (const auto& bin : sums.bins) {
+    if (static_cast<int64_t>(bin.size()) != tuples.size()) return none;
+  }
+  const double total_n = static_cast<double>(sums.networks);
+  Eigen::MatrixXd d(nb, p);
+  Eigen::VectorXd w(nb);
+  for (int b = 0; b < nb; ++b) {
+    const double n = static_cast<double>(sums.counts[b]);
+    if (!(n > 0)) return none;
+    w[b] = n / total_n;
+    for (int i = 0; i < p; ++i) {
+      d(b, i) = (sums.bins[b][moved[i]] - sums.bins[b][base[i]]) / n;
+    }
+  }
+  const Eigen::VectorXd delta = d.transpose() * w;
+  const Eigen::MatrixXd centred =
+      w.asDiagonal() * (d.rowwise() - delta.transpose());
+  const double norm = 1.0 - w.squaredNorm();
+  if (!(norm > 0)) return none;
+  const Eigen::MatrixXd c = centred.transpose() * centred / norm;
+  const Eigen::LDLT<Eigen::MatrixXd> ldlt(c);
+  const Eigen::VectorXd pivots = ldlt.vectorD();
+  const double largest = pivots.cwiseAbs().maxCoeff();
+  if (ldlt.info() != Eigen::Success || !(largest > 0) ||
+      !(pivots.minCoeff() > 1e-12 * largest)) {
+    return none;
+  }
+  const double t2 = delta.dot(ldlt.solve(delta));
+  const double f = (nb - p) * t2 / (p * (nb - 1.0));
+  return {t2, FSurvival(f, p, nb - p)};
+}
+
 SymmetryResult EstimateSymmetry(const SymmetryCheck& check, int index,
                                 const EvaluationPlan& plan,
                                 const TupleSet& tuples,
@@ -27,6 +77,7 @@ SymmetryResult EstimateSymmetry(const SymmetryCheck& check, int index,
   SymmetryResult r;
   r.label = check.label;
   r.kind = SymmetryKindName(check.kind);
+  std::vector<int> used_base, used_moved;
   for (int req : tuples.requested()) {
     const Tuple& t = tuples.tuples()[req];
     const int moved = tuples.Find(plan.Map(index, t));
@@ -41,6 +92,8 @@ SymmetryResult EstimateSymmetry(const SymmetryCheck& check, int index,
     if (!usable || !std::isfinite(z)) continue;
     r.chi2 += z * z;
     r.dof += 1;
+    used_base.push_back(req);
+    used_moved.push_back(moved);
     r.max_abs_z = std::max(r.max_abs_z, std::abs(z));
   }
   if (r.dof == 0) {
@@ -51,6 +104,8 @@ SymmetryResult EstimateSymmetry(const SymmetryCheck& check, int index,
   r.chi2_per_dof = r.chi2 / r.dof;
   r.z_threshold = BonferroniThreshold(r.dof, kFamilyAlpha);
   r.consistent = r.max_abs_z <= r.z_threshold;
+  std::tie(r.hotelling_t2, r.p_value_correlated) =
+      HotellingTest(used_base, used_moved, tuples, acc);
   return r;
 }
 

@@ -22,6 +22,7 @@
 #ifndef NNFT_CORE_SYMMETRY_ESTIMATE_H_
 #define NNFT_CORE_SYMMETRY_ESTIMATE_H_
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,21 @@ struct SymmetryResult {
   double max_abs_z = 0.0;     // NaN when dof == 0
   double z_threshold = 0.0;   // Bonferroni threshold on max |z|
   bool consistent = true;     // max |z| <= z_threshold (or dof == 0)
+  // chi2 above treats the entries as independent, but they share networks:
+  // under an exact invariance it is then not chi^2(dof) (its spread is too
+  // wide), so its p-value is not uniform. The joint test uses the entries'
+  // covariance from the same bins: with d_b the B bins' mean differences
+  // (weights w_b = n_b / N), Delta = sum_b w_b d_b and
+  //   C = sum_b w_b^2 (d_b - Delta)(d_b - Delta)^T / (1 - sum_b w_b^2)
+  // (the covariance of Delta, the matrix form of the standard error in
+  // core/estimate.h), Hotelling's
+  //   T^2 = Delta^T C^-1 Delta,  (B - p) T^2 / (p (B - 1)) ~ F(p, B - p)
+  // for Gaussian bin means of equal size (Hotelling 1931). NaN (and
+  // p_value_correlated NaN) when p = dof >= B, C is singular (an LDLT pivot
+  // below 1e-12 of the largest), or the run is reweighted. Cost O(B p^2 +
+  // p^3), only for p < B.
+  double hotelling_t2 = std::numeric_limits<double>::quiet_NaN();
+  double p_value_correlated = std::numeric_limits<double>::quiet_NaN();
 };
 
 enum class DecayModel { kExponential, kGaussian, kPower };
@@ -62,10 +78,10 @@ struct DecayFit {
 struct ClusterResult {
   std::string label;
   std::vector<double> separations;
-  std::vector<double> value;   // D(s)
+  std::vector<double> value;  // D(s)
   std::vector<double> stderr_value;
-  std::vector<double> theory;  // exact D(s); NaN where unknown
-  std::string theory_kind;     // "finite width", "infinite width (GP)", ""
+  std::vector<double> theory;    // exact D(s); NaN where unknown
+  std::string theory_kind;       // "finite width", "infinite width (GP)", ""
   std::vector<double> z_theory;  // (D - theory) / se
   DecayFit exponential;
   DecayFit gaussian;

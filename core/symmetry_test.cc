@@ -5,6 +5,7 @@
 #include "core/symmetry.h"
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -369,6 +370,55 @@ TEST(DecayFitTest, RecoversAnExponentialAndAPower) {
 TEST(BonferroniTest, MatchesTheNormalQuantile) {
   EXPECT_NEAR(BonferroniThreshold(1, 0.01), 2.5758, 1e-3);
   EXPECT_NEAR(BonferroniThreshold(50, 0.01), 3.7190, 1e-3);
+}
+
+TEST(SymmetryPValueTest, CorrelatedEntriesGiveUniformPValues) {
+  // An exact invariance (rotation of an isotropic erf net), 64 seeds of 64
+  // bins: the entries share networks, so chi2 = sum z^2 is not chi^2(dof)
+  // (measured: 20% of its p-values below 0.05). Hotelling's T^2 over the
+  // bins' covariance gives p-values that are Uniform(0, 1): the share below
+  // 0.05 must stay within 3 binomial spreads (0.05 + 0.082 at 64 seeds), and
+  // the mean within 3 of its spreads of 1/2 (0.5 +- 0.108).
+  constexpr int kSeeds = 64;
+  int below = 0, independent_below = 0, with_p = 0;
+  double sum = 0;
+  for (int seed = 1; seed <= kSeeds; ++seed) {
+    ExperimentSpec spec;
+    spec.architecture = MlpSpec{.input_dim = 2,
+                                .widths = {8},
+                                .activation = Activation::kErf,
+                                .sw = {1.5, 1.0},
+                                .sb = {0.5, 0.1}};
+    spec.points.resize(3, 2);
+    spec.points << 0.8, -0.3, -0.6, 0.9, 0.1, 0.4;
+    spec.observables.orders = {1, 2, 3, 4};
+    spec.sampling = {.seed = static_cast<uint64_t>(70000 + seed),
+                     .num_networks = 64 * 250,
+                     .chunk_size = 250};
+    SymmetryCheck rotation = RotationCheck(Eigen::Rotation2Dd(0.7).matrix());
+    spec.symmetry_checks = {rotation};
+    const McRun run = RunSpec(spec);
+    ASSERT_EQ(run.checks.symmetry.size(), 1u);
+    const SymmetryResult& r = run.checks.symmetry[0];
+    ASSERT_GT(r.dof, 20);
+    if (!std::isfinite(r.p_value_correlated)) continue;
+    ++with_p;
+    below += r.p_value_correlated < 0.05;
+    sum += r.p_value_correlated;
+    // The same share for chi2 read as chi^2(dof) (Wilson-Hilferty).
+    const double k = r.dof, c = r.chi2 / k;
+    const double wh =
+        (std::cbrt(c) - (1 - 2 / (9 * k))) / std::sqrt(2 / (9 * k));
+    independent_below += wh > 1.6449;
+  }
+  std::printf(
+      "Hotelling p < 0.05: %d of %d, mean p %.3f; chi2 as chi^2(dof) "
+      "p < 0.05: %d\n",
+      below, with_p, sum / with_p, independent_below);
+  ASSERT_EQ(with_p, kSeeds);
+  EXPECT_LE(below, static_cast<int>(
+                       kSeeds * (0.05 + 3 * std::sqrt(0.05 * 0.95 / kSeeds))));
+  EXPECT_NEAR(sum / with_p, 0.5, 3 * std::sqrt(1.0 / 12 / kSeeds));
 }
 
 }  // namespace
