@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace nnft {
 namespace {
@@ -223,6 +224,30 @@ double CumulantOf(int n, const std::vector<int>& sub, M&& moment) {
 
 }  // namespace
 
+void FlagSiblingsOfHeavyTails(CorrelatorEstimate& est) {
+  for (int n = 1; n <= kMaxOrder; ++n) {
+    int entries = 0, heavy = 0;
+    for (size_t i = 0; i < est.tuples.size(); ++i) {
+      if (static_cast<int>(est.tuples[i].size()) != n) continue;
+      ++entries;
+      heavy += est.reliability[i].verdict == Verdict::kHeavyTailed;
+    }
+    if (heavy < 2 || 2 * heavy < entries) continue;
+    for (size_t i = 0; i < est.tuples.size(); ++i) {
+      EntryReliability& r = est.reliability[i];
+      if (static_cast<int>(est.tuples[i].size()) != n ||
+          (r.verdict != Verdict::kOk && r.verdict != Verdict::kFewBins)) {
+        continue;
+      }
+      r.verdict = Verdict::kHeavyTailed;
+      r.reason = absl::StrFormat(
+          "%d of the %d order-%d entries are heavy-tailed and share these "
+          "networks: the error is likely underestimated here too",
+          heavy, entries, n);
+    }
+  }
+}
+
 double Cumulant(const Tuple& tuple,
                 const std::function<double(const Tuple&)>& moment) {
   const int n = static_cast<int>(tuple.size());
@@ -355,6 +380,7 @@ CorrelatorEstimate MomentAccumulator::Finish() const {
     est.connected.push_back(connected);
     est.stderr_connected.push_back(stderr_connected);
   }
+  FlagSiblingsOfHeavyTails(est);
   return est;
 }
 
@@ -415,6 +441,7 @@ CorrelatorEstimate MomentAccumulator::FinishWeighted() const {
     rw.mean_action = total_[extra + kActionSum] / view.total_n;
     rw.mean_action_weighted = total_[extra + kWeightedActionSum] / sw;
   }
+  FlagSiblingsOfHeavyTails(est);
   return est;
 }
 

@@ -168,6 +168,13 @@ class MomentAccumulator {
   std::vector<int64_t> chunks_in_bin_;
 };
 
+// Entries of one order share their networks: when at least half of the
+// entries of an order (and at least two) are HEAVY_TAILED, the tail belongs to
+// the estimator, and the other OK or FEW_BINS entries of that order are marked
+// HEAVY_TAILED too (their own bins have not shown it yet), with a reason
+// naming the count. Finish() applies it.
+void FlagSiblingsOfHeavyTails(CorrelatorEstimate& est);
+
 // Cumulant of the multiset `tuple` from raw moments, by the moment-cumulant
 // formula over set partitions of its slots:
 //   kappa = sum_pi (|pi| - 1)! (-1)^(|pi| - 1) prod_{B in pi} m(B).

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "Eigen/Cholesky"
@@ -310,4 +311,28 @@ TEST(MomentAccumulatorTest, JackknifedGaussianCumulantsVanishWithinErrors) {
 }
 
 }  // namespace
+// Half or more of an order's entries heavy-tailed: the rest of that order
+// (sharing the networks) are marked with a reason naming the count; other
+// orders and a lone heavy entry are left alone.
+TEST(FlagSiblingsOfHeavyTailsTest, MarksAnOrderWhoseEntriesAreMostlyHeavy) {
+  CorrelatorEstimate est;
+  est.tuples = {{0, 1},       {0, 0, 1, 1}, {0, 0, 0, 1}, {0, 1, 1, 1},
+                {1, 1, 1, 1}, {0, 0},       {1, 1},       {0, 0, 0, 0}};
+  est.reliability.resize(est.tuples.size());
+  for (EntryReliability& r : est.reliability) r.verdict = Verdict::kOk;
+  est.reliability[1].verdict = Verdict::kHeavyTailed;  // order 4: 3 of 5
+  est.reliability[2].verdict = Verdict::kHeavyTailed;
+  est.reliability[7].verdict = Verdict::kHeavyTailed;
+  est.reliability[4].verdict = Verdict::kNoError;      // stays: no error bar
+  est.reliability[6].verdict = Verdict::kHeavyTailed;  // order 2: 1 of 3
+  FlagSiblingsOfHeavyTails(est);
+  EXPECT_EQ(est.reliability[3].verdict, Verdict::kHeavyTailed);
+  EXPECT_NE(est.reliability[3].reason.find("3 of the 5 order-4 entries"),
+            std::string::npos)
+      << est.reliability[3].reason;
+  EXPECT_EQ(est.reliability[4].verdict, Verdict::kNoError);
+  EXPECT_EQ(est.reliability[0].verdict, Verdict::kOk);
+  EXPECT_EQ(est.reliability[5].verdict, Verdict::kOk);
+}
+
 }  // namespace nnft
