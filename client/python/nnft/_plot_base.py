@@ -7,6 +7,7 @@ Nothing here computes physics: values are the server's.
 
 import math
 import re
+import textwrap
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -15,6 +16,10 @@ from matplotlib.ticker import FuncFormatter
 
 DEFAULT_FIGSIZE = (6.4, 4.8)
 DEFAULT_DPI = 100
+
+# Titles: lines of at most this many characters, at most two lines.
+TITLE_WIDTH = 64
+TITLE_LINES = 2
 
 # Relative size of the second singular value of the centred points below
 # which they count as lying on a line.
@@ -89,11 +94,21 @@ def architecture_summary(spec, size=None):
     return "nnft experiment"
 
 
+def wrap_title(text):
+    """At most TITLE_LINES lines of TITLE_WIDTH characters (a long label is
+    cut with an ellipsis rather than drawn past the figure's edge)."""
+    lines = textwrap.wrap(" ".join(text.split()), TITLE_WIDTH)
+    if len(lines) > TITLE_LINES:
+        lines = lines[:TITLE_LINES]
+        lines[-1] = lines[-1][:TITLE_WIDTH - 3].rstrip() + "..."
+    return "\n".join(lines)
+
+
 def title_of(spec, what=""):
     """The experiment's label, else its architecture (never the job id);
-    prefixed by ``what`` (the kind of plot) when given."""
+    prefixed by ``what`` (the kind of plot) when given; wrapped."""
     name = spec.label.strip() or architecture_summary(spec)
-    return "%s: %s" % (what, name) if what else name
+    return wrap_title("%s: %s" % (what, name) if what else name)
 
 
 def sweep_title(spec, widths):
@@ -102,7 +117,7 @@ def sweep_title(spec, widths):
     swept range."""
     label = re.sub(r"\s*width=\d+$", "", spec.label.strip())
     if label:
-        return "width sweep: " + label
+        return wrap_title("width sweep: " + label)
     size = "N = %g to %g" % (min(widths), max(widths))
     return "width sweep: " + architecture_summary(spec, size)
 

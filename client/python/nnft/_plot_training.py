@@ -22,7 +22,8 @@ def _time_axis(ax, t):
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(base.PLAIN_FORMATTER)
-    ax.set_xlim(0.0, top * 1.3)
+    # A little room left of t = 0, so that its markers are whole.
+    ax.set_xlim(-0.15 * linthresh, top * 1.3)
     ax.set_xlabel(r"training time $t$")
 
 
@@ -94,9 +95,10 @@ def plot_training_flow(result, points=None, out=None,
         _time_axis(ax, t)
     ax_mu.legend(fontsize=7, title="point", title_fontsize=7)
     ax_sig.legend(fontsize=7)
-    fig.suptitle("%s (%d networks)" % (
-        base.title_of(result.spec, "training flow"), result.networks),
-        fontsize=10)
+    name = result.spec.label.strip() or \
+        base.architecture_summary(result.spec)
+    fig.suptitle(base.wrap_title("training flow, %d networks: %s" % (
+        result.networks, name)), fontsize=10)
     fig.tight_layout()
     base.save(fig, out)
     return fig
