@@ -35,296 +35,28 @@ import copy
 import math
 
 import numpy as np
+from matplotlib.ticker import NullFormatter, SymmetricalLogLocator
 
 from nnft import _plot_base as base
 from nnft._plot_base import DEFAULT_DPI, DEFAULT_FIGSIZE
-from nnft._plot_sweep import (PowerLawFit, fit_power_law,  # noqa: F401
-                              plot_sweep, plot_width_sweep, sweep_values)
-from nnft._plot_training import plot_training_flow  # noqa: F401
+from nnft._plot_compare import (pick_theory, plot_comparison, plot_parity,
+                                plot_z_histogram)
+from nnft._plot_kernel import plot_kernel, plot_kernel_comparison
+from nnft._plot_sweep import (PowerLawFit, fit_power_law, plot_sweep,
+                              plot_width_sweep, sweep_values)
+from nnft._plot_training import plot_training_flow
 
 # Points of the fine theory curve of plot_correlator (ComputeKernel).
 FINE_POINTS = 200
 
-
-# -- theory beside the estimate ---------------------------------------------
-
-def _pick_theory(result, theory, connected):
-    """("exact" or "gp", values, z, legend name) for the entries."""
-    if theory not in ("auto", "exact", "gp"):
-        raise ValueError("theory %r: must be auto, exact or gp" % theory)
-    exact = result.exact_connected if connected else result.exact
-    if theory == "auto":
-        theory = "exact" if np.isfinite(exact).any() else "gp"
-    if theory == "exact":
-        values = exact
-        z = result.z_exact_connected if connected else result.z_exact
-        name = ("finite-width theory, leading order in 1/N"
-                if result.theory_leading_order else
-                "exact, N = %d" % base.width_of(result.spec))
-    else:
-        values = result.gp_connected if connected else result.gp
-        if connected:  # the server sends no z against the Wick value
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z = (result.connected - values) / result.connected_stderr
-        else:
-            z = result.z_gp
-        name = "infinite width (NNGP, Wick)"
-    return theory, values, z, name
-
-
-def _comparison_text(result, which, connected, z):
-    """chi^2/dof as the server computed it, else from the z-scores."""
-    c = {"exact": result.vs_exact_connected if connected else
-         result.vs_exact, "gp": None if connected else result.vs_gp}[which]
-    zf = base.finite(z)
-    if c is not None and c.dof > 0:
-        return r"$\chi^2/\mathrm{dof} = %.3g$ (%d dof), max $|z|$ = %.2f" % (
-            c.chi2_per_dof, c.dof, c.max_abs_z)
-    if zf.size:
-        return r"$\sum z^2/n = %.3g$ (n = %d), max $|z|$ = %.2f" % (
-            float(np.mean(zf**2)), zf.size, float(np.max(np.abs(zf))))
-    return "no theory to compare with"
-
-
-def _entries(result, orders):
-    if len(result) == 0:
-        raise ValueError("%s has no correlator entries (a %s result)" % (
-            result.name, "width-sweep" if result.sweep is not None else
-            result.kind))
-    keep = np.ones(len(result), bool) if orders is None else \
-        np.isin(result.orders, list(orders))
-    if not keep.any():
-        raise ValueError("%s has no entries of order %s" % (
-            result.name, "/".join(map(str, orders))))
-    return keep
-
-
-def plot_parity(result, *, theory="auto", connected=False, orders=None,
-                ax=None, out=None, figsize=DEFAULT_FIGSIZE, dpi=DEFAULT_DPI):
-    """Parity plot: each entry's Monte Carlo estimate (with its standard
-    error) against its theory value, one colour per order, and y = x.
-
-    theory: "exact" (at the spec's width), "gp" (infinite width) or "auto"
-    (exact where the server knows any, else infinite width); entries without
-    a theory value are left out (counted in the legend). connected: the
-    connected parts G_c instead of G. orders: the orders to draw (default
-    all). The chi^2/dof of the server's comparison is written in the plot.
-    """
-    keep = _entries(result, orders)
-    which, values, z, name = _pick_theory(result, theory, connected)
-    est = result.connected if connected else result.mean
-    err = result.connected_stderr if connected else result.stderr
-    has = keep & np.isfinite(values) & np.isfinite(est)
-    if not has.any():
-        raise ValueError("%s: no entry has a %s theory value to compare with"
-                         % (result.name, which))
-    fig, ax = base.figure_and_axes(ax, figsize, dpi)
-    lo = float(min(values[has].min(), (est[has] - err[has]).min()))
-    hi = float(max(values[has].max(), (est[has] + err[has]).max()))
-    pad = 0.04 * (hi - lo or 1.0)
-    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], "-", color="0.6",
-            lw=1, label=r"$y = x$", zorder=1)
-    for k, n in enumerate(sorted(set(result.orders[has].tolist()))):
-        sel = has & (result.orders == n)
-        ax.errorbar(values[sel], est[sel], yerr=err[sel], fmt="o", ms=3.5,
-                    capsize=2, color="C%d" % k, zorder=2,
-                    label=r"$%s$ (%d)" % (base.correlator_symbol(n, connected),
-                                          sel.sum()))
-    missing = int((keep & ~has).sum())
-    if missing:
-        ax.plot([], [], " ", label="%d without theory" % missing)
-    ax.set_xlim(lo - pad, hi + pad)
-    ax.set_ylim(lo - pad, hi + pad)
-    ax.set_aspect("equal", adjustable="box")
-    kind = r"G_c" if connected else "G"
-    ax.set_xlabel(r"theory $%s$: %s" % (kind, name))
-    ax.set_ylabel(r"Monte Carlo $%s$ (%d networks)" % (kind, result.networks))
-    ax.set_title(base.title_of(result.spec), fontsize=10)
-    ax.text(0.03, 0.97, _comparison_text(result, which, connected, z),
-            transform=ax.transAxes, va="top", fontsize=8, zorder=5,
-            bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
-    ax.legend(fontsize=7, loc="lower right")
-    base.save(fig, out)
-    return fig
-
-
-def _normal_pdf(x):
-    return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-
-
-def plot_z_histogram(result, *, theory="auto", connected=False, orders=None,
-                     ax=None, out=None, figsize=DEFAULT_FIGSIZE,
-                     dpi=DEFAULT_DPI):
-    """Histogram (as a density) of the z-scores (estimate - theory) /
-    stderr of the entries, with the standard normal density they follow when
-    estimate and errors are right. ``theory``, ``connected`` and ``orders``
-    as in plot_parity; z-scores beyond +-6 are counted in the outer bins.
-
-    The entries share the same networks, so their z-scores are correlated:
-    the histogram of a few entries scatters more than independent draws.
-    """
-    keep = _entries(result, orders)
-    which, _, z, name = _pick_theory(result, theory, connected)
-    zs = base.finite(z[keep])
-    if zs.size == 0:
-        raise ValueError("%s: no entry has a %s z-score" % (result.name,
-                                                             which))
-    fig, ax = base.figure_and_axes(ax, figsize, dpi)
-    edge = min(6.0, max(4.0, math.ceil(float(np.max(np.abs(zs))) * 2) / 2))
-    nbins = int(np.clip(round(math.sqrt(zs.size) * 1.5), 8, 48))
-    bins = np.linspace(-edge, edge, nbins + 1)
-    ax.hist(np.clip(zs, -edge + 1e-9, edge - 1e-9), bins=bins, density=True,
-            color="C0", alpha=0.6, edgecolor="C0",
-            label="%d entries" % zs.size)
-    grid = np.linspace(-edge, edge, 400)
-    ax.plot(grid, _normal_pdf(grid), "-", color="C3", lw=1.5,
-            label=r"$\mathcal{N}(0, 1)$")
-    ax.set_xlim(-edge, edge)
-    ax.set_xlabel(r"$z = (G_{\mathrm{MC}} - G_{\mathrm{theory}})/\sigma$"
-                  if not connected else
-                  r"$z = (G_{c,\mathrm{MC}} - G_{c,\mathrm{theory}})/\sigma$")
-    ax.set_ylabel("density")
-    ax.set_title("%s\nagainst %s" % (base.title_of(result.spec), name),
-                 fontsize=9)
-    ax.text(0.03, 0.97, "mean %.2f, std %.2f\n%s" % (
-        float(zs.mean()), float(zs.std()),
-        _comparison_text(result, which, connected, z)),
-        transform=ax.transAxes, va="top", fontsize=7, zorder=5,
-        bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
-    ax.legend(fontsize=7, loc="upper right")
-    base.save(fig, out)
-    return fig
-
-
-def plot_comparison(result, *, theory="auto", connected=False, orders=None,
-                    out=None, figsize=(10.0, 4.6), dpi=DEFAULT_DPI):
-    """plot_parity and plot_z_histogram side by side."""
-    fig = base.new_figure(figsize, dpi)
-    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    plot_parity(result, theory=theory, connected=connected, orders=orders,
-                ax=left)
-    plot_z_histogram(result, theory=theory, connected=connected,
-                     orders=orders, ax=right)
-    fig.tight_layout()
-    base.save(fig, out)
-    return fig
-
-
-# -- kernels ----------------------------------------------------------------
-
-def _kernel_axes(points):
-    """(extent kwargs, x label, y label): coordinates when the points are
-    1-D and increasing, else point indices."""
-    pts = None if points is None else np.asarray(points, dtype=float)
-    if pts is not None and pts.ndim == 2 and pts.shape[1] == 1 and \
-            len(pts) > 1 and np.all(np.diff(pts[:, 0]) > 0):
-        x = pts[:, 0]
-        mid = (x[1:] + x[:-1]) / 2
-        edges = np.concatenate([[x[0] - (mid[0] - x[0])], mid,
-                                [x[-1] + (x[-1] - mid[-1])]])
-        return edges, r"$x_j$", r"$x_i$"
-    return None, r"point index $j$", r"point index $i$"
-
-
-def _heat_map(ax, matrix, points, cmap, label, vmin=None, vmax=None):
-    edges, xl, yl = _kernel_axes(points)
-    if edges is None:
-        n = matrix.shape[0]
-        edges = np.arange(n + 1) - 0.5
-    mesh = ax.pcolormesh(edges, edges, matrix, cmap=cmap, vmin=vmin,
-                         vmax=vmax, shading="flat")
-    ax.set_xlim(edges[0], edges[-1])
-    ax.set_ylim(edges[-1], edges[0])  # row i = 0 at the top, as a matrix
-    ax.set_aspect("equal")
-    ax.set_xlabel(xl)
-    ax.set_ylabel(yl)
-    bar = ax.figure.colorbar(mesh, ax=ax, fraction=0.046, pad=0.04)
-    bar.set_label(label)
-    return mesh
-
-
-def plot_kernel(kernel, *, points=None, spec=None, title=None, ax=None,
-                out=None, cmap="viridis", figsize=DEFAULT_FIGSIZE,
-                dpi=DEFAULT_DPI):
-    """Heat map of a P x P kernel K(x_i, x_j).
-
-    kernel: a ``Kernel`` (``client.kernel(spec)``, ComputeKernel), a
-    ``Result`` (its NNGP kernel; points and title from its spec) or a P x P
-    array. points/spec: the spec's points and spec, for the axes (1-D
-    increasing points give coordinate axes; otherwise point indices) and the
-    title (the spec's label, else its architecture).
-    """
-    if hasattr(kernel, "spec") and hasattr(kernel, "points"):  # a Result
-        spec = spec if spec is not None else kernel.spec
-        points = kernel.points if points is None else points
-    matrix = getattr(kernel, "kernel", kernel)
-    name = "NNGP kernel"
-    matrix = np.asarray(matrix, dtype=float)
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or \
-            matrix.size == 0:
-        raise ValueError("plot_kernel: expected a square kernel, got shape "
-                         "%s" % (matrix.shape,))
-    if spec is not None and points is None:
-        points = [list(p.x) for p in spec.points]
-    if points is not None and len(points) != matrix.shape[0]:
-        points = None  # slots (output components) or extra points
-    fig, ax = base.figure_and_axes(ax, figsize, dpi)
-    _heat_map(ax, matrix, points, cmap, r"$K(x_i, x_j)$")
-    if title is None:
-        title = base.title_of(spec, name) if spec is not None else name
-    ax.set_title(title, fontsize=10)
-    base.save(fig, out)
-    return fig
-
-
-def _pair_matrices(result):
-    """(G2, stderr, z) as P x P matrices from the order-2 entries (NaN where
-    a pair was not requested)."""
-    p = result.kernel.shape[0]
-    g, e, z = (np.full((p, p), np.nan) for _ in range(3))
-    zs = result.z_exact if np.isfinite(result.z_exact).any() else result.z_gp
-    for i in result.select(2):
-        a, b = result.tuples[i]
-        if a < p and b < p:
-            for r, c in ((a, b), (b, a)):
-                g[r, c], e[r, c], z[r, c] = (result.mean[i], result.stderr[i],
-                                             zs[i])
-    return g, e, z
-
-
-def plot_kernel_comparison(result, *, out=None, figsize=(13.0, 4.2),
-                           dpi=DEFAULT_DPI, z_range=4.0):
-    """Three heat maps over the spec's points: the infinite-width kernel
-    K(x_i, x_j) the server computed, the Monte Carlo G^(2)(x_i, x_j) on the
-    same colour scale, and the z-score of the estimate against theory (exact
-    at the spec's width where known, else K) on a diverging scale clipped at
-    +-z_range. Needs the order-2 entries (pairs not requested stay blank).
-    """
-    if not len(result) or not len(result.select(2)):
-        raise ValueError("%s has no G^(2) entries to compare with the "
-                         "kernel" % result.name)
-    k = result.kernel
-    g, _, z = _pair_matrices(result)
-    points = result.points if len(result.points) == k.shape[0] else None
-    fig = base.new_figure(figsize, dpi)
-    axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
-    both = base.finite(np.concatenate([k.ravel(), g.ravel()]))
-    vmin, vmax = (float(both.min()), float(both.max())) if both.size else \
-        (None, None)
-    _heat_map(axes[0], k, points, "viridis", r"$K(x_i, x_j)$", vmin, vmax)
-    axes[0].set_title("theory: NNGP kernel", fontsize=9)
-    _heat_map(axes[1], g, points, "viridis", r"$G^{(2)}(x_i, x_j)$", vmin,
-              vmax)
-    axes[1].set_title("Monte Carlo, %d networks" % result.networks,
-                      fontsize=9)
-    _heat_map(axes[2], z, points, "RdBu_r", r"$z$", -z_range, z_range)
-    which = "exact" if np.isfinite(result.z_exact).any() else "NNGP"
-    axes[2].set_title(r"$z = (G^{(2)} - G^{(2)}_{\mathrm{%s}})/\sigma$"
-                      % which, fontsize=9)
-    fig.suptitle(base.title_of(result.spec), fontsize=10)
-    fig.tight_layout()
-    base.save(fig, out)
-    return fig
+__all__ = [
+    "DEFAULT_DPI", "DEFAULT_FIGSIZE", "FINE_POINTS", "PowerLawFit",
+    "correlator_vs_separation", "fit_power_law", "on_a_line",
+    "plot_comparison", "plot_conformal", "plot_correlator", "plot_kernel",
+    "plot_kernel_comparison", "plot_parity", "plot_result",
+    "plot_rp_spectrum", "plot_sweep", "plot_training_flow",
+    "plot_width_sweep", "plot_z_histogram", "sweep_values",
+]
 
 
 # -- correlators along a line -------------------------------------------------
@@ -446,7 +178,7 @@ def plot_correlator(result, *, order=2, reference=0, theory="auto",
     rows.sort(key=lambda r: s_all[r[1]])
     idx = np.array([i for i, _ in rows])
     s = s_all[[j for _, j in rows]]
-    which, values, _, name = _pick_theory(result, theory, connected)
+    which, values, _, name = pick_theory(result, theory, connected)
     est = (result.connected if connected else result.mean)[idx]
     err = (result.connected_stderr if connected else result.stderr)[idx]
     values = values[idx]
@@ -480,7 +212,7 @@ def plot_correlator(result, *, order=2, reference=0, theory="auto",
     return fig
 
 
-# -- analyses ------------------------------------------------------------------
+# -- analyses -----------------------------------------------------------------
 
 def plot_conformal(result, *, ax=None, out=None, figsize=DEFAULT_FIGSIZE,
                    dpi=DEFAULT_DPI):
@@ -534,7 +266,6 @@ def plot_rp_spectrum(result, *, ax=None, out=None, figsize=DEFAULT_FIGSIZE,
     small = values[values > 0].min() if np.any(values > 0) else 1.0
     linthresh = 10.0**math.floor(math.log10(max(small, 1e-12)))
     ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
-    from matplotlib.ticker import NullFormatter, SymmetricalLogLocator
     locator = SymmetricalLogLocator(linthresh=linthresh, base=10)
     locator.set_params(subs=[1.0], numticks=9)
     ax.yaxis.set_major_locator(locator)

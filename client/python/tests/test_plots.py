@@ -18,7 +18,6 @@ import unittest
 import numpy as np
 from matplotlib.collections import PolyCollection, QuadMesh
 from matplotlib.container import ErrorbarContainer
-from matplotlib.lines import Line2D
 
 import nnft
 import nnft.cli
@@ -82,7 +81,7 @@ def cone_spec():
                         num_networks=10000, label="null cone D = 2")
 
 
-# -- what a figure must hold ---------------------------------------------------
+# -- what a figure must hold -------------------------------------------------
 
 def data_axes(fig):
     """The panels (colour bars left out)."""
