@@ -141,6 +141,9 @@ def plot_z_histogram(result, *, theory="auto", connected=False, orders=None,
     ax.plot(grid, _normal_pdf(grid), "-", color="C3", lw=1.5,
             label=r"$\mathcal{N}(0, 1)$")
     ax.set_xlim(-edge, edge)
+    # Headroom above the bars and the curve for the notes and the legend.
+    heights = [p.get_height() for p in ax.patches]
+    ax.set_ylim(0, 1.35 * max(heights + [float(_normal_pdf(0.0))]))
     ax.set_xlabel(r"$z = (G_{\mathrm{MC}} - G_{\mathrm{theory}})/\sigma$"
                   if not connected else
                   r"$z = (G_{c,\mathrm{MC}} - G_{c,\mathrm{theory}})/\sigma$")
