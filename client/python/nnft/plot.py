@@ -33,11 +33,13 @@ with ``out`` it also writes a PNG of exactly figsize * dpi pixels.
 
 import copy
 import math
+import warnings
 
 import numpy as np
 from matplotlib.ticker import NullFormatter, SymmetricalLogLocator
 
 from nnft import _plot_base as base
+from nnft import errors
 from nnft._plot_base import DEFAULT_DPI, DEFAULT_FIGSIZE
 from nnft._plot_compare import (pick_theory, plot_comparison, plot_parity,
                                 plot_z_histogram)
@@ -136,7 +138,12 @@ def _fine_theory(client, result, order, reference, s_range, line, which,
         fine.observables.tuples.add().index.extend([0] + [k + 1] *
                                                    (order - 1))
     fine.ClearField("effective_coupling")
-    kernel = client.kernel(fine)
+    try:
+        kernel = client.kernel(fine)
+    except errors.NnftError as err:
+        warnings.warn("plot_correlator: no fine theory curve (ComputeKernel: "
+                      "%s); theory drawn at the points" % err)
+        return None
     if which == "exact":
         values = kernel.exact_connected if connected else kernel.exact
     else:
@@ -157,8 +164,9 @@ def plot_correlator(result, *, order=2, reference=0, theory="auto",
 
     With ``client`` (an nnft.Client) the theory is a curve through
     ``fine_points`` points of the line, computed by the server's
-    ComputeKernel; without one (or for a spec with analyses) the result
-    carries theory only at its points, drawn as open markers there.
+    ComputeKernel; without one (or for a spec with analyses, or when
+    ComputeKernel refuses, with a warning) the result carries theory only at
+    its points, drawn as open markers there.
 
     Raises ValueError when the points do not lie on a line (a plot against
     one coordinate would mix directions): use plot_parity then.

@@ -267,6 +267,15 @@ class CorrelatorPlotsTest(ServerTestCase, PlotContent):
         np.testing.assert_array_equal(theory[0].get_ydata(),
                                       r.exact_connected[idx])
 
+    def test_correlator_falls_back_to_markers_when_kernel_refuses(self):
+        # More points than the server's limit (4096): ComputeKernel answers
+        # INVALID_ARGUMENT, the plot warns and marks theory at the points.
+        with self.assertWarnsRegex(UserWarning, "no fine theory curve"):
+            fig = plot.plot_correlator(self.line, client=self.client,
+                                       fine_points=5000)
+        labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
+        self.assertTrue(any("at the points" in t for t in labels), labels)
+
     def test_kernel_heat_map_shows_compute_kernels_matrix(self):
         k = self.client.kernel(line_spec())
         fig = plot.plot_kernel(k, spec=line_spec())
