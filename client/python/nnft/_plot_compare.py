@@ -11,8 +11,10 @@ from nnft._plot_base import DEFAULT_DPI, DEFAULT_FIGSIZE
 
 def pick_theory(result, theory, connected):
     """("exact" or "gp", values, z, legend name) for the entries."""
-    if theory not in ("auto", "exact", "gp"):
-        raise ValueError("theory %r: must be auto, exact or gp" % theory)
+    if str(theory).strip().lower() not in ("auto", "exact", "gp"):
+        raise ValueError("theory %r: must be auto, exact or gp (any case)"
+                         % (theory,))
+    theory = str(theory).strip().lower()
     exact = result.exact_connected if connected else result.exact
     if theory == "auto":
         theory = "exact" if np.isfinite(exact).any() else "gp"

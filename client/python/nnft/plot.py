@@ -77,8 +77,10 @@ def correlator_vs_separation(result, order=2, reference=0, theory="auto"):
     sep = np.array([np.linalg.norm(result.points[j] -
                                    result.points[reference])
                     for _, j in rows])
-    if theory not in ("auto", "exact", "gp"):
-        raise ValueError("theory %r: must be auto, exact or gp" % theory)
+    if str(theory).strip().lower() not in ("auto", "exact", "gp"):
+        raise ValueError("theory %r: must be auto, exact or gp (any case)"
+                         % (theory,))
+    theory = str(theory).strip().lower()
     use_exact = theory == "exact" or (
         theory == "auto" and np.all(np.isfinite(result.exact[idx])))
     values = result.exact[idx] if use_exact else result.gp[idx]

@@ -203,6 +203,12 @@ class CorrelatorPlotsTest(ServerTestCase, PlotContent):
         np.testing.assert_array_equal(diag[0].get_xdata(),
                                       diag[0].get_ydata())
 
+    def test_theory_choice_takes_any_case_and_names_the_choices(self):
+        fig = plot.plot_parity(self.line, theory="GP")
+        self.assertIn("infinite width", fig.axes[0].get_xlabel())
+        with self.assertRaisesRegex(ValueError, "must be auto, exact or gp"):
+            plot.plot_parity(self.line, theory="nngp")
+
     def test_z_histogram_is_a_density_beside_the_standard_normal(self):
         r = self.line
         fig = plot.plot_z_histogram(r)
