@@ -17,6 +17,7 @@
 #include "deploy/healthcheck/health_check.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "server/flag_help.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051",
           "host:port of the gRPC server to check");
@@ -66,9 +67,10 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Checks grpc.health.v1 on a server; exit 0 when SERVING, 1 otherwise.\n"
-      "Usage: nnft-healthcheck [--addr=host:port] [--service=NAME] "
+      "checks grpc.health.v1 on a server; exit 0 when SERVING, 1 otherwise.\n"
+      "usage: nnft-healthcheck [--addr=host:port] [--service=NAME] "
       "[--timeout=3s] [--tls_ca=ca.pem [--tls_cert=c.pem --tls_key=c.key]]");
+  if (nnft::server::HandleHelp(argc, argv, "nnft-healthcheck")) return 0;
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::fprintf(stderr, "nnft-healthcheck: unexpected argument '%s'\n",

@@ -39,6 +39,7 @@
 #include "core/spec.h"
 #include "core/status_macros.h"
 #include "server/digest.h"
+#include "server/flag_help.h"
 #include "server/mpi/mpi_worker.h"
 #include "server/spec_json.h"
 
@@ -186,14 +187,19 @@ int Fail(int rank, const absl::Status& status, bool abort) {
 
 int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
+  absl::SetProgramUsageMessage(
+      "computes an nnft experiment over MPI ranks; rank 0 writes the JSON.\n"
+      "usage: mpirun -np R nnft-mpi-worker --spec=spec.json [--networks=N] "
+      "[--out=result.json] [--threads=T] [--block=B]\n"
+      "       mpirun -np R nnft-mpi-worker --spec=spec.json --stream "
+      "[--chunks=a:b,c] [--expect_digest=HEX]\n"
+      "Exit status 0 on success, 1 on any error.");
+  // Before MPI_Init: --help needs no MPI runtime (nor mpirun).
+  if (nnft::server::HandleHelp(argc, argv, "nnft-mpi-worker")) return 0;
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  absl::SetProgramUsageMessage(
-      "Computes an nnft experiment over MPI ranks; rank 0 writes the JSON.\n"
-      "Usage: mpirun -np R nnft-mpi-worker --spec=spec.json [--networks=N] "
-      "[--out=result.json] [--threads=T] [--block=B]");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     return Fail(rank,

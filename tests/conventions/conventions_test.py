@@ -1,7 +1,9 @@
 """Conventions of the real binaries that generic tools and users rely on:
 
-- `--help` of nnft-server and nnft prints usage with the flags, exit 0 (the
-  server's used to print "No flags matched");
+- `--help` of every binary that is not a test or a benchmark (nnft-server,
+  nnft, nnft-healthcheck, nnft-mpi-worker) prints usage with the flags, exit 0
+  (the server's, the worker's and the health check's used to print "No flags
+  matched" and exit 1); the worker's needs no MPI runtime;
 - grpc.health.v1 answers SERVING for the overall "" and for the service
   name "nnft.v1.Nnft" (it answered NOT_FOUND), NOT_FOUND for other names;
 - server reflection (grpc.reflection.v1alpha, the only version Debian's
@@ -11,7 +13,9 @@
   and the time left; with --format json, stdout is one JSON document.
 
 Messages are built by hand (two proto fields each), so the test needs only
-python3-grpcio. Run by CTest with the binaries' paths as arguments.
+python3-grpcio. Run by CTest with the paths of nnft-server and nnft as
+arguments, then NAME=PATH of the other binaries (nnft-mpi-worker only where
+MPI is found).
 """
 
 import json
@@ -29,6 +33,7 @@ import unittest
 import grpc
 
 SERVER = CLI = None
+MORE = {}  # NAME -> path of the other binaries, from NAME=PATH arguments
 SPEC = {
     "architecture": {"mlp": {"inputDim": 1, "widths": [256],
                              "activation": "ACTIVATION_ERF",
@@ -99,6 +104,37 @@ class HelpTest(unittest.TestCase):
         self.assertIn("usage: nnft", p.stdout)
         for word in ("submit", "watch", "result", "--server", "--format"):
             self.assertIn(word, p.stdout)
+
+
+class MoreBinariesHelpTest(unittest.TestCase):
+    """--help of the binaries beside the server and the CLI."""
+
+    def help_of(self, name, flags, env=None):
+        if name not in MORE:
+            self.skipTest("%s not built (not passed by CMake)" % name)
+        p = run([MORE[name], "--help"], env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotIn("No flags matched", p.stdout)
+        self.assertIn("usage: ", p.stdout)
+        self.assertIn(name, p.stdout)
+        for flag in flags:
+            self.assertRegex(p.stdout, r"(?m)^  %s  \S" % re.escape(flag))
+        return p
+
+    def test_healthcheck_help_lists_its_flags_and_exits_0(self):
+        self.help_of("nnft-healthcheck",
+                     ("--addr", "--service", "--timeout", "--tls_ca"))
+
+    def test_mpi_worker_help_needs_no_mpi_runtime(self):
+        # An Open MPI that cannot start (no such point-to-point layer) makes
+        # MPI_Init fail: --help must answer before it.
+        env = dict(os.environ, OMPI_MCA_pml="no_such_pml")
+        self.help_of("nnft-mpi-worker",
+                     ("--spec", "--networks", "--out", "--threads", "--block",
+                      "--stream", "--chunks", "--expect_digest"), env=env)
+
+    def test_every_expected_binary_was_passed(self):
+        self.assertIn("nnft-healthcheck", MORE)
 
 
 class ServerConventionsTest(unittest.TestCase):
@@ -176,5 +212,9 @@ class ServerConventionsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     SERVER, CLI = sys.argv[1], sys.argv[2]
+    while len(sys.argv) > 3 and "=" in sys.argv[3] and \
+            not sys.argv[3].startswith("-"):
+        name, path = sys.argv.pop(3).split("=", 1)
+        MORE[name] = path
     del sys.argv[1:3]
     unittest.main()

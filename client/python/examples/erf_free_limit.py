@@ -7,7 +7,8 @@ Run against a server you started (build/bin/nnft-server --listen=127.0.0.1:50051
     PYTHONPATH=build/python /usr/bin/python3 \
         client/python/examples/erf_free_limit.py --server 127.0.0.1:50051
 
-Writes erf_free_limit.png (G2 against separation with the exact curve).
+Writes erf_free_limit.png (G2(x_0, x) against x, with the NNGP kernel as a
+fine curve computed by the server's ComputeKernel).
 """
 
 import argparse
@@ -36,6 +37,7 @@ def main():
         print("submitted", job.name)
         job.progress_bar()
         r = job.result()
+        plot.plot_correlator(r, theory="gp", client=client, out=args.out)
 
     print("%-12s %22s %12s %8s" % ("tuple", "G2 +- err", "NNGP", "z"))
     for i in r.select(2):
@@ -47,7 +49,6 @@ def main():
           "exact at N=%d: largest |G4_c| %.2g)" % (
               len(g4), np.max(np.abs(z)), args.width,
               np.nanmax(np.abs(r.exact_connected[g4]))))
-    plot.plot_correlator(r, theory="gp", out=args.out)
     print("wrote", args.out)
 
 

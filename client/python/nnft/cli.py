@@ -7,7 +7,8 @@
       delete JOB | list
       result JOB [--format table|json|csv]
       kernel SPEC.json | info
-      plot JOB [JOB ...] --out FILE.png [--kind correlator|sweep] [--order N]
+      plot JOB [JOB ...] --out FILE.png [--kind auto|correlator|parity|
+        kernel|sweep|conformal|rp|training] [--order N]
       reproduce NAME [--out_dir DIR] [--num_networks N] | reproduce --list
         (a published study rerun: table of published vs nnft values, a PNG
         figure and a CSV in DIR; studies in deploy/reproduce/)
@@ -80,14 +81,17 @@ def _parser():
                    default="table")
     sub.add_parser("kernel").add_argument("spec")
     sub.add_parser("info")
-    pl = sub.add_parser("plot", help="correlator, width-sweep, conformal "
-                        "g(u,v), reflection-positivity spectrum or "
-                        "training-flow PNG")
+    pl = sub.add_parser("plot", help="correlator, parity and z histogram, "
+                        "kernel heat maps, width-sweep, conformal g(u,v), "
+                        "reflection-positivity spectrum or training-flow PNG")
     pl.add_argument("jobs", nargs="+")
     pl.add_argument("--out", required=True)
-    pl.add_argument("--kind", choices=("auto", "correlator", "sweep",
-                                       "conformal", "rp", "training"),
-                    default="auto")
+    pl.add_argument("--kind", choices=("auto", "correlator", "parity",
+                                       "kernel", "sweep", "conformal", "rp",
+                                       "training"),
+                    default="auto",
+                    help="auto: by the result (a correlator when the points "
+                    "lie on a line, else parity and z histogram)")
     pl.add_argument("--order", type=int, default=None)
     rp = sub.add_parser("reproduce", help="rerun a published study and "
                         "compare with the paper (--list names them)")
@@ -211,7 +215,8 @@ def _plot(client, args, out):
         kind = "sweep" if len(results) > 1 or results[0].sweep else (
             "conformal" if results[0].conformal is not None else
             "rp" if results[0].reflection is not None else
-            "training" if results[0].kind == "training" else "correlator")
+            "training" if results[0].kind == "training" else
+            "correlator" if plot.on_a_line(results[0]) else "parity")
     if kind == "sweep" and len(results) == 1 and results[0].sweep:
         _, fits = plot.plot_sweep(results[0], orders=(args.order,)
                                   if args.order else (4, 6), out=args.out)
@@ -226,7 +231,13 @@ def _plot(client, args, out):
     elif kind == "training":
         plot.plot_training_flow(results[0], out=args.out)
     elif kind == "correlator":
-        plot.plot_correlator(results[0], order=args.order or 2, out=args.out)
+        plot.plot_correlator(results[0], order=args.order or 2, out=args.out,
+                             client=client)
+    elif kind == "parity":
+        plot.plot_comparison(results[0], out=args.out, orders=(
+            (args.order,) if args.order else None))
+    elif kind == "kernel":
+        plot.plot_kernel_comparison(results[0], out=args.out)
     else:
         _, fit = plot.plot_width_sweep(results, order=args.order or 4,
                                        out=args.out)

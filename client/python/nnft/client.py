@@ -17,7 +17,7 @@ from typing import Any, Iterator, Optional, Sequence, Tuple
 import grpc
 import numpy as np
 
-from nnft import _retry, errors
+from nnft import _retry, enums, errors
 from nnft.job import Job
 from nnft.specs import to_spec
 from nnft.v1 import nnft_pb2, nnft_pb2_grpc
@@ -118,11 +118,14 @@ class Client:
              timeout: Optional[float] = None) -> Iterator[Job]:
         """Iterates the server's jobs, oldest first, over all pages.
 
-        states: only jobs in these states (names such as "RUNNING").
+        states: only jobs in these states: names in any case ("running",
+        "SUCCEEDED") or Job.State values; an unknown name raises
+        InvalidSpec listing the valid ones.
         """
         token, count = "", 0
-        state_values = [nnft_pb2.Job.State.Value(s) if isinstance(s, str)
-                        else s for s in states]
+        state_values = [enums.enum_value(nnft_pb2.Job.State.DESCRIPTOR, s,
+                                         "states[%d]" % i)
+                        for i, s in enumerate(states)]
         while True:
             resp = self._unary(self.stub.ListJobs, nnft_pb2.ListJobsRequest(
                 page_size=page_size, page_token=token, states=state_values),

@@ -25,9 +25,10 @@ def _prefix(enum_desc: _descriptor.EnumDescriptor) -> str:
 
 
 def short_names(enum_desc: _descriptor.EnumDescriptor) -> list:
-    """The valid names without prefix, lower case, UNSPECIFIED left out."""
+    """The valid names without prefix, lower case, UNSPECIFIED left out
+    (Job.State's values carry no prefix: "queued", "running", ...)."""
     p = _prefix(enum_desc)
-    return [v.name[len(p):].lower() for v in enum_desc.values
+    return [v.name.removeprefix(p).lower() for v in enum_desc.values
             if v.number != 0]
 
 

@@ -18,6 +18,8 @@ SWEEP_COLUMNS = ("mean", "stderr", "exact", "z_exact", "connected",
                  "connected_stderr", "exact_connected", "z_exact_connected",
                  "gp", "deviation", "deviation_background")
 HTML_ROWS = 12
+# Characters of the spec's label shown in a summary (longer ones are cut).
+LABEL_CHARS = 40
 
 
 def _pandas():
@@ -109,9 +111,20 @@ def result_html(result: Any) -> str:
     return head + "<table>%s</table>" % "".join(rows) + tail
 
 
+def _label(result: Any) -> str:
+    """The spec's label, quoted, cut to LABEL_CHARS ("" without one)."""
+    spec = getattr(result, "spec", None)
+    text = " ".join(spec.label.split()) if spec is not None else ""
+    if len(text) > LABEL_CHARS:
+        text = text[:LABEL_CHARS - 3].rstrip() + "..."
+    return '"%s"' % text if text else ""
+
+
 def summary(result: Any) -> str:
-    """Networks, entries, and the chi^2 against exact theory if known."""
-    parts = ["%d networks" % result.networks]
+    """The label, networks, entries, and the chi^2 against exact theory if
+    known."""
+    parts = [p for p in (_label(result), "%d networks" % result.networks)
+             if p]
     if result.kind == "training":
         parts.append("training flow at %d times" % len(result.training.t))
     elif result.sweep is not None:
@@ -125,7 +138,7 @@ def summary(result: Any) -> str:
         warned = [v for v in getattr(result, "verdict", []) if v not in
                   ("", "OK")]
         if warned:
-            parts.append("%d entries with an untrusted error bar (%s)" % (
+            parts.append("%d untrusted error bars (%s)" % (
                 len(warned), ", ".join(sorted(set(warned)))))
     for name in ("conformal", "reflection", "reweight", "effective_coupling"):
         if getattr(result, name) is not None:
@@ -151,11 +164,13 @@ def fits_summary(fits: Sequence[Any]) -> str:
         exps = np.array([f.exponent for f in sel])
         zs = np.array([f.z for f in sel])
         ok = np.isfinite(exps)
+        fits_of = "%d fit%s of G%d_c" % (len(sel), "" if len(sel) == 1
+                                         else "s", order)
         if not ok.any():
-            parts.append("%d fits of G%d_c (none finite)" % (len(sel), order))
+            parts.append("%s (none finite)" % fits_of)
             continue
-        parts.append("%d fits of G%d_c: median exponent %.3f (expected %g),"
-                     " max |z| %.2f" % (len(sel), order,
+        parts.append("%s: median exponent %.3f (expected %g),"
+                     " max |z| %.2f" % (fits_of,
                                         float(np.median(exps[ok])),
                                         sel[0].expected_exponent,
                                         float(np.nanmax(np.abs(zs)))))

@@ -31,7 +31,7 @@ except ImportError:
 
 def erf_spec(seed=1, networks=4000):
     return ex.mlp(16, [0.3, 1.0, 1.7], "erf", orders=[2, 4], seed=seed,
-                  num_networks=networks, chunk_size=500)
+                  num_networks=networks, chunk_size=500, label="erf api")
 
 
 class ResultViewsTest(unittest.TestCase):
@@ -58,6 +58,28 @@ class ResultViewsTest(unittest.TestCase):
         self.assertLess(len(text), 200, text)
         self.assertIn("4000 networks", text)
         self.assertIn("chi2/dof", text)
+
+    def test_result_repr_names_the_label_cut_short(self):
+        self.assertIn('"erf api"', repr(self.result))
+        self.assertIn("&quot;erf api&quot;", self.result._repr_html_())
+        long = ex.mlp(16, [0.3], "erf", orders=[2], seed=4,
+                      num_networks=1000, chunk_size=500,
+                      label="a very long label " * 10)
+        text = repr(self.client.submit(long).result(timeout=60))
+        self.assertIn('"a very long label a very long label a...",', text)
+        self.assertLess(len(text), 200, text)
+
+    def test_job_state_filter_takes_names_in_any_case(self):
+        names = {j.name for j in self.client.jobs(states=["succeeded"])}
+        self.assertIn(self.result.name, names)
+        self.assertEqual(
+            names, {j.name for j in self.client.jobs(states=["SUCCEEDED"])})
+        self.assertFalse(list(self.client.jobs(states=["Cancelled"])))
+        with self.assertRaises(nnft.InvalidSpec) as cm:
+            list(self.client.jobs(states=["finished"]))
+        self.assertIn("states[0]", str(cm.exception))
+        self.assertIn("queued, running, succeeded, failed, cancelled",
+                      str(cm.exception))
 
     def test_many_fits_print_as_a_summary(self):
         fits = self.sweep.sweep.fits
