@@ -108,7 +108,7 @@ TEST(FormatKernelTest, ShowsTheNtkOrWhyItIsAbsentAndThePrediction) {
   p->add_times(0);
   p->add_times(8);
   p->set_num_points(3);
-  for (double v : {0, 0, 0, -0.4, 0.61, 0.9}) p->add_mean(v);
+  for (double v : {0.0, 0.0, 0.0, -0.4, 0.61, 0.9}) p->add_mean(v);
   for (int i = 0; i < 18; ++i) p->add_covariance(i);
   p->add_loss(1.5);
   p->add_loss(0.0625);

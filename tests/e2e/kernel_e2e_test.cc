@@ -24,7 +24,7 @@ v1::ExperimentSpec FromJson(const std::string& json) {
 }
 
 // An erf net of width 2048 on 4 training points in d = 2, gradient descent
-// with eta = 0.5, recorded at t = 0, 1, 4, 16; 512 networks.
+// with eta = 0.5, recorded at t = 0, 1, 2, 4; 512 networks.
 v1::ExperimentSpec WideTrainingSpec() {
   return FromJson(R"({
     "architecture": {"mlp": {"inputDim": 2, "widths": [2048],
@@ -32,7 +32,7 @@ v1::ExperimentSpec WideTrainingSpec() {
     "training": {"data": {"x": [{"x": [-1.0, 0.5]}, {"x": [0.2, -0.3]},
                                 {"x": [0.9, 0.8]}, {"x": [-0.4, -1.1]}],
                           "y": [0.6, -0.4, 0.9, 0.1]},
-                 "eta": 0.5, "times": [0, 1, 4, 16]},
+                 "eta": 0.5, "times": [0, 1, 2, 4]},
     "sampling": {"seed": "23", "numNetworks": "512", "chunkSize": 32}})");
 }
 
@@ -123,7 +123,7 @@ TEST_F(KernelE2eTest, CrossKernelsAreBlocksOfTheUnionAnswer) {
       "widths": [64, 64], "activation": "ACTIVATION_TANH",
       "sw": [1.3, 1.1, 0.9], "sb": [0.2, 0.3, 0.1]}},
       "observables": {"orders": [2]},
-      "sampling": {"seed": "1", "numNetworks": "100", "chunkSize": 100}})";
+      "sampling": {"seed": "1", "numNetworks": "100", "chunkSize": 50}})";
   v1::ComputeKernelRequest request;
   *request.mutable_spec() = FromJson(arch);
   AddPoint(request.mutable_spec(), 0.3, -0.8);
@@ -156,7 +156,7 @@ TEST_F(KernelE2eTest, CrossKernelsAreBlocksOfTheUnionAnswer) {
     }
     for (int r = 0; r < 3; ++r) {
       EXPECT_TRUE(close(cross->ntk(p * 3 + r), whole->ntk(p * 5 + r)));
-      EXPECT_EQ(cross->kernel(p * 3 + r), whole->kernel(p * 5 + r));
+      EXPECT_TRUE(close(cross->kernel(p * 3 + r), whole->kernel(p * 5 + r)));
     }
   }
   // The CLI prints the NTK beside the kernel.
@@ -195,7 +195,7 @@ TEST_F(KernelE2eTest, BadCrossPointsAndTooManyPointsAreRefusedNamingTheField) {
   *gauss.mutable_spec() = FromJson(R"({
       "architecture": {"gaussNet": {"inputDim": 1, "width": 10}},
       "points": [{"x": [0.0]}, {"x": [1.0]}],
-      "sampling": {"seed": "1", "numNetworks": "100", "chunkSize": 100}})");
+      "sampling": {"seed": "1", "numNetworks": "100", "chunkSize": 50}})");
   gauss.add_cross_points()->add_x(2.0);
   kernel = client_->Kernel(gauss);
   ASSERT_TRUE(kernel.ok()) << kernel.status();
