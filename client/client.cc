@@ -568,6 +568,11 @@ absl::StatusOr<v1::ComputeKernelResponse> Client::Kernel(
     const v1::ExperimentSpec& spec) const {
   v1::ComputeKernelRequest request;
   *request.mutable_spec() = spec;
+  return Kernel(request);
+}
+
+absl::StatusOr<v1::ComputeKernelResponse> Client::Kernel(
+    const v1::ComputeKernelRequest& request) const {
   grpc::ClientContext context;
   PrepareUnary(&context);
   v1::ComputeKernelResponse response;

@@ -156,6 +156,9 @@ class Client {
   // ComputeKernel (the analytic side, synchronous).
   absl::StatusOr<nnft::v1::ComputeKernelResponse> Kernel(
       const nnft::v1::ExperimentSpec& spec) const;
+  // The same with a whole request (cross points).
+  absl::StatusOr<nnft::v1::ComputeKernelResponse> Kernel(
+      const nnft::v1::ComputeKernelRequest& request) const;
   // GetServerInfo.
   absl::StatusOr<nnft::v1::ServerInfo> Info() const;
 

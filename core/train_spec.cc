@@ -143,6 +143,21 @@ absl::Status ValidateTraining(const ExperimentSpec& spec,
   if (mlp->first_bias != BiasLaw::kGaussian) {
     return Bad("training", "architecture.mlp.first_bias must be Gaussian");
   }
+  // The trainer and the NTK theory are those of the plain MLP: these would
+  // be ignored, training and predicting another network than the spec's.
+  if (mlp->residual) {
+    return Bad("architecture.mlp.residual", "must be false for training");
+  }
+  if (mlp->input_projection_dim > 0) {
+    return Bad(
+        "architecture.mlp.input_projection_dim",
+        absl::StrCat(mlp->input_projection_dim, ": must be 0 for training"));
+  }
+  if (mlp->deformation.has_value()) {
+    return Bad("architecture.mlp.deformation",
+               "must be absent for training (the trained weights start "
+               "Gaussian)");
+  }
   if (spec.reflection.enabled) {
     return Bad("reflection", "must be off for training");
   }

@@ -15,10 +15,12 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/compare.h"
 #include "core/estimate.h"
 #include "core/theory.h"
+#include "core/theory/kernel_answer.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "nnft/v1/nnft.pb.h"
 #include "server/job_manager.h"
@@ -99,6 +101,17 @@ void EmpiricalNtkToProto(const TrainingFlow& flow, v1::EmpiricalNtk* out);
 void LossHistogramToProto(const TrainingFlow& flow,
                           const TrainingTimeEstimate& row,
                           v1::TrainingTime* out);
+
+// ComputeKernel (convert_kernel.cc). The request's cross points as a Q x d
+// matrix (d = `input_dim`); a point with another number of coordinates
+// answers InvalidArgument naming cross_points[i].x. A count over
+// limits.max_points is left to core (theory::ValidateKernelAnswer names it).
+absl::StatusOr<Eigen::MatrixXd> CrossPointsFromProto(
+    const v1::ComputeKernelRequest& request, int input_dim,
+    const Limits& limits);
+// The NTK, cross-kernels and training prediction into `out` (fields 6-12).
+void KernelAnswerToProto(const theory::KernelAnswer& answer,
+                         v1::ComputeKernelResponse* out);
 
 // GetResult's stream, produced one piece at a time: a header, then entry
 // blocks of at most EntriesPerBlock() entries, then (width sweeps) per-width

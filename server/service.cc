@@ -16,6 +16,8 @@
 #include "core/status_macros.h"
 #include "core/symmetry.h"
 #include "core/theory.h"
+#include "core/theory/kernel_answer.h"
+#include "core/theory/ntk.h"
 #include "core/tuples.h"
 #include "server/convert.h"
 #include "server/digest.h"
@@ -125,8 +127,10 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
 
 }  // namespace
 
-KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec) {
+KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec,
+                                      int64_t cross_points) {
   const double p = static_cast<double>(spec.points.rows());
+  const double q = static_cast<double>(cross_points);
   KernelAnswerSize size;
   // Per tuple of order n: an IndexTuple (two tags, two lengths, n one-byte
   // indices at least) and four packed doubles of theory.
@@ -147,6 +151,15 @@ KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec) {
     }
   }
   size.min_bytes += 8 * p * p;  // the kernel, packed
+  size.min_bytes += 8 * p * q;  // the cross kernel
+  if (spec.training) {
+    const double m = p + q,
+                 t = static_cast<double>(spec.training->times.size());
+    size.min_bytes += 8 * t * (m + m * m + 2);  // times, mean, cov, loss
+  }
+  if (theory::NtkAbsentReason(spec.architecture).empty()) {
+    size.ntk_bytes = 8 * p * (p + q);
+  }
   return size;
 }
 
@@ -371,24 +384,44 @@ absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
   NNFT_RETURN_IF_ERROR(CheckSpecText(request.spec()));
   NNFT_ASSIGN_OR_RETURN(ExperimentSpec spec,
                         SpecFromProto(request.spec(), options_.limits));
+  NNFT_ASSIGN_OR_RETURN(
+      Eigen::MatrixXd cross,
+      CrossPointsFromProto(request, InputDim(spec.architecture),
+                           options_.limits));
+  NNFT_RETURN_IF_ERROR(
+      theory::ValidateKernelAnswer(spec, cross, options_.limits));
   const int64_t p = spec.points.rows();
   const int64_t limit = options_.max_kernel_response_bytes;
   // Sized from the spec's counts before the tuples are built or any theory
   // is computed: both cost seconds and hundreds of MiB for answers far over
   // the limit (tanh, P = 30, orders 2, 4, 6).
-  const KernelAnswerSize size = EstimateKernelAnswer(spec);
+  const KernelAnswerSize size = EstimateKernelAnswer(spec, cross.rows());
   if (size.min_bytes > static_cast<double>(limit)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "spec: the ComputeKernel response would be at least ",
         static_cast<int64_t>(size.min_bytes), " bytes (", p, " points, ",
-        static_cast<int64_t>(size.tuples), " tuples), over the limit of ",
-        limit,
+        cross.rows(), " cross points, ", static_cast<int64_t>(size.tuples),
+        " tuples), over the limit of ", limit,
         " bytes; submit a job and read it with GetResult, which streams"));
+  }
+  theory::KernelAnswerOptions kernel_options{
+      .threads = options_.worker_threads > 0
+                     ? options_.worker_threads
+                     : static_cast<int>(
+                           std::max(1u, std::thread::hardware_concurrency()))};
+  if (size.min_bytes + size.ntk_bytes > static_cast<double>(limit)) {
+    kernel_options.omit_ntk = absl::StrCat(
+        "left out: with the NTK the ComputeKernel response would be at least ",
+        static_cast<int64_t>(size.min_bytes + size.ntk_bytes),
+        " bytes, over the limit of ", limit, " bytes");
   }
   NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
                         BuildSpecTuples(spec, options_.limits.max_tuples));
   const int64_t requested = static_cast<int64_t>(tuples.requested().size());
   NNFT_ASSIGN_OR_RETURN(TheoryValues theory, ComputeTheory(spec, tuples));
+  NNFT_ASSIGN_OR_RETURN(theory::KernelAnswer answer,
+                        theory::ComputeKernelAnswer(spec, cross, kernel_options,
+                                                    options_.limits));
   response->set_num_points(static_cast<int>(p));
   if (theory.kernel.rows() == p && theory.kernel.cols() == p) {
     response->mutable_kernel()->Reserve(static_cast<int>(p * p));
@@ -402,7 +435,10 @@ absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
   }
   TheoryToProto(theory, 0, requested, response->mutable_theory());
   response->mutable_theory()->set_method(theory.method);
-  response->set_method(theory.method);
+  response->set_method(answer.method.empty()
+                           ? theory.method
+                           : absl::StrCat(theory.method, "; ", answer.method));
+  KernelAnswerToProto(answer, response);
   // The estimate is a lower bound (indices past 127 take two bytes): the
   // exact size is checked too, and the answer's memory released on refusal.
   const int64_t bytes = static_cast<int64_t>(response->ByteSizeLong());
@@ -410,7 +446,8 @@ absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
     v1::ComputeKernelResponse().Swap(response);
     return absl::InvalidArgumentError(absl::StrCat(
         "spec: the ComputeKernel response would be ", bytes, " bytes (", p,
-        " points, ", requested, " tuples), over the limit of ", limit,
+        " points, ", cross.rows(), " cross points, ", requested,
+        " tuples), over the limit of ", limit,
         " bytes; submit a job and read it with GetResult, which streams"));
   }
   return absl::OkStatus();

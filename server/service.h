@@ -66,15 +66,20 @@ absl::StatusOr<std::string> CallerOwner(
 // digits (the job manager's names). `field` names the request field.
 absl::Status CheckJobName(absl::string_view field, absl::string_view name);
 
-// A lower bound on the size of ComputeKernel's answer for a valid `spec`,
-// from its counts alone (no tuple is built): the P x P kernel, and per
-// requested tuple its indices and four doubles of theory. Doubles, so that
-// counts past 2^63 do not wrap.
+// A lower bound on the size of ComputeKernel's answer for a valid `spec` and
+// `cross_points` (Q) cross points, from its counts alone (no tuple is
+// built): the P x P kernel, per requested tuple its indices and four
+// doubles of theory, the P x Q cross kernel and, with training, the
+// prediction (T (M + M^2 + 1) doubles, M = P + Q); apart, the NTK (P x P
+// and P x Q doubles) when the architecture has one. Doubles, so that counts
+// past 2^63 do not wrap.
 struct KernelAnswerSize {
   double tuples = 0;     // requested tuples
-  double min_bytes = 0;  // serialised bytes, at least
+  double min_bytes = 0;  // serialised bytes without the NTK, at least
+  double ntk_bytes = 0;  // bytes the NTK and cross NTK add
 };
-KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec);
+KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec,
+                                      int64_t cross_points = 0);
 
 class NnftService final : public v1::Nnft::CallbackService {
  public:

@@ -368,6 +368,72 @@ std::string FormatResult(const JobResult& result, OutputFormat format) {
   return out;
 }
 
+namespace {
+
+// `values` as `rows` x `cols` aligned rows (short of values: what there is).
+std::string MatrixRows(const RepeatedField<double>& values, int rows,
+                       int cols) {
+  std::vector<std::vector<std::string>> out;
+  for (int i = 0; i < rows; ++i) {
+    std::vector<std::string> row;
+    for (int j = 0; j < cols && i * cols + j < values.size(); ++j) {
+      row.push_back(Short(values[i * cols + j]));
+    }
+    out.push_back(std::move(row));
+  }
+  return AlignColumns(out);
+}
+
+// The NTK (or why it is absent), the cross kernels, and the training
+// prediction: mean and variance per point and the expected loss, per time.
+std::string NtkTables(const v1::ComputeKernelResponse& kernel) {
+  const int p = kernel.num_points(), q = kernel.num_cross_points();
+  std::string out;
+  if (kernel.ntk_size() > 0) {
+    absl::StrAppend(&out, absl::StrFormat("# NTK, %d x %d\n", p, p),
+                    MatrixRows(kernel.ntk(), p, p));
+  } else {
+    absl::StrAppend(&out, "# NTK absent: ", kernel.ntk_absent_reason(), "\n");
+  }
+  if (q > 0 && kernel.cross_kernel_size() > 0) {
+    absl::StrAppend(
+        &out, absl::StrFormat("# cross NNGP kernel K(x, y), %d x %d\n", p, q),
+        MatrixRows(kernel.cross_kernel(), p, q));
+  } else if (q > 0) {
+    absl::StrAppend(&out, "# cross kernel absent: ",
+                    kernel.cross_kernel_absent_reason(), "\n");
+  }
+  if (q > 0 && kernel.cross_ntk_size() > 0) {
+    absl::StrAppend(&out,
+                    absl::StrFormat("# cross NTK Theta(x, y), %d x %d\n", p, q),
+                    MatrixRows(kernel.cross_ntk(), p, q));
+  }
+  if (!kernel.has_prediction()) return out;
+  const v1::TrainingPrediction& pred = kernel.prediction();
+  const int m = pred.num_points();
+  absl::StrAppend(&out, "# training prediction (", pred.method(), ")\n");
+  std::vector<std::vector<std::string>> rows = {{"t", "loss"}};
+  for (int a = 0; a < m; ++a) {
+    const std::string name =
+        a < p ? absl::StrCat("x", a) : absl::StrCat("y", a - p);
+    rows[0].push_back(absl::StrCat("mu(", name, ")"));
+    rows[0].push_back(absl::StrCat("Sigma(", name, ",", name, ")"));
+  }
+  for (int i = 0; i < pred.times_size(); ++i) {
+    std::vector<std::string> row = {Short(pred.times(i)),
+                                    Short(At(pred.loss(), i))};
+    for (int a = 0; a < m; ++a) {
+      row.push_back(Short(At(pred.mean(), i * m + a)));
+      row.push_back(Short(At(pred.covariance(), (i * m + a) * m + a)));
+    }
+    rows.push_back(std::move(row));
+  }
+  absl::StrAppend(&out, AlignColumns(rows));
+  return out;
+}
+
+}  // namespace
+
 std::string FormatKernel(const v1::ComputeKernelResponse& kernel,
                          OutputFormat format) {
   if (format == OutputFormat::kJson) return ToJson(kernel, true) + "\n";
@@ -392,6 +458,7 @@ std::string FormatKernel(const v1::ComputeKernelResponse& kernel,
                     Short(At(t.exact_connected(), i))});
   }
   absl::StrAppend(&out, AlignColumns(rows));
+  absl::StrAppend(&out, NtkTables(kernel));
   return out;
 }
 

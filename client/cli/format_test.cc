@@ -97,6 +97,40 @@ TEST(FormatResultTest, JsonCarriesHeaderEntriesAndKernel) {
   EXPECT_NE(json.find("\"kernel\": [1,0.5,0.5,1]"), std::string::npos) << json;
 }
 
+TEST(FormatKernelTest, ShowsTheNtkOrWhyItIsAbsentAndThePrediction) {
+  v1::ComputeKernelResponse kernel;
+  kernel.set_num_points(2);
+  for (double v : {1.0, 0.25, 0.25, 2.0}) kernel.add_kernel(v);
+  for (double v : {3.5, 0.75, 0.75, 4.5}) kernel.add_ntk(v);
+  kernel.set_num_cross_points(1);
+  for (double v : {0.125, 0.375}) kernel.add_cross_kernel(v);
+  v1::TrainingPrediction* p = kernel.mutable_prediction();
+  p->add_times(0);
+  p->add_times(8);
+  p->set_num_points(3);
+  for (double v : {0.0, 0.0, 0.0, -0.4, 0.61, 0.9}) p->add_mean(v);
+  for (int i = 0; i < 18; ++i) p->add_covariance(i);
+  p->add_loss(1.5);
+  p->add_loss(0.0625);
+  const std::string table = FormatKernel(kernel, OutputFormat::kTable);
+  EXPECT_NE(table.find("# NTK, 2 x 2"), std::string::npos) << table;
+  EXPECT_NE(table.find("4.5"), std::string::npos) << table;
+  EXPECT_NE(table.find("# cross NNGP kernel K(x, y), 2 x 1"), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("0.375"), std::string::npos) << table;
+  EXPECT_NE(table.find("mu(y0)"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.0625"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.61"), std::string::npos) << table;
+  // Sigma(y0, y0) at t = 8: covariance[(1 * 3 + 2) * 3 + 2] = 17.
+  EXPECT_NE(table.find("17"), std::string::npos) << table;
+
+  kernel.clear_ntk();
+  kernel.set_ntk_absent_reason("architecture.kan: no analytic NTK here");
+  const std::string absent = FormatKernel(kernel, OutputFormat::kTable);
+  EXPECT_NE(absent.find("# NTK absent: architecture.kan"), std::string::npos)
+      << absent;
+}
+
 TEST(ParseOutputFormatTest, RejectsUnknownNamingAllowedValues) {
   EXPECT_EQ(*ParseOutputFormat(""), OutputFormat::kTable);
   EXPECT_EQ(*ParseOutputFormat("csv"), OutputFormat::kCsv);

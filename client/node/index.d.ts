@@ -448,6 +448,39 @@ export class Kernel {
   readonly exactConnected: Float64Array;
   readonly hasExact: boolean;
   readonly method: string;
+  /** Theta(x_i, x_j), row-major P x P (NTK parameterisation); null when absent. */
+  readonly ntk: Float64Array | null;
+  /** Why ntk is null ("" when given). */
+  readonly ntkAbsentReason: string;
+  /** Q, the cross points of the request. */
+  readonly numCrossPoints: number;
+  /** K(x_i, y_j), row-major P x Q; null without cross points or a known kernel. */
+  readonly crossKernel: Float64Array | null;
+  readonly crossKernelAbsentReason: string;
+  /** Theta(x_i, y_j), row-major P x Q; null without cross points or the NTK. */
+  readonly crossNtk: Float64Array | null;
+  /** With a training spec: the theory-only prediction; else null. */
+  readonly prediction: Prediction | null;
+}
+
+/**
+ * The infinite-width prediction of the trained ensemble (no Monte Carlo) at
+ * M = P + Q points (the spec's, then the cross points), row-major.
+ */
+export class Prediction {
+  /** T recorded times (training time, eta * steps). */
+  readonly times: Float64Array;
+  /** M. */
+  readonly numPoints: number;
+  /** mu_t, T x M. */
+  readonly mean: Float64Array;
+  /** Sigma_t, T x M x M. */
+  readonly covariance: Float64Array;
+  /** E[L_t], T values. */
+  readonly loss: Float64Array;
+  /** 2 / lambda_max: gradient descent diverges for eta at or above it. */
+  readonly maxStableEta: number;
+  readonly method: string;
 }
 
 export class Client {
@@ -460,7 +493,8 @@ export class Client {
   job(name: string, opts?: CallOptions): Promise<Job>;
   /** Oldest first; `states` keeps only jobs in those states. */
   jobs(opts?: CallOptions & { pageSize?: number; states?: JobState[]; limit?: number }): Promise<Job[]>;
-  kernel(spec: Spec | string, opts?: CallOptions): Promise<Kernel>;
+  /** crossPoints: a second point set (each d numbers). */
+  kernel(spec: Spec | string, opts?: CallOptions & { crossPoints?: number[][] }): Promise<Kernel>;
   info(opts?: CallOptions): Promise<Record<string, unknown>>;
 }
 

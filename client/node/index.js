@@ -16,13 +16,13 @@
 // (NOT_FOUND) is resubmitted from its spec while waiting for its result.
 
 const util = require('./lib/util');
-const { Client, Kernel } = require('./lib/client');
+const { Client, Kernel, Prediction } = require('./lib/client');
 const { Job } = require('./lib/job');
 const { Result, Snapshot } = require('./lib/result');
 const experiments = require('./lib/builders');
 
 module.exports = {
-  Client, Job, Kernel, Result, Snapshot, experiments,
+  Client, Job, Kernel, Prediction, Result, Snapshot, experiments,
   NnftError: util.NnftError,
   loadProtos: util.loadProtos,
   toSpec: util.toSpec,

@@ -17,7 +17,18 @@
 // gradient descent, through the eigendecomposition of Theta(X, X). With
 // last_layer_only the tangent kernel of the trained parameters is K itself,
 // and t -> infinity gives the NNGP posterior mean K(x, X) K^-1 Y and
-// covariance K(x, x') - K(x, X) K^-1 K(X, x').
+// covariance K(x, x') - K(x, X) K^-1 K(X, x'). The expected training loss
+// follows from the same flow at the training points: with B_t = V D_t V^T
+// (Theta(X, X) = V diag(lambda) V^T), mu_t(X) - Y = -B_t Y and
+// Sigma_t(X, X) = B_t K(X, X) B_t, so
+//   E[L_t] = (1/2) (|B_t Y|^2 + tr(B_t K(X, X) B_t)).
+// Gradient descent is stable when eta lambda_max < 2; above it the
+// linearised descent diverges (|1 - eta lambda| > 1) and so do mu_t and
+// Sigma_t.
+//
+// Cost: the recursion is O(M^2 L) pair expectations over the M = n + P
+// points (closed forms: ~0.1 us each; by quadrature ~10^4 activation
+// evaluations each, vectorised), the flow O(n^3 + T M^2 n).
 #ifndef NNFT_CORE_THEORY_NTK_H_
 #define NNFT_CORE_THEORY_NTK_H_
 
@@ -39,19 +50,60 @@ struct NtkKernels {
 double DerivativePairMoment(Activation activation, double kxx, double kyy,
                             double kxy);
 
-// K and Theta over the rows of `points` (P x d). Cost O(P^2 L) pair moments.
-NtkKernels MlpNtk(const MlpSpec& mlp, const Eigen::MatrixXd& points);
+// Both expectations at once: E[act(u) act(v)] and E[act'(u) act'(v)],
+// closed forms where known, else one nested Gauss-Hermite pass over the
+// nodes (96, 160 or 256 per dimension as PairMoment) that evaluates act and
+// act' together, vectorised.
+struct PairMoments {
+  double value = 0;       // E[act(u) act(v)]
+  double derivative = 0;  // E[act'(u) act'(v)]
+};
+PairMoments ValueAndDerivativePairMoments(Activation activation, double kxx,
+                                          double kyy, double kxy);
+
+// Why `architecture` has no NTK here, naming the field ("" when MlpNtk
+// applies: an MLP with a Gaussian first bias, no residual layers, input
+// projection, deformation or sw0_axes, and one output component; the
+// architectures the trainer of core/train.h trains).
+std::string NtkAbsentReason(const Architecture& architecture);
+
+// K and Theta over the rows of `points` (P x d), on `threads` OpenMP
+// threads (rows of each layer shared out; the values do not depend on the
+// thread count). Cost O(P^2 L) pair moments. Assumes NtkAbsentReason(mlp)
+// is "".
+NtkKernels MlpNtk(const MlpSpec& mlp, const Eigen::MatrixXd& points,
+                  int threads = 1);
 
 struct FlowTheory {
-  std::vector<Eigen::VectorXd> mean;  // mu_t at the spec's points, per time
-  std::vector<Eigen::MatrixXd> cov;   // Sigma_t, per time
-  // The tangent kernel of the trained parameters at the spec's points (the
-  // ensemble mean of the empirical NTK at initialisation).
+  std::vector<double> times;  // the training spec's recorded times
+  // Per time: mu_t at the evaluation points (the spec's points, then any
+  // extra points), Sigma_t over them, and E[L_t] (loss units).
+  std::vector<Eigen::VectorXd> mean;
+  std::vector<Eigen::MatrixXd> cov;
+  std::vector<double> loss;
+  // The tangent kernel of the trained parameters at the evaluation points
+  // (the ensemble mean of the empirical NTK at initialisation).
   Eigen::MatrixXd tangent;
+  // 2 / lambda_max of the tangent kernel at the training points: gradient
+  // descent with a larger eta diverges (infinite without a positive
+  // eigenvalue).
+  double max_stable_eta = 0;
   std::string method;
 };
 
-// The infinite-width flow for a spec with `training` that passed Validate.
+// The flow given K and the tangent kernel over [training.x; evaluation
+// points] (n + M rows, training points first).
+FlowTheory FlowFromKernels(const TrainingSpec& training,
+                           const Eigen::MatrixXd& nngp,
+                           const Eigen::MatrixXd& tangent,
+                           const std::string& method);
+
+// The infinite-width flow for a spec with `training` that passed Validate,
+// at the spec's points followed by the rows of `extra_points` (Q x d; may
+// have no rows).
+FlowTheory TrainingFlowTheory(const ExperimentSpec& spec,
+                              const Eigen::MatrixXd& extra_points,
+                              int threads = 1);
 FlowTheory TrainingFlowTheory(const ExperimentSpec& spec);
 
 }  // namespace nnft::theory

@@ -23,7 +23,13 @@
 // doubling past 16) vary it; --ntk=1 also prints the empirical NTK at
 // initialisation beside the analytic one.
 //
-//   build/bin/nnft-train-bench [--workload=T1|T2] [--threads=2]
+// K: the cost of ComputeKernel's NTK (core/theory/kernel_answer.h) at
+// --points=200 points of the talk's data (d = 4), --depth hidden layers of
+// --activation (default 2, tanh), on --threads; beside it the NNGP kernel
+// alone by core/theory/kernels.h's scalar quadrature (one thread). Prints one
+// JSON line of wall seconds.
+//
+//   build/bin/nnft-train-bench [--workload=T1|T2|K] [--threads=2]
 //       [--networks=256] [--steps=200] [--width=512]
 //       [--precision=float32|float64] [--tolerance=1e-6] [--seed=1]
 //       [--depth=2] [--activation=tanh] [--t_max=16] [--ntk=0]
@@ -41,6 +47,8 @@
 #include "absl/strings/str_format.h"
 #include "core/engine.h"
 #include "core/estimate.h"
+#include "core/theory/kernel_answer.h"
+#include "core/theory/kernels.h"
 #include "core/theory/ntk.h"
 #include "core/train.h"
 #include "core/train_result.h"
@@ -183,9 +191,58 @@ uint64_t SumsDigest(const std::map<int64_t, nnft::ChunkSums>& chunks) {
 
 }  // namespace
 
+int KernelWorkload(int argc, char** argv, int threads) {
+  const int points = std::atoi(Flag(argc, argv, "--points", "200"));
+  const int depth = std::atoi(Flag(argc, argv, "--depth", "2"));
+  const std::string act = Flag(argc, argv, "--activation", "tanh");
+  nnft::ExperimentSpec spec;
+  nnft::MlpSpec mlp{.input_dim = 4,
+                    .widths = std::vector<int>(depth, 512),
+                    .activation = act == "relu"  ? nnft::Activation::kRelu
+                                  : act == "erf" ? nnft::Activation::kErf
+                                                 : nnft::Activation::kTanh,
+                    .sw = std::vector<double>(depth + 1, 1.5),
+                    .sb = std::vector<double>(depth + 1, 0.3)};
+  spec.architecture = mlp;
+  Eigen::VectorXd y;
+  nnft::GenerateTalkData(points, 1, &spec.points, &y);
+  spec.observables.orders = {2};
+  const auto start = std::chrono::steady_clock::now();
+  const auto answer = nnft::theory::ComputeKernelAnswer(
+      spec, Eigen::MatrixXd(), {.threads = threads, .omit_ntk = ""});
+  const double ntk_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  if (!answer.ok() || answer->ntk.rows() != points) {
+    std::fprintf(stderr, "%s\n",
+                 answer.ok() ? answer->ntk_absent_reason.c_str()
+                             : answer.status().ToString().c_str());
+    return 1;
+  }
+  const auto nngp_start = std::chrono::steady_clock::now();
+  const Eigen::MatrixXd k = nnft::theory::MlpKernel(mlp, spec.points);
+  const double nngp_seconds = std::chrono::duration<double>(
+                                  std::chrono::steady_clock::now() - nngp_start)
+                                  .count();
+  std::printf(
+      "%s\n",
+      absl::StrFormat("{\"workload\": \"K\", \"points\": %d, \"depth\": %d, "
+                      "\"activation\": \"%s\", \"threads\": %d, "
+                      "\"ntk_and_nngp_seconds\": %.4f, "
+                      "\"nngp_scalar_quadrature_1_thread_seconds\": %.4f, "
+                      "\"max_nngp_difference\": %.3g}",
+                      points, depth, act, threads, ntk_seconds, nngp_seconds,
+                      (nnft::theory::MlpNtk(mlp, spec.points, threads).nngp - k)
+                          .cwiseAbs()
+                          .maxCoeff())
+          .c_str());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const std::string workload = Flag(argc, argv, "--workload", "T1");
   const int threads = std::atoi(Flag(argc, argv, "--threads", "2"));
+  if (workload == "K") return KernelWorkload(argc, argv, threads);
   const bool t2 = workload == "T2";
   nnft::ExperimentSpec spec = t2 ? T2Spec(argc, argv) : T1Spec(argc, argv);
   spec.sampling.seed =

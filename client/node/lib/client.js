@@ -9,7 +9,33 @@ const {
   DEFAULT_TIMEOUT_MS, grpc, loadProtos, num, padded, toSpec, withRetry,
 } = require('./util');
 
-/** ComputeKernel's answer: the P x P NNGP kernel and theory per tuple. */
+// A row-major repeated double field as a Float64Array, null when empty.
+function matrixOrNull(values) {
+  return values && values.length > 0 ? Float64Array.from(values) : null;
+}
+
+/**
+ * The theory-only prediction of an ensemble trained as the spec's training
+ * says (infinite width, NTK parameterisation, t = eta * steps), at M = P + Q
+ * points: the spec's points, then the cross points. Row-major arrays.
+ */
+class Prediction {
+  constructor(msg) {
+    this.times = Float64Array.from(msg.times);        // T
+    this.numPoints = msg.num_points;                  // M
+    this.mean = Float64Array.from(msg.mean);          // T x M
+    this.covariance = Float64Array.from(msg.covariance);  // T x M x M
+    this.loss = Float64Array.from(msg.loss);          // T: E[L_t]
+    this.maxStableEta = msg.max_stable_eta;  // descent diverges at eta >= it
+    this.method = msg.method;
+  }
+}
+
+/**
+ * ComputeKernel's answer: the P x P NNGP kernel and theory per tuple; the
+ * NTK (null when absent, ntkAbsentReason says why); with cross points the
+ * P x Q cross kernels; with a training spec the Prediction.
+ */
 class Kernel {
   constructor(resp) {
     this.numPoints = resp.num_points;
@@ -23,6 +49,13 @@ class Kernel {
     this.exactConnected = padded(th.exact_connected || [], n);
     this.hasExact = !!th.has_exact;
     this.method = resp.method || th.method || '';
+    this.ntk = matrixOrNull(resp.ntk);  // row-major P x P, or null
+    this.ntkAbsentReason = resp.ntk_absent_reason || '';
+    this.numCrossPoints = resp.num_cross_points || 0;  // Q
+    this.crossKernel = matrixOrNull(resp.cross_kernel);  // P x Q, or null
+    this.crossKernelAbsentReason = resp.cross_kernel_absent_reason || '';
+    this.crossNtk = matrixOrNull(resp.cross_ntk);  // P x Q, or null
+    this.prediction = resp.prediction ? new Prediction(resp.prediction) : null;
   }
 }
 
@@ -116,10 +149,18 @@ class Client {
     return out;
   }
 
-  /** The analytic side alone (ComputeKernel). */
-  async kernel(spec, { timeoutMs } = {}) {
-    return new Kernel(await this._unary('ComputeKernel',
-                                        { spec: toSpec(spec) }, { timeoutMs }));
+  /**
+   * The analytic side alone (ComputeKernel). crossPoints: an optional
+   * second point set (arrays of d numbers): K and Theta between the spec's
+   * points and these, and a training spec's prediction there too.
+   */
+  async kernel(spec, { timeoutMs, crossPoints } = {}) {
+    const request = { spec: toSpec(spec) };
+    if (crossPoints) {
+      request.cross_points = crossPoints.map((x) => ({ x: [].concat(x) }));
+    }
+    return new Kernel(await this._unary('ComputeKernel', request,
+                                        { timeoutMs }));
   }
 
   /** ServerInfo: version, fingerprint, limits, capabilities, counters. */
@@ -153,4 +194,4 @@ class Client {
   }
 }
 
-module.exports = { Client, Kernel, num };
+module.exports = { Client, Kernel, Prediction, num };

@@ -176,6 +176,52 @@ describe('nnft Node client', { skip }, () => {
     assert.ok(done.every((j) => j.state === 'SUCCEEDED'));
   });
 
+  test('kernel: NTK, cross kernels and the training prediction', async () => {
+    const spec = {
+      architecture: { mlp: { inputDim: 1, widths: [64], activation: 'ACTIVATION_ERF',
+                             sw: [1.5, 1.0], sb: [0.3, 0.1] } },
+      points: [{ x: [0.2] }, { x: [0.7] }],
+      training: { data: { x: [{ x: [-1.0] }, { x: [0.2] }, { x: [1.1] }],
+                          y: [0.3, -0.5, 0.8] },
+                  eta: 0.5, times: [0, 1, 200] },
+    };
+    const k = await client.kernel(spec, { crossPoints: [[1.5]] });
+    assert.equal(k.ntkAbsentReason, '');
+    assert.equal(k.ntk.length, 4);
+    assert.equal(k.numCrossPoints, 1);
+    assert.equal(k.crossKernel.length, 2);
+    assert.equal(k.crossNtk.length, 2);
+    const p = k.prediction;
+    assert.deepEqual(Array.from(p.times), [0, 1, 200]);
+    assert.equal(p.numPoints, 3);
+    assert.equal(p.mean.length, 9);
+    assert.equal(p.covariance.length, 27);
+    // Point 0 is a training point (y = -0.5): at t = 0 the mean is 0, late
+    // in training it is the target and its variance is gone.
+    assert.equal(Math.abs(p.mean[0]), 0);
+    assert.ok(Math.abs(p.mean[2 * 3] + 0.5) < 1e-6, `mu = ${p.mean[6]}`);
+    assert.ok(Math.abs(p.covariance[2 * 9]) < 1e-6);
+    assert.ok(p.loss[2] < 1e-6 * p.loss[0]);
+    // The cross kernel is the off-diagonal block of the union's kernel.
+    const union = await client.kernel({ ...spec,
+                                        points: [...spec.points, { x: [1.5] }] });
+    for (let i = 0; i < 2; i++) {
+      assert.ok(Math.abs(k.crossKernel[i] - union.kernel[3 * i + 2]) <=
+                1e-12 * Math.abs(union.kernel[3 * i + 2]), `crossKernel[${i}]`);
+      assert.ok(Math.abs(k.crossNtk[i] - union.ntk[3 * i + 2]) <=
+                1e-12 * Math.abs(union.ntk[3 * i + 2]), `crossNtk[${i}]`);
+    }
+    await assert.rejects(client.kernel(spec, { crossPoints: [[1.5, 2]] }),
+                         (err) => err.status === 'INVALID_ARGUMENT' &&
+                                  /cross_points\[0\]\.x/.test(err.message));
+    const gauss = await client.kernel({
+      architecture: { gaussNet: { inputDim: 1, width: 10 } },
+      points: [{ x: [0] }] });
+    assert.equal(gauss.ntk, null);
+    assert.match(gauss.ntkAbsentReason, /architecture\.gauss_net/);
+    assert.equal(gauss.prediction, null);
+  });
+
   test('an invalid width is INVALID_ARGUMENT naming the field', async () => {
     const spec = smallSpec();
     spec.architecture.mlp.widths = [0];

@@ -15,7 +15,7 @@ Generated stubs live in nnft.v1 (built by CMake or client/python/gen_proto.sh).
 __version__ = "0.1.0"
 
 from nnft import experiments  # noqa: E402
-from nnft.client import TLS, Client, Kernel  # noqa: E402
+from nnft.client import TLS, Client, Kernel, Prediction  # noqa: E402
 from nnft.errors import (  # noqa: E402
     AlreadyExists, Cancelled, DeadlineExceeded, FailedPrecondition, Internal,
     InvalidArgument, InvalidSpec, JobCancelled, JobFailed, NnftError, NotFound,
@@ -30,6 +30,7 @@ __all__ = [
     "AlreadyExists", "Cancelled", "Client", "Comparison", "DeadlineExceeded",
     "FailedPrecondition", "Internal", "InvalidArgument", "InvalidSpec", "Job",
     "JobCancelled", "JobFailed", "Kernel", "NnftError", "NotFound",
+    "Prediction",
     "PowerLawFit", "ResourceExhausted", "Result", "Snapshot", "SweepResult",
     "reproduce", "reproduce_list",
     "TLS", "Unauthenticated",

@@ -38,6 +38,15 @@ class Kernel:
         (e.g. G4_c ~ 1/N of a single hidden layer).
     has_exact: whether any exact finite-width value is known.
     method: how the theory was computed.
+    ntk: the P x P neural tangent kernel Theta(x_i, x_j) of all parameters
+      (NTK parameterisation, as training uses), or None; then
+      ``ntk_absent_reason`` says why (architecture without an NTK formula,
+      answer too large, quadrature over the budget).
+    cross_kernel, cross_ntk: K(x_i, y_j) and Theta(x_i, y_j), P x Q, between
+      the spec's points and the ``cross_points`` of the request (None without
+      them; ``cross_kernel_absent_reason`` says why).
+    prediction: with a training spec, the theory-only prediction of the
+      trained ensemble (a Prediction), else None.
     """
 
     def __init__(self, resp):
@@ -52,6 +61,46 @@ class Kernel:
             setattr(self, f, np.array(vals, dtype=float))
         self.has_exact = th.has_exact
         self.method = resp.method or th.method
+        q = resp.num_cross_points
+        self.num_cross_points = q
+        self.ntk = _matrix(resp.ntk, p, p)
+        self.ntk_absent_reason = resp.ntk_absent_reason
+        self.cross_kernel = _matrix(resp.cross_kernel, p, q)
+        self.cross_kernel_absent_reason = resp.cross_kernel_absent_reason
+        self.cross_ntk = _matrix(resp.cross_ntk, p, q)
+        self.prediction = (Prediction(resp.prediction)
+                           if resp.HasField("prediction") else None)
+
+
+class Prediction:
+    """The infinite-width prediction of an ensemble trained as the spec's
+    ``training`` says (Lee et al. arXiv 1902.06720; NTK parameterisation,
+    t training time = eta * steps, loss (1/2) sum (f - y)^2), without Monte
+    Carlo, at M = P + Q points: the spec's points, then the cross points.
+
+    times (T); mean (T x M): mu_t; covariance (T x M x M): Sigma_t;
+    loss (T): E[L_t]; max_stable_eta: gradient descent diverges for
+    eta >= 2 / lambda_max (then ``method`` says so); method: the formulas.
+    """
+
+    def __init__(self, msg):
+        m = msg.num_points
+        self.times = np.array(msg.times, dtype=float)
+        t = len(self.times)
+        self.num_points = m
+        self.mean = np.array(msg.mean, dtype=float).reshape(t, m)
+        self.covariance = np.array(msg.covariance,
+                                   dtype=float).reshape(t, m, m)
+        self.loss = np.array(msg.loss, dtype=float)
+        self.max_stable_eta = msg.max_stable_eta
+        self.method = msg.method
+
+
+def _matrix(values, rows, cols):
+    """A rows x cols array of a row-major repeated field, None if empty."""
+    if len(values) == 0:
+        return None
+    return np.array(values, dtype=float).reshape(rows, cols)
 
 
 class Client:
@@ -139,10 +188,19 @@ class Client:
             if not token:
                 return
 
-    def kernel(self, spec: Any, *, timeout: Optional[float] = None
-               ) -> "Kernel":
-        """The analytic side alone (ComputeKernel) as a Kernel object."""
+    def kernel(self, spec: Any, *, cross_points: Any = None,
+               timeout: Optional[float] = None) -> "Kernel":
+        """The analytic side alone (ComputeKernel) as a Kernel object.
+
+        cross_points: optional second point set (Q x d array-like, e.g.
+        test points): the answer then holds K and Theta between the spec's
+        points and these, and a training spec's prediction covers them too.
+        """
         req = nnft_pb2.ComputeKernelRequest(spec=to_spec(spec))
+        if cross_points is not None:
+            for point in cross_points:
+                req.cross_points.add().x.extend(
+                    float(v) for v in np.atleast_1d(point))
         return Kernel(self._unary(self.stub.ComputeKernel, req, timeout))
 
     def info(self, *, timeout: Optional[float] = None) -> Any:

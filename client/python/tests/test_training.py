@@ -102,6 +102,58 @@ class TrainingFlowTest(unittest.TestCase):
         np.testing.assert_array_equal(last.loss_histogram_counts,
                                       flow.loss_histogram_counts)
 
+    def test_kernel_prediction_is_the_jobs_theory_at_cross_points_too(self):
+        cross = [[1.5], [-0.4]]
+        k = self.client.kernel(training_spec(), cross_points=cross)
+        flow = self.result.training
+        pred = k.prediction
+        self.assertIsInstance(pred, nnft.Prediction)
+        np.testing.assert_array_equal(pred.times, TIMES)
+        self.assertEqual(pred.mean.shape, (4, 4))
+        self.assertEqual(pred.covariance.shape, (4, 4, 4))
+        # The spec's points come first: there the prediction is the job's
+        # theory column, computed with the cross points in the same
+        # recursion.
+        np.testing.assert_allclose(pred.mean[:, :2], flow.mu_theory,
+                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(pred.covariance[:, :2, :2],
+                                   flow.sigma_theory, rtol=1e-9, atol=1e-12)
+        # At t = 0 the outputs have the prior's law at every width:
+        # E[L_0] = (1/2)(|Y|^2 + tr K(X, X)) exactly; the ensemble's loss
+        # agrees within 3 standard errors.
+        z = (flow.loss_mean[0] - pred.loss[0]) / flow.loss_stderr[0]
+        self.assertLess(abs(z), 3.0, "loss %g +- %g, predicted %g" % (
+            flow.loss_mean[0], flow.loss_stderr[0], pred.loss[0]))
+        self.assertLess(pred.loss[-1], pred.loss[0])
+        np.testing.assert_allclose(k.ntk, flow.empirical_ntk["theory"],
+                                   rtol=1e-9)
+        self.assertEqual(k.cross_kernel.shape, (2, 2))
+        self.assertEqual(k.cross_ntk.shape, (2, 2))
+        # The cross kernel is the off-diagonal block of the union's kernel.
+        union = training_spec()
+        union["points"] = union["points"] + [{"x": x} for x in cross]
+        whole = self.client.kernel(union)
+        np.testing.assert_allclose(k.cross_kernel, whole.kernel[:2, 2:],
+                                   rtol=1e-12)
+        np.testing.assert_allclose(k.cross_ntk, whole.ntk[:2, 2:],
+                                   rtol=1e-12)
+
+    def test_cross_point_of_wrong_dimension_names_the_field(self):
+        with self.assertRaises(nnft.InvalidArgument) as ctx:
+            self.client.kernel(training_spec(),
+                               cross_points=[[0.1], [0.2, 0.3]])
+        self.assertIn("cross_points[1].x", str(ctx.exception))
+
+    def test_architecture_without_ntk_says_why(self):
+        spec = {"architecture": {"gaussNet": {"inputDim": 1, "width": 10}},
+                "points": [{"x": [0.0]}, {"x": [1.0]}]}
+        k = self.client.kernel(spec, cross_points=[[2.0]])
+        self.assertIsNone(k.ntk)
+        self.assertIsNone(k.cross_ntk)
+        self.assertIn("architecture.gauss_net", k.ntk_absent_reason)
+        self.assertEqual(k.cross_kernel.shape, (2, 1))
+        self.assertIsNone(k.prediction)
+
     def test_plot_training_flow_is_png_of_requested_size(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "flow.png")
