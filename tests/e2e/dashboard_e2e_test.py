@@ -36,10 +36,10 @@ SERVER = CLI = None
 ALICE = "alice-dashboard-token-0123456789"
 BOB = "bob-dashboard-token-0123456789ab"
 
-# 500 chunks, about 3 s on one core: long enough to watch it run.
+# 500 chunks, a few seconds on one core: long enough to watch it run.
 SPEC = {
     "label": "dashboard e2e <b>erf</b>",
-    "architecture": {"mlp": {"inputDim": 1, "widths": [256],
+    "architecture": {"mlp": {"inputDim": 1, "widths": [128],
                              "activation": "ACTIVATION_ERF",
                              "sw": [1.5, 1.0], "sb": [0.5, 0.0]}},
     "points": [{"x": [-0.8]}, {"x": [0.3]}, {"x": [1.0]}],
@@ -155,7 +155,7 @@ def get(server, path, token=None):
         return e.code, json.loads(body) if body else None
 
 
-def wait_for(server, job_id, predicate, timeout=120, token=None):
+def wait_for(server, job_id, predicate, timeout=600, token=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
         status, detail = get(server, "/api/jobs/" + job_id, token)
