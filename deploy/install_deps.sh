@@ -13,6 +13,7 @@ packages=(
   prometheus-cpp-dev
   clang libclang-rt-14-dev libomp-dev
   debian-archive-keyring  # tests/sanitize/tsan_abseil.sh: Debian's Abseil source
+  chromium  # tests/e2e/dashboard_e2e_test.py: the dashboard in headless Chromium
 )
 
 missing=()

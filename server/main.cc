@@ -72,6 +72,10 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(std::string, health_listen, "",
           "host:port of a plaintext port serving only grpc.health.v1 "
           "(for probes that cannot speak TLS)");
+ABSL_FLAG(std::string, dashboard_listen, "",
+          "host:port of the read-only job dashboard, an HTTP page with "
+          "progress and plots (port 0: any free port; same tokens as the "
+          "API); empty: none");
 
 namespace {
 
@@ -161,5 +165,6 @@ int main(int argc, char** argv) {
   options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   options.token_file = absl::GetFlag(FLAGS_token_file);
   options.health_listen = absl::GetFlag(FLAGS_health_listen);
+  options.dashboard_listen = absl::GetFlag(FLAGS_dashboard_listen);
   return nnft::server::RunServer(options);
 }

@@ -199,6 +199,13 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
       nnft::v1::Nnft::service_full_name(), true);
   s->address_ = BoundAddress(o.listen, s->port_);
   if (!o.health_listen.empty()) NNFT_RETURN_IF_ERROR(s->StartHealthPort());
+  if (!o.dashboard_listen.empty()) {
+    NNFT_ASSIGN_OR_RETURN(
+        s->dashboard_,
+        DashboardServer::Start(s->jobs_.get(), {.listen = o.dashboard_listen,
+                                                .limits = o.limits,
+                                                .auth = s->auth_.get()}));
+  }
   LogEvent(
       "server_started",
       {{"address", s->address_},
@@ -213,6 +220,7 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
        {"worker_threads", o.worker_threads},
        {"max_queued_jobs", o.max_queued_jobs},
        {"metrics", s->metrics_address()},
+       {"dashboard", s->dashboard_address()},
        {"mpi_launcher", o.mpi_launcher}});
   return s;
 }
@@ -235,6 +243,7 @@ void NnftServer::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now() + grace);
     server_->Wait();
     if (metrics_) metrics_->SetJobManager(nullptr);
+    dashboard_.reset();
     if (health_server_ != nullptr) {
       health_server_->Shutdown(std::chrono::system_clock::now());
       health_server_->Wait();
@@ -263,6 +272,10 @@ int RunServer(const ServerOptions& options) {
   }
   if (!(*server)->health_address().empty()) {
     std::printf("health address=%s\n", (*server)->health_address().c_str());
+  }
+  if (!(*server)->dashboard_address().empty()) {
+    std::printf("dashboard address=%s\n",
+                (*server)->dashboard_address().c_str());
   }
   std::printf("listening address=%s\n", (*server)->address().c_str());
   std::fflush(stdout);

@@ -16,6 +16,7 @@
 #include "core/spec.h"
 #include "grpcpp/grpcpp.h"
 #include "server/auth.h"
+#include "server/dashboard.h"
 #include "server/job_manager.h"
 #include "server/launcher.h"
 #include "server/metrics.h"
@@ -76,6 +77,10 @@ struct ServerOptions {
   // host:port of a second, plaintext port serving only grpc.health.v1 (for
   // probes that cannot speak TLS, such as Kubernetes' gRPC probes); "": none.
   std::string health_listen;
+  // host:port of the read-only job dashboard (server/dashboard.h; an HTTP
+  // page and JSON, under the same tokens as the API); port 0 picks a free
+  // port; "": none.
+  std::string dashboard_listen;
 
   absl::Status Validate() const;
 };
@@ -103,6 +108,10 @@ class NnftServer {
   // The health-only port (0 without health_listen), and "host:port".
   int health_port() const { return health_port_; }
   const std::string& health_address() const { return health_address_; }
+  // "host:port" of the dashboard; "" without dashboard_listen.
+  std::string dashboard_address() const {
+    return dashboard_ ? dashboard_->address() : std::string();
+  }
 
   // Re-reads the token file (SIGHUP in RunServer). FailedPrecondition
   // without one; on a parse error the old tokens stay in force.
@@ -133,12 +142,15 @@ class NnftServer {
   std::unique_ptr<NnftService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;
+  // Reads jobs_: declared after it, so it stops first.
+  std::unique_ptr<DashboardServer> dashboard_;
   std::once_flag shutdown_once_;
 };
 
 // Runs a server until SIGTERM or SIGINT, then drains it; SIGHUP reloads the
-// token file. Prints "metrics address=<host:port>" (when metrics are on) and
-// "health address=<host:port>" (with health_listen), then
+// token file. Prints "metrics address=<host:port>" (when metrics are on),
+// "health address=<host:port>" (with health_listen) and
+// "dashboard address=<host:port>" (with dashboard_listen), then
 // "listening address=<host:port>" on stdout once serving. Returns the process
 // exit status: 0 after a clean drain, 1 if the server could not start.
 int RunServer(const ServerOptions& options);
