@@ -507,8 +507,8 @@ void ExpectTwoIndependentComponents(MlpSpec mlp, uint64_t seed,
     const double exact = s % 2 == t % 2 ? k(s / 2, t / 2) : 0.0;
     EXPECT_LT(std::fabs(run.estimate.mean[i] - exact),
               kMaxZ * run.estimate.stderr_mean[i])
-        << what << " slots " << s << "," << t << ": "
-        << run.estimate.mean[i] << " vs " << exact;
+        << what << " slots " << s << "," << t << ": " << run.estimate.mean[i]
+        << " vs " << exact;
     if (compare_single && s % 2 == 0 && t % 2 == 0) {
       const int j = Find(single.estimate, {s / 2, t / 2});
       ASSERT_GE(j, 0) << what;

@@ -53,7 +53,8 @@ double Phi(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 TEST(LossHistogramTest, CountsAddUpAndBracketTheMeanLoss) {
   const int64_t networks = 512;
-  const TrainingFlow flow = RunTrainingFlow(Spec(64, networks, 8, 4, {0, 2, 20}), 2);
+  const TrainingFlow flow =
+      RunTrainingFlow(Spec(64, networks, 8, 4, {0, 2, 20}), 2);
   ASSERT_EQ(flow.times.size(), 3u);
   const std::vector<double>& e = flow.loss_histogram_edges;
   ASSERT_EQ(e.size(), 73u);
@@ -124,7 +125,8 @@ TEST(LossHistogramTest, InitialLossFollowsTheGaussianLaw) {
 // are below 1e-6 (the NTK flow's residual decays as exp(-lambda_min t)).
 TEST(LossHistogramTest, WideNetLossIsNearZeroLateInTraining) {
   const int64_t networks = 256;
-  const TrainingFlow flow = RunTrainingFlow(Spec(256, networks, 4, 4, {0, 200}), 2);
+  const TrainingFlow flow =
+      RunTrainingFlow(Spec(256, networks, 4, 4, {0, 200}), 2);
   EXPECT_GT(flow.times[0].loss_quantiles[2], 1e-2);
   const std::vector<double>& e = flow.loss_histogram_edges;
   const std::vector<int64_t>& late = flow.times[1].loss_histogram;

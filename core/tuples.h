@@ -41,8 +41,7 @@ class TupleSet {
   // `max_tuples`. Used for the tuples of symmetry and cluster checks.
   static absl::StatusOr<TupleSet> WithExtra(const TupleSet& base,
                                             const std::vector<Tuple>& extra,
-                                            int num_points,
-                                            int64_t max_tuples);
+                                            int num_points, int64_t max_tuples);
 
   // All tuples of the closure, ordered by size, then lexicographically.
   const std::vector<Tuple>& tuples() const { return tuples_; }

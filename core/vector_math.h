@@ -80,7 +80,8 @@ NNFT_VMATH_INLINE T Pow2(T k) {
 // Horner's rule, lowest degree first, with explicit fma; unrolled at compile
 // time (a loop here would stop GCC from vectorising the caller's loop).
 template <typename T, std::size_t N, std::size_t... I>
-NNFT_VMATH_INLINE T PolyImpl(T s, const double (&c)[N], std::index_sequence<I...>) {
+NNFT_VMATH_INLINE T PolyImpl(T s, const double (&c)[N],
+                             std::index_sequence<I...>) {
   T p = static_cast<T>(c[N - 1]);
   ((p = std::fma(p, s, static_cast<T>(c[N - 2 - I]))), ...);
   return p;

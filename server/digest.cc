@@ -504,8 +504,9 @@ void WriteSymExtension(Writer& w, const ExperimentSpec& spec, bool canonical) {
     w.U32(static_cast<uint32_t>(c.points.size()));
     for (int k : c.points) w.I32(k);
     w.I32(c.component);
-    WriteDoubles(w, std::vector<double>(c.direction.data(),
-                                        c.direction.data() + c.direction.size()));
+    WriteDoubles(w,
+                 std::vector<double>(c.direction.data(),
+                                     c.direction.data() + c.direction.size()));
     WriteDoubles(w, c.separations);
     WriteString(w, canonical ? std::string() : c.label);
   }
@@ -656,9 +657,7 @@ absl::Status ReadObservables(Reader& r, ObservableSpec& observables) {
   return absl::OkStatus();
 }
 
-std::string ReadString(Reader& r) {
-  return std::string(r.Bytes(r.Count(1)));
-}
+std::string ReadString(Reader& r) { return std::string(r.Bytes(r.Count(1))); }
 
 void SetFieldOptions(Architecture& a, int output_dim, std::vector<double> axes,
                      std::vector<double> mean) {
@@ -684,7 +683,8 @@ absl::Status ReadSymExtension(Reader& r, ExperimentSpec& spec) {
   spec.symmetry_checks.resize(r.Count(17));
   for (SymmetryCheck& c : spec.symmetry_checks) {
     const uint8_t kind = r.U8();
-    if (kind > static_cast<uint8_t>(SymmetryCheck::Kind::kCoordinatePermutation)) {
+    if (kind >
+        static_cast<uint8_t>(SymmetryCheck::Kind::kCoordinatePermutation)) {
       return absl::DataLossError("spec bytes: unknown symmetry check kind");
     }
     c.kind = static_cast<SymmetryCheck::Kind>(kind);
@@ -697,7 +697,8 @@ absl::Status ReadSymExtension(Reader& r, ExperimentSpec& spec) {
     // An empty matrix is 0 x 0: a zero dimension beside a large one would
     // hold no data yet cost its other dimension in every loop over it.
     if ((rows == 0) != (cols == 0)) {
-      return absl::DataLossError("spec bytes: check matrix with one zero dimension");
+      return absl::DataLossError(
+          "spec bytes: check matrix with one zero dimension");
     }
     c.matrix.resize(rows, cols);
     for (int i = 0; i < rows; ++i) {

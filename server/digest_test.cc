@@ -255,12 +255,20 @@ TEST(SymExtensionDigestTest, SpecsWithoutTheFieldsKeepTheirEncoding) {
 TEST(SymExtensionDigestTest, EveryFieldChangesTheDigestLabelsDoNot) {
   const std::string base = SpecDigest(WithChecks());
   std::vector<std::function<void(ExperimentSpec&)>> edits = {
-      [](ExperimentSpec& s) { std::get<MlpSpec>(s.architecture).output_dim = 3; },
-      [](ExperimentSpec& s) { std::get<MlpSpec>(s.architecture).sw0_axes[1] = 3; },
-      [](ExperimentSpec& s) { std::get<MlpSpec>(s.architecture).output_mean[1] = 1; },
+      [](ExperimentSpec& s) {
+        std::get<MlpSpec>(s.architecture).output_dim = 3;
+      },
+      [](ExperimentSpec& s) {
+        std::get<MlpSpec>(s.architecture).sw0_axes[1] = 3;
+      },
+      [](ExperimentSpec& s) {
+        std::get<MlpSpec>(s.architecture).output_mean[1] = 1;
+      },
       [](ExperimentSpec& s) { s.symmetry_checks[0].matrix(0, 1) = 0.8; },
       [](ExperimentSpec& s) { s.symmetry_checks[1].vector(0) = 0.25; },
-      [](ExperimentSpec& s) { s.symmetry_checks[2].permutation = {0, 1}; },
+      [](ExperimentSpec& s) {
+        s.symmetry_checks[2].permutation = {0, 1};
+      },
       [](ExperimentSpec& s) { s.symmetry_checks.pop_back(); },
       [](ExperimentSpec& s) { s.cluster_checks[0].separations[2] = 3; },
       [](ExperimentSpec& s) { s.cluster_checks[0].component = 0; },

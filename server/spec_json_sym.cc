@@ -88,8 +88,8 @@ void SymmetryToProto(const SymmetryCheck& c, v1::SymmetryCheck* p) {
       MatrixToProto(c.matrix, p->mutable_rotation());
       break;
     case Kind::kTranslation:
-      p->mutable_translation()->mutable_x()->Add(c.vector.data(),
-                                                 c.vector.data() + c.vector.size());
+      p->mutable_translation()->mutable_x()->Add(
+          c.vector.data(), c.vector.data() + c.vector.size());
       break;
     case Kind::kReflection:
       p->set_reflection_axis(c.axis);
@@ -116,9 +116,8 @@ void FieldOptionsFromProto(const v1::Architecture& proto,
   } else if (auto* g = std::get_if<GaussNetSpec>(&architecture)) {
     CommonFromProto(proto.gauss_net(), *g);
   } else if (auto* c = std::get_if<CosNetSpec>(&architecture)) {
-    c->output_dim = proto.cos_net().output_dim() == 0
-                        ? 1
-                        : proto.cos_net().output_dim();
+    c->output_dim =
+        proto.cos_net().output_dim() == 0 ? 1 : proto.cos_net().output_dim();
   }
 }
 

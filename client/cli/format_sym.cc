@@ -18,8 +18,8 @@ std::string G(double value, int digits = 4) {
 std::string FitText(const v1::DecayFit& f) {
   if (f.model().empty()) return "-";
   const char* what = f.model() == "power" ? "p" : "xi";
-  return absl::StrFormat("%s %s = %s +- %s (chi2/dof %s, %d points)",
-                         f.model(), what, G(f.scale()), G(f.scale_stderr(), 2),
+  return absl::StrFormat("%s %s = %s +- %s (chi2/dof %s, %d points)", f.model(),
+                         what, G(f.scale()), G(f.scale_stderr(), 2),
                          G(f.chi2_per_dof(), 3), f.points());
 }
 
@@ -35,17 +35,17 @@ std::string ChecksTable(const v1::ResultHeader& header) {
     absl::StrAppend(&out,
                     "# symmetry checks: paired G(transformed) - G(original), "
                     "same networks\n");
-    std::vector<std::vector<std::string>> rows = {
-        {"check", "kind", "tuples", "dof", "chi2/dof", "max|z|", "threshold",
-         "verdict"}};
+    std::vector<std::vector<std::string>> rows = {{"check", "kind", "tuples",
+                                                   "dof", "chi2/dof", "max|z|",
+                                                   "threshold", "verdict"}};
     for (const v1::SymmetryResult& r : header.symmetry()) {
       rows.push_back({r.label().empty() ? "-" : r.label(), r.kind(),
                       absl::StrCat(r.num_tuples()), absl::StrCat(r.dof()),
                       G(r.chi2_per_dof(), 3), G(r.max_abs_z(), 3),
                       G(r.z_threshold(), 3),
-                      r.dof() == 0      ? "exact (every difference 0)"
+                      r.dof() == 0     ? "exact (every difference 0)"
                       : r.consistent() ? "invariant"
-                                        : "BROKEN"});
+                                       : "BROKEN"});
     }
     std::vector<size_t> width(rows[0].size(), 0);
     for (const auto& row : rows) {
@@ -62,10 +62,10 @@ std::string ChecksTable(const v1::ResultHeader& header) {
     }
   }
   for (const v1::ClusterResult& r : header.cluster()) {
-    absl::StrAppend(
-        &out, "# cluster check ", r.label().empty() ? "-" : r.label(),
-        ": D(s) = G4(xi, xj, xk + s u, xl + s u) - G2 G2; theory: ",
-        r.theory_kind().empty() ? "-" : r.theory_kind(), "\n");
+    absl::StrAppend(&out, "# cluster check ",
+                    r.label().empty() ? "-" : r.label(),
+                    ": D(s) = G4(xi, xj, xk + s u, xl + s u) - G2 G2; theory: ",
+                    r.theory_kind().empty() ? "-" : r.theory_kind(), "\n");
     absl::StrAppend(&out, Pad("s", 10), Pad("D(s) +- err", 26),
                     Pad("theory", 12), "z\n");
     for (int i = 0; i < r.separations_size(); ++i) {
@@ -76,11 +76,11 @@ std::string ChecksTable(const v1::ResultHeader& header) {
           Pad(absl::StrCat(G(r.value(i), 6), " +- ", G(r.stderr(i), 2)), 26),
           Pad(G(th, 6), 12), G(z, 3), "\n");
     }
-    absl::StrAppend(&out, "# fits: ", FitText(r.exponential()), "; ",
-                    FitText(r.gaussian()), "; ", FitText(r.power()),
-                    "\n# preferred: ",
-                    r.preferred().empty() ? "-" : r.preferred(),
-                    "; D(s_max)/err = ", G(r.z_last(), 3), "\n");
+    absl::StrAppend(
+        &out, "# fits: ", FitText(r.exponential()), "; ", FitText(r.gaussian()),
+        "; ", FitText(r.power()),
+        "\n# preferred: ", r.preferred().empty() ? "-" : r.preferred(),
+        "; D(s_max)/err = ", G(r.z_last(), 3), "\n");
   }
   return out;
 }

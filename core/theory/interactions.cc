@@ -8,8 +8,8 @@
 #include <variant>
 
 #include "core/box.h"
-#include "core/theory.h"
 #include "core/radial.h"
+#include "core/theory.h"
 #include "core/theory/cosnet_propagator.h"
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/kernels.h"

@@ -109,9 +109,8 @@ absl::StatusOr<TheoryValues> SlotTheory(const ExperimentSpec& spec,
   TheoryValues single;
   if (!reduced.observables.tuples.empty()) {
     NNFT_ASSIGN_OR_RETURN(
-        TupleSet set,
-        TupleSet::Build(static_cast<int>(reduced.points.rows()),
-                        reduced.observables, int64_t{1} << 22));
+        TupleSet set, TupleSet::Build(static_cast<int>(reduced.points.rows()),
+                                      reduced.observables, int64_t{1} << 22));
     NNFT_ASSIGN_OR_RETURN(single, ComputeTheory(reduced, set));
   }
   out.has_exact = single.has_exact;

@@ -19,7 +19,8 @@ namespace nnft::e2e {
 namespace {
 
 std::string StudyDir() {
-  return std::string("--reproduce_dir=") + NNFT_SOURCE_DIR + "/deploy/reproduce";
+  return std::string("--reproduce_dir=") + NNFT_SOURCE_DIR +
+         "/deploy/reproduce";
 }
 
 class ReproduceE2eTest : public ServerTest {};
@@ -40,8 +41,7 @@ TEST_F(ReproduceE2eTest, NullConeStudyAgreesWithThePublishedValues) {
       RunCli({Server(), "reproduce", "null-cone-conformal", StudyDir(),
               "--num_networks=20000", "--out_dir=" + out_dir});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_TRUE(absl::StrContains(run.out, "5 of 5 quantities agree"))
-      << run.out;
+  EXPECT_TRUE(absl::StrContains(run.out, "5 of 5 quantities agree")) << run.out;
   std::ifstream csv(out_dir + "/null-cone-conformal.csv");
   ASSERT_TRUE(csv) << "no CSV written";
   std::string line;
