@@ -45,6 +45,9 @@ struct ServiceOptions {
   std::string version = "0.0.0";
   // Threads of the work pool (submissions, kernels, result preparation); >= 1.
   int pool_threads = 4;
+  // What all WatchJob streams together send per second, in bytes, about
+  // (WatchUpdates); > 0.
+  int64_t watch_bytes_per_second = int64_t{8} << 20;
   // Largest ComputeKernel response, in bytes (the API promises 1 MiB).
   int64_t max_kernel_response_bytes = int64_t{1} << 20;
   // Bearer-token check of every call; nullptr: none (every caller is the
@@ -76,7 +79,10 @@ struct KernelAnswerSize {
 };
 KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec);
 
-class NnftService final : public v1::Nnft::CallbackService {
+// WatchJob is registered raw (serialised messages), so that every watcher of
+// an update writes the same serialised bytes (WatchUpdates).
+class NnftService final : public v1::Nnft::WithRawCallbackMethod_WatchJob<
+                              v1::Nnft::CallbackService> {
  public:
   // `jobs` is not owned and must outlive the service.
   NnftService(JobManager* jobs, ServiceOptions options);
@@ -103,9 +109,9 @@ class NnftService final : public v1::Nnft::CallbackService {
   grpc::ServerUnaryReactor* DeleteJob(
       grpc::CallbackServerContext* context, const v1::DeleteJobRequest* request,
       google::protobuf::Empty* response) override;
-  grpc::ServerWriteReactor<v1::JobUpdate>* WatchJob(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchJob(
       grpc::CallbackServerContext* context,
-      const v1::WatchJobRequest* request) override;
+      const grpc::ByteBuffer* request) override;
   grpc::ServerWriteReactor<v1::ResultPiece>* GetResult(
       grpc::CallbackServerContext* context,
       const v1::GetResultRequest* request) override;
