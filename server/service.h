@@ -79,10 +79,21 @@ struct KernelAnswerSize {
 };
 KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec);
 
-// WatchJob is registered raw (serialised messages), so that every watcher of
-// an update writes the same serialised bytes (WatchUpdates).
-class NnftService final : public v1::Nnft::WithRawCallbackMethod_WatchJob<
-                              v1::Nnft::CallbackService> {
+// The callback service with WatchJob registered raw (serialised messages),
+// so that every watcher of an update writes the same serialised bytes
+// (WatchUpdates). Spelled out rather than layered on CallbackService, whose
+// typed WatchJob the raw one would hide.
+using NnftCallbackBase = v1::Nnft::WithCallbackMethod_SubmitExperiment<
+    v1::Nnft::WithCallbackMethod_GetJob<v1::Nnft::WithCallbackMethod_ListJobs<
+        v1::Nnft::WithCallbackMethod_CancelJob<
+            v1::Nnft::WithCallbackMethod_DeleteJob<
+                v1::Nnft::WithRawCallbackMethod_WatchJob<
+                    v1::Nnft::WithCallbackMethod_GetResult<
+                        v1::Nnft::WithCallbackMethod_ComputeKernel<
+                            v1::Nnft::WithCallbackMethod_GetServerInfo<
+                                v1::Nnft::Service>>>>>>>>>;
+
+class NnftService final : public NnftCallbackBase {
  public:
   // `jobs` is not owned and must outlive the service.
   NnftService(JobManager* jobs, ServiceOptions options);
@@ -109,6 +120,7 @@ class NnftService final : public v1::Nnft::WithRawCallbackMethod_WatchJob<
   grpc::ServerUnaryReactor* DeleteJob(
       grpc::CallbackServerContext* context, const v1::DeleteJobRequest* request,
       google::protobuf::Empty* response) override;
+  using NnftCallbackBase::WatchJob;  // the synchronous form stays disabled
   grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchJob(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

@@ -497,7 +497,9 @@ TEST(ServiceLimitsTest, UnreadWatchersDoNotThrottleTheJob) {
 TEST(ServiceLimitsTest, UnreadWatchersGetConflatedUpdatesWithinTheBudget) {
   constexpr int64_t kBudget = int64_t{2} << 20;  // bytes per second
   constexpr int kWatchers = 20;
-  Harness h = StartServer({.watch_bytes_per_second = kBudget});
+  ServerOptions options;
+  options.watch_bytes_per_second = kBudget;
+  Harness h = StartServer(options);
   ASSERT_NE(h.stub, nullptr);
   auto channel = grpc::CreateChannel(h.server->address(),
                                      grpc::InsecureChannelCredentials());
