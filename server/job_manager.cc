@@ -113,6 +113,13 @@ JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
   r.error_code = static_cast<int>(error.code());
   r.error_message = std::string(error.message());
   if (IsTerminal(state)) {
+    auto [lo, hi] = live.equal_range(r.digest);
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second.get() == &job) {
+        live.erase(it);
+        break;
+      }
+    }
     r.end_time = absl::Now();
     if (state == JobState::kSucceeded) {
       // The result uses chunks [0, chunks_total): record what it used.
@@ -193,6 +200,7 @@ absl::StatusOr<JobSnapshot> JobManager::Impl::Create(std::shared_ptr<Job> job) {
     counters.chunks_from_store += stored;
   } else {
     queue.emplace(-r.priority, r.sequence, r.name);
+    live.emplace(r.digest, job);
     work.Signal();
   }
   if (!r.request_id.empty()) request_ids[{r.owner, r.request_id}] = r.name;
@@ -279,6 +287,7 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
       if (!IsTerminal(r.state)) {
         r.state = JobState::kQueued;
         impl->queue.emplace(-r.priority, r.sequence, r.name);
+        impl->live.emplace(r.digest, job);
         ++resumed;
       }
       if (!r.request_id.empty()) {
@@ -357,12 +366,21 @@ absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
       }
       if (it != m.request_ids.end()) m.request_ids.erase(it);  // job deleted
     }
-    // Join an identical queued or running job of the same owner.
-    for (const auto& [seq, other] : m.by_sequence) {
-      if (IsTerminal(other->record.state) || other->record.owner != r.owner ||
-          !SameRequest(other->record, r)) {
+    // Join an identical queued or running job of the same owner (the
+    // oldest, if several).
+    std::shared_ptr<Job> other;
+    auto [lo, hi] = m.live.equal_range(r.digest);
+    for (auto it = lo; it != hi; ++it) {
+      const JobRecord& candidate = it->second->record;
+      if (IsTerminal(candidate.state) || candidate.owner != r.owner ||
+          !SameRequest(candidate, r)) {
         continue;
       }
+      if (other == nullptr || candidate.sequence < other->record.sequence) {
+        other = it->second;
+      }
+    }
+    if (other != nullptr) {
       ++other->record.submissions;
       // A retry of this request finds the job it joined (in memory only:
       // after a restart the retry is deduplicated again while the job runs).
@@ -376,7 +394,6 @@ absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
               {{"job", other->record.name},
                {"submissions", absl::StrCat(other->record.submissions)}});
       snapshot = m.Snapshot(*other);
-      break;
     }
     if (snapshot.name.empty()) {
       NNFT_ASSIGN_OR_RETURN(snapshot, m.Create(std::move(job)));

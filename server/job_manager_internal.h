@@ -79,6 +79,10 @@ struct JobManager::Impl {
   absl::flat_hash_map<std::string, std::shared_ptr<Job>> jobs
       ABSL_GUARDED_BY(mu);
   std::map<int64_t, std::shared_ptr<Job>> by_sequence ABSL_GUARDED_BY(mu);
+  // Queued and running jobs by digest: the candidates a submission joins
+  // (looked up without scanning every job ever kept). Entries leave in
+  // Transition to a terminal state.
+  std::multimap<std::string, std::shared_ptr<Job>> live ABSL_GUARDED_BY(mu);
   // (owner, request_id) -> job name.
   absl::flat_hash_map<std::pair<std::string, std::string>, std::string>
       request_ids ABSL_GUARDED_BY(mu);

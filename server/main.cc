@@ -46,6 +46,10 @@ ABSL_FLAG(int, max_running_jobs_per_principal, 0,
           "jobs of one principal running at once (0: no limit)");
 ABSL_FLAG(int, shutdown_grace_s, 5,
           "seconds calls in flight get to finish on SIGTERM/SIGINT");
+ABSL_FLAG(int64_t, watch_kb_per_second, 8192,
+          "what all WatchJob streams together send per second, in KiB, on "
+          "average (64 to 1048576); a watcher whose turn is later gets the "
+          "latest update then");
 // Operations: metrics and the MPI launcher.
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port of the Prometheus /metrics endpoint (port 0: any free "
@@ -155,6 +159,8 @@ int main(int argc, char** argv) {
   options.max_running_jobs_per_principal =
       absl::GetFlag(FLAGS_max_running_jobs_per_principal);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));
+  options.watch_bytes_per_second = absl::GetFlag(FLAGS_watch_kb_per_second)
+                                   << 10;
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.mpi_launcher = absl::GetFlag(FLAGS_mpi_launcher);
   options.mpi_ranks = absl::GetFlag(FLAGS_mpi_ranks);

@@ -47,6 +47,12 @@ absl::Status ServerOptions::Validate() const {
   if (shutdown_grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("shutdown_grace: must be >= 0");
   }
+  if (watch_bytes_per_second < (int64_t{1} << 16) ||
+      watch_bytes_per_second > (int64_t{1} << 30)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "watch_bytes_per_second = ", watch_bytes_per_second, ": must be in [",
+        int64_t{1} << 16, ", ", int64_t{1} << 30, "]"));
+  }
   if (tls_cert.empty() != tls_key.empty()) {
     return absl::InvalidArgumentError(
         "tls_cert and tls_key: give both (TLS on) or neither (plaintext)");
@@ -169,6 +175,7 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
                      .worker_threads = o.worker_threads,
                      .data_dir = o.data_dir,
                      .version = NNFT_VERSION,
+                     .watch_bytes_per_second = o.watch_bytes_per_second,
                      .auth = s->auth_.get(),
                      .tls = !o.tls_cert.empty(),
                      .tls_client_auth = !o.tls_client_ca.empty()});

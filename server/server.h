@@ -52,6 +52,9 @@ struct ServerOptions {
   int max_running_jobs_per_principal = 0;
   // How long Shutdown lets calls in flight finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
+  // What all WatchJob streams together send per second, in bytes, on
+  // average (server/service_streams.h, WatchUpdates); in [64 KiB, 1 GiB].
+  int64_t watch_bytes_per_second = int64_t{8} << 20;
 
   // --- operations: metrics and the MPI launcher ---
   // host:port of the Prometheus /metrics endpoint (server/metrics.h); port 0

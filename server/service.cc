@@ -191,7 +191,8 @@ absl::Status CheckJobName(absl::string_view field, absl::string_view name) {
 NnftService::NnftService(JobManager* jobs, ServiceOptions options)
     : jobs_(jobs),
       options_(std::move(options)),
-      watch_updates_(std::make_unique<WatchUpdates>()),
+      watch_updates_(
+          std::make_unique<WatchUpdates>(options_.watch_bytes_per_second)),
       pool_(std::make_unique<WorkPool>(options_.pool_threads)) {}
 
 NnftService::~NnftService() = default;
@@ -359,11 +360,12 @@ grpc::ServerUnaryReactor* NnftService::DeleteJob(
   return Done(context, status);
 }
 
-grpc::ServerWriteReactor<v1::JobUpdate>* NnftService::WatchJob(
-    grpc::CallbackServerContext* context, const v1::WatchJobRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* NnftService::WatchJob(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   absl::StatusOr<std::string> owner = Caller(context);
   if (!owner.ok()) {
-    return new FailedWriteReactor<v1::JobUpdate>(ToGrpcStatus(owner.status()));
+    return new FailedWriteReactor<grpc::ByteBuffer>(
+        ToGrpcStatus(owner.status()));
   }
   return NewWatchReactor(jobs_, pool_.get(), watch_updates_.get(), *request,
                          *std::move(owner));

@@ -45,6 +45,9 @@ struct ServiceOptions {
   std::string version = "0.0.0";
   // Threads of the work pool (submissions, kernels, result preparation); >= 1.
   int pool_threads = 4;
+  // What all WatchJob streams together send per second, in bytes, about
+  // (WatchUpdates); > 0.
+  int64_t watch_bytes_per_second = int64_t{8} << 20;
   // Largest ComputeKernel response, in bytes (the API promises 1 MiB).
   int64_t max_kernel_response_bytes = int64_t{1} << 20;
   // Bearer-token check of every call; nullptr: none (every caller is the
@@ -81,7 +84,21 @@ struct KernelAnswerSize {
 KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec,
                                       int64_t cross_points = 0);
 
-class NnftService final : public v1::Nnft::CallbackService {
+// The callback service with WatchJob registered raw (serialised messages),
+// so that every watcher of an update writes the same serialised bytes
+// (WatchUpdates). Spelled out rather than layered on CallbackService, whose
+// typed WatchJob the raw one would hide.
+using NnftCallbackBase = v1::Nnft::WithCallbackMethod_SubmitExperiment<
+    v1::Nnft::WithCallbackMethod_GetJob<v1::Nnft::WithCallbackMethod_ListJobs<
+        v1::Nnft::WithCallbackMethod_CancelJob<
+            v1::Nnft::WithCallbackMethod_DeleteJob<
+                v1::Nnft::WithRawCallbackMethod_WatchJob<
+                    v1::Nnft::WithCallbackMethod_GetResult<
+                        v1::Nnft::WithCallbackMethod_ComputeKernel<
+                            v1::Nnft::WithCallbackMethod_GetServerInfo<
+                                v1::Nnft::Service>>>>>>>>>;
+
+class NnftService final : public NnftCallbackBase {
  public:
   // `jobs` is not owned and must outlive the service.
   NnftService(JobManager* jobs, ServiceOptions options);
@@ -108,9 +125,10 @@ class NnftService final : public v1::Nnft::CallbackService {
   grpc::ServerUnaryReactor* DeleteJob(
       grpc::CallbackServerContext* context, const v1::DeleteJobRequest* request,
       google::protobuf::Empty* response) override;
-  grpc::ServerWriteReactor<v1::JobUpdate>* WatchJob(
+  using NnftCallbackBase::WatchJob;  // the synchronous form stays disabled
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchJob(
       grpc::CallbackServerContext* context,
-      const v1::WatchJobRequest* request) override;
+      const grpc::ByteBuffer* request) override;
   grpc::ServerWriteReactor<v1::ResultPiece>* GetResult(
       grpc::CallbackServerContext* context,
       const v1::GetResultRequest* request) override;

@@ -3,6 +3,7 @@
 // job records. An in-process channel to a real NnftServer per test.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
@@ -488,6 +489,91 @@ TEST(ServiceLimitsTest, UnreadWatchersDoNotThrottleTheJob) {
   std::cout << "chunks/s: " << alone << " without watchers, " << watched
             << " with 300 unread watchers\n";
   EXPECT_GT(watched, 0);
+}
+
+// Watchers that never read a stream of large updates (4012 entries, all
+// sent): a client's transport takes megabytes per stream unread, so the
+// server used to send each such watcher most updates of the job (some 4 MB
+// apiece here). Now all streams together are sent no more than the watch
+// budget allows over the time they are open (plus, per watcher, at most one
+// update charged after it was sent), each stream still ends with the job's
+// final state (latest wins, in order), and the job finishes.
+TEST(ServiceLimitsTest, UnreadWatchersGetConflatedUpdatesWithinTheBudget) {
+  constexpr int64_t kBudget = int64_t{2} << 20;  // bytes per second
+  constexpr int kWatchers = 20;
+  ServerOptions options;
+  options.watch_bytes_per_second = kBudget;
+  Harness h = StartServer(options);
+  ASSERT_NE(h.stub, nullptr);
+  auto channel = grpc::CreateChannel(h.server->address(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::Nnft::NewStub(channel);
+  v1::Job blocker;
+  ASSERT_TRUE(
+      Submit(stub.get(), TinySpec(40, 2, 1, int64_t{100} << 20), &blocker)
+          .ok());
+  v1::ExperimentSpec spec = TinySpec(41, 16, 2, 100 * 100);
+  spec.mutable_architecture()->mutable_mlp()->set_widths(0, 64);
+  spec.mutable_observables()->clear_tuples();
+  spec.mutable_observables()->add_orders(4);
+  v1::Job job;
+  ASSERT_TRUE(Submit(stub.get(), spec, &job).ok());
+
+  const absl::Time opened = absl::Now();
+  const absl::Time deadline = opened + kJobDeadline + absl::Seconds(120);
+  struct Unread {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::JobUpdate>> reader;
+  };
+  std::vector<std::unique_ptr<Unread>> unread;
+  for (int i = 0; i < kWatchers; ++i) {
+    auto w = std::make_unique<Unread>();
+    w->context.set_deadline(absl::ToChronoTime(deadline));
+    v1::WatchJobRequest request;
+    request.set_name(job.name());
+    request.set_max_entries(4096);
+    w->reader = stub->WatchJob(&w->context, request);
+    w->reader->WaitForInitialMetadata();
+    unread.push_back(std::move(w));
+  }
+  v1::CancelJobRequest cancel;
+  cancel.set_name(blocker.name());
+  grpc::ClientContext cancel_context;
+  ASSERT_TRUE(stub->CancelJob(&cancel_context, cancel, &blocker).ok());
+  auto end = h.server->jobs()->WaitForChange(job.name(), 0, deadline);
+  while (end.ok() && !IsTerminal(end->state) && absl::Now() < deadline) {
+    end = h.server->jobs()->WaitForChange(job.name(), end->version, deadline);
+  }
+  ASSERT_TRUE(end.ok()) << end.status();
+  EXPECT_EQ(end->state, JobState::kSucceeded);
+
+  // Only now are the streams read, to their ends.
+  int64_t bytes = 0, updates = 0, largest = 0;
+  for (auto& w : unread) {
+    v1::JobUpdate update;
+    int64_t last_done = -1;
+    v1::Job::State last_state = v1::Job::STATE_UNSPECIFIED;
+    while (w->reader->Read(&update)) {
+      const int64_t size = static_cast<int64_t>(update.ByteSizeLong());
+      bytes += size;
+      largest = std::max(largest, size);
+      ++updates;
+      EXPECT_GE(update.job().progress().chunks_done(), last_done);
+      last_done = update.job().progress().chunks_done();
+      last_state = update.job().state();
+    }
+    const grpc::Status status = w->reader->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(last_state, v1::Job::SUCCEEDED);
+    EXPECT_EQ(last_done, 100);
+  }
+  const double open_seconds = absl::ToDoubleSeconds(absl::Now() - opened);
+  const double allowed = static_cast<double>(kBudget) * (open_seconds + 0.1) +
+                         static_cast<double>(kWatchers * largest);
+  std::cout << kWatchers << " unread watchers: " << updates << " updates, "
+            << bytes << " bytes in " << open_seconds << " s (at most "
+            << allowed << " allowed)\n";
+  EXPECT_LE(static_cast<double>(bytes), allowed);
 }
 
 }  // namespace

@@ -83,13 +83,26 @@ absl::Status SqliteError(sqlite3* db, absl::string_view what) {
   }
 }
 
-// A prepared statement, finalised on scope exit.
+// A prepared statement, finalised on scope exit; or one of the store's
+// cached statements (ResultStore::Cached), reset and unbound on scope exit.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  // `cached` may be null (its preparation failed: Prepared() says why).
+  Stmt(sqlite3* db, sqlite3_stmt* cached)
+      : db_(db), stmt_(cached), cached_(true) {
+    rc_ = cached != nullptr ? SQLITE_OK : sqlite3_errcode(db);
+  }
+  ~Stmt() {
+    if (!cached_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -133,6 +146,7 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool cached_ = false;
   int rc_;
 };
 
@@ -315,7 +329,21 @@ absl::StatusOr<std::unique_ptr<ResultStore>> ResultStore::Open(
 
 ResultStore::~ResultStore() {
   absl::MutexLock lock(&mu_);
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
+}
+
+sqlite3_stmt* ResultStore::Cached(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                         nullptr) != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return nullptr;
+  }
+  statements_.emplace(sql, stmt);
+  return stmt;
 }
 
 absl::Status ResultStore::Exec(const char* sql) {
@@ -414,9 +442,8 @@ absl::Status ResultStore::PutChunk(absl::string_view digest,
   const std::string blob = EncodeSums(chunk.sums);
   absl::MutexLock lock(&mu_);
   NNFT_RETURN_IF_ERROR(CheckRoom());
-  Stmt st(db_,
-          "INSERT OR IGNORE INTO chunks (digest, k, networks, sums, crc32) "
-          "VALUES (?, ?, ?, ?, ?)");
+  Stmt st(db_, Cached("INSERT OR IGNORE INTO chunks (digest, k, networks, "
+                      "sums, crc32) VALUES (?, ?, ?, ?, ?)"));
   NNFT_RETURN_IF_ERROR(st.Prepared());
   st.BindText(1, digest);
   st.Bind(2, chunk.chunk);
@@ -476,9 +503,8 @@ absl::StatusOr<ResultStore::CheckReport> ResultStore::Check() {
 absl::StatusOr<std::optional<ChunkSums>> ResultStore::GetChunk(
     absl::string_view digest, int64_t k) {
   absl::MutexLock lock(&mu_);
-  Stmt st(
-      db_,
-      "SELECT networks, sums, crc32 FROM chunks WHERE digest = ? AND k = ?");
+  Stmt st(db_, Cached("SELECT networks, sums, crc32 FROM chunks WHERE "
+                      "digest = ? AND k = ?"));
   NNFT_RETURN_IF_ERROR(st.Prepared());
   st.BindText(1, digest);
   st.Bind(2, k);
@@ -506,9 +532,8 @@ absl::StatusOr<std::vector<int64_t>> ResultStore::StoredChunks(
 absl::StatusOr<std::vector<int64_t>> ResultStore::StoredChunksInRange(
     absl::string_view digest, int64_t from, int64_t below) {
   absl::MutexLock lock(&mu_);
-  Stmt st(db_,
-          "SELECT k FROM chunks WHERE digest = ? AND k >= ? AND k < ? "
-          "ORDER BY k");
+  Stmt st(db_, Cached("SELECT k FROM chunks WHERE digest = ? AND k >= ? AND "
+                      "k < ? ORDER BY k"));
   NNFT_RETURN_IF_ERROR(st.Prepared());
   st.BindText(1, digest);
   st.Bind(2, from);
@@ -523,7 +548,8 @@ absl::StatusOr<std::vector<int64_t>> ResultStore::StoredChunksInRange(
 absl::StatusOr<int64_t> ResultStore::CountChunks(absl::string_view digest,
                                                  int64_t below) {
   absl::MutexLock lock(&mu_);
-  Stmt st(db_, "SELECT COUNT(*) FROM chunks WHERE digest = ? AND k < ?");
+  Stmt st(db_,
+          Cached("SELECT COUNT(*) FROM chunks WHERE digest = ? AND k < ?"));
   NNFT_RETURN_IF_ERROR(st.Prepared());
   st.BindText(1, digest);
   st.Bind(2, below);
@@ -536,17 +562,18 @@ absl::Status ResultStore::PutJob(const JobRecord& job) {
   if (max_bytes_ > 0) {
     // New rows need room; a stored row is always rewritten, so that a job
     // can still end (FAILED, CANCELLED) in a full store.
-    Stmt exists(db_, "SELECT 1 FROM jobs WHERE name = ?");
+    Stmt exists(db_, Cached("SELECT 1 FROM jobs WHERE name = ?"));
     NNFT_RETURN_IF_ERROR(exists.Prepared());
     exists.BindText(1, job.name);
     if (exists.Step() != SQLITE_ROW) NNFT_RETURN_IF_ERROR(CheckRoom());
   }
   Stmt st(db_,
-          "INSERT OR REPLACE INTO jobs (name, sequence, request_id, owner, "
-          "digest, spec_bytes, spec_json, num_networks, num_chunks, priority, "
-          "target_stderr, state, error_code, error_message, create_us, "
-          "start_us, end_us, submissions, chunks_done, chunks_from_store, "
-          "record_crc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+          Cached("INSERT OR REPLACE INTO jobs (name, sequence, request_id, "
+                 "owner, digest, spec_bytes, spec_json, num_networks, "
+                 "num_chunks, priority, target_stderr, state, error_code, "
+                 "error_message, create_us, start_us, end_us, submissions, "
+                 "chunks_done, chunks_from_store, record_crc) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   NNFT_RETURN_IF_ERROR(st.Prepared());
   st.BindText(1, job.name);
   st.Bind(2, job.sequence);

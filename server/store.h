@@ -18,6 +18,7 @@
 #define NNFT_SERVER_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@
 #include "core/engine.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace nnft::server {
 
@@ -161,9 +163,14 @@ class ResultStore {
   absl::Status MigrateToRecordCrc() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<JobRecord>> ReadJobRows()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The statement `sql` (a string literal), prepared on first use and kept
+  // until the store closes; null when it cannot be prepared (the connection's
+  // error says why). The hot statements skip SQLite's parser this way.
+  sqlite3_stmt* Cached(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, sqlite3_stmt*> statements_ ABSL_GUARDED_BY(mu_);
   const std::string path_;
   int64_t max_bytes_ = 0;  // set by Open; 0: no cap
 };

@@ -11,10 +11,20 @@
 //                          against nnft::Engine + MomentAccumulator in
 //                          process with the same thread count; fresh seeds,
 //                          best of --repeats each
+//   unread_watchers        chunks per second of one job (16 points, G2 and
+//                          G4: 4012 entries, 300 chunks) with no watcher and
+//                          with --watchers WatchJob streams (max_entries
+//                          4096, a channel each) opened and never read;
+//                          --repeats pairs, alternating, fresh seeds; prints
+//                          each pair, the median ratio and its spread, and
+//                          (for a server it started) the ratio of the
+//                          server's CPU seconds per chunk, which other load
+//                          on the machine disturbs less than wall time
 // Concurrent clients are threads; by default each has its own channel with a
 // local subchannel pool, i.e. its own TCP connection (--shared_channel: one
 // channel for all). Every figure is bounded by --seconds.
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,6 +40,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -50,10 +61,11 @@ ABSL_FLAG(int, threads, 2,
           "worker threads of the started server and of the bare engine run");
 ABSL_FLAG(double, seconds, 3.0, "duration of each latency/throughput figure");
 ABSL_FLAG(int, repeats, 3, "W1 runs on each side (best of)");
+ABSL_FLAG(int, watchers, 300, "never-read WatchJob streams (unread_watchers)");
 ABSL_FLAG(bool, shared_channel, false, "all client threads share one channel");
 ABSL_FLAG(std::string, figures,
           "get_job_latency,submit_cached_latency,tiny_job_throughput,"
-          "w1_overhead",
+          "w1_overhead,unread_watchers",
           "comma-separated figures to measure");
 
 namespace nnft::bench {
@@ -298,6 +310,171 @@ void W1Overhead(const std::string& address, int threads, uint64_t seed_base) {
   std::fflush(stdout);
 }
 
+// The job of unread_watchers: 300 chunks of 100 width-64 erf networks at 16
+// points, G2 and G4 over all tuples (4012 entries, so each update that
+// carries 4096 entries is a few hundred KB).
+v1::ExperimentSpec WatchedProto(uint64_t seed) {
+  v1::ExperimentSpec spec;
+  v1::Mlp* mlp = spec.mutable_architecture()->mutable_mlp();
+  mlp->set_input_dim(1);
+  mlp->add_widths(64);
+  mlp->set_activation(v1::ACTIVATION_ERF);
+  mlp->add_sw(1.5);
+  mlp->add_sw(1.0);
+  mlp->add_sb(0.5);
+  mlp->add_sb(0.2);
+  for (int p = 0; p < 16; ++p) spec.add_points()->add_x(0.001 * (p + 1));
+  spec.mutable_observables()->add_orders(2);
+  spec.mutable_observables()->add_orders(4);
+  spec.mutable_sampling()->set_seed(seed);
+  spec.mutable_sampling()->set_num_networks(300 * 100);
+  spec.mutable_sampling()->set_chunk_size(100);
+  spec.set_label("service-bench watched");
+  return spec;
+}
+
+// CPU seconds (user + system) the process has used; negative when unknown
+// (pid <= 0, or no /proc).
+double CpuSeconds(pid_t pid) {
+  if (pid <= 0) return -1;
+  std::FILE* f = std::fopen(absl::StrCat("/proc/", pid, "/stat").c_str(), "r");
+  if (f == nullptr) return -1;
+  char buffer[1024] = {};
+  const size_t n = std::fread(buffer, 1, sizeof(buffer) - 1, f);
+  std::fclose(f);
+  // Fields after the command (which may hold spaces) start past its ')'.
+  const std::string stat(buffer, n);
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  const std::vector<std::string> fields =
+      absl::StrSplit(stat.substr(close + 2), ' ');
+  long long utime = 0, stime = 0;  // fields 14 and 15 of proc(5)
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return -1;
+  }
+  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+struct WatchedRun {
+  double chunks_per_second = -1;      // negative on failure
+  double cpu_seconds_per_chunk = -1;  // of the server; negative if unknown
+};
+
+// One WatchedProto job (chunks per second from start to end as the server
+// records them) while `watchers` WatchJob streams are open and never read.
+// The job waits behind a blocker until every stream has its first update,
+// so all of them watch the whole run.
+WatchedRun RunWatched(const std::string& address, pid_t server_pid,
+                      int watchers, uint64_t seed) {
+  Client client(NewChannel(address));
+  v1::ExperimentSpec blocking = TinyProto(seed);
+  blocking.mutable_sampling()->set_num_networks(int64_t{100} << 20);
+  absl::StatusOr<v1::Job> blocker = client.Submit(blocking);
+  absl::StatusOr<v1::Job> job = client.Submit(WatchedProto(seed + 1));
+  if (!blocker.ok() || !job.ok()) return {};
+  struct Unread {
+    std::unique_ptr<v1::Nnft::Stub> stub;
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::JobUpdate>> reader;
+  };
+  std::vector<std::unique_ptr<Unread>> unread;
+  std::shared_ptr<grpc::Channel> shared = NewChannel(address);
+  for (int i = 0; i < watchers; ++i) {
+    auto w = std::make_unique<Unread>();
+    w->stub = v1::Nnft::NewStub(
+        absl::GetFlag(FLAGS_shared_channel) ? shared : NewChannel(address));
+    v1::WatchJobRequest request;
+    request.set_name(job->name());
+    request.set_max_entries(4096);
+    w->reader = w->stub->WatchJob(&w->context, request);
+    unread.push_back(std::move(w));
+  }
+  // The server sends its metadata with the first update: subscribed.
+  for (auto& w : unread) w->reader->WaitForInitialMetadata();
+  const double cpu_before = CpuSeconds(server_pid);
+  const bool cancelled = client.Cancel(blocker->name()).ok();
+  absl::StatusOr<v1::Job> now = client.Get(job->name());
+  const absl::Time deadline = absl::Now() + absl::Seconds(600);
+  while (cancelled && now.ok() && !client::IsTerminal(now->state()) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    now = client.Get(job->name());
+  }
+  const double cpu_after = CpuSeconds(server_pid);
+  for (auto& w : unread) w->context.TryCancel();
+  for (auto& w : unread) w->reader->Finish().IgnoreError();
+  unread.clear();
+  // Lets the closed streams' work end before the next run is measured.
+  if (watchers > 0) absl::SleepFor(absl::Seconds(1));
+  if (!cancelled || !now.ok() || now->state() != v1::Job::SUCCEEDED) return {};
+  const double seconds = absl::ToDoubleSeconds(
+      FromTimestamp(now->end_time()) - FromTimestamp(now->start_time()));
+  const double chunks = static_cast<double>(now->progress().chunks_total());
+  WatchedRun run{.chunks_per_second = chunks / seconds};
+  if (cpu_before >= 0 && cpu_after >= 0) {
+    run.cpu_seconds_per_chunk = (cpu_after - cpu_before) / chunks;
+  }
+  return run;
+}
+
+void UnreadWatchers(const std::string& address, pid_t server_pid,
+                    uint64_t seed_base) {
+  const int watchers = absl::GetFlag(FLAGS_watchers);
+  std::vector<double> ratios, cpu_ratios;
+  for (int r = 0; r < absl::GetFlag(FLAGS_repeats); ++r) {
+    // Alternate, so drifting machine load hits both sides alike.
+    const WatchedRun alone =
+        RunWatched(address, server_pid, 0, seed_base + 4 * r);
+    const WatchedRun watched =
+        RunWatched(address, server_pid, watchers, seed_base + 4 * r + 2);
+    if (alone.chunks_per_second <= 0 || watched.chunks_per_second <= 0) {
+      std::fprintf(stderr, "service-bench: unread_watchers run %d failed\n", r);
+      return;
+    }
+    ratios.push_back(watched.chunks_per_second / alone.chunks_per_second);
+    // Throughput ratio as CPU time would set it on an otherwise idle machine.
+    const double cpu_ratio =
+        alone.cpu_seconds_per_chunk > 0 && watched.cpu_seconds_per_chunk > 0
+            ? alone.cpu_seconds_per_chunk / watched.cpu_seconds_per_chunk
+            : -1;
+    if (cpu_ratio > 0) cpu_ratios.push_back(cpu_ratio);
+    std::printf(
+        "{\"figure\": \"unread_watchers_run\", \"watchers\": %d, "
+        "\"channels\": \"%s\", \"chunks_per_second_alone\": %.1f, "
+        "\"chunks_per_second_watched\": %.1f, \"ratio\": %.3f, "
+        "\"server_cpu_ms_per_chunk_alone\": %.2f, "
+        "\"server_cpu_ms_per_chunk_watched\": %.2f, \"cpu_ratio\": %.3f}\n",
+        watchers, ChannelMode(), alone.chunks_per_second,
+        watched.chunks_per_second, ratios.back(),
+        1e3 * alone.cpu_seconds_per_chunk, 1e3 * watched.cpu_seconds_per_chunk,
+        cpu_ratio);
+    std::fflush(stdout);
+  }
+  const auto median_or = [](const std::vector<double>& v) {
+    return v.empty() ? -1.0 : Percentile(v, 0.5);
+  };
+  std::printf(
+      "{\"figure\": \"unread_watchers\", \"watchers\": %d, \"channels\": "
+      "\"%s\", \"repeats\": %zu, \"ratio_median\": %.3f, \"ratio_min\": "
+      "%.3f, \"ratio_max\": %.3f, \"cpu_ratio_median\": %.3f, "
+      "\"cpu_ratio_min\": %.3f, \"cpu_ratio_max\": %.3f}\n",
+      watchers, ChannelMode(), ratios.size(), Percentile(ratios, 0.5),
+      *std::min_element(ratios.begin(), ratios.end()),
+      *std::max_element(ratios.begin(), ratios.end()), median_or(cpu_ratios),
+      cpu_ratios.empty()
+          ? -1.0
+          : *std::min_element(cpu_ratios.begin(), cpu_ratios.end()),
+      cpu_ratios.empty()
+          ? -1.0
+          : *std::max_element(cpu_ratios.begin(), cpu_ratios.end()));
+  std::fflush(stdout);
+}
+
 int Main() {
   const int threads = absl::GetFlag(FLAGS_threads);
   std::unique_ptr<e2e::TempDir> tmp;
@@ -337,6 +514,9 @@ int Main() {
       TinyJobThroughput(address, seed_base + (uint64_t{1} << 20));
     } else if (figure == "w1_overhead") {
       W1Overhead(address, threads, seed_base + (uint64_t{1} << 21));
+    } else if (figure == "unread_watchers") {
+      UnreadWatchers(address, server != nullptr ? server->pid() : 0,
+                     seed_base + (uint64_t{1} << 22));
     } else {
       std::fprintf(stderr, "service-bench: unknown figure '%s'\n",
                    std::string(figure).c_str());
