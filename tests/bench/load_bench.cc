@@ -66,8 +66,8 @@ namespace {
 namespace v1 = ::nnft::v1;
 
 enum Method { kGet, kForeign, kSubmit, kList, kWatch, kCompute, kMethods };
-constexpr const char* kNames[kMethods] = {"get",   "foreign", "submit",
-                                          "list",  "watch",   "compute"};
+constexpr const char* kNames[kMethods] = {"get",  "foreign", "submit",
+                                          "list", "watch",   "compute"};
 
 struct Tally {
   std::vector<double> ms;
@@ -156,8 +156,8 @@ void RunClient(int id, const std::string& address,
   while (absl::Now() < end) {
     const Method m = static_cast<Method>(pick(rng));
     const absl::Time start = absl::Now();
-    const absl::Status s = Call(m, *client, me.done_job, other.done_job,
-                                tokens, next_seed++);
+    const absl::Status s =
+        Call(m, *client, me.done_job, other.done_job, tokens, next_seed++);
     Tally& t = (*tallies)[m];
     t.ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
     if (!s.ok()) ++t.errors[absl::StatusCodeToString(s.code())];
@@ -188,13 +188,14 @@ int Run() {
       const std::string token_file = tmp->path() + "/tokens";
       std::ofstream out(token_file);
       for (int i = 0; i < num_principals; ++i) {
-        principals[i].token = absl::StrCat("load-token-", 1000000 + i,
-                                           "-0123456789abcdef");
+        principals[i].token =
+            absl::StrCat("load-token-", 1000000 + i, "-0123456789abcdef");
         out << principals[i].token << " load-" << i << "\n";
       }
       out.close();
-      extra = {"--token_file", token_file, "--max_queued_jobs_per_principal",
-               absl::StrCat(absl::GetFlag(FLAGS_max_queued_jobs_per_principal))};
+      extra = {
+          "--token_file", token_file, "--max_queued_jobs_per_principal",
+          absl::StrCat(absl::GetFlag(FLAGS_max_queued_jobs_per_principal))};
     }
     absl::StatusOr<std::unique_ptr<e2e::ServerProcess>> started =
         e2e::ServerProcess::Start(
@@ -253,9 +254,8 @@ int Run() {
     std::vector<std::string> errs;
     for (const auto& [code, n] : all.errors) {
       errs.push_back(absl::StrCat("\"", code, "\":", n));
-      const bool intended =
-          code == "RESOURCE_EXHAUSTED" ||
-          (tokens && m == kForeign && code == "NOT_FOUND");
+      const bool intended = code == "RESOURCE_EXHAUSTED" ||
+                            (tokens && m == kForeign && code == "NOT_FOUND");
       if (!intended) unexpected += n;
     }
     std::printf(
@@ -270,9 +270,8 @@ int Run() {
       "\"calls_per_second\":%.0f,\"unexpected_errors\":%lld,"
       "\"server_rss_kib_before\":%lld,\"server_rss_kib_after\":%lld}\n",
       clients, num_principals, elapsed, static_cast<long long>(total),
-      total / elapsed,
-      static_cast<long long>(unexpected), static_cast<long long>(rss_before),
-      static_cast<long long>(rss_after));
+      total / elapsed, static_cast<long long>(unexpected),
+      static_cast<long long>(rss_before), static_cast<long long>(rss_after));
   return unexpected == 0 ? 0 : 1;
 }
 
