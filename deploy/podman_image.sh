@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the nnft image (deploy/Dockerfile) with podman on a Debian host
 # without a container registry, from a fresh machine:
-#   1. installs podman, buildah, runc, debootstrap (apt-get) when missing;
+#   1. installs podman, buildah, runc, debootstrap, podman-compose (apt-get)
+#      when missing;
 #   2. writes a containers.conf (runtime runc, file and process limits the
 #      default crun cannot set on hosts like this one) into the work dir and
 #      exports CONTAINERS_CONF for podman;
@@ -49,7 +50,7 @@ fi
 
 install_tools() {
   local missing=() p
-  for p in podman buildah runc debootstrap; do
+  for p in podman buildah runc debootstrap podman-compose; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
       missing+=("$p")
   done
