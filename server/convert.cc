@@ -274,9 +274,6 @@ ResultPieces::ResultPieces(std::shared_ptr<const JobResult> result,
                            std::string engine_fingerprint)
     : result_(std::move(result)),
       engine_fingerprint_(std::move(engine_fingerprint)),
-      vs_exact_connected_(Compare(result_->estimate.connected,
-                                  result_->estimate.stderr_connected,
-                                  result_->theory.exact_connected)),
       entries_per_block_((kMaxPieceBytes - kBlockOverheadBytes) /
                          kMaxEntryBytes) {
   const int64_t p = result_->theory.kernel.rows();
@@ -307,7 +304,8 @@ void ResultPieces::FillHeader(v1::ResultHeader* header) const {
   header->set_theory_leading_order(r.theory.leading_order_in_inverse_width);
   *header->mutable_vs_exact() = SummaryToProto(r.vs_exact);
   *header->mutable_vs_gp() = SummaryToProto(r.vs_gp);
-  *header->mutable_vs_exact_connected() = SummaryToProto(vs_exact_connected_);
+  *header->mutable_vs_exact_connected() =
+      SummaryToProto(result_->vs_exact_connected);
   header->set_engine_fingerprint(engine_fingerprint_);
   if (r.conformal) ConformalToProto(*r.conformal, header->mutable_conformal());
   if (r.reflection) {
@@ -336,7 +334,7 @@ void ResultPieces::FillEntries(int64_t begin, int64_t end,
   EstimateToProto(r.estimate, begin, end, block->mutable_estimate());
   TheoryToProto(r.theory, begin, end, block->mutable_theory());
   AppendRange(r.vs_exact.z, begin, end, block->mutable_z_exact());
-  AppendRange(vs_exact_connected_.z, begin, end,
+  AppendRange(result_->vs_exact_connected.z, begin, end,
               block->mutable_z_exact_connected());
   AppendRange(r.vs_gp.z, begin, end, block->mutable_z_gp());
   if (r.estimate.reweight.has_value()) {

@@ -136,7 +136,6 @@ class ResultPieces {
 
   std::shared_ptr<const JobResult> result_;
   std::string engine_fingerprint_;
-  Comparison vs_exact_connected_;
   int64_t entries_per_block_;
   int rows_per_block_;
   bool header_sent_ = false;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/compare.h"
+#include "core/experiment_result.h"
 #include "core/width_sweep.h"
 #include "server/convert.h"
 
@@ -30,13 +30,6 @@ void AppendSlice(const std::vector<T>& values, int64_t begin, int64_t end,
                  google::protobuf::RepeatedField<T>* out) {
   end = std::min<int64_t>(end, values.size());
   if (begin < end) out->Add(values.begin() + begin, values.begin() + end);
-}
-
-Comparison CompareIfSized(const std::vector<double>& estimate,
-                          const std::vector<double>& stderr_estimate,
-                          const std::vector<double>& exact) {
-  if (exact.size() != estimate.size()) return Comparison{};
-  return Compare(estimate, stderr_estimate, exact);
 }
 
 // One width's entries [begin, end): estimate, theory (when known), z-scores

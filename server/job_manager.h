@@ -69,16 +69,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "core/compare.h"
-#include "core/effective_coupling.h"
 #include "core/engine.h"
 #include "core/estimate.h"
-#include "core/null_cone.h"
-#include "core/reflection.h"
+#include "core/experiment_result.h"
 #include "core/spec.h"
-#include "core/symmetry_estimate.h"
 #include "core/theory.h"
-#include "core/train_result.h"
 #include "core/width_sweep.h"
 #include "server/admission.h"
 #include "server/store.h"
@@ -138,40 +133,10 @@ struct JobSnapshot {
   int64_t version = 0;  // increases on every change of this job
 };
 
-// One width of a sweep's result.
-struct SweepWidthResult {
-  int width = 0;
-  std::string digest;
-  CorrelatorEstimate estimate;
-  TheoryValues theory;
-  Comparison vs_exact, vs_gp, vs_exact_connected;
-};
-
-struct SweepResult {
-  std::vector<SweepWidthResult> widths;  // ascending
-  WidthSweepAnalysis analysis;           // m_n per width and the fits
-};
-
-struct JobResult {
+// A finished job's result: the job and what core made of its chunks
+// (core/experiment_result.h).
+struct JobResult : ExperimentResult {
   JobSnapshot job;
-  CorrelatorEstimate estimate;  // from chunks [0, chunks_total), in order
-  TheoryValues theory;
-  Comparison vs_exact;  // full correlators vs theory.exact_full (dof 0 if none)
-  Comparison vs_gp;     // full correlators vs theory.gp_full
-  // Null-cone fields: the push of the Theta moments to the spec's points.
-  std::optional<ConformalResult> conformal;
-  // Specs with a reflection-positivity request.
-  std::optional<ReflectionResult> reflection;
-  // Training jobs: the flow (theory.* is then NaN: the entries are the
-  // flow's raw virtual-point moments, see core/train.h).
-  std::shared_ptr<const TrainingFlow> training;
-  // Width sweeps: per-width results and fits. `estimate` is then empty and
-  // `theory` holds the first width's kernel and method only.
-  std::optional<SweepResult> sweep;
-  // spec.effective_coupling: the analysis, or why it could not run.
-  std::optional<EffectiveCouplingResult> effective_coupling;
-  absl::Status effective_coupling_status;
-  CheckResults checks;  // symmetry and cluster checks of the spec
 };
 
 struct ListPage {

@@ -445,32 +445,6 @@ void FinishJob(JobManager::Impl& m, Job& job, const RunOutcome& outcome) {
   }
 }
 
-// The analyses built on the binned sums: the null-cone push and the
-// reflection-positivity spectra.
-void AddAnalyses(const ExperimentSpec& user_spec, const TupleSet& tuples,
-                 const MomentAccumulator& acc, JobResult* result) {
-  if (std::holds_alternative<NullConeSpec>(user_spec.architecture)) {
-    result->conformal = AnalyzeNullCone(user_spec, tuples, acc.Binned());
-  }
-  if (user_spec.reflection.enabled) {
-    result->reflection =
-        AnalyzeReflection(user_spec, tuples, acc.Binned(), result->theory);
-  }
-}
-
-// The flow and its theory; the per-entry theory of the virtual points is
-// unknown (NaN), so the comparisons have no degrees of freedom.
-void TrainingResult(const ExperimentSpec& spec, JobResult& result) {
-  const theory::FlowTheory flow_theory = theory::TrainingFlowTheory(spec);
-  result.training = std::make_shared<const TrainingFlow>(
-      MakeTrainingFlow(spec, result.estimate, &flow_theory));
-  const std::vector<double> nan(result.estimate.mean.size(),
-                                std::numeric_limits<double>::quiet_NaN());
-  result.theory.gp_full = result.theory.gp_connected = nan;
-  result.theory.exact_full = result.theory.exact_connected = nan;
-  result.theory.method = flow_theory.method;
-}
-
 }  // namespace
 
 void JobManager::Impl::RunJob(const std::shared_ptr<Job>& job) {
@@ -564,47 +538,21 @@ absl::StatusOr<JobResult> JobManager::Result(absl::string_view name,
     NNFT_RETURN_IF_ERROR(m.FillSweepResult(*job, result));
     return result;
   }
-  // The engine form (EngineSpec) is what the chunks hold: the null-cone
-  // field's Theta statistics, or the spec's points with the reflection
-  // points appended.
-  NNFT_ASSIGN_OR_RETURN(const ExperimentSpec spec,
-                        EngineSpec(job->spec, m.options.limits));
-  NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
-                        BuildTupleSet(spec, m.options.limits.max_tuples));
-  MomentAccumulator acc(tuples, spec.sampling.seed, m.options.max_bins,
-                        spec.insertion.has_value());
-  for (int64_t k = 0; k < result.job.chunks_total; ++k) {
+  const std::string digest = result.job.digest;
+  const ChunkSource chunks = [&](int64_t k) -> absl::StatusOr<ChunkSums> {
     NNFT_ASSIGN_OR_RETURN(std::optional<ChunkSums> chunk,
-                          m.store->GetChunk(result.job.digest, k));
+                          m.store->GetChunk(digest, k));
     if (!chunk) {
       return absl::DataLossError(absl::StrCat("chunk ", k, " of job ", name,
                                               " is missing from the store"));
     }
-    NNFT_RETURN_IF_ERROR(acc.Add(*chunk));
-  }
-  result.estimate = acc.Finish();
-  if (spec.training) {
-    TrainingResult(spec, result);
-  } else {
-    NNFT_ASSIGN_OR_RETURN(result.checks, EstimateChecks(spec, tuples, acc));
-    NNFT_ASSIGN_OR_RETURN(result.theory, ComputeTheory(spec, tuples));
-  }
-  const auto compare = [&](const std::vector<double>& exact) {
-    if (exact.size() != result.estimate.mean.size()) return Comparison{};
-    return Compare(result.estimate.mean, result.estimate.stderr_mean, exact);
+    return *std::move(chunk);
   };
-  result.vs_exact = compare(result.theory.exact_full);
-  result.vs_gp = compare(result.theory.gp_full);
-  AddAnalyses(job->spec, tuples, acc, &result);
-  if (spec.effective_coupling.has_value()) {
-    absl::StatusOr<EffectiveCouplingResult> ec =
-        ComputeEffectiveCouplings(spec, tuples, acc);
-    if (ec.ok()) {
-      result.effective_coupling = *std::move(ec);
-    } else {
-      result.effective_coupling_status = ec.status();
-    }
-  }
+  NNFT_ASSIGN_OR_RETURN(
+      ExperimentResult analysed,
+      AnalyseExperiment(job->spec, m.options.limits, m.options.max_bins,
+                        result.job.chunks_total, chunks));
+  static_cast<ExperimentResult&>(result) = std::move(analysed);
   {
     absl::MutexLock lock(&m.mu);
     if (!job->estimate) job->estimate = result.estimate;

@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "core/compare.h"
+#include "core/experiment_result.h"
 #include "core/status_macros.h"
 #include "core/theory.h"
 #include "core/tuples.h"
@@ -22,32 +22,6 @@ absl::StatusOr<TupleSet> SpecTuples(const ExperimentSpec& spec,
                                     const Limits& limits) {
   return TupleSet::Build(static_cast<int>(spec.points.rows()), spec.observables,
                          limits.max_tuples);
-}
-
-// Folds chunks [0, K) of one width from the store, in chunk order.
-absl::StatusOr<CorrelatorEstimate> FoldWidth(ResultStore& store,
-                                             const SweepWidth& width,
-                                             const TupleSet& tuples,
-                                             int max_bins) {
-  MomentAccumulator acc(tuples, width.spec.sampling.seed, max_bins);
-  for (int64_t k = 0; k < width.num_chunks; ++k) {
-    NNFT_ASSIGN_OR_RETURN(std::optional<ChunkSums> chunk,
-                          store.GetChunk(width.digest, k));
-    if (!chunk) {
-      return absl::DataLossError(absl::StrCat("chunk ", k, " of width ",
-                                              width.width,
-                                              " is missing from the store"));
-    }
-    NNFT_RETURN_IF_ERROR(acc.Add(*chunk));
-  }
-  return acc.Finish();
-}
-
-Comparison CompareIfSized(const std::vector<double>& estimate,
-                          const std::vector<double>& stderr_estimate,
-                          const std::vector<double>& exact) {
-  if (exact.size() != estimate.size()) return Comparison{};
-  return Compare(estimate, stderr_estimate, exact);
 }
 
 }  // namespace
@@ -100,46 +74,30 @@ absl::Status JobManager::Impl::PrepareSweepTheory(
 
 absl::Status JobManager::Impl::FillSweepResult(const Job& job,
                                                JobResult& result) {
-  NNFT_ASSIGN_OR_RETURN(const TupleSet tuples,
-                        SpecTuples(job.spec, options.limits));
-  SweepResult sweep;
+  std::vector<SweepWidthChunks> widths;
   for (const SweepWidth& width : job.sweep) {
-    SweepWidthResult& r = sweep.widths.emplace_back();
-    r.width = width.width;
-    r.digest = width.digest;
-    NNFT_ASSIGN_OR_RETURN(r.estimate,
-                          FoldWidth(*store, width, tuples, options.max_bins));
-    NNFT_ASSIGN_OR_RETURN(r.theory, ComputeTheory(width.spec, tuples));
-    const CorrelatorEstimate& e = r.estimate;
-    r.vs_exact = CompareIfSized(e.mean, e.stderr_mean, r.theory.exact_full);
-    r.vs_gp = CompareIfSized(e.mean, e.stderr_mean, r.theory.gp_full);
-    r.vs_exact_connected = CompareIfSized(e.connected, e.stderr_connected,
-                                          r.theory.exact_connected);
+    widths.push_back({.width = width.width,
+                      .spec = &width.spec,
+                      .num_chunks = width.num_chunks,
+                      .chunks = [&store = *store, &width](
+                                    int64_t k) -> absl::StatusOr<ChunkSums> {
+                        NNFT_ASSIGN_OR_RETURN(std::optional<ChunkSums> chunk,
+                                              store.GetChunk(width.digest, k));
+                        if (!chunk) {
+                          return absl::DataLossError(absl::StrCat(
+                              "chunk ", k, " of width ", width.width,
+                              " is missing from the store"));
+                        }
+                        return *std::move(chunk);
+                      }});
   }
-  std::vector<int> widths;
-  std::vector<const CorrelatorEstimate*> estimates;
-  std::vector<const TheoryValues*> theories;
-  for (const SweepWidthResult& r : sweep.widths) {
-    widths.push_back(r.width);
-    estimates.push_back(&r.estimate);
-    theories.push_back(&r.theory);
+  NNFT_ASSIGN_OR_RETURN(
+      ExperimentResult analysed,
+      AnalyseWidthSweep(job.spec, widths, options.limits, options.max_bins));
+  for (size_t w = 0; w < job.sweep.size(); ++w) {
+    analysed.sweep->widths[w].digest = job.sweep[w].digest;
   }
-  sweep.analysis = AnalyzeWidthSweep(widths, estimates, theories);
-  // The header's totals: every width's networks and chunks, the one seed.
-  result.estimate.seed = job.spec.sampling.seed;
-  for (const SweepWidthResult& r : sweep.widths) {
-    result.estimate.networks += r.estimate.networks;
-    result.estimate.chunks += r.estimate.chunks;
-    result.estimate.bins = r.estimate.bins;
-  }
-  if (!sweep.widths.empty()) {
-    result.theory.kernel = sweep.widths.front().theory.kernel;
-    result.theory.method = sweep.widths.front().theory.method;
-    result.theory.has_exact = sweep.widths.front().theory.has_exact;
-    result.theory.leading_order_in_inverse_width =
-        sweep.widths.front().theory.leading_order_in_inverse_width;
-  }
-  result.sweep = std::move(sweep);
+  static_cast<ExperimentResult&>(result) = std::move(analysed);
   return absl::OkStatus();
 }
 

@@ -1,0 +1,150 @@
+#include "core/experiment_result.h"
+
+#include <limits>
+#include <utility>
+#include <variant>
+
+#include "core/status_macros.h"
+#include "core/theory/ntk.h"
+#include "core/tuples.h"
+
+namespace nnft {
+namespace {
+
+// The flow and its theory; the per-entry theory of the virtual points is
+// unknown (NaN), so the comparisons have no degrees of freedom.
+void AddTrainingFlow(const ExperimentSpec& spec, ExperimentResult& result) {
+  const theory::FlowTheory flow_theory = theory::TrainingFlowTheory(spec);
+  result.training = std::make_shared<const TrainingFlow>(
+      MakeTrainingFlow(spec, result.estimate, &flow_theory));
+  const std::vector<double> nan(result.estimate.mean.size(),
+                                std::numeric_limits<double>::quiet_NaN());
+  result.theory.gp_full = result.theory.gp_connected = nan;
+  result.theory.exact_full = result.theory.exact_connected = nan;
+  result.theory.method = flow_theory.method;
+}
+
+// Folds chunks [0, num_chunks) in order.
+absl::Status Fold(MomentAccumulator& acc, int64_t num_chunks,
+                  const ChunkSource& chunks) {
+  for (int64_t k = 0; k < num_chunks; ++k) {
+    NNFT_ASSIGN_OR_RETURN(const ChunkSums chunk, chunks(k));
+    NNFT_RETURN_IF_ERROR(acc.Add(chunk));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Comparison CompareIfSized(const std::vector<double>& estimate,
+                          const std::vector<double>& stderr_estimate,
+                          const std::vector<double>& exact) {
+  if (exact.size() != estimate.size()) return Comparison{};
+  return Compare(estimate, stderr_estimate, exact);
+}
+
+absl::StatusOr<ExperimentResult> AnalyseExperiment(const ExperimentSpec& spec,
+                                                   const Limits& limits,
+                                                   int max_bins,
+                                                   int64_t num_chunks,
+                                                   const ChunkSource& chunks) {
+  if (!spec.width_sweep.empty()) {
+    return absl::InvalidArgumentError(
+        "AnalyseExperiment: a width sweep is analysed by AnalyseWidthSweep");
+  }
+  // The engine form is what the chunks hold: the null-cone field's Theta
+  // statistics, or the spec's points with the reflection points appended.
+  NNFT_ASSIGN_OR_RETURN(const ExperimentSpec engine, EngineSpec(spec, limits));
+  NNFT_ASSIGN_OR_RETURN(const TupleSet tuples,
+                        BuildTupleSet(engine, limits.max_tuples));
+  MomentAccumulator acc(tuples, engine.sampling.seed, max_bins,
+                        engine.insertion.has_value());
+  NNFT_RETURN_IF_ERROR(Fold(acc, num_chunks, chunks));
+
+  ExperimentResult result;
+  result.estimate = acc.Finish();
+  if (engine.training) {
+    AddTrainingFlow(engine, result);
+  } else {
+    NNFT_ASSIGN_OR_RETURN(result.checks, EstimateChecks(engine, tuples, acc));
+    NNFT_ASSIGN_OR_RETURN(result.theory, ComputeTheory(engine, tuples));
+  }
+  const CorrelatorEstimate& e = result.estimate;
+  result.vs_exact =
+      CompareIfSized(e.mean, e.stderr_mean, result.theory.exact_full);
+  result.vs_gp = CompareIfSized(e.mean, e.stderr_mean, result.theory.gp_full);
+  result.vs_exact_connected = CompareIfSized(e.connected, e.stderr_connected,
+                                             result.theory.exact_connected);
+  // The analyses built on the binned sums: the null-cone push and the
+  // reflection-positivity spectra (of the user's spec).
+  if (std::holds_alternative<NullConeSpec>(spec.architecture)) {
+    result.conformal = AnalyzeNullCone(spec, tuples, acc.Binned());
+  }
+  if (spec.reflection.enabled) {
+    result.reflection =
+        AnalyzeReflection(spec, tuples, acc.Binned(), result.theory);
+  }
+  if (engine.effective_coupling.has_value()) {
+    absl::StatusOr<EffectiveCouplingResult> ec =
+        ComputeEffectiveCouplings(engine, tuples, acc);
+    if (ec.ok()) {
+      result.effective_coupling = *std::move(ec);
+    } else {
+      result.effective_coupling_status = ec.status();
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<ExperimentResult> AnalyseWidthSweep(
+    const ExperimentSpec& spec, const std::vector<SweepWidthChunks>& widths,
+    const Limits& limits, int max_bins) {
+  // The request's tuple set (the same for every width).
+  NNFT_ASSIGN_OR_RETURN(const TupleSet tuples,
+                        TupleSet::Build(static_cast<int>(spec.points.rows()),
+                                        spec.observables, limits.max_tuples));
+  SweepResult sweep;
+  for (const SweepWidthChunks& width : widths) {
+    SweepWidthResult& r = sweep.widths.emplace_back();
+    r.width = width.width;
+    MomentAccumulator acc(tuples, width.spec->sampling.seed, max_bins);
+    NNFT_RETURN_IF_ERROR(Fold(acc, width.num_chunks, width.chunks));
+    r.estimate = acc.Finish();
+    NNFT_ASSIGN_OR_RETURN(r.theory, ComputeTheory(*width.spec, tuples));
+    const CorrelatorEstimate& e = r.estimate;
+    r.vs_exact = CompareIfSized(e.mean, e.stderr_mean, r.theory.exact_full);
+    r.vs_gp = CompareIfSized(e.mean, e.stderr_mean, r.theory.gp_full);
+    r.vs_exact_connected = CompareIfSized(e.connected, e.stderr_connected,
+                                          r.theory.exact_connected);
+  }
+  std::vector<int> ns;
+  std::vector<const CorrelatorEstimate*> estimates;
+  std::vector<const TheoryValues*> theories;
+  for (const SweepWidthResult& r : sweep.widths) {
+    ns.push_back(r.width);
+    estimates.push_back(&r.estimate);
+    theories.push_back(&r.theory);
+  }
+  sweep.analysis = AnalyzeWidthSweep(ns, estimates, theories);
+
+  ExperimentResult result;
+  // The header's totals: every width's networks and chunks, the one seed.
+  result.estimate.seed = spec.sampling.seed;
+  for (const SweepWidthResult& r : sweep.widths) {
+    result.estimate.networks += r.estimate.networks;
+    result.estimate.chunks += r.estimate.chunks;
+    result.estimate.bins = r.estimate.bins;
+  }
+  if (!sweep.widths.empty()) {
+    const TheoryValues& first = sweep.widths.front().theory;
+    result.theory.kernel = first.kernel;
+    result.theory.method = first.method;
+    result.theory.has_exact = first.has_exact;
+    result.theory.leading_order_in_inverse_width =
+        first.leading_order_in_inverse_width;
+  }
+  result.sweep = std::move(sweep);
+  return result;
+}
+
+}  // namespace nnft

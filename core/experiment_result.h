@@ -1,0 +1,112 @@
+// The result of an experiment, owned by core: everything the chunks of a
+// spec say (the estimate with its reliability, the theory beside it, the
+// comparisons, and every analysis the spec asks for), built by one function
+// from a spec and a source of chunks. The server only feeds it stored chunks
+// and converts what it returns, so a new analysis is added here (and in the
+// conversion to the wire) and nowhere else.
+#ifndef NNFT_CORE_EXPERIMENT_RESULT_H_
+#define NNFT_CORE_EXPERIMENT_RESULT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/compare.h"
+#include "core/effective_coupling.h"
+#include "core/engine.h"
+#include "core/estimate.h"
+#include "core/null_cone.h"
+#include "core/reflection.h"
+#include "core/spec.h"
+#include "core/symmetry_estimate.h"
+#include "core/theory.h"
+#include "core/train_result.h"
+#include "core/width_sweep.h"
+
+namespace nnft {
+
+// One width of a width sweep.
+struct SweepWidthResult {
+  int width = 0;
+  // The caller's key of this width's chunks (the server's store digest);
+  // core leaves it empty.
+  std::string digest;
+  CorrelatorEstimate estimate;
+  TheoryValues theory;
+  Comparison vs_exact, vs_gp, vs_exact_connected;
+};
+
+struct SweepResult {
+  std::vector<SweepWidthResult> widths;  // ascending
+  WidthSweepAnalysis analysis;           // m_n per width and the fits
+};
+
+struct ExperimentResult {
+  // From chunks [0, num_chunks), in order. Width sweeps: empty entries, the
+  // totals (networks, chunks, bins, seed) of every width.
+  CorrelatorEstimate estimate;
+  // Width sweeps: the first width's kernel and method only. Training: the
+  // entries are the flow's raw virtual-point moments (see core/train.h), so
+  // the per-entry theory is NaN and the comparisons have no degrees of
+  // freedom.
+  TheoryValues theory;
+  Comparison vs_exact;            // full correlators vs theory.exact_full
+  Comparison vs_gp;               // full correlators vs theory.gp_full
+  Comparison vs_exact_connected;  // connected parts vs theory.exact_connected
+  // Null-cone fields: the push of the Theta moments to the spec's points.
+  std::optional<ConformalResult> conformal;
+  // Specs with a reflection-positivity request.
+  std::optional<ReflectionResult> reflection;
+  // Training specs: the flow and its theory.
+  std::shared_ptr<const TrainingFlow> training;
+  // Width sweeps: per-width results and the fits.
+  std::optional<SweepResult> sweep;
+  // spec.effective_coupling: the analysis, or why it could not run.
+  std::optional<EffectiveCouplingResult> effective_coupling;
+  absl::Status effective_coupling_status;
+  CheckResults checks;  // symmetry and cluster checks of the spec
+};
+
+// Chunk k of an experiment (k in [0, num_chunks), asked in order), or an
+// error (a missing chunk is the source's DataLoss, with its own words).
+using ChunkSource = std::function<absl::StatusOr<ChunkSums>(int64_t k)>;
+
+// Folds chunks [0, num_chunks) of `spec` (the user's spec: its engine form,
+// EngineSpec, is derived here) into bins (max_bins, as MomentAccumulator)
+// and computes the theory, the comparisons and every analysis the spec
+// requests. Not for width sweeps (AnalyseWidthSweep). Errors: the spec's
+// validation, the source's errors, a chunk that does not fit the spec.
+absl::StatusOr<ExperimentResult> AnalyseExperiment(const ExperimentSpec& spec,
+                                                   const Limits& limits,
+                                                   int max_bins,
+                                                   int64_t num_chunks,
+                                                   const ChunkSource& chunks);
+
+// One width of a sweep: its spec (SweepWidthSpec) and its chunks.
+struct SweepWidthChunks {
+  int width = 0;
+  const ExperimentSpec* spec = nullptr;
+  int64_t num_chunks = 0;
+  ChunkSource chunks;
+};
+
+// A width sweep of `spec` (spec.width_sweep non-empty): every width folded
+// and compared with its exact theory, then the fits of AnalyzeWidthSweep.
+absl::StatusOr<ExperimentResult> AnalyseWidthSweep(
+    const ExperimentSpec& spec, const std::vector<SweepWidthChunks>& widths,
+    const Limits& limits, int max_bins);
+
+// Compare(estimate, stderr, exact) when `exact` has one value per entry;
+// an empty comparison (no degrees of freedom) otherwise.
+Comparison CompareIfSized(const std::vector<double>& estimate,
+                          const std::vector<double>& stderr_estimate,
+                          const std::vector<double>& exact);
+
+}  // namespace nnft
+
+#endif  // NNFT_CORE_EXPERIMENT_RESULT_H_
