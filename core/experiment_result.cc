@@ -43,6 +43,21 @@ Comparison CompareIfSized(const std::vector<double>& estimate,
   return Compare(estimate, stderr_estimate, exact);
 }
 
+BestTheoryComparison CompareWithBestTheory(const CorrelatorEstimate* estimate,
+                                           const TheoryValues* theory) {
+  BestTheoryComparison out;
+  if (estimate == nullptr || theory == nullptr) return out;
+  const std::vector<double>& v =
+      theory->has_exact ? theory->exact_full : theory->gp_full;
+  if (v.size() != estimate->mean.size()) return out;
+  out.values = &v;
+  out.kind = theory->leading_order_in_inverse_width ? "leading_order"
+             : theory->has_exact                    ? "exact"
+                                                    : "gp";
+  out.comparison = Compare(estimate->mean, estimate->stderr_mean, v);
+  return out;
+}
+
 absl::StatusOr<ExperimentResult> AnalyseExperiment(const ExperimentSpec& spec,
                                                    const Limits& limits,
                                                    int max_bins,

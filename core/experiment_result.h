@@ -107,6 +107,18 @@ Comparison CompareIfSized(const std::vector<double>& estimate,
                           const std::vector<double>& stderr_estimate,
                           const std::vector<double>& exact);
 
+// A running estimate beside the best theory it has: the exact (or leading
+// order in 1/N) finite-width values where the architecture has them, else
+// the Gaussian process. `values` is null (and the comparison empty) when
+// there is no estimate, no theory, or no theory of the estimate's size.
+struct BestTheoryComparison {
+  const std::vector<double>* values = nullptr;  // into the TheoryValues
+  const char* kind = "none";  // "exact", "leading_order", "gp" or "none"
+  Comparison comparison;
+};
+BestTheoryComparison CompareWithBestTheory(const CorrelatorEstimate* estimate,
+                                           const TheoryValues* theory);
+
 }  // namespace nnft
 
 #endif  // NNFT_CORE_EXPERIMENT_RESULT_H_

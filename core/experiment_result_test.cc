@@ -163,5 +163,31 @@ TEST(AnalyseWidthSweepTest, FourPointConnectedFallsAsInverseWidth) {
   EXPECT_TRUE(checked);
 }
 
+TEST(CompareWithBestTheoryTest, PrefersFiniteWidthTheoryAndRefusesMisfits) {
+  CorrelatorEstimate e;
+  e.mean = {1.0, 2.0};
+  e.stderr_mean = {0.5, 0.5};
+  TheoryValues t;
+  t.gp_full = {1.0, 1.0};
+  BestTheoryComparison gp = CompareWithBestTheory(&e, &t);
+  EXPECT_STREQ(gp.kind, "gp");
+  ASSERT_EQ(gp.values, &t.gp_full);
+  EXPECT_DOUBLE_EQ(gp.comparison.z[1], 2.0);  // (2 - 1) / 0.5
+  t.has_exact = true;
+  t.exact_full = {1.0, 2.5};
+  BestTheoryComparison exact = CompareWithBestTheory(&e, &t);
+  EXPECT_STREQ(exact.kind, "exact");
+  EXPECT_DOUBLE_EQ(exact.comparison.z[1], -1.0);
+  t.leading_order_in_inverse_width = true;
+  EXPECT_STREQ(CompareWithBestTheory(&e, &t).kind, "leading_order");
+  t.exact_full = {1.0};  // not one value per entry: no comparison
+  BestTheoryComparison misfit = CompareWithBestTheory(&e, &t);
+  EXPECT_STREQ(misfit.kind, "none");
+  EXPECT_EQ(misfit.values, nullptr);
+  EXPECT_EQ(misfit.comparison.dof, 0);
+  EXPECT_STREQ(CompareWithBestTheory(nullptr, &t).kind, "none");
+  EXPECT_STREQ(CompareWithBestTheory(&e, nullptr).kind, "none");
+}
+
 }  // namespace
 }  // namespace nnft

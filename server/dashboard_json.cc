@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "core/compare.h"
+#include "core/experiment_result.h"
 #include "core/reliability.h"
 #include "core/width_sweep.h"
 #include "server/convert.h"
@@ -79,23 +79,6 @@ void AppendQuoted(absl::string_view text, std::string& out) {
   out.push_back('"');
 }
 
-// The theory entries compared with the estimate: exact (or leading order)
-// finite-width values where the architecture has them, else the Gaussian
-// process. Null when there is no theory of the estimate's size.
-const std::vector<double>* ChosenTheory(const CorrelatorEstimate* estimate,
-                                        const TheoryValues* theory) {
-  if (estimate == nullptr || theory == nullptr) return nullptr;
-  const std::vector<double>& v =
-      theory->has_exact ? theory->exact_full : theory->gp_full;
-  return v.size() == estimate->mean.size() ? &v : nullptr;
-}
-
-const char* TheoryKind(const TheoryValues* theory, bool compared) {
-  if (!compared) return "none";
-  if (theory->leading_order_in_inverse_width) return "leading_order";
-  return theory->has_exact ? "exact" : "gp";
-}
-
 void WriteTuple(const Tuple& tuple, JsonWriter& w) {
   w.BeginArray();
   for (int index : tuple) w.Int(index);
@@ -104,11 +87,13 @@ void WriteTuple(const Tuple& tuple, JsonWriter& w) {
 
 void WriteEntries(const JobDetailView& view, int max_entries, JsonWriter& w) {
   const CorrelatorEstimate* e = view.estimate;
-  const std::vector<double>* theory = ChosenTheory(e, view.theory);
+  const BestTheoryComparison best = CompareWithBestTheory(e, view.theory);
+  const std::vector<double>* theory = best.values;
+  const Comparison& cmp = best.comparison;
   w.Key("theory");
   w.BeginObject();
   w.Key("kind");
-  w.String(TheoryKind(view.theory, theory != nullptr));
+  w.String(best.kind);
   w.Key("method");
   w.String(theory != nullptr ? view.theory->method : "");
   w.EndObject();
@@ -130,8 +115,6 @@ void WriteEntries(const JobDetailView& view, int max_entries, JsonWriter& w) {
     w.EndObject();
   }
   const int64_t total = e == nullptr ? 0 : e->mean.size();
-  Comparison cmp;
-  if (theory != nullptr) cmp = Compare(e->mean, e->stderr_mean, *theory);
   w.Key("entries_total");
   w.Int(total);
   w.Key("entries");
