@@ -1,5 +1,6 @@
 #include "core/experiment_result.h"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 #include <variant>
@@ -41,6 +42,29 @@ Comparison CompareIfSized(const std::vector<double>& estimate,
                           const std::vector<double>& exact) {
   if (exact.size() != estimate.size()) return Comparison{};
   return Compare(estimate, stderr_estimate, exact);
+}
+
+RunningAnalyses RunningAnalysis::Update(const CorrelatorEstimate& estimate,
+                                        const MomentAccumulator& acc) {
+  RunningAnalyses out;
+  if (spec_.training) {
+    if (!flow_theory_) flow_theory_ = theory::TrainingFlowTheory(spec_);
+    out.training = std::make_shared<const TrainingFlow>(
+        MakeTrainingFlow(spec_, estimate, &*flow_theory_));
+  }
+  if (!spec_.symmetry_checks.empty() || !spec_.cluster_checks.empty()) {
+    // Too few chunks for the paired errors (no degrees of freedom yet):
+    // nothing to publish.
+    absl::StatusOr<CheckResults> c = EstimateChecks(engine_spec_, tuples_, acc);
+    const bool resolved =
+        c.ok() &&
+        std::all_of(c->symmetry.begin(), c->symmetry.end(),
+                    [](const SymmetryResult& r) { return r.dof > 0; });
+    if (resolved) {
+      out.checks = std::make_shared<const CheckResults>(*std::move(c));
+    }
+  }
+  return out;
 }
 
 BestTheoryComparison CompareWithBestTheory(const CorrelatorEstimate* estimate,

@@ -25,6 +25,7 @@
 #include "core/spec.h"
 #include "core/symmetry_estimate.h"
 #include "core/theory.h"
+#include "core/theory/ntk.h"
 #include "core/train_result.h"
 #include "core/width_sweep.h"
 
@@ -106,6 +107,36 @@ absl::StatusOr<ExperimentResult> AnalyseWidthSweep(
 Comparison CompareIfSized(const std::vector<double>& estimate,
                           const std::vector<double>& stderr_estimate,
                           const std::vector<double>& exact);
+
+// What a running experiment publishes beside each interim estimate: the
+// training flow with its theory, and the symmetry and cluster checks once
+// every symmetry check has degrees of freedom (null until then, or when the
+// spec asks for none).
+struct RunningAnalyses {
+  std::shared_ptr<const TrainingFlow> training;
+  std::shared_ptr<const CheckResults> checks;
+};
+
+// The analyses of one running experiment; the flow theory is computed once,
+// on the first interim estimate of a training spec. `spec` is the user's
+// spec, `engine_spec` and `tuples` the engine's (Engine::spec(),
+// Engine::tuples()); all three outlive this object.
+class RunningAnalysis {
+ public:
+  RunningAnalysis(const ExperimentSpec& spec, const ExperimentSpec& engine_spec,
+                  const TupleSet& tuples)
+      : spec_(spec), engine_spec_(engine_spec), tuples_(tuples) {}
+
+  // `estimate` is acc.Finish() of the chunks folded so far.
+  RunningAnalyses Update(const CorrelatorEstimate& estimate,
+                         const MomentAccumulator& acc);
+
+ private:
+  const ExperimentSpec& spec_;
+  const ExperimentSpec& engine_spec_;
+  const TupleSet& tuples_;
+  std::optional<theory::FlowTheory> flow_theory_;
+};
 
 // A running estimate beside the best theory it has: the exact (or leading
 // order in 1/N) finite-width values where the architecture has them, else

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "Eigen/Geometry"
 #include "core/engine.h"
 #include "core/width_sweep.h"
 #include "gtest/gtest.h"
@@ -161,6 +162,42 @@ TEST(AnalyseWidthSweepTest, FourPointConnectedFallsAsInverseWidth) {
     checked = true;
   }
   EXPECT_TRUE(checked);
+}
+
+TEST(RunningAnalysisTest, ChecksAppearWithDegreesOfFreedomAndMatchTheResult) {
+  ExperimentSpec spec = ErfNet(4, 13);
+  SymmetryCheck rotation;  // exact: the first layer's weights are isotropic
+  rotation.kind = SymmetryCheck::Kind::kRotation;
+  rotation.matrix = Eigen::Rotation2Dd(0.7).toRotationMatrix();
+  spec.symmetry_checks = {rotation};
+  const auto chunks = Chunks(spec);
+  absl::StatusOr<ExperimentSpec> engine_spec = EngineSpec(spec);
+  ASSERT_TRUE(engine_spec.ok()) << engine_spec.status();
+  auto engine = Engine::Create(*engine_spec);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  MomentAccumulator acc((*engine)->tuples(), spec.sampling.seed, 64);
+  RunningAnalysis running(spec, (*engine)->spec(), (*engine)->tuples());
+  ASSERT_TRUE(acc.Add(chunks.at(0)).ok());
+  RunningAnalyses first = running.Update(acc.Finish(), acc);
+  EXPECT_EQ(first.checks, nullptr);  // one bin: no degrees of freedom yet
+  EXPECT_EQ(first.training, nullptr);
+  for (int64_t k = 1; k < NumChunks(spec.sampling); ++k) {
+    ASSERT_TRUE(acc.Add(chunks.at(k)).ok());
+  }
+  RunningAnalyses last = running.Update(acc.Finish(), acc);
+  ASSERT_NE(last.checks, nullptr);
+  ASSERT_EQ(last.checks->symmetry.size(), 1u);
+  // Every chunk folded: the same check as the finished result's.
+  absl::StatusOr<ExperimentResult> r = AnalyseExperiment(
+      spec, Limits{}, 64, NumChunks(spec.sampling), From(chunks));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->checks.symmetry.size(), 1u);
+  EXPECT_GT(last.checks->symmetry[0].dof, 0);
+  EXPECT_EQ(last.checks->symmetry[0].dof, r->checks.symmetry[0].dof);
+  EXPECT_EQ(last.checks->symmetry[0].chi2, r->checks.symmetry[0].chi2);
+  // An exact invariance: no entry beyond the Bonferroni threshold.
+  EXPECT_LT(last.checks->symmetry[0].max_abs_z,
+            last.checks->symmetry[0].z_threshold);
 }
 
 TEST(CompareWithBestTheoryTest, PrefersFiniteWidthTheoryAndRefusesMisfits) {

@@ -12,17 +12,11 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "core/compare.h"
-#include "core/effective_coupling.h"
 #include "core/engine.h"
 #include "core/estimate.h"
+#include "core/experiment_result.h"
 #include "core/status_macros.h"
-#include "core/symmetry.h"
-#include "core/symmetry_estimate.h"
 #include "core/theory.h"
-#include "core/theory/ntk.h"
-#include "core/train_result.h"
-#include "core/tuples.h"
 #include "server/job_manager_internal.h"
 
 namespace nnft::server {
@@ -112,8 +106,8 @@ class JobRun {
 
   std::unique_ptr<Engine> engine_;
   std::optional<MomentAccumulator> acc_;
-  std::optional<theory::FlowTheory> flow_theory_;  // training jobs, lazily
-  int64_t next_ = 0;                               // next chunk to fold
+  std::optional<RunningAnalysis> analysis_;  // once the engine exists
+  int64_t next_ = 0;                         // next chunk to fold
   std::map<int64_t, Ready> ready_;  // stored chunks >= next_, not yet folded
   int64_t stop_at_ = -1;            // L once the target stderr is reached
   std::atomic<bool> target_reached_{false};  // stop_at_ >= 0, for any thread
@@ -134,6 +128,7 @@ absl::Status JobRun::Prepare() {
   NNFT_ASSIGN_OR_RETURN(engine_, Engine::Create(spec_, m_.options.limits));
   acc_.emplace(engine_->tuples(), spec_.sampling.seed, m_.options.max_bins,
                spec_.insertion.has_value());
+  analysis_.emplace(spec_, engine_->spec(), engine_->tuples());
   NNFT_ASSIGN_OR_RETURN(initially_stored_,
                         m_.store->CountChunks(digest_, num_chunks_));
   absl::MutexLock lock(&m_.mu);
@@ -364,25 +359,8 @@ void JobRun::Publish(bool force) {
     estimate = acc_->Finish();
     last_estimate_ = now;
   }
-  std::shared_ptr<const TrainingFlow> flow;
-  if (estimate && spec_.training) {
-    if (!flow_theory_) flow_theory_ = theory::TrainingFlowTheory(spec_);
-    flow = std::make_shared<const TrainingFlow>(
-        MakeTrainingFlow(spec_, *estimate, &*flow_theory_));
-  }
-  std::shared_ptr<const CheckResults> checks;
-  if (estimate && engine_ &&
-      (!spec_.symmetry_checks.empty() || !spec_.cluster_checks.empty())) {
-    // Too few chunks for the paired errors (no degrees of freedom yet):
-    // nothing to publish.
-    absl::StatusOr<CheckResults> c =
-        EstimateChecks(engine_->spec(), engine_->tuples(), *acc_);
-    const bool resolved =
-        c.ok() &&
-        std::all_of(c->symmetry.begin(), c->symmetry.end(),
-                    [](const SymmetryResult& r) { return r.dof > 0; });
-    if (resolved) checks = std::make_shared<const CheckResults>(*std::move(c));
-  }
+  RunningAnalyses analyses;
+  if (estimate && analysis_) analyses = analysis_->Update(*estimate, *acc_);
   JobSnapshot snapshot;
   const bool notify = force || now - last_progress_ >= kProgressInterval;
   if (notify) last_progress_ = now;
@@ -400,8 +378,8 @@ void JobRun::Publish(bool force) {
       width.chunks_done = done;
       if (estimate) width.estimate = std::move(estimate);
     } else {
-      if (flow) job_->training = std::move(flow);
-      if (checks) job_->checks = std::move(checks);
+      if (analyses.training) job_->training = std::move(analyses.training);
+      if (analyses.checks) job_->checks = std::move(analyses.checks);
       if (estimate) job_->estimate = std::move(estimate);
     }
     m_.Touch(*job_, /*persist=*/false).IgnoreError();
