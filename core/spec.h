@@ -89,7 +89,7 @@ struct MlpSpec {
   double input_projection_scale = 1.0;  // s > 0
   // Radial deformation of one layer's weights; absent: every layer Gaussian.
   std::optional<Deformation> deformation;
-  // Multi-component fields and symmetry breaking; see FieldOptions below.
+  // Multi-component fields, symmetry breaking: "Fields shared by..." below.
   int output_dim = 1;
   std::vector<double> sw0_axes{};
   std::vector<double> output_mean{};
