@@ -407,20 +407,20 @@ void FinishJob(JobManager::Impl& m, Job& job, const RunOutcome& outcome) {
                                              job.record.num_chunks, " chunks"));
   }
   JobSnapshot snapshot;
-  absl::Time start;
   {
     absl::MutexLock lock(&m.mu);
     if (state == JobState::kSucceeded) {
       job.chunks_total = outcome.chunks_used;
       job.chunks_from_store = outcome.from_store;
     }
-    start = job.record.start_time;
+    // Observed before the state changes, so that whoever sees the final
+    // state also sees the run counted (the observer takes no JobManager lock).
+    if (m.options.observer.finished) {
+      m.options.observer.finished(state, absl::Now() - job.record.start_time);
+    }
     snapshot = m.Transition(job, state, error);
   }
   m.Notify(snapshot);
-  if (m.options.observer.finished) {
-    m.options.observer.finished(state, absl::Now() - start);
-  }
 }
 
 }  // namespace
