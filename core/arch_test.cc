@@ -16,6 +16,7 @@
 #include "core/compare.h"
 #include "core/engine.h"
 #include "core/estimate.h"
+#include "core/mc_test_util.h"
 #include "core/spec.h"
 #include "core/theory.h"
 #include "core/theory/arch_kernels.h"
@@ -28,35 +29,6 @@ namespace nnft {
 namespace {
 
 constexpr double kMaxZ = 4.5;  // per entry; Gaussian pass rate 1 - 7e-6
-
-struct McRun {
-  CorrelatorEstimate estimate;
-  TheoryValues theory;
-};
-
-McRun RunMc(const ExperimentSpec& spec) {
-  McRun run;
-  auto engine = Engine::Create(spec);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  if (!engine.ok()) return run;
-  const int64_t num_chunks = NumChunks(spec.sampling);
-  std::vector<ChunkSums> chunks(num_chunks);
-  EXPECT_TRUE((*engine)
-                  ->RunChunks(0, num_chunks, 2,
-                              [&](ChunkSums c) {
-                                const int64_t k = c.chunk;
-                                chunks[k] = std::move(c);
-                                return true;
-                              })
-                  .ok());
-  MomentAccumulator accumulator((*engine)->tuples(), spec.sampling.seed);
-  for (const ChunkSums& c : chunks) EXPECT_TRUE(accumulator.Add(c).ok());
-  run.estimate = accumulator.Finish();
-  auto theory = ComputeTheory(spec, (*engine)->tuples());
-  EXPECT_TRUE(theory.ok()) << theory.status();
-  if (theory.ok()) run.theory = *std::move(theory);
-  return run;
-}
 
 ExperimentSpec Spec(Architecture architecture, Eigen::MatrixXd points,
                     std::vector<std::vector<int>> tuples, uint64_t seed,

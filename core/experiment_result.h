@@ -3,7 +3,9 @@
 // comparisons, and every analysis the spec asks for), built by one function
 // from a spec and a source of chunks. The server only feeds it stored chunks
 // and converts what it returns, so a new analysis is added here (and in the
-// conversion to the wire) and nowhere else.
+// conversion to the wire) and nowhere else. This header is the server's one
+// door to the result's vocabulary: it brings the types of every part
+// (CorrelatorEstimate, TheoryValues, SweepResult, TrainingFlow, CheckResults).
 #ifndef NNFT_CORE_EXPERIMENT_RESULT_H_
 #define NNFT_CORE_EXPERIMENT_RESULT_H_
 

@@ -15,6 +15,7 @@
 #include "core/effective_coupling.h"
 #include "core/engine.h"
 #include "core/estimate.h"
+#include "core/mc_test_util.h"
 #include "core/radial.h"
 #include "core/spec.h"
 #include "core/theory.h"
@@ -27,39 +28,6 @@ namespace {
 
 using theory::IsClose;
 constexpr double kMaxZ = 4.5;
-
-struct McRun {
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<MomentAccumulator> acc;
-  CorrelatorEstimate estimate;
-  TheoryValues theory;
-};
-
-McRun RunMc(const ExperimentSpec& spec) {
-  McRun run;
-  auto engine = Engine::Create(spec);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  if (!engine.ok()) return run;
-  run.engine = std::move(*engine);
-  const int64_t num_chunks = NumChunks(spec.sampling);
-  std::vector<ChunkSums> chunks(num_chunks);
-  EXPECT_TRUE(run.engine
-                  ->RunChunks(0, num_chunks, 2,
-                              [&](ChunkSums c) {
-                                const int64_t k = c.chunk;
-                                chunks[k] = std::move(c);
-                                return true;
-                              })
-                  .ok());
-  run.acc = std::make_unique<MomentAccumulator>(
-      run.engine->tuples(), spec.sampling.seed, 64, spec.insertion.has_value());
-  for (const ChunkSums& c : chunks) EXPECT_TRUE(run.acc->Add(c).ok());
-  run.estimate = run.acc->Finish();
-  auto theory = ComputeTheory(spec, run.engine->tuples());
-  EXPECT_TRUE(theory.ok()) << theory.status();
-  if (theory.ok()) run.theory = *theory;
-  return run;
-}
 
 Eigen::MatrixXd Points1d(std::vector<double> xs) {
   Eigen::MatrixXd p(xs.size(), 1);

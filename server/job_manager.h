@@ -69,12 +69,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "core/engine.h"
-#include "core/estimate.h"
-#include "core/experiment_result.h"
-#include "core/spec.h"
-#include "core/theory.h"
-#include "core/width_sweep.h"
+#include "core/engine.h"             // ChunkSums
+#include "core/experiment_result.h"  // the result and its parts' types
+#include "core/spec.h"               // ExperimentSpec, Limits
 #include "server/admission.h"
 #include "server/store.h"
 
