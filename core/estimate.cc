@@ -224,6 +224,17 @@ double CumulantOf(int n, const std::vector<int>& sub, M&& moment) {
 
 }  // namespace
 
+bool StderrTargetReached(const CorrelatorEstimate& est, double target) {
+  if (est.stderr_mean.empty()) return false;
+  for (double s : est.stderr_mean) {
+    if (!(s < target)) return false;  // NaN fails too
+  }
+  for (const EntryReliability& r : est.reliability) {
+    if (r.verdict != Verdict::kOk) return false;
+  }
+  return true;
+}
+
 void FlagSiblingsOfHeavyTails(CorrelatorEstimate& est) {
   for (int n = 1; n <= kMaxOrder; ++n) {
     int entries = 0, heavy = 0;

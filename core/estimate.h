@@ -175,6 +175,13 @@ class MomentAccumulator {
 // naming the count. Finish() applies it.
 void FlagSiblingsOfHeavyTails(CorrelatorEstimate& est);
 
+// The stopping rule of target_stderr sampling: true when every full
+// correlator's standard error is finite and below `target` (needs >= 2 bins,
+// else the errors are NaN) and can be trusted. An entry whose bin means are
+// heavy-tailed or too few (core/reliability.h) has an error that is likely
+// too small, so sampling goes on (to the spec's num_networks at most).
+bool StderrTargetReached(const CorrelatorEstimate& est, double target);
+
 // Cumulant of the multiset `tuple` from raw moments, by the moment-cumulant
 // formula over set partitions of its slots:
 //   kappa = sum_pi (|pi| - 1)! (-1)^(|pi| - 1) prod_{B in pi} m(B).

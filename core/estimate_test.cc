@@ -1,6 +1,7 @@
 #include "core/estimate.h"
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -333,6 +334,22 @@ TEST(FlagSiblingsOfHeavyTailsTest, MarksAnOrderWhoseEntriesAreMostlyHeavy) {
   EXPECT_EQ(est.reliability[4].verdict, Verdict::kNoError);
   EXPECT_EQ(est.reliability[0].verdict, Verdict::kOk);
   EXPECT_EQ(est.reliability[5].verdict, Verdict::kOk);
+}
+
+TEST(StderrTargetReachedTest, NeedsEveryErrorBelowTheTargetAndTrusted) {
+  CorrelatorEstimate est;
+  EXPECT_FALSE(StderrTargetReached(est, 1.0));  // nothing estimated yet
+  est.tuples = {{0, 0}, {0, 1}};
+  est.stderr_mean = {0.01, 0.02};
+  est.reliability.resize(2);
+  for (EntryReliability& r : est.reliability) r.verdict = Verdict::kOk;
+  EXPECT_TRUE(StderrTargetReached(est, 0.03));
+  EXPECT_FALSE(StderrTargetReached(est, 0.015));  // one error above
+  est.reliability[1].verdict = Verdict::kHeavyTailed;
+  EXPECT_FALSE(StderrTargetReached(est, 0.03));  // below, but not trusted
+  est.reliability[1].verdict = Verdict::kOk;
+  est.stderr_mean[0] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_FALSE(StderrTargetReached(est, 0.03));  // one bin: no error
 }
 
 }  // namespace nnft

@@ -32,22 +32,6 @@ constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
 // Wake-up period while waiting for chunks another job has claimed.
 constexpr absl::Duration kClaimPoll = absl::Milliseconds(50);
 
-// True when every requested full correlator's standard error is finite and
-// below `target` (needs >= 2 bins, else the errors are NaN) and can be
-// trusted: an entry whose bin means are heavy-tailed or too few
-// (core/reliability.h) has an error that is likely too small, so sampling
-// goes on (to the spec's num_networks at most).
-bool TargetReached(const CorrelatorEstimate& e, double target) {
-  if (e.stderr_mean.empty()) return false;
-  for (double s : e.stderr_mean) {
-    if (!(s < target)) return false;  // NaN fails too
-  }
-  for (const EntryReliability& r : e.reliability) {
-    if (r.verdict != Verdict::kOk) return false;
-  }
-  return true;
-}
-
 // What one JobRun computes: the whole job, or one width of a sweep (whose
 // earlier widths are complete and counted in the job's progress).
 struct Segment {
@@ -342,7 +326,7 @@ absl::Status JobRun::Fold() {
     NNFT_RETURN_IF_ERROR(acc_->Add(*sums));
     folded_computed_ += computed ? 1 : 0;
     ++next_;
-    if (target_ > 0 && TargetReached(acc_->Finish(), target_)) {
+    if (target_ > 0 && StderrTargetReached(acc_->Finish(), target_)) {
       stop_at_ = next_;
       target_reached_ = true;
       last_estimate_ = absl::InfinitePast();  // publish the final prefix
