@@ -1,12 +1,14 @@
 // nnft-theory-bench: the cost of the deterministic theory (issue 17, "fast
 // theory"). Prints one JSON line per (workload, threads):
-//   kernel_softplus  the NNGP kernel of a 3-hidden-layer softplus MLP at
-//                    P = 200 points (2-D Gauss-Hermite per pair and layer);
+//   kernel_softplus  the NNGP kernel of a 3-hidden-layer softplus MLP (sw =
+//                    1.5, sb = 0.1: layer variances 2-5, so mostly the
+//                    160-node rule) at P = 200 points in d = 3 (2-D
+//                    Gauss-Hermite per pair and layer);
 //   vertex_tanh, vertex_relu  the leading-order 1/n theory of a 3-hidden-
 //                    layer MLP at P = 16 points for all 3876 sorted 4-tuples
 //                    (G4_c = the four-point vertex's three channels) and the
 //                    O(1/n) shift of G2 at every pair, as ComputeTheory asks
-//                    for a spec with orders {4}.
+//                    for a spec with orders {4} (sw = 1, sb = 0.1, d = 3).
 // Each line: wall_seconds, and max_rel_diff_vs_first_threads against the
 // first thread count's values (0 when the threads give bitwise-identical
 // values). With --reference=FILE also
@@ -53,12 +55,12 @@ Eigen::MatrixXd Points(int p, int d) {
   return x;
 }
 
-MlpSpec ThreeLayer(Activation activation, int d) {
+MlpSpec ThreeLayer(Activation activation, int d, double sw) {
   MlpSpec mlp;
   mlp.input_dim = d;
   mlp.widths = {64, 64, 64};
   mlp.activation = activation;
-  mlp.sw = {1.0, 1.0, 1.0, 1.0};
+  mlp.sw = {sw, sw, sw, sw};
   mlp.sb = {0.1, 0.1, 0.1, 0.1};
   return mlp;
 }
@@ -67,7 +69,7 @@ MlpSpec ThreeLayer(Activation activation, int d) {
 std::vector<double> KernelSoftplus(int threads) {
   const Eigen::MatrixXd points = Points(200, 3);
   const absl::StatusOr<Eigen::MatrixXd> k =
-      NngpKernel(ThreeLayer(Activation::kSoftplus, 3), points);
+      NngpKernel(ThreeLayer(Activation::kSoftplus, 3, 1.5), points);
   if (!k.ok()) {
     std::fprintf(stderr, "%s\n", std::string(k.status().message()).c_str());
     std::exit(1);
@@ -86,8 +88,8 @@ std::vector<double> Vertex(Activation activation, int threads) {
       for (int c = b; c < kPoints; ++c)
         for (int e = c; e < kPoints; ++e) fours.push_back({a, b, c, e});
     }
-  const theory::DeepFiniteWidth deep(ThreeLayer(activation, 3), points, fours,
-                                     pairs, {.threads = threads});
+  const theory::DeepFiniteWidth deep(ThreeLayer(activation, 3, 1.0), points,
+                                     fours, pairs, {.threads = threads});
   std::vector<double> out;
   for (const Key& t : fours) out.push_back(deep.Connected4(t));
   for (const auto& [a, b] : pairs)
