@@ -286,8 +286,8 @@ DeepFiniteWidth::DeepFiniteWidth(
   for (int m = 1; m <= depth; ++m) {
     Layer& layer = layers[m];
     layer.k = k;
-    layer.c = m == 1 ? FirstLayerNeuronCovariance(mlp, points)
-                     : NeuronCovariance(mlp.activation, k);
+    layer.c = m == 1 ? FirstLayerNeuronCovariance(mlp, points, threads)
+                     : NeuronCovariance(mlp.activation, k, threads);
     layer.table = std::make_unique<NeuronMomentTable>(
         m == 1 && uniform ? NeuronKind::kUniformPhase
                           : NeuronKind::kGaussianBias,

@@ -68,8 +68,8 @@ MlpSpec ThreeLayer(Activation activation, int d, double sw) {
 // The values one workload produces, in a fixed order.
 std::vector<double> KernelSoftplus(int threads) {
   const Eigen::MatrixXd points = Points(200, 3);
-  const absl::StatusOr<Eigen::MatrixXd> k =
-      NngpKernel(ThreeLayer(Activation::kSoftplus, 3, 1.5), points);
+  const absl::StatusOr<Eigen::MatrixXd> k = NngpKernel(
+      ThreeLayer(Activation::kSoftplus, 3, 1.5), points, {.threads = threads});
   if (!k.ok()) {
     std::fprintf(stderr, "%s\n", std::string(k.status().message()).c_str());
     std::exit(1);
