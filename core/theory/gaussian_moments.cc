@@ -348,8 +348,17 @@ double NeuronMomentTable::Moment(const std::vector<int>& idx) const {
     const double* cols[8];
     for (int k = 0; k < n; ++k) cols[k] = grid_values_.col(idx[k]).data();
     const double* w = grid_weights_.data();
+    const Eigen::Index size = grid_weights_.size();
     double total = 0.0;
-    for (Eigen::Index g = 0; g < grid_weights_.size(); ++g) {
+    if (n == 4) {  // the finite-width theories' case, in one simd loop
+      const double *c0 = cols[0], *c1 = cols[1], *c2 = cols[2], *c3 = cols[3];
+#pragma omp simd reduction(+ : total)
+      for (Eigen::Index g = 0; g < size; ++g) {
+        total += w[g] * c0[g] * c1[g] * c2[g] * c3[g];
+      }
+      return total;
+    }
+    for (Eigen::Index g = 0; g < size; ++g) {
       double p = w[g];
       for (int k = 0; k < n; ++k) p *= cols[k][g];
       total += p;

@@ -6,7 +6,7 @@
 #include <numbers>
 
 #include "core/theory/quadrature.h"
-#include "core/vector_math.h"
+#include "core/theory/vector_activation.h"
 
 namespace nnft::theory {
 namespace {
@@ -27,28 +27,6 @@ double Erf(double kxx, double kyy, double kxy) {
   const double arg =
       2.0 * kxy / std::sqrt((1.0 + 2.0 * kxx) * (1.0 + 2.0 * kyy));
   return 2.0 / kPi * std::asin(std::clamp(arg, -1.0, 1.0));
-}
-
-// vmath::Softplus with the log of 1 + e^-|x| in [1, 2] taken by LogPositive
-// (the same value: Log's special cases do not arise there); GCC does not
-// vectorise a loop over vmath::Log's special-case selects.
-NNFT_VMATH_INLINE double QuadratureSoftplus(double x) {
-  const double y = vmath::Exp(-std::fabs(x));
-  const double u = 1.0 + y;
-  const double d = u - 1.0;
-  const double l = vmath::LogPositive(u) * (y / (d == 0.0 ? 1.0 : d));
-  return (x > 0.0 ? x : 0.0) + (d == 0.0 ? y : l);
-}
-
-// act(x) in the straight-line code of core/vector_math.h, for `omp simd`.
-template <Activation A>
-NNFT_VMATH_INLINE double VectorActivation(double x) {
-  if constexpr (A == Activation::kTanh) return vmath::Tanh(x);
-  if constexpr (A == Activation::kErf) return vmath::Erf(x);
-  if constexpr (A == Activation::kSigmoid) return vmath::Sigmoid(x);
-  if constexpr (A == Activation::kGelu) return vmath::Gelu(x);
-  if constexpr (A == Activation::kSoftplus) return QuadratureSoftplus(x);
-  return x;
 }
 
 // f(-y) = sign f(y) + offset + slope y.
