@@ -7,6 +7,7 @@
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/quadrature.h"
 #include "core/theory/test_util.h"
+#include "core/theory/vector_activation.h"
 #include "gtest/gtest.h"
 
 namespace nnft::theory {
@@ -274,6 +275,14 @@ TEST(PairMomentTest, ReflectedHalfGridEqualsTheFullGrid) {
             << " " << c[2];
       }
     }
+  }
+}
+
+TEST(VectorActivationTest, QuadratureSoftplusMatchesTheLibraryForm) {
+  for (double x = -40.0; x <= 40.0; x += 0.0137) {
+    EXPECT_TRUE(IsClose(QuadratureSoftplus(x),
+                        ActivationValue(Activation::kSoftplus, x), 1e-15))
+        << x;
   }
 }
 
