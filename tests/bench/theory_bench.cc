@@ -9,7 +9,8 @@
 //                    (G4_c = the four-point vertex's three channels) and the
 //                    O(1/n) shift of G2 at every pair, as ComputeTheory asks
 //                    for a spec with orders {4} (sw = 1, sb = 0.1, d = 3).
-// Each line: wall_seconds, and max_rel_diff_vs_first_threads against the
+// Each line: wall_seconds, cpu_seconds (the process's, all threads), and
+// max_rel_diff_vs_first_threads against the
 // first thread count's values (0 when the threads give bitwise-identical
 // values). With --reference=FILE also
 // max_rel_diff_vs_reference against values written by --write_reference
@@ -20,6 +21,8 @@
 //       [--reference=FILE] [--write_reference=FILE]
 //
 // A measurement, not in CTest: no timing assertions.
+#include <time.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -103,6 +106,14 @@ std::vector<double> Run(const std::string& name, int threads) {
   return Vertex(Activation::kRelu, threads);
 }
 
+// CPU seconds of the whole process (all threads): on a machine shared with
+// other work, wall time overstates the cost and this does not.
+double ProcessCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 double MaxRelDiff(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) return std::nan("");
   double worst = 0.0;
@@ -177,15 +188,18 @@ int main(int argc, char** argv) {
     std::vector<double> first;
     for (int t : threads) {
       const auto start = std::chrono::steady_clock::now();
+      const double cpu_start = nnft::ProcessCpuSeconds();
       const std::vector<double> values = nnft::Run(name, t);
       const double seconds = std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - start)
                                  .count();
+      const double cpu_seconds = nnft::ProcessCpuSeconds() - cpu_start;
       if (first.empty()) first = values;
       std::printf(
           "{\"workload\":\"%s\",\"threads\":%d,\"wall_seconds\":%.3f,"
-          "\"values\":%zu,\"max_rel_diff_vs_first_threads\":%.3g",
-          name.c_str(), t, seconds, values.size(),
+          "\"cpu_seconds\":%.3f,\"values\":%zu,"
+          "\"max_rel_diff_vs_first_threads\":%.3g",
+          name.c_str(), t, seconds, cpu_seconds, values.size(),
           nnft::MaxRelDiff(values, first));
       if (auto it = reference.find(name); it != reference.end()) {
         std::printf(",\"max_rel_diff_vs_reference\":%.3g",
