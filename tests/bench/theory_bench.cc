@@ -1,9 +1,9 @@
 // nnft-theory-bench: the cost of the deterministic theory (issue 17, "fast
 // theory"). Prints one JSON line per (workload, threads):
 //   kernel_softplus  the NNGP kernel of a 3-hidden-layer softplus MLP (sw =
-//                    1.5, sb = 0.1: layer variances 2-5, so mostly the
-//                    160-node rule) at P = 200 points in d = 3 (2-D
-//                    Gauss-Hermite per pair and layer);
+//                    1.5, sb = 0.1: layer variances 0.05-7.5, mostly above
+//                    2, so mostly the 160-node rule) at P = 200 points in
+//                    d = 3 (2-D Gauss-Hermite per pair and layer);
 //   vertex_tanh, vertex_relu  the leading-order 1/n theory of a 3-hidden-
 //                    layer MLP at P = 16 points for all 3876 sorted 4-tuples
 //                    (G4_c = the four-point vertex's three channels) and the
