@@ -48,9 +48,8 @@ struct TheoryValues {
   std::string method;
 };
 
-// InvalidArgument for an invalid spec; never fails for a valid one (unknown
-// entries are NaN).
-// InvalidArgument too for options.threads out of range.
+// InvalidArgument for an invalid spec or options; never fails for valid ones
+// (unknown entries are NaN).
 absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
                                            const TupleSet& tuples,
                                            const TheoryOptions& options = {});
