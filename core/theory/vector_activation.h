@@ -17,7 +17,8 @@ namespace nnft::theory {
 // (17 terms: the remainder is below 1e-17 relative): one division and no
 // exponent split, where vmath::Softplus takes a log and two divisions (and
 // GCC does not vectorise a loop over vmath::Log's special-case selects).
-// Within ~2e-16 relative of log1p.
+// Within 4e-16 relative of softplus (checked against long double on
+// [-40, 40]).
 NNFT_VMATH_INLINE double QuadratureSoftplus(double x) {
   constexpr double c[] = {1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11,
                           1.0 / 13, 1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21,
