@@ -29,18 +29,18 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Most rank-4 Gaussian moments the deep-MLP 1/n theory may evaluate for one
-// request (each a 24^4-node nested quadrature, 10-15 ms for tanh on one
-// core): about 30 s at most.
-constexpr int64_t kMaxDeepFourPointMoments = 2000;
+// request (each a 24^4-node nested quadrature in vectorised loops, ~0.3 ms
+// for tanh on one core, ~0.15 ms for ReLU): a few seconds at most.
+constexpr int64_t kMaxDeepFourPointMoments = 10000;
 
 Eigen::MatrixXd KernelOf(const Architecture& architecture,
-                         const Eigen::MatrixXd& points) {
+                         const Eigen::MatrixXd& points, int threads) {
   if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
     if (theory::HasDeformedOutput(*mlp)) {
       return theory::DeformedKernel(*mlp, points);
     }
     if (mlp->deformation.has_value()) return Eigen::MatrixXd();  // unknown
-    return theory::MlpKernel(*mlp, points);
+    return theory::MlpKernel(*mlp, points, threads);
   }
   if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
     return theory::GaussNetKernel(*g, points);
@@ -253,7 +253,7 @@ void AddDeformedTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
 // them to O(1/n) (G6_c = O(1/n^2) is not given: NaN). False, with the reason
 // in `method`, when the recursion does not cover the net.
 bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
-                   const TupleSet& tuples, TheoryValues& out) {
+                   const TupleSet& tuples, int threads, TheoryValues& out) {
   if (const absl::Status supported = theory::DeepFiniteWidthSupported(mlp);
       !supported.ok()) {
     out.method = absl::StrCat(
@@ -287,14 +287,17 @@ bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
   if (cost > kMaxDeepFourPointMoments) {
     out.method = absl::StrCat(
         out.method,
-        "; finite width at leading order in 1/n not computed: ", cost,
-        " four-point Gaussian moments at distinct points over all "
-        "layers, over the limit of ",
-        kMaxDeepFourPointMoments,
-        " (10-15 ms each); ask for fewer points or 4-/6-point tuples");
+        "; finite width at leading order in 1/n not computed: points and "
+        "observables.orders/tuples ask for ",
+        cost,
+        " four-point Gaussian moments at distinct points over all layers, "
+        "over the limit of ",
+        kMaxDeepFourPointMoments, " (allowed: 0 to ", kMaxDeepFourPointMoments,
+        "; ~0.3 ms each); ask for fewer points or 4-/6-point tuples");
     return false;
   }
-  const theory::DeepFiniteWidth deep(mlp, points, fours, pairs);
+  const theory::DeepFiniteWidth deep(mlp, points, fours, pairs,
+                                     {.threads = threads});
   const Eigen::MatrixXd g2 = deep.kernel() + deep.kernel_correction();
   const std::vector<int>& requested = tuples.requested();
   for (size_t i = 0; i < requested.size(); ++i) {
@@ -338,19 +341,31 @@ bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
 
 }  // namespace
 
+absl::Status TheoryOptions::Validate() const {
+  if (threads < 1 || threads > 1024) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "TheoryOptions.threads %d: must be between 1 and 1024", threads));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
-                                           const Eigen::MatrixXd& points) {
+                                           const Eigen::MatrixXd& points,
+                                           const TheoryOptions& options) {
+  NNFT_RETURN_IF_ERROR(options.Validate());
   NNFT_RETURN_IF_ERROR(ValidateArchitectureAndPoints(architecture, points));
   if (std::holds_alternative<AttentionSpec>(architecture)) {
     return absl::UnimplementedError(
         "architecture.attention: the NNGP kernel of softmax attention has no "
         "closed form; run an experiment at large heads instead");
   }
-  return KernelOf(architecture, points);
+  return KernelOf(architecture, points, options.threads);
 }
 
 absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
-                                           const TupleSet& tuples) {
+                                           const TupleSet& tuples,
+                                           const TheoryOptions& options) {
+  NNFT_RETURN_IF_ERROR(options.Validate());
   NNFT_RETURN_IF_ERROR(Validate(spec));
   if (theory::NeedsSlotTheory(spec, tuples)) {
     return theory::SlotTheory(spec, Eigen::MatrixXd(), tuples);
@@ -364,7 +379,7 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
     return NullConeTheory(spec, tuples);
   }
   TheoryValues out;
-  out.kernel = KernelOf(spec.architecture, spec.points);
+  out.kernel = KernelOf(spec.architecture, spec.points, options.threads);
   const std::vector<int>& requested = tuples.requested();
   const size_t count = requested.size();
   out.gp_full.resize(count);
@@ -390,7 +405,7 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
   std::optional<ExactSetup> exact = MakeExact(spec.architecture, spec.points);
   if (const auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
       !exact.has_value() && mlp != nullptr && mlp->widths.size() >= 2) {
-    AddDeepTheory(*mlp, spec.points, tuples, out);
+    AddDeepTheory(*mlp, spec.points, tuples, options.threads, out);
     return out;
   }
   if (!exact.has_value()) {

@@ -16,6 +16,16 @@
 
 namespace nnft {
 
+// How ComputeTheory and NngpKernel run.
+struct TheoryOptions {
+  // OpenMP threads for the quadratures (kernel entries, four-point moments,
+  // vertex channels), in [1, 1024]. Any count gives the same bits: each
+  // value is one thread's whole computation.
+  int threads = 1;
+
+  absl::Status Validate() const;
+};
+
 struct TheoryValues {
   // NNGP kernel K(x_i, x_j) at the spec's points (P x P); empty when unknown.
   Eigen::MatrixXd kernel;
@@ -38,14 +48,16 @@ struct TheoryValues {
   std::string method;
 };
 
-// InvalidArgument for an invalid spec; never fails for a valid one (unknown
-// entries are NaN).
+// InvalidArgument for an invalid spec or options; never fails for valid ones
+// (unknown entries are NaN).
 absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
-                                           const TupleSet& tuples);
+                                           const TupleSet& tuples,
+                                           const TheoryOptions& options = {});
 
 // The NNGP kernel alone, at `points` (P x d).
 absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
-                                           const Eigen::MatrixXd& points);
+                                           const Eigen::MatrixXd& points,
+                                           const TheoryOptions& options = {});
 
 }  // namespace nnft
 

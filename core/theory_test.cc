@@ -150,6 +150,56 @@ TEST(ComputeTheoryTest, DeepNetHasLeadingOrderTheoryLabelledAsSuch) {
   }
 }
 
+TEST(ComputeTheoryTest, DeepTheoryGivesTheSameBitsOnAnyThreadCount) {
+  // 7 points in d = 2 (rank-3 first layer), three tanh layers: every
+  // quadrature (kernel entries, nested 4-point moments, jets) is shared out.
+  MlpSpec mlp{.input_dim = 2,
+              .widths = {8, 8, 8},
+              .activation = Activation::kTanh,
+              .sw = {1.2, 0.9, 1.0, 1.1},
+              .sb = {0.3, 0.4, 0.1, 0.2}};
+  ExperimentSpec spec = SpecWith(mlp, 2, {2, 4});
+  spec.points.resize(7, 2);
+  for (int i = 0; i < 7; ++i)
+    spec.points.row(i) << std::sin(1.3 * i), 0.4 * i - 1.1;
+  absl::StatusOr<TupleSet> tuples =
+      TupleSet::Build(7, spec.observables, 1 << 20);
+  ASSERT_TRUE(tuples.ok()) << tuples.status();
+  absl::StatusOr<TheoryValues> one = ComputeTheory(spec, *tuples);
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_TRUE(one->leading_order_in_inverse_width) << one->method;
+  for (int threads : {2, 3}) {
+    absl::StatusOr<TheoryValues> many =
+        ComputeTheory(spec, *tuples, {.threads = threads});
+    ASSERT_TRUE(many.ok()) << many.status();
+    ASSERT_EQ(many->kernel.size(), one->kernel.size());
+    for (Eigen::Index i = 0; i < one->kernel.size(); ++i) {
+      EXPECT_EQ(many->kernel.data()[i], one->kernel.data()[i]);
+    }
+    for (size_t i = 0; i < one->exact_full.size(); ++i) {
+      EXPECT_EQ(many->exact_full[i], one->exact_full[i]) << threads << " " << i;
+      EXPECT_EQ(many->exact_connected[i], one->exact_connected[i])
+          << threads << " " << i;
+    }
+  }
+}
+
+TEST(ComputeTheoryTest, ThreadCountOutOfRangeIsRefusedNamingTheField) {
+  const ExperimentSpec spec = SpecWith(MlpSpec{}, 1, {2});
+  absl::StatusOr<TupleSet> tuples =
+      TupleSet::Build(3, spec.observables, 1 << 20);
+  ASSERT_TRUE(tuples.ok());
+  for (int threads : {0, 1025}) {
+    absl::StatusOr<TheoryValues> v =
+        ComputeTheory(spec, *tuples, {.threads = threads});
+    ASSERT_FALSE(v.ok());
+    EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(v.status().message().find("threads"), std::string::npos);
+    EXPECT_NE(v.status().message().find("between 1 and 1024"),
+              std::string::npos);
+  }
+}
+
 TEST(ComputeTheoryTest, DeepNetOverTheMomentBudgetSaysWhy) {
   // 24 points, all 4-point tuples: 10626 distinct quadruples per layer.
   MlpSpec mlp{.input_dim = 1,

@@ -420,7 +420,9 @@ absl::Status NnftService::Kernel(const v1::ComputeKernelRequest& request,
   NNFT_ASSIGN_OR_RETURN(TupleSet tuples,
                         BuildSpecTuples(spec, options_.limits.max_tuples));
   const int64_t requested = static_cast<int64_t>(tuples.requested().size());
-  NNFT_ASSIGN_OR_RETURN(TheoryValues theory, ComputeTheory(spec, tuples));
+  NNFT_ASSIGN_OR_RETURN(
+      TheoryValues theory,
+      ComputeTheory(spec, tuples, {.threads = kernel_options.threads}));
   NNFT_ASSIGN_OR_RETURN(theory::KernelAnswer answer,
                         theory::ComputeKernelAnswer(spec, cross, kernel_options,
                                                     options_.limits));

@@ -14,6 +14,7 @@
 #include "core/theory/kernels.h"
 #include "core/theory/pair_moment_derivatives.h"
 #include "core/theory/quadrature.h"
+#include "core/theory/vector_activation.h"
 
 namespace nnft::theory {
 namespace {
@@ -127,6 +128,61 @@ double NestedSum(Activation activation, const Eigen::Matrix4d& l,
   return total;
 }
 
+// Vectorised NestedSum. The last two levels run as one flat loop over their
+// n^2 node pairs (a, b), so that every simd loop is long (n = 24 at rank 4
+// would otherwise make loops of 24): u_{r-1} = shift + flat_shift[a n + b],
+// flat_shift = L_{r-1,r-2} z_a + L_{r-1,r-1} z_b, weighted by w_a w_b
+// act(u_{r-2}(a))^p. `w` the weights of level k (level 0 may carry the
+// half-grid weights, starting at node `first`), `w_inner` the others'.
+struct NestedScratch {
+  std::vector<double> flat_shift;   // n^2
+  std::vector<double> flat_weight;  // n^2, per call
+};
+
+template <Activation A>
+double VectorNestedSum(const Eigen::Matrix4d& l, const int* powers, int r,
+                       int k, const double* shift, const double* z,
+                       const double* w, const double* w_inner, int first, int n,
+                       NestedScratch& scratch) {
+  const double s = shift[k], d = l(k, k);
+  const int p = powers[k];
+  if (k == r - 1) {  // r = 1
+    return WeightedActivationSum<A>(p, w, z, s, d, first, n);
+  }
+  alignas(64) double values[256];
+  WeightedActivationValues<A>(p, values, w, z, s, d, first, n);
+  if (k == r - 2) {
+    double* fw = scratch.flat_weight.data();
+    for (int a = first; a < n; ++a) {
+      const double va = values[a];
+#pragma omp simd
+      for (int b = 0; b < n; ++b) fw[a * n + b] = va * w_inner[b];
+    }
+    return WeightedActivationSum<A>(powers[r - 1], fw,
+                                    scratch.flat_shift.data(), shift[r - 1],
+                                    1.0, first * n, n * n);
+  }
+  double total = 0.0;
+  double next[4];
+  for (int m = first; m < n; ++m) {
+    for (int i = k + 1; i < r; ++i) next[i] = shift[i] + l(i, k) * z[m];
+    total += values[m] * VectorNestedSum<A>(l, powers, r, k + 1, next, z,
+                                            w_inner, w_inner, 0, n, scratch);
+  }
+  return total;
+}
+
+// Odd activations whose powers sum to an even number give an integrand even
+// under z -> -z: the outer level then runs over z_0 >= 0 only, each node
+// z_0 > 0 carrying its mirror's weight too.
+bool EvenIntegrand(Activation activation, const std::vector<int>& powers) {
+  int total = 0;
+  for (int p : powers) total += p;
+  const bool odd =
+      activation == Activation::kTanh || activation == Activation::kErf;
+  return odd && total % 2 == 0;
+}
+
 }  // namespace
 
 // Nodes per dimension of the nested rule by the number of distinct points.
@@ -144,7 +200,39 @@ double NestedProductMoment(Activation activation, const Eigen::MatrixXd& cov,
   Eigen::Matrix4d l = Eigen::Matrix4d::Zero();
   l.topLeftCorner(r, r) = llt.matrixL();
   const double shift[4] = {0.0, 0.0, 0.0, 0.0};
-  return NestedSum(activation, l, powers.data(), r, 0, shift, GaussHermite(n));
+  const QuadratureRule& rule = GaussHermite(n);
+  const bool vector_powers =
+      *std::max_element(powers.begin(), powers.end()) <= 4;
+  double out = kNaN;
+  const bool vectorised =
+      vector_powers &&
+      DispatchVectorActivation(activation, [&]<Activation A>() {
+        const double* z = rule.nodes.data();
+        const double* w = rule.weights.data();
+        NestedScratch scratch;
+        if (r >= 2) {
+          scratch.flat_shift.resize(n * n);
+          scratch.flat_weight.resize(n * n);
+          for (int a = 0; a < n; ++a) {
+            for (int b = 0; b < n; ++b) {
+              scratch.flat_shift[a * n + b] =
+                  l(r - 1, r - 2) * z[a] + l(r - 1, r - 1) * z[b];
+            }
+          }
+        }
+        if (!EvenIntegrand(activation, powers)) {
+          out = VectorNestedSum<A>(l, powers.data(), r, 0, shift, z, w, w, 0, n,
+                                   scratch);
+          return;
+        }
+        alignas(64) double half[256];
+        for (int m = n / 2; m < n; ++m) half[m] = 2.0 * w[m];
+        if (n % 2 == 1) half[n / 2] = w[n / 2];  // z = 0: its own mirror
+        out = VectorNestedSum<A>(l, powers.data(), r, 0, shift, z, half, w,
+                                 n / 2, n, scratch);
+      });
+  if (vectorised) return out;
+  return NestedSum(activation, l, powers.data(), r, 0, shift, rule);
 }
 
 namespace {
@@ -286,8 +374,8 @@ DeepFiniteWidth::DeepFiniteWidth(
   for (int m = 1; m <= depth; ++m) {
     Layer& layer = layers[m];
     layer.k = k;
-    layer.c = m == 1 ? FirstLayerNeuronCovariance(mlp, points)
-                     : NeuronCovariance(mlp.activation, k);
+    layer.c = m == 1 ? FirstLayerNeuronCovariance(mlp, points, threads)
+                     : NeuronCovariance(mlp.activation, k, threads);
     layer.table = std::make_unique<NeuronMomentTable>(
         m == 1 && uniform ? NeuronKind::kUniformPhase
                           : NeuronKind::kGaussianBias,

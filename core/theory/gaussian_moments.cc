@@ -9,6 +9,7 @@
 #include "Eigen/Geometry"
 #include "core/theory/kernels.h"
 #include "core/theory/quadrature.h"
+#include "core/theory/vector_activation.h"
 #include "core/theory/wick.h"
 
 namespace nnft::theory {
@@ -264,9 +265,96 @@ double ReluProductMoment(const Eigen::MatrixXd& a) {
   }
 }
 
+namespace {
+
+// sum_g w[g] prod_{k < N} act(shift[k] + u[k][g]) in one simd loop.
+template <Activation A, int N>
+double FlatProductSum(const double* w, const double* const* u,
+                      const double* shift, int size) {
+  double total = 0.0;
+#pragma omp simd reduction(+ : total)
+  for (int g = 0; g < size; ++g) {
+    double p = w[g];
+    for (int k = 0; k < N; ++k) p *= VectorActivation<A>(shift[k] + u[k][g]);
+    total += p;
+  }
+  return total;
+}
+
+template <Activation A>
+double FlatProductSum(int n, const double* w, const double* const* u,
+                      const double* shift, int size) {
+  switch (n) {
+    case 1:
+      return FlatProductSum<A, 1>(w, u, shift, size);
+    case 2:
+      return FlatProductSum<A, 2>(w, u, shift, size);
+    case 3:
+      return FlatProductSum<A, 3>(w, u, shift, size);
+    case 4:
+      return FlatProductSum<A, 4>(w, u, shift, size);
+    case 5:
+      return FlatProductSum<A, 5>(w, u, shift, size);
+    default:
+      return FlatProductSum<A, 6>(w, u, shift, size);
+  }
+}
+
+// HermiteProductMoment for n <= 6 rows, r in [1, 4] and an activation with a
+// vector form: the last min(r, 2) dimensions as one flat simd loop over their
+// nodes^2 points, the others (at most 2) as outer loops shifting it.
+template <Activation A>
+double VectorHermiteProductMoment(const Eigen::MatrixXd& a, int nodes) {
+  const int n = static_cast<int>(a.rows());
+  const int r = static_cast<int>(a.cols());
+  const int r_in = std::min(r, 2), r_out = r - r_in;
+  const QuadratureRule& rule = GaussHermite(nodes);
+  const double* z = rule.nodes.data();
+  const double* w = rule.weights.data();
+  const int size = r_in == 2 ? nodes * nodes : nodes;
+  std::vector<double> flat_w(size), flat_u(static_cast<size_t>(n) * size);
+  for (int g = 0; g < size; ++g) {
+    const int i = g % nodes, j = g / nodes;  // dims r_out, r_out + 1
+    flat_w[g] = r_in == 2 ? w[i] * w[j] : w[i];
+    for (int k = 0; k < n; ++k) {
+      double u = a(k, r_out) * z[i];
+      if (r_in == 2) u += a(k, r_out + 1) * z[j];
+      flat_u[static_cast<size_t>(k) * size + g] = u;
+    }
+  }
+  const double* u[6];
+  for (int k = 0; k < n; ++k)
+    u[k] = flat_u.data() + static_cast<size_t>(k) * size;
+  const int outer = r_out == 0 ? 1 : r_out == 1 ? nodes : nodes * nodes;
+  double total = 0.0;
+  for (int o = 0; o < outer; ++o) {
+    const int i = o % nodes, j = o / nodes;
+    double weight = 1.0;
+    double shift[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    if (r_out >= 1) weight *= w[i];
+    if (r_out == 2) weight *= w[j];
+    for (int k = 0; k < n; ++k) {
+      if (r_out >= 1) shift[k] += a(k, 0) * z[i];
+      if (r_out == 2) shift[k] += a(k, 1) * z[j];
+    }
+    total += weight * FlatProductSum<A>(n, flat_w.data(), u, shift, size);
+  }
+  return total;
+}
+
+}  // namespace
+
 double HermiteProductMoment(Activation activation, const Eigen::MatrixXd& a,
                             int nodes) {
   const int n = static_cast<int>(a.rows());
+  const int r = static_cast<int>(a.cols());
+  double out = 0.0;
+  if (n >= 1 && n <= 6 && r >= 1 && r <= 4 &&
+      DispatchVectorActivation(activation, [&]<Activation A>() {
+        out = VectorHermiteProductMoment<A>(a, nodes);
+      })) {
+    return out;
+  }
   double total = 0.0;
   ForEachHermiteNode(static_cast<int>(a.cols()), nodes,
                      [&](const Eigen::VectorXd& z, double w) {
@@ -348,8 +436,17 @@ double NeuronMomentTable::Moment(const std::vector<int>& idx) const {
     const double* cols[8];
     for (int k = 0; k < n; ++k) cols[k] = grid_values_.col(idx[k]).data();
     const double* w = grid_weights_.data();
+    const Eigen::Index size = grid_weights_.size();
     double total = 0.0;
-    for (Eigen::Index g = 0; g < grid_weights_.size(); ++g) {
+    if (n == 4) {  // the finite-width theories' case, in one simd loop
+      const double *c0 = cols[0], *c1 = cols[1], *c2 = cols[2], *c3 = cols[3];
+#pragma omp simd reduction(+ : total)
+      for (Eigen::Index g = 0; g < size; ++g) {
+        total += w[g] * c0[g] * c1[g] * c2[g] * c3[g];
+      }
+      return total;
+    }
+    for (Eigen::Index g = 0; g < size; ++g) {
       double p = w[g];
       for (int k = 0; k < n; ++k) p *= cols[k][g];
       total += p;

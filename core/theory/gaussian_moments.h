@@ -55,7 +55,9 @@ double GaussNetMoment(const Eigen::MatrixXd& cov);
 double ReluProductMoment(const Eigen::MatrixXd& a);
 
 // Tensor Gauss-Hermite estimate of E[prod_k act(a_k.z)] with `nodes` per
-// dimension (cost nodes^r).
+// dimension (cost nodes^r); for n <= 6 rows, r <= 4 and the activations of
+// core/theory/vector_activation.h in vectorised loops (the last two
+// dimensions flattened into one).
 double HermiteProductMoment(Activation activation, const Eigen::MatrixXd& a,
                             int nodes);
 

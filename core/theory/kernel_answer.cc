@@ -2,6 +2,7 @@
 // (kernel_answer.h).
 #include "core/theory/kernel_answer.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <type_traits>
@@ -197,7 +198,8 @@ absl::StatusOr<KernelAnswer> ComputeKernelAnswer(
     }
   } else if (q > 0 && out.cross_kernel_absent_reason.empty()) {
     absl::StatusOr<Eigen::MatrixXd> k =
-        NngpKernel(spec.architecture, Stack(train, spec.points, cross));
+        NngpKernel(spec.architecture, Stack(train, spec.points, cross),
+                   {.threads = std::clamp(options.threads, 1, 1024)});
     if (!k.ok()) {
       out.cross_kernel_absent_reason = std::string(k.status().message());
     } else if (k->rows() != n + p + q) {

@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include "core/theory/quadrature.h"
+#include "core/theory/vector_activation.h"
 
 namespace nnft::theory {
 namespace {
@@ -28,7 +29,87 @@ double Erf(double kxx, double kyy, double kxy) {
   return 2.0 / kPi * std::asin(std::clamp(arg, -1.0, 1.0));
 }
 
+// f(-y) = sign f(y) + offset + slope y.
+struct Reflection {
+  double sign, offset, slope;
+};
+
+constexpr Reflection ReflectionOf(Activation a) {
+  switch (a) {
+    case Activation::kSigmoid:
+      return {-1.0, 1.0, 0.0};
+    case Activation::kGelu:
+    case Activation::kSoftplus:
+      return {1.0, 0.0, -1.0};
+    default:  // tanh, erf: odd
+      return {-1.0, 0.0, 0.0};
+  }
+}
+
+template <Activation A>
+double Reflected(double kxx, double kyy, double kxy, int n) {
+  constexpr Reflection r = ReflectionOf(A);
+  const QuadratureRule& rule = GaussHermite(n);
+  const double* z = rule.nodes.data();
+  const double* w = rule.weights.data();
+  const double sx = std::sqrt(std::max(kxx, 0.0));
+  const double rho = sx > 0.0 ? kxy / sx : 0.0;
+  const double tau = std::sqrt(std::max(kyy - rho * rho, 0.0));
+  double total = 0.0;
+  // Nodes n/2.. are >= 0 (the middle one 0 for odd n, its own mirror).
+  for (int i = n / 2; i < n; ++i) {
+    const double c = rho * z[i];
+    double inner = 0.0;
+#pragma omp simd reduction(+ : inner)
+    for (int j = 0; j < n; ++j)
+      inner += w[j] * VectorActivation<A>(c + tau * z[j]);
+    total += w[i] * VectorActivation<A>(sx * z[i]) * inner;
+    if (n % 2 == 1 && i == n / 2) continue;
+    const double mirrored = r.sign * inner + r.offset + r.slope * c;
+    total += w[i] * VectorActivation<A>(-sx * z[i]) * mirrored;
+  }
+  return total;
+}
+
 }  // namespace
+
+bool HasReflectedQuadrature(Activation activation) {
+  switch (activation) {
+    case Activation::kTanh:
+    case Activation::kErf:
+    case Activation::kSigmoid:
+    case Activation::kGelu:
+    case Activation::kSoftplus:
+      return true;
+    default:
+      return false;
+  }
+}
+
+double ReflectedPairQuadrature(Activation activation, double kxx, double kyy,
+                               double kxy, int n) {
+  switch (activation) {
+    case Activation::kTanh:
+      return Reflected<Activation::kTanh>(kxx, kyy, kxy, n);
+    case Activation::kErf:
+      return Reflected<Activation::kErf>(kxx, kyy, kxy, n);
+    case Activation::kSigmoid:
+      return Reflected<Activation::kSigmoid>(kxx, kyy, kxy, n);
+    case Activation::kGelu:
+      return Reflected<Activation::kGelu>(kxx, kyy, kxy, n);
+    case Activation::kSoftplus:
+      return Reflected<Activation::kSoftplus>(kxx, kyy, kxy, n);
+    default:
+      assert(false && "no reflection for this activation");
+      return PairMomentByQuadrature(activation, kxx, kyy, kxy, n);
+  }
+}
+
+int PairQuadratureNodes(double kxx, double kyy) {
+  // Large variances sharpen tanh/sigmoid towards a step: more nodes.
+  const double v = std::max(kxx, kyy);
+  return v <= 2.0 ? kPairNodes : v <= 8.0 ? 160 : 256;
+}
 
 double ActivationValue(Activation activation, double x) {
   switch (activation) {
@@ -103,9 +184,10 @@ double PairMoment(Activation activation, double kxx, double kyy, double kxy) {
       return 0.5 * (std::exp(-0.5 * (kxx + kyy - 2.0 * kxy)) -
                     std::exp(-0.5 * (kxx + kyy + 2.0 * kxy)));
     default: {
-      // Large variances sharpen tanh/sigmoid towards a step: more nodes.
-      const double v = std::max(kxx, kyy);
-      const int nodes = v <= 2.0 ? kPairNodes : v <= 8.0 ? 160 : 256;
+      const int nodes = PairQuadratureNodes(kxx, kyy);
+      if (HasReflectedQuadrature(activation)) {
+        return ReflectedPairQuadrature(activation, kxx, kyy, kxy, nodes);
+      }
       return PairMomentByQuadrature(activation, kxx, kyy, kxy, nodes);
     }
   }
@@ -120,10 +202,13 @@ Eigen::MatrixXd PreactivationCovariance(const Eigen::MatrixXd& points,
 }
 
 Eigen::MatrixXd NeuronCovariance(Activation activation,
-                                 const Eigen::MatrixXd& k) {
+                                 const Eigen::MatrixXd& k, int threads) {
   const Eigen::Index p = k.rows();
   Eigen::MatrixXd c(p, p);
-  for (Eigen::Index i = 0; i < p; ++i) {
+  // Row i writes (i, j <= i) and the mirrors: no entry is written twice.
+  // Long rows first, handed out one at a time, balance the triangle.
+#pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic, 1)
+  for (Eigen::Index i = p - 1; i >= 0; --i) {
     for (Eigen::Index j = 0; j <= i; ++j) {
       c(i, j) = c(j, i) = PairMoment(activation, k(i, i), k(j, j), k(i, j));
     }
@@ -146,31 +231,34 @@ Eigen::MatrixXd UniformPhaseCosCovariance(const Eigen::MatrixXd& points,
 }
 
 Eigen::MatrixXd FirstLayerNeuronCovariance(const MlpSpec& mlp,
-                                           const Eigen::MatrixXd& points) {
+                                           const Eigen::MatrixXd& points,
+                                           int threads) {
   if (mlp.first_bias == BiasLaw::kUniformPhase) {
     return UniformPhaseCosCovariance(points, mlp.sw[0]);
   }
-  return NeuronCovariance(
-      mlp.activation, PreactivationCovariance(points, mlp.sw[0], mlp.sb[0]));
+  return NeuronCovariance(mlp.activation,
+                          PreactivationCovariance(points, mlp.sw[0], mlp.sb[0]),
+                          threads);
 }
 
 // Residual layers (l = 1..L-1) add the previous pre-activation covariance:
 // K^(l+1) = K^(l) + sb^2 + sw^2 C^(l) (the cross terms vanish: W^(l) is
 // independent of z^(l) with mean zero). g(Wx) in the limit k -> infinity:
 // (Wx).(Wy)/k -> s^2 x.y/d, i.e. the MLP kernel with sw[0] -> s sw[0].
-Eigen::MatrixXd MlpKernel(const MlpSpec& spec, const Eigen::MatrixXd& points) {
+Eigen::MatrixXd MlpKernel(const MlpSpec& spec, const Eigen::MatrixXd& points,
+                          int threads) {
   const int depth = static_cast<int>(spec.widths.size());
   assert(depth >= 1 && static_cast<int>(spec.sw.size()) == depth + 1);
   MlpSpec mlp = spec;
   if (mlp.input_projection_dim > 0) mlp.sw[0] *= mlp.input_projection_scale;
-  Eigen::MatrixXd c = FirstLayerNeuronCovariance(mlp, points);
+  Eigen::MatrixXd c = FirstLayerNeuronCovariance(mlp, points, threads);
   Eigen::MatrixXd k = PreactivationCovariance(points, mlp.sw[0], mlp.sb[0]);
   for (int l = 1; l <= depth; ++l) {
     Eigen::MatrixXd next = (mlp.sw[l] * mlp.sw[l]) * c;
     next.array() += mlp.sb[l] * mlp.sb[l];
     if (mlp.residual && l < depth) next += k;
     k = std::move(next);
-    if (l < depth) c = NeuronCovariance(mlp.activation, k);
+    if (l < depth) c = NeuronCovariance(mlp.activation, k, threads);
   }
   return k;
 }

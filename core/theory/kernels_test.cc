@@ -7,6 +7,7 @@
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/quadrature.h"
 #include "core/theory/test_util.h"
+#include "core/theory/vector_activation.h"
 #include "gtest/gtest.h"
 
 namespace nnft::theory {
@@ -256,6 +257,51 @@ TEST(MlpKernelTest, QuadratureActivationKernelIsSymmetricPositive) {
   EXPECT_LT((k - k.transpose()).norm(), 1e-15);
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(k);
   EXPECT_GT(eig.eigenvalues().minCoeff(), 0.0);
+}
+
+TEST(PairMomentTest, ReflectedHalfGridEqualsTheFullGrid) {
+  // Odd and even rules, a near-diagonal pair (tau ~ 0) and large variances.
+  const double cases[][3] = {
+      {0.7, 1.3, 0.4}, {2.5, 3.0, -1.9}, {1.0, 1.0, 0.999999}, {6.0, 0.2, 0.5}};
+  for (Activation a :
+       {Activation::kTanh, Activation::kErf, Activation::kSigmoid,
+        Activation::kGelu, Activation::kSoftplus}) {
+    for (const auto& c : cases) {
+      for (int n : {95, 96, 160}) {
+        const double full = PairMomentByQuadrature(a, c[0], c[1], c[2], n);
+        EXPECT_TRUE(IsClose(ReflectedPairQuadrature(a, c[0], c[1], c[2], n),
+                            full, 1e-13, 1e-15))
+            << static_cast<int>(a) << " n " << n << " K " << c[0] << " " << c[1]
+            << " " << c[2];
+      }
+    }
+  }
+}
+
+TEST(VectorActivationTest, QuadratureSoftplusMatchesTheLibraryForm) {
+  for (double x = -40.0; x <= 40.0; x += 0.0137) {
+    EXPECT_TRUE(IsClose(QuadratureSoftplus(x),
+                        ActivationValue(Activation::kSoftplus, x), 1e-15))
+        << x;
+  }
+}
+
+TEST(MlpKernelTest, ThreadCountsGiveTheSameBits) {
+  MlpSpec mlp;
+  mlp.input_dim = 2;
+  mlp.widths = {8, 8, 8};
+  mlp.activation = Activation::kSoftplus;
+  mlp.sw = {1.2, 1.2, 1.2, 1.2};
+  mlp.sb = {0.1, 0.1, 0.1, 0.1};
+  Eigen::MatrixXd x(13, 2);
+  for (int i = 0; i < 13; ++i) x.row(i) << std::sin(1.7 * i), 0.3 * i - 1.8;
+  const Eigen::MatrixXd one = MlpKernel(mlp, x, 1);
+  for (int threads : {2, 3}) {
+    const Eigen::MatrixXd many = MlpKernel(mlp, x, threads);
+    for (Eigen::Index i = 0; i < one.size(); ++i) {
+      EXPECT_EQ(many.data()[i], one.data()[i]) << threads << " threads";
+    }
+  }
 }
 
 }  // namespace

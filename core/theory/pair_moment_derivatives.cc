@@ -20,9 +20,28 @@ constexpr int kMaxOrder = 4;
 // with 160, 1e-9 with 256), so twice PairMoment's count, capped at 256.
 int NodesForVariance(double v) { return v <= 1.0 ? 160 : 256; }
 
-// All derivatives of act at x, orders 0..4.
+// All derivatives of act at x, orders 0..4: ActivationDerivative's values,
+// with tanh and the sigmoid evaluated once instead of once per order.
 std::array<double, kMaxOrder + 1> Derivatives(Activation activation, double x) {
   std::array<double, kMaxOrder + 1> d{};
+  if (activation == Activation::kTanh) {
+    const double t = std::tanh(x), s = 1.0 - t * t;
+    d = {t, s, -2.0 * t * s, s * (6.0 * t * t - 2.0),
+         8.0 * t * s * (2.0 - 3.0 * t * t)};
+    return d;
+  }
+  if (activation == Activation::kSigmoid ||
+      activation == Activation::kSoftplus) {
+    const double s = ActivationValue(Activation::kSigmoid, x);
+    const double q = s * (1.0 - s);
+    const double sig[] = {
+        s, q, q * (1.0 - 2.0 * s), q * (1.0 - 6.0 * s + 6.0 * s * s),
+        q * (1.0 - 2.0 * s) * (1.0 - 12.0 * s + 12.0 * s * s)};
+    const bool softplus = activation == Activation::kSoftplus;
+    d[0] = softplus ? ActivationValue(activation, x) : s;
+    for (int k = 1; k <= kMaxOrder; ++k) d[k] = sig[softplus ? k - 1 : k];
+    return d;
+  }
   for (int k = 0; k <= kMaxOrder; ++k) {
     d[k] = ActivationDerivative(activation, k, x);
   }

@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build="${1:-$root/build}"
 bin="$build/bin"
 py=/usr/bin/python3
-only="${NNFT_BENCH_ONLY:-engine service sweep reweight train load mpi launcher}"
+only="${NNFT_BENCH_ONLY:-engine service sweep reweight train theory load mpi launcher}"
 
 stage() {
   echo "== $1 (loadavg $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cpus, $(date -u +%H:%M:%S))"
@@ -42,6 +42,10 @@ if want train; then
   stage "training T1"
   "$bin/nnft-train-bench" --threads=2
   "$py" "$root/tests/bench/torch_train_baseline.py" --networks=256 --steps=20
+fi
+if want theory; then
+  stage "theory: softplus kernel P = 200, tanh/ReLU vertex P = 16"
+  "$bin/nnft-theory-bench" --threads=1,2
 fi
 if want load; then
   stage "load: 200 clients for 10 s"
