@@ -188,7 +188,7 @@ struct JobManagerOptions {
   // OpenMP threads per running job; 0: all cores. >= 0.
   int worker_threads = 0;
   // Queued (not yet running) jobs allowed; >= 1.
-  int max_queued_jobs = 1000;
+  int max_queued_jobs = 10000;
   // Jobs running at once (runner threads); >= 1.
   int max_running_jobs = 1;
   // Limits every submitted spec is validated against.

@@ -118,6 +118,20 @@ grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// An entry's error message, named from the request's root: a message that
+// names a field of the entry ("spec.points[2]...", "request_id ...",
+// "priority = ...") gets "entries[i]." before it, any other "entries[i]: ".
+std::string EntryMessage(int i, absl::string_view message) {
+  for (absl::string_view field : {"spec", "request_id", "priority"}) {
+    if (absl::StartsWith(message, field) &&
+        (message.size() == field.size() || message[field.size()] == '.' ||
+         message[field.size()] == ' ' || message[field.size()] == '[')) {
+      return absl::StrCat("entries[", i, "].", message);
+    }
+  }
+  return absl::StrCat("entries[", i, "]: ", message);
+}
+
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
                                const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -197,12 +211,9 @@ NnftService::NnftService(JobManager* jobs, ServiceOptions options)
 
 NnftService::~NnftService() = default;
 
-absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
-                                 const std::string& owner, v1::Job* response) {
-  if (draining_.load()) {
-    return absl::UnavailableError(
-        "the server is shutting down and accepts no new jobs: retry later");
-  }
+absl::StatusOr<SubmitRequest> NnftService::PrepareSubmit(
+    const v1::SubmitExperimentRequest& request,
+    const std::string& owner) const {
   if (request.priority() < -kMaxPriority || request.priority() > kMaxPriority) {
     return absl::InvalidArgumentError(
         absl::StrCat("priority = ", request.priority(), ": must be in [",
@@ -214,12 +225,21 @@ absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
                         SpecFromProto(request.spec(), options_.limits));
   NNFT_ASSIGN_OR_RETURN(double target_stderr,
                         TargetStderrFromProto(request.spec()));
-  SubmitRequest submit{.spec = std::move(spec),
+  return SubmitRequest{.spec = std::move(spec),
                        .spec_json = SpecProtoToJson(request.spec()),
                        .request_id = request.request_id(),
                        .priority = request.priority(),
                        .owner = owner,
                        .target_stderr = target_stderr};
+}
+
+absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
+                                 const std::string& owner, v1::Job* response) {
+  if (draining_.load()) {
+    return absl::UnavailableError(
+        "the server is shutting down and accepts no new jobs: retry later");
+  }
+  NNFT_ASSIGN_OR_RETURN(SubmitRequest submit, PrepareSubmit(request, owner));
   NNFT_ASSIGN_OR_RETURN(JobSnapshot job, jobs_->Submit(std::move(submit)));
   LogEvent("job_submitted", {{"name", job.name},
                              {"state", JobStateName(job.state)},
@@ -229,6 +249,91 @@ absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
                              {"chunks", job.chunks_total}});
   *response = JobToProto(job);
   return absl::OkStatus();
+}
+
+absl::Status NnftService::Batch(const v1::SubmitBatchRequest& request,
+                                const std::string& owner,
+                                v1::SubmitBatchResponse* response) {
+  if (draining_.load()) {
+    return absl::UnavailableError(
+        "the server is shutting down and accepts no new jobs: retry later");
+  }
+  const int n = request.entries_size();
+  if (n > options_.max_batch_entries) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "entries has ", n, " entries: must have at most ",
+        options_.max_batch_entries, " (max_batch_entries; split the batch)"));
+  }
+  NNFT_RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  const absl::Time start = absl::Now();
+  // Entries refused here keep their error; the others go to the job manager
+  // together, in order.
+  std::vector<absl::Status> errors(n);
+  std::vector<SubmitRequest> submits;
+  std::vector<int> submitted;  // submits[k] is entries[submitted[k]]
+  submits.reserve(n);
+  submitted.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<SubmitRequest> submit =
+        PrepareSubmit(request.entries(i), owner);
+    if (!submit.ok()) {
+      errors[i] = submit.status();
+      continue;
+    }
+    if (submit->request_id.empty() && !request.request_id().empty()) {
+      submit->request_id = absl::StrCat(request.request_id(), "/", i);
+    }
+    submits.push_back(*std::move(submit));
+    submitted.push_back(i);
+  }
+  std::vector<absl::StatusOr<JobSnapshot>> jobs =
+      jobs_->SubmitMany(std::move(submits));
+  std::vector<const JobSnapshot*> by_entry(n, nullptr);
+  for (size_t k = 0; k < jobs.size(); ++k) {
+    if (jobs[k].ok()) {
+      by_entry[submitted[k]] = &*jobs[k];
+    } else {
+      errors[submitted[k]] = jobs[k].status();
+    }
+  }
+  response->mutable_results()->Reserve(n);
+  int accepted = 0;
+  for (int i = 0; i < n; ++i) {
+    v1::SubmitBatchResult* result = response->add_results();
+    if (by_entry[i] != nullptr) {
+      *result->mutable_job() =
+          JobToProtoWithoutSpec(*by_entry[i], request.entries(i).spec());
+      ++accepted;
+      continue;
+    }
+    const absl::Status& error = errors[i];
+    result->mutable_error()->set_code(static_cast<int>(error.code()));
+    result->mutable_error()->set_message(EntryMessage(i, error.message()));
+  }
+  response->set_accepted(accepted);
+  response->set_refused(n - accepted);
+  LogEvent("batch_submitted",
+           {{"entries", n},
+            {"accepted", accepted},
+            {"refused", n - accepted},
+            {"request_id", request.request_id()},
+            {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* NnftService::SubmitBatch(
+    grpc::CallbackServerContext* context, const v1::SubmitBatchRequest* request,
+    v1::SubmitBatchResponse* response) {
+  absl::StatusOr<std::string> owner = Caller(context);
+  if (!owner.ok()) return Done(context, owner.status());
+  // Refused before any entry is looked at, and without taking a pool thread.
+  if (request->entries_size() > options_.max_batch_entries) {
+    return Done(context, Batch(*request, *owner, response));
+  }
+  return Offload(context, pool_.get(),
+                 [this, request, response, owner = *std::move(owner)] {
+                   return Batch(*request, owner, response);
+                 });
 }
 
 grpc::ServerUnaryReactor* NnftService::SubmitExperiment(
@@ -492,6 +597,7 @@ grpc::ServerUnaryReactor* NnftService::GetServerInfo(
   limits->set_max_queued_jobs(options_.max_queued_jobs);
   limits->set_max_label_bytes(kMaxLabelBytes);
   limits->set_max_request_id_bytes(static_cast<int>(kMaxRequestIdLength));
+  limits->set_max_batch_entries(options_.max_batch_entries);
   for (const char* a : {"mlp", "gauss_net", "cos_net", "null_cone", "ou_net",
                         "conv1d", "attention", "kan"}) {
     response->add_architectures(a);
