@@ -111,6 +111,8 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
     }
     return results;
   }
+  const absl::Time start = absl::Now();
+  absl::Time locked, written;
   // 1. Without the lock: validation, digests, and the stored chunk counts
   // (a chunk stored after its count only means the job finds it on start).
   std::vector<std::shared_ptr<Job>> prepared(n);
@@ -143,6 +145,7 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
   int64_t batch_joins = 0;
   {
     absl::MutexLock lock(&m.mu);
+    locked = absl::Now();
     // 2. Plan, leaving the manager's state as it is.
     absl::flat_hash_map<std::pair<std::string, std::string>, Job*> batch_ids;
     std::multimap<std::string, Job*> batch_live;  // created, by digest
@@ -279,7 +282,17 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
       joined_rows.back().submissions += joins;
       rows.push_back(&joined_rows.back());
     }
+    const absl::Time planned = absl::Now();
     const absl::Status persisted = m.store->PutJobs(rows);
+    written = absl::Now();
+    if (n > 1) {
+      JobsLog("batch_persisted",
+              {{"requests", n},
+               {"rows", rows.size()},
+               {"prepare_ms", absl::ToDoubleMilliseconds(locked - start)},
+               {"plan_ms", absl::ToDoubleMilliseconds(planned - locked)},
+               {"store_ms", absl::ToDoubleMilliseconds(written - planned)}});
+    }
     if (!persisted.ok()) {
       JobsLog("store_error", {{"jobs", absl::StrCat(rows.size())},
                               {"error", persisted.ToString()}});

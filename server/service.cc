@@ -286,8 +286,10 @@ absl::Status NnftService::Batch(const v1::SubmitBatchRequest& request,
     submits.push_back(*std::move(submit));
     submitted.push_back(i);
   }
+  const absl::Time converted = absl::Now();
   std::vector<absl::StatusOr<JobSnapshot>> jobs =
       jobs_->SubmitMany(std::move(submits));
+  const absl::Time queued = absl::Now();
   std::vector<const JobSnapshot*> by_entry(n, nullptr);
   for (size_t k = 0; k < jobs.size(); ++k) {
     if (jobs[k].ok()) {
@@ -317,7 +319,9 @@ absl::Status NnftService::Batch(const v1::SubmitBatchRequest& request,
             {"accepted", accepted},
             {"refused", n - accepted},
             {"request_id", request.request_id()},
-            {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+            {"convert_ms", absl::ToInt64Milliseconds(converted - start)},
+            {"jobs_ms", absl::ToInt64Milliseconds(queued - converted)},
+            {"answer_ms", absl::ToInt64Milliseconds(absl::Now() - queued)}});
   return absl::OkStatus();
 }
 
