@@ -408,6 +408,23 @@ absl::StatusOr<v1::Job> Client::Submit(const v1::ExperimentSpec& spec,
   return job;
 }
 
+absl::StatusOr<v1::SubmitBatchResponse> Client::SubmitBatch(
+    const std::vector<v1::SubmitExperimentRequest>& entries,
+    absl::string_view request_id) const {
+  v1::SubmitBatchRequest request;
+  request.mutable_entries()->Reserve(static_cast<int>(entries.size()));
+  for (const v1::SubmitExperimentRequest& entry : entries) {
+    *request.add_entries() = entry;
+  }
+  request.set_request_id(std::string(request_id));
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::SubmitBatchResponse response;
+  grpc::Status status = stub_->SubmitBatch(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 absl::StatusOr<v1::Job> Client::Get(absl::string_view name) const {
   v1::GetJobRequest request;
   request.set_name(std::string(name));

@@ -124,6 +124,17 @@ class Client {
   absl::StatusOr<nnft::v1::Job> Submit(const nnft::v1::ExperimentSpec& spec,
                                        absl::string_view request_id = "",
                                        int priority = 0) const;
+  // SubmitBatch: every request at once, each answered on its own
+  // (response.results(i): the job, without its spec, or an error whose
+  // message names "entries[i]..."). A non-OK status is an error of the whole
+  // call: INVALID_ARGUMENT for more entries than the server's
+  // limits.max_batch_entries, UNAVAILABLE while it drains, or the transport.
+  // request_id "" disables idempotency; else a repeated call returns the
+  // same jobs. 10,000 small entries answer in about 1.6 MB, under
+  // max_receive_message_bytes' default.
+  absl::StatusOr<nnft::v1::SubmitBatchResponse> SubmitBatch(
+      const std::vector<nnft::v1::SubmitExperimentRequest>& entries,
+      absl::string_view request_id = "") const;
   absl::StatusOr<nnft::v1::Job> Get(absl::string_view name) const;
   // One page; page_size in [0, 1000] (0: the server's default).
   absl::StatusOr<nnft::v1::ListJobsResponse> List(

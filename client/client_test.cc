@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -54,6 +55,30 @@ class FakeNnft final : public v1::Nnft::Service {
     job->set_state(v1::Job::QUEUED);
     job->set_request_id(request->request_id());
     job->set_priority(request->priority());
+    return grpc::Status::OK;
+  }
+
+  // Entry i: a job named after i, or (without an mlp) an error naming it;
+  // more than 3 entries refuse the call.
+  grpc::Status SubmitBatch(grpc::ServerContext*,
+                           const v1::SubmitBatchRequest* request,
+                           v1::SubmitBatchResponse* response) override {
+    if (request->entries_size() > 3) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "entries has 4 entries: must have at most 3");
+    }
+    for (int i = 0; i < request->entries_size(); ++i) {
+      v1::SubmitBatchResult* result = response->add_results();
+      if (request->entries(i).spec().architecture().has_mlp()) {
+        result->mutable_job()->set_name(absl::StrCat("jobs/000", i));
+        result->mutable_job()->set_request_id(
+            absl::StrCat(request->request_id(), "/", i));
+      } else {
+        result->mutable_error()->set_code(grpc::StatusCode::INVALID_ARGUMENT);
+        result->mutable_error()->set_message(
+            absl::StrCat("entries[", i, "].spec.architecture: must be set"));
+      }
+    }
     return grpc::Status::OK;
   }
 
@@ -157,6 +182,28 @@ TEST_F(ClientTest, SubmitPassesRequestIdAndPriority) {
   EXPECT_EQ(job->name(), "jobs/0001");
   EXPECT_EQ(job->request_id(), "req-1");
   EXPECT_EQ(job->priority(), -7);
+}
+
+TEST_F(ClientTest, SubmitBatchSendsEveryEntryAndReturnsEachResult) {
+  Client client = MakeClient();
+  std::vector<v1::SubmitExperimentRequest> entries(3);
+  entries[0].mutable_spec()->mutable_architecture()->mutable_mlp();
+  entries[2].mutable_spec()->mutable_architecture()->mutable_mlp();
+  absl::StatusOr<v1::SubmitBatchResponse> batch =
+      client.SubmitBatch(entries, "scan");
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_EQ(batch->results_size(), 3);
+  EXPECT_EQ(batch->results(0).job().name(), "jobs/0000");
+  EXPECT_EQ(batch->results(0).job().request_id(), "scan/0");
+  EXPECT_EQ(batch->results(1).error().message(),
+            "entries[1].spec.architecture: must be set");
+  EXPECT_EQ(batch->results(2).job().name(), "jobs/0002");
+  entries.resize(4);
+  absl::StatusOr<v1::SubmitBatchResponse> too_many =
+      client.SubmitBatch(entries);
+  EXPECT_EQ(too_many.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(too_many.status().message(),
+            "entries has 4 entries: must have at most 3");
 }
 
 TEST_F(ClientTest, ServerErrorKeepsCodeAndMessage) {

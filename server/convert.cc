@@ -139,13 +139,49 @@ std::string TruncateUtf8(const std::string& text, int64_t max_bytes) {
   return text.substr(0, end);
 }
 
+namespace {
+
+// Every field of the job but its spec; `chunk_size` sets networks_total.
+void JobFieldsToProto(const JobSnapshot& job, int64_t chunk_size,
+                      v1::Job* out) {
+  out->set_name(job.name);
+  out->set_state(StateToProto(job.state));
+  out->set_digest(job.digest);
+  out->set_request_id(job.request_id);
+  out->set_priority(job.priority);
+  v1::Progress* p = out->mutable_progress();
+  p->set_chunks_total(job.chunks_total);
+  p->set_chunks_done(job.chunks_done);
+  p->set_chunks_from_store(job.chunks_from_store);
+  p->set_networks_done(job.networks_done);
+  p->set_networks_total(job.chunks_total * chunk_size);
+  if (job.create_time != absl::InfinitePast()) {
+    TimeToProto(job.create_time, out->mutable_create_time());
+  }
+  if (job.start_time != absl::InfinitePast()) {
+    TimeToProto(job.start_time, out->mutable_start_time());
+  }
+  if (job.end_time != absl::InfinitePast()) {
+    TimeToProto(job.end_time, out->mutable_end_time());
+  }
+  if (!job.error.ok()) {
+    out->set_error_code(static_cast<int>(job.error.code()));
+    out->set_error_message(std::string(job.error.message()));
+  }
+  out->set_submissions(job.submissions);
+}
+
+}  // namespace
+
+v1::Job JobToProtoWithoutSpec(const JobSnapshot& job,
+                              const v1::ExperimentSpec& submitted) {
+  v1::Job out;
+  JobFieldsToProto(job, ChunkSize(submitted), &out);
+  return out;
+}
+
 v1::Job JobToProto(const JobSnapshot& job) {
   v1::Job out;
-  out.set_name(job.name);
-  out.set_state(StateToProto(job.state));
-  out.set_digest(job.digest);
-  out.set_request_id(job.request_id);
-  out.set_priority(job.priority);
   if (auto spec = SpecProtoFromJson(job.spec_json); spec.ok()) {
     *out.mutable_spec() = *std::move(spec);
     v1::ExperimentSpec* s = out.mutable_spec();
@@ -157,26 +193,7 @@ v1::Job JobToProto(const JobSnapshot& job) {
       c.set_label(TruncateUtf8(c.label(), kMaxLabelBytes));
     }
   }
-  v1::Progress* p = out.mutable_progress();
-  p->set_chunks_total(job.chunks_total);
-  p->set_chunks_done(job.chunks_done);
-  p->set_chunks_from_store(job.chunks_from_store);
-  p->set_networks_done(job.networks_done);
-  p->set_networks_total(job.chunks_total * ChunkSize(out.spec()));
-  if (job.create_time != absl::InfinitePast()) {
-    TimeToProto(job.create_time, out.mutable_create_time());
-  }
-  if (job.start_time != absl::InfinitePast()) {
-    TimeToProto(job.start_time, out.mutable_start_time());
-  }
-  if (job.end_time != absl::InfinitePast()) {
-    TimeToProto(job.end_time, out.mutable_end_time());
-  }
-  if (!job.error.ok()) {
-    out.set_error_code(static_cast<int>(job.error.code()));
-    out.set_error_message(std::string(job.error.message()));
-  }
-  out.set_submissions(job.submissions);
+  JobFieldsToProto(job, ChunkSize(out.spec()), &out);
   return out;
 }
 

@@ -56,6 +56,11 @@ void TimeToProto(absl::Time time, google::protobuf::Timestamp* out);
 // The Job resource. Job.spec is parsed back from the snapshot's spec_json;
 // its labels are cut to kMaxLabelBytes.
 v1::Job JobToProto(const JobSnapshot& job);
+// The same without Job.spec (SubmitBatch's answer: no JSON parsed, a small
+// message); `submitted` is the spec the job was submitted with, whose chunk
+// size gives progress.networks_total.
+v1::Job JobToProtoWithoutSpec(const JobSnapshot& job,
+                              const v1::ExperimentSpec& submitted);
 
 // Entries [begin, end) of `estimate` (requested-tuple order).
 // One entry's reliability diagnostics (core/reliability.h).

@@ -19,12 +19,6 @@ namespace {
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
-bool SameRequest(const JobRecord& job, const JobRecord& want) {
-  return job.digest == want.digest && job.spec_bytes == want.spec_bytes &&
-         job.num_chunks == want.num_chunks &&
-         job.target_stderr == want.target_stderr;
-}
-
 }  // namespace
 
 absl::Status JobManagerOptions::Validate() const {
@@ -156,67 +150,6 @@ void JobManager::Impl::Notify(const JobSnapshot& snapshot) {
   }
 }
 
-absl::StatusOr<JobSnapshot> JobManager::Impl::Create(std::shared_ptr<Job> job) {
-  JobRecord& r = job->record;
-  // Exact hit: every chunk already stored (an early-stopping job still has
-  // to fold them to find where it stops, so it is queued).
-  NNFT_ASSIGN_OR_RETURN(const int64_t stored,
-                        store->CountChunks(r.digest, r.num_chunks));
-  const bool exact_hit = stored == r.num_chunks && r.target_stderr == 0;
-  if (!exact_hit &&
-      static_cast<int64_t>(queue.size()) >= options.max_queued_jobs) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "queue full: ", queue.size(), " jobs queued, max_queued_jobs = ",
-        options.max_queued_jobs, "; retry later"));
-  }
-  if (!exact_hit && options.max_queued_jobs_per_owner > 0) {
-    int64_t mine = 0;
-    for (const QueueKey& key : queue) {
-      mine += jobs.at(std::get<2>(key))->record.owner == r.owner ? 1 : 0;
-    }
-    if (mine >= options.max_queued_jobs_per_owner) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("principal '", r.owner, "' has ", mine,
-                       " jobs queued, max_queued_jobs_per_principal = ",
-                       options.max_queued_jobs_per_owner, "; retry later"));
-    }
-  }
-  do {
-    r.name = absl::StrFormat("jobs/%016x", absl::Uniform<uint64_t>(bitgen));
-  } while (jobs.contains(r.name));
-  r.sequence = next_sequence++;
-  if (exact_hit) {
-    r.state = JobState::kSucceeded;
-    r.start_time = r.end_time = r.create_time;
-    job->chunks_done = job->chunks_from_store = stored;
-    r.chunks_done = r.chunks_from_store = stored;
-  }
-  // Persist before the caller hears of the job.
-  NNFT_RETURN_IF_ERROR(store->PutJob(r));
-  ++counters.jobs_submitted;
-  if (exact_hit) {
-    ++counters.exact_hits;
-    ++counters.jobs_completed;
-    counters.chunks_from_store += stored;
-  } else {
-    queue.emplace(-r.priority, r.sequence, r.name);
-    live.emplace(r.digest, job);
-    work.Signal();
-  }
-  if (!r.request_id.empty()) request_ids[{r.owner, r.request_id}] = r.name;
-  by_sequence[r.sequence] = job;
-  jobs[r.name] = job;
-  JobsLog("job_created", {{"job", r.name},
-                          {"state", std::string(JobStateName(r.state))},
-                          {"digest", r.digest.substr(0, 16)},
-                          {"chunks", absl::StrCat(r.num_chunks)},
-                          {"stored", absl::StrCat(stored)},
-                          {"priority", absl::StrCat(r.priority)},
-                          {"owner", r.owner},
-                          {"request_id", r.request_id}});
-  return Snapshot(*job);
-}
-
 // ---------------------------------------------------------------- JobManager
 
 JobManager::JobManager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -307,100 +240,6 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
     raw->runners.emplace_back([raw] { raw->RunnerLoop(); });
   }
   return manager;
-}
-
-absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
-  Impl& m = *impl_;
-  if (m.draining) {
-    return absl::FailedPreconditionError(
-        "the job manager is shutting down: not accepting jobs");
-  }
-  NNFT_RETURN_IF_ERROR(nnft::Validate(request.spec, m.options.limits));
-  NNFT_ASSIGN_OR_RETURN(
-      const JobCost cost,
-      EstimateCost(request.spec, m.options.worker_threads, m.options.max_bins));
-  NNFT_RETURN_IF_ERROR(CheckCost(cost, m.options.admission));
-  if (!(request.target_stderr >= 0) || !std::isfinite(request.target_stderr)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("target_stderr = ", request.target_stderr,
-                     ": must be finite and >= 0 (0: run every chunk)"));
-  }
-  if (!request.spec.width_sweep.empty() && request.target_stderr > 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "target_stderr = ", request.target_stderr,
-        " with width_sweep: early stopping is not supported for width "
-        "sweeps (must be 0)"));
-  }
-  auto job = std::make_shared<Job>();
-  JobRecord& r = job->record;
-  r.request_id = std::move(request.request_id);
-  r.owner = std::move(request.owner);
-  r.digest = SpecDigest(request.spec);
-  r.spec_bytes = RequestSpecBytes(request.spec);
-  r.spec_json = std::move(request.spec_json);
-  r.num_networks = request.spec.sampling.num_networks;
-  r.num_chunks = NumChunks(request.spec.sampling) *
-                 std::max<int64_t>(1, request.spec.width_sweep.size());
-  r.priority = request.priority;
-  r.target_stderr = request.target_stderr;
-  r.create_time = absl::Now();
-  job->spec = std::move(request.spec);
-  job->chunks_total = r.num_chunks;
-  InitSweep(*job);
-
-  JobSnapshot snapshot;
-  {
-    absl::MutexLock lock(&m.mu);
-    // Idempotent retry: the job this request_id created.
-    if (!r.request_id.empty()) {
-      auto it = m.request_ids.find(std::make_pair(r.owner, r.request_id));
-      auto old =
-          it == m.request_ids.end() ? m.jobs.end() : m.jobs.find(it->second);
-      if (old != m.jobs.end()) {
-        if (!SameRequest(old->second->record, r)) {
-          return absl::AlreadyExistsError(absl::StrCat(
-              "request_id '", r.request_id, "' was used for job ", old->first,
-              " with a different spec: use a new request_id"));
-        }
-        return m.Snapshot(*old->second);
-      }
-      if (it != m.request_ids.end()) m.request_ids.erase(it);  // job deleted
-    }
-    // Join an identical queued or running job of the same owner (the
-    // oldest, if several).
-    std::shared_ptr<Job> other;
-    auto [lo, hi] = m.live.equal_range(r.digest);
-    for (auto it = lo; it != hi; ++it) {
-      const JobRecord& candidate = it->second->record;
-      if (IsTerminal(candidate.state) || candidate.owner != r.owner ||
-          !SameRequest(candidate, r)) {
-        continue;
-      }
-      if (other == nullptr || candidate.sequence < other->record.sequence) {
-        other = it->second;
-      }
-    }
-    if (other != nullptr) {
-      ++other->record.submissions;
-      // A retry of this request finds the job it joined (in memory only:
-      // after a restart the retry is deduplicated again while the job runs).
-      if (!r.request_id.empty()) {
-        m.request_ids[{r.owner, r.request_id}] = other->record.name;
-      }
-      NNFT_RETURN_IF_ERROR(m.Touch(*other, /*persist=*/true));
-      ++m.counters.jobs_submitted;
-      ++m.counters.jobs_deduplicated;
-      JobsLog("job_joined",
-              {{"job", other->record.name},
-               {"submissions", absl::StrCat(other->record.submissions)}});
-      snapshot = m.Snapshot(*other);
-    }
-    if (snapshot.name.empty()) {
-      NNFT_ASSIGN_OR_RETURN(snapshot, m.Create(std::move(job)));
-    }
-  }
-  m.Notify(snapshot);
-  return snapshot;
 }
 
 absl::StatusOr<JobSnapshot> JobManager::Get(absl::string_view name,

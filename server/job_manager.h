@@ -188,7 +188,7 @@ struct JobManagerOptions {
   // OpenMP threads per running job; 0: all cores. >= 0.
   int worker_threads = 0;
   // Queued (not yet running) jobs allowed; >= 1.
-  int max_queued_jobs = 1000;
+  int max_queued_jobs = 10000;
   // Jobs running at once (runner threads); >= 1.
   int max_running_jobs = 1;
   // Limits every submitted spec is validated against.
@@ -224,7 +224,23 @@ class JobManager {
   ~JobManager();
 
   // See the header comment. FailedPrecondition once draining.
+  // SubmitMany of this one request.
   absl::StatusOr<JobSnapshot> Submit(SubmitRequest request);
+
+  // Submits every request (SubmitBatch): results[i] answers requests[i]
+  // exactly as Submit would have (validation, admission, idempotency,
+  // deduplication, exact hits, queue limits, each on its own), and a refused
+  // request does not refuse the others. A request identical to an earlier
+  // one of the batch (same owner, digest, spec bytes, chunks and
+  // target_stderr) joins that request's job, even an exact hit. Requests
+  // are validated and looked up in the store before the lock is taken; then,
+  // under one hold of the lock, every new job row and every joined job's
+  // row is written in one store transaction (ResultStore::PutJobs) before
+  // any job becomes visible: on a store error no job of the batch exists
+  // and every request that needed a write answers that error. Queue limits
+  // count the jobs the batch queued before each request.
+  std::vector<absl::StatusOr<JobSnapshot>> SubmitMany(
+      std::vector<SubmitRequest> requests);
 
   absl::StatusOr<JobSnapshot> Get(absl::string_view name,
                                   absl::string_view owner = "");

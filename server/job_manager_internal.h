@@ -105,10 +105,6 @@ struct JobManager::Impl {
   std::atomic<int64_t> subscriptions{0};  // subs.size(), readable unlocked
 
   // --- job_manager.cc ---
-  // Names, persists and queues a new job (or finishes it at once on an exact
-  // hit). ResourceExhausted when the queue is full.
-  absl::StatusOr<JobSnapshot> Create(std::shared_ptr<Job> job)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   JobSnapshot Snapshot(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // NotFound unless `name` exists and is visible to `owner`; DataLoss for a
   // damaged record unless `damaged_ok`.

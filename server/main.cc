@@ -20,8 +20,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, data_dir, "./nnft-data",
           "directory of the result store and job queue");
 ABSL_FLAG(int, worker_threads, 0, "OpenMP threads per job (0: all cores)");
-ABSL_FLAG(int, max_queued_jobs, 1000,
+ABSL_FLAG(int, max_queued_jobs, 10000,
           "queued jobs before submissions answer RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_batch_entries, 10000,
+          "most entries of one SubmitBatch call (1 to 1000000); more answer "
+          "INVALID_ARGUMENT");
 ABSL_FLAG(int, max_running_jobs, 1, "jobs computed at once");
 ABSL_FLAG(int, max_width, nnft::Limits{}.max_width, "largest hidden width");
 ABSL_FLAG(int, max_points, nnft::Limits{}.max_points, "most points per spec");
@@ -142,6 +145,7 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
+  options.max_batch_entries = absl::GetFlag(FLAGS_max_batch_entries);
   options.max_running_jobs = absl::GetFlag(FLAGS_max_running_jobs);
   options.limits.max_width = absl::GetFlag(FLAGS_max_width);
   options.limits.max_points = absl::GetFlag(FLAGS_max_points);

@@ -39,6 +39,11 @@ absl::Status ServerOptions::Validate() const {
         "max_queued_jobs = ", max_queued_jobs,
         ", max_running_jobs = ", max_running_jobs, ": both must be >= 1"));
   }
+  if (max_batch_entries < 1 || max_batch_entries > 1000000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_batch_entries = ", max_batch_entries,
+                     ": must be in [1, 1000000]"));
+  }
   if (max_message_bytes < (1 << 20) || max_message_bytes > (1 << 30)) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_message_bytes = ", max_message_bytes,
@@ -172,6 +177,7 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
       s->jobs_.get(),
       ServiceOptions{.limits = o.limits,
                      .max_queued_jobs = o.max_queued_jobs,
+                     .max_batch_entries = o.max_batch_entries,
                      .worker_threads = o.worker_threads,
                      .data_dir = o.data_dir,
                      .version = NNFT_VERSION,

@@ -32,7 +32,12 @@ struct ServerOptions {
   // OpenMP threads per running job; 0: all cores. >= 0.
   int worker_threads = 0;
   // Queued jobs before SubmitExperiment answers RESOURCE_EXHAUSTED; >= 1.
-  int max_queued_jobs = 1000;
+  // As many as one full SubmitBatch (max_batch_entries), so that a scan of
+  // 10,000 new specs fits a default server's queue: a queued job holds its
+  // spec in memory, a few KiB for a small one.
+  int max_queued_jobs = 10000;
+  // Most entries of one SubmitBatch call; in [1, 1000000].
+  int max_batch_entries = 10000;
   // Jobs computed at once; >= 1.
   int max_running_jobs = 1;
   // Limits on every spec.

@@ -23,14 +23,13 @@
 #include "server/digest.h"
 #include "server/grpc_status.h"
 #include "server/log.h"
+#include "server/service_internal.h"
 #include "server/service_streams.h"
 #include "server/spec_json.h"
 
 namespace nnft::server {
 namespace {
 
-constexpr int kMaxPriority = 1000;
-constexpr size_t kMaxRequestIdLength = 128;
 constexpr int kMaxPageSize = 1000;
 constexpr int kDefaultPageSize = 100;
 // Jobs ListJobs examines per call when a states filter skips most of them.
@@ -45,23 +44,6 @@ constexpr absl::string_view kTokenPrefix = "lj1.";
 
 bool IsLowerHex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-absl::Status CheckRequestId(const std::string& id) {
-  if (id.size() > kMaxRequestIdLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request_id has ", id.size(),
-                     " characters: must have at most ", kMaxRequestIdLength));
-  }
-  for (size_t i = 0; i < id.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(id[i]);
-    if (c < 0x20 || c > 0x7e) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("request_id[", i, "] = byte ", static_cast<int>(c),
-                       ": must be a printable ASCII character (0x20 to 0x7e)"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 // 64-bit FNV-1a: a stable (cross-process) fingerprint of a ListJobs query.
@@ -105,24 +87,6 @@ absl::StatusOr<std::string> UnwrapToken(const std::string& query,
         "caller); repeat the query that returned it, or start without one");
   }
   return raw.substr(colon + 1);
-}
-
-// Runs `work` on the pool and finishes the call with its status.
-template <typename Work>
-grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
-                                  WorkPool* pool, Work work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool->Run([reactor, work = std::move(work)]() mutable {
-    reactor->Finish(ToGrpcStatus(work()));
-  });
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
 }
 
 }  // namespace
@@ -197,62 +161,17 @@ NnftService::NnftService(JobManager* jobs, ServiceOptions options)
 
 NnftService::~NnftService() = default;
 
-absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
-                                 const std::string& owner, v1::Job* response) {
-  if (draining_.load()) {
-    return absl::UnavailableError(
-        "the server is shutting down and accepts no new jobs: retry later");
-  }
-  if (request.priority() < -kMaxPriority || request.priority() > kMaxPriority) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("priority = ", request.priority(), ": must be in [",
-                     -kMaxPriority, ", ", kMaxPriority, "]"));
-  }
-  NNFT_RETURN_IF_ERROR(CheckRequestId(request.request_id()));
-  NNFT_RETURN_IF_ERROR(CheckSpecText(request.spec()));
-  NNFT_ASSIGN_OR_RETURN(ExperimentSpec spec,
-                        SpecFromProto(request.spec(), options_.limits));
-  NNFT_ASSIGN_OR_RETURN(double target_stderr,
-                        TargetStderrFromProto(request.spec()));
-  SubmitRequest submit{.spec = std::move(spec),
-                       .spec_json = SpecProtoToJson(request.spec()),
-                       .request_id = request.request_id(),
-                       .priority = request.priority(),
-                       .owner = owner,
-                       .target_stderr = target_stderr};
-  NNFT_ASSIGN_OR_RETURN(JobSnapshot job, jobs_->Submit(std::move(submit)));
-  LogEvent("job_submitted", {{"name", job.name},
-                             {"state", JobStateName(job.state)},
-                             {"digest", job.digest.substr(0, 16)},
-                             {"priority", job.priority},
-                             {"submissions", job.submissions},
-                             {"chunks", job.chunks_total}});
-  *response = JobToProto(job);
-  return absl::OkStatus();
-}
-
-grpc::ServerUnaryReactor* NnftService::SubmitExperiment(
-    grpc::CallbackServerContext* context,
-    const v1::SubmitExperimentRequest* request, v1::Job* response) {
-  absl::StatusOr<std::string> owner = Caller(context);
-  if (!owner.ok()) return Done(context, owner.status());
-  return Offload(context, pool_.get(),
-                 [this, request, response, owner = *std::move(owner)] {
-                   return Submit(*request, owner, response);
-                 });
-}
-
 grpc::ServerUnaryReactor* NnftService::GetJob(
     grpc::CallbackServerContext* context, const v1::GetJobRequest* request,
     v1::Job* response) {
   absl::StatusOr<std::string> owner = Caller(context);
-  if (!owner.ok()) return Done(context, owner.status());
+  if (!owner.ok()) return internal::Done(context, owner.status());
   if (absl::Status s = CheckJobName("name", request->name()); !s.ok()) {
-    return Done(context, s);
+    return internal::Done(context, s);
   }
   auto job = jobs_->Get(request->name(), *owner);
   if (job.ok()) *response = JobToProto(*job);
-  return Done(context, job.status());
+  return internal::Done(context, job.status());
 }
 
 absl::Status NnftService::List(const v1::ListJobsRequest& request,
@@ -326,17 +245,17 @@ grpc::ServerUnaryReactor* NnftService::ListJobs(
     grpc::CallbackServerContext* context, const v1::ListJobsRequest* request,
     v1::ListJobsResponse* response) {
   absl::StatusOr<std::string> owner = Caller(context);
-  if (!owner.ok()) return Done(context, owner.status());
-  return Done(context, List(*request, *owner, response));
+  if (!owner.ok()) return internal::Done(context, owner.status());
+  return internal::Done(context, List(*request, *owner, response));
 }
 
 grpc::ServerUnaryReactor* NnftService::CancelJob(
     grpc::CallbackServerContext* context, const v1::CancelJobRequest* request,
     v1::Job* response) {
   absl::StatusOr<std::string> owner = Caller(context);
-  if (!owner.ok()) return Done(context, owner.status());
+  if (!owner.ok()) return internal::Done(context, owner.status());
   if (absl::Status s = CheckJobName("name", request->name()); !s.ok()) {
-    return Done(context, s);
+    return internal::Done(context, s);
   }
   auto job = jobs_->Cancel(request->name(), *owner);
   if (job.ok()) {
@@ -344,20 +263,20 @@ grpc::ServerUnaryReactor* NnftService::CancelJob(
              {{"name", job->name}, {"state", JobStateName(job->state)}});
     *response = JobToProto(*job);
   }
-  return Done(context, job.status());
+  return internal::Done(context, job.status());
 }
 
 grpc::ServerUnaryReactor* NnftService::DeleteJob(
     grpc::CallbackServerContext* context, const v1::DeleteJobRequest* request,
     google::protobuf::Empty* response) {
   absl::StatusOr<std::string> owner = Caller(context);
-  if (!owner.ok()) return Done(context, owner.status());
+  if (!owner.ok()) return internal::Done(context, owner.status());
   if (absl::Status s = CheckJobName("name", request->name()); !s.ok()) {
-    return Done(context, s);
+    return internal::Done(context, s);
   }
   absl::Status status = jobs_->Delete(request->name(), *owner);
   if (status.ok()) LogEvent("job_deleted", {{"name", request->name()}});
-  return Done(context, status);
+  return internal::Done(context, status);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* NnftService::WatchJob(
@@ -462,9 +381,9 @@ grpc::ServerUnaryReactor* NnftService::ComputeKernel(
     const v1::ComputeKernelRequest* request,
     v1::ComputeKernelResponse* response) {
   if (absl::StatusOr<std::string> owner = Caller(context); !owner.ok()) {
-    return Done(context, owner.status());
+    return internal::Done(context, owner.status());
   }
-  return Offload(context, pool_.get(), [this, request, response] {
+  return internal::Offload(context, pool_.get(), [this, request, response] {
     return Kernel(*request, response);
   });
 }
@@ -473,7 +392,7 @@ grpc::ServerUnaryReactor* NnftService::GetServerInfo(
     grpc::CallbackServerContext* context,
     const v1::GetServerInfoRequest* request, v1::ServerInfo* response) {
   absl::StatusOr<std::string> owner = Caller(context);
-  if (!owner.ok()) return Done(context, owner.status());
+  if (!owner.ok()) return internal::Done(context, owner.status());
   v1::SecurityInfo* security = response->mutable_security();
   security->set_tls(options_.tls);
   security->set_client_certificates(options_.tls_client_auth);
@@ -493,7 +412,9 @@ grpc::ServerUnaryReactor* NnftService::GetServerInfo(
   limits->set_max_parameters(l.max_parameters);
   limits->set_max_queued_jobs(options_.max_queued_jobs);
   limits->set_max_label_bytes(kMaxLabelBytes);
-  limits->set_max_request_id_bytes(static_cast<int>(kMaxRequestIdLength));
+  limits->set_max_request_id_bytes(
+      static_cast<int>(internal::kMaxRequestIdLength));
+  limits->set_max_batch_entries(options_.max_batch_entries);
   for (const char* a : {"mlp", "gauss_net", "cos_net", "null_cone", "ou_net",
                         "conv1d", "attention", "kan"}) {
     response->add_architectures(a);
@@ -518,7 +439,7 @@ grpc::ServerUnaryReactor* NnftService::GetServerInfo(
   counters->set_networks_computed(c.networks_computed);
   counters->set_exact_hits(c.exact_hits);
   response->set_data_dir(options_.data_dir);
-  return Done(context, absl::OkStatus());
+  return internal::Done(context, absl::OkStatus());
 }
 
 }  // namespace nnft::server

@@ -1,15 +1,15 @@
 // The nnft.v1.Nnft gRPC service over a JobManager (callback API).
 //
 // Reactors never block a gRPC thread on physics or on the result store:
-// SubmitExperiment (which validates and digests the spec and persists the
-// job), ComputeKernel (the theory) and the preparation of GetResult (folding
-// the stored chunks) run on the service's own small work pool; GetJob,
-// ListJobs, CancelJob, DeleteJob and GetServerInfo answer inline from the job
-// manager's memory. WatchJob subscribes to the job manager and writes
-// conflated snapshots: while a write is in flight only the latest snapshot
-// is kept, and the job's thread only stores it (conversion and writes run
-// on the work pool or gRPC's threads). Dropping a watch unsubscribes and never
-// cancels the job.
+// SubmitExperiment and SubmitBatch (which validate and digest the specs and
+// persist the jobs), ComputeKernel (the theory) and the preparation of
+// GetResult (folding the stored chunks) run on the service's own small work
+// pool; GetJob, ListJobs, CancelJob, DeleteJob and GetServerInfo answer inline
+// from the job manager's memory. WatchJob subscribes to the job manager and
+// writes conflated snapshots: while a write is in flight only the latest
+// snapshot is kept, and the job's thread only stores it (conversion and writes
+// run on the work pool or gRPC's threads). Dropping a watch unsubscribes and
+// never cancels the job.
 //
 // Every error is mapped once, by ToGrpcStatus; messages name the request
 // field ("spec.architecture.mlp.widths[0] = 0: must be in [1, 1000000]").
@@ -39,7 +39,10 @@ struct ServiceOptions {
   // Limits every spec is validated against (also reported by GetServerInfo).
   Limits limits;
   // Reported by GetServerInfo: the job manager's settings and the server's.
-  int max_queued_jobs = 1000;
+  int max_queued_jobs = 10000;
+  // Most entries of one SubmitBatch call; more answer INVALID_ARGUMENT
+  // before any is looked at. >= 1.
+  int max_batch_entries = 10000;
   int worker_threads = 0;  // OpenMP threads per job; 0: all cores
   std::string data_dir;
   std::string version = "0.0.0";
@@ -89,14 +92,16 @@ KernelAnswerSize EstimateKernelAnswer(const ExperimentSpec& spec,
 // (WatchUpdates). Spelled out rather than layered on CallbackService, whose
 // typed WatchJob the raw one would hide.
 using NnftCallbackBase = v1::Nnft::WithCallbackMethod_SubmitExperiment<
-    v1::Nnft::WithCallbackMethod_GetJob<v1::Nnft::WithCallbackMethod_ListJobs<
-        v1::Nnft::WithCallbackMethod_CancelJob<
-            v1::Nnft::WithCallbackMethod_DeleteJob<
-                v1::Nnft::WithRawCallbackMethod_WatchJob<
-                    v1::Nnft::WithCallbackMethod_GetResult<
-                        v1::Nnft::WithCallbackMethod_ComputeKernel<
-                            v1::Nnft::WithCallbackMethod_GetServerInfo<
-                                v1::Nnft::Service>>>>>>>>>;
+    v1::Nnft::WithCallbackMethod_SubmitBatch<
+        v1::Nnft::WithCallbackMethod_GetJob<
+            v1::Nnft::WithCallbackMethod_ListJobs<
+                v1::Nnft::WithCallbackMethod_CancelJob<
+                    v1::Nnft::WithCallbackMethod_DeleteJob<
+                        v1::Nnft::WithRawCallbackMethod_WatchJob<
+                            v1::Nnft::WithCallbackMethod_GetResult<
+                                v1::Nnft::WithCallbackMethod_ComputeKernel<
+                                    v1::Nnft::WithCallbackMethod_GetServerInfo<
+                                        v1::Nnft::Service>>>>>>>>>>;
 
 class NnftService final : public NnftCallbackBase {
  public:
@@ -113,6 +118,10 @@ class NnftService final : public NnftCallbackBase {
   grpc::ServerUnaryReactor* SubmitExperiment(
       grpc::CallbackServerContext* context,
       const v1::SubmitExperimentRequest* request, v1::Job* response) override;
+  grpc::ServerUnaryReactor* SubmitBatch(
+      grpc::CallbackServerContext* context,
+      const v1::SubmitBatchRequest* request,
+      v1::SubmitBatchResponse* response) override;
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
                                    const v1::GetJobRequest* request,
                                    v1::Job* response) override;
@@ -142,8 +151,18 @@ class NnftService final : public NnftCallbackBase {
       v1::ServerInfo* response) override;
 
  private:
+  // The checks of one SubmitExperimentRequest the job manager does not make
+  // (priority, request_id, free text, the spec's conversion with its limits)
+  // and the job manager's request: shared by SubmitExperiment and each entry
+  // of SubmitBatch.
+  absl::StatusOr<SubmitRequest> PrepareSubmit(
+      const v1::SubmitExperimentRequest& request,
+      const std::string& owner) const;
   absl::Status Submit(const v1::SubmitExperimentRequest& request,
                       const std::string& owner, v1::Job* response);
+  absl::Status Batch(const v1::SubmitBatchRequest& request,
+                     const std::string& owner,
+                     v1::SubmitBatchResponse* response);
   absl::Status List(const v1::ListJobsRequest& request,
                     const std::string& owner, v1::ListJobsResponse* response);
   absl::Status Kernel(const v1::ComputeKernelRequest& request,

@@ -557,16 +557,52 @@ absl::StatusOr<int64_t> ResultStore::CountChunks(absl::string_view digest,
   return st.Int(0);
 }
 
+absl::StatusOr<bool> ResultStore::HasJob(absl::string_view name) {
+  Stmt exists(db_, Cached("SELECT 1 FROM jobs WHERE name = ?"));
+  NNFT_RETURN_IF_ERROR(exists.Prepared());
+  exists.BindText(1, name);
+  const int rc = exists.Step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(db_, "job");
+  return rc == SQLITE_ROW;
+}
+
 absl::Status ResultStore::PutJob(const JobRecord& job) {
   absl::MutexLock lock(&mu_);
   if (max_bytes_ > 0) {
     // New rows need room; a stored row is always rewritten, so that a job
     // can still end (FAILED, CANCELLED) in a full store.
-    Stmt exists(db_, Cached("SELECT 1 FROM jobs WHERE name = ?"));
-    NNFT_RETURN_IF_ERROR(exists.Prepared());
-    exists.BindText(1, job.name);
-    if (exists.Step() != SQLITE_ROW) NNFT_RETURN_IF_ERROR(CheckRoom());
+    NNFT_ASSIGN_OR_RETURN(const bool exists, HasJob(job.name));
+    if (!exists) NNFT_RETURN_IF_ERROR(CheckRoom());
   }
+  return WriteJobRow(job);
+}
+
+absl::Status ResultStore::PutJobs(const std::vector<const JobRecord*>& jobs) {
+  if (jobs.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  if (max_bytes_ > 0) {
+    bool any_new = false;
+    for (size_t i = 0; i < jobs.size() && !any_new; ++i) {
+      NNFT_ASSIGN_OR_RETURN(const bool exists, HasJob(jobs[i]->name));
+      any_new = !exists;
+    }
+    if (any_new) NNFT_RETURN_IF_ERROR(CheckRoom());
+  }
+  NNFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  for (const JobRecord* job : jobs) {
+    if (absl::Status s = WriteJobRow(*job); !s.ok()) {
+      Exec("ROLLBACK").IgnoreError();
+      return s;
+    }
+  }
+  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ResultStore::WriteJobRow(const JobRecord& job) {
   Stmt st(db_,
           Cached("INSERT OR REPLACE INTO jobs (name, sequence, request_id, "
                  "owner, digest, spec_bytes, spec_json, num_networks, "

@@ -126,6 +126,12 @@ class ResultStore {
 
   // Inserts or replaces the job row `job.name`, with its JobRecordCrc.
   absl::Status PutJob(const JobRecord& job);
+  // PutJob of every row of `jobs` in one transaction: after a crash
+  // (SIGKILL included) either every row is stored or none is, and an error
+  // stores none. One commit for the lot, so a batch of N jobs costs one
+  // write of the log instead of N. The cap (Open's max_bytes) is checked
+  // once, when any row is new.
+  absl::Status PutJobs(const std::vector<const JobRecord*>& jobs);
   // Every job row, in sequence order. A row that fails its checksum is
   // returned with `integrity` set to DataLoss (the others still load).
   absl::StatusOr<std::vector<JobRecord>> LoadJobs();
@@ -161,6 +167,12 @@ class ResultStore {
   absl::Status CheckRoom() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Schema 1 -> 2: adds jobs.record_crc, computed from the rows as they are.
   absl::Status MigrateToRecordCrc() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the job row `name` exists.
+  absl::StatusOr<bool> HasJob(absl::string_view name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The INSERT OR REPLACE of one job row, in whatever transaction is open.
+  absl::Status WriteJobRow(const JobRecord& job)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<JobRecord>> ReadJobRows()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The statement `sql` (a string literal), prepared on first use and kept

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/job_test_util.h"
 
@@ -348,6 +350,46 @@ TEST(ResultStoreTest, SizeCapCountsTheWriteAheadLog) {
     auto back = (*store)->GetChunk("abc", k);
     ASSERT_TRUE(back.ok() && back->has_value()) << k;
     EXPECT_EQ((**back).sums[0], k);
+  }
+}
+
+// PutJobs writes a batch in one transaction: a batch that fills the store
+// part way through leaves none of its rows (not the first ones either), and
+// a batch that fits stores every row.
+TEST(ResultStoreTest, PutJobsStoresAllRowsOrNone) {
+  TempDir dir("nnft_store_");
+  auto store = ResultStore::Open(dir.path(), int64_t{1} << 20);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->PutJob(Job("jobs/before", 1)).ok());
+  // 100 rows of 20 KB: twice the 1 MiB cap, which the first rows fit.
+  std::vector<JobRecord> big;
+  for (int i = 0; i < 100; ++i) {
+    big.push_back(Job(absl::StrCat("jobs/big", i), 10 + i));
+    big.back().spec_bytes.assign(20000, static_cast<char>('a' + i % 26));
+  }
+  std::vector<const JobRecord*> rows;
+  for (const JobRecord& j : big) rows.push_back(&j);
+  EXPECT_FALSE((*store)->PutJobs(rows).ok());
+  absl::StatusOr<std::vector<JobRecord>> jobs = (*store)->LoadJobs();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].name, "jobs/before");
+
+  std::vector<JobRecord> small;
+  for (int i = 0; i < 50; ++i) {
+    small.push_back(Job(absl::StrCat("jobs/small", i), 200 + i));
+  }
+  rows.clear();
+  for (const JobRecord& j : small) rows.push_back(&j);
+  ASSERT_TRUE((*store)->PutJobs(rows).ok());
+  store->reset();
+  auto reopened = *ResultStore::Open(dir.path());
+  jobs = reopened->LoadJobs();
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  ASSERT_EQ(jobs->size(), 51u);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ((*jobs)[i + 1].name, absl::StrCat("jobs/small", i));
+    EXPECT_TRUE((*jobs)[i + 1].integrity.ok()) << (*jobs)[i + 1].integrity;
   }
 }
 

@@ -476,11 +476,11 @@ std::string FormatInfo(const v1::ServerInfo& info, OutputFormat format) {
       {"limits:",
        absl::StrFormat("input_dim<=%d width<=%d depth<=%d points<=%d "
                        "tuples<=%d networks<=%d chunk_size<=%d "
-                       "parameters<=%d queued_jobs<=%d",
+                       "parameters<=%d queued_jobs<=%d batch_entries<=%d",
                        l.max_input_dim(), l.max_width(), l.max_depth(),
                        l.max_points(), l.max_tuples(), l.max_networks(),
                        l.max_chunk_size(), l.max_parameters(),
-                       l.max_queued_jobs())},
+                       l.max_queued_jobs(), l.max_batch_entries())},
       {"counters:", absl::StrFormat("jobs_submitted=%d jobs_deduplicated=%d "
                                     "jobs_completed=%d chunks_computed=%d "
                                     "chunks_from_store=%d networks_computed=%d "

@@ -490,6 +490,8 @@ export class Client {
   close(): void;
   /** spec: a JSON-form object, a JSON file path or JSON text. */
   submit(spec: Spec | string, opts?: SubmitOptions): Promise<Job>;
+  /** One SubmitBatch call: per spec its Job or that entry's NnftError. */
+  submitBatch(specs: Array<Spec | string>, opts?: SubmitOptions): Promise<Array<Job | NnftError>>;
   job(name: string, opts?: CallOptions): Promise<Job>;
   /** Oldest first; `states` keeps only jobs in those states. */
   jobs(opts?: CallOptions & { pageSize?: number; states?: JobState[]; limit?: number }): Promise<Job[]>;

@@ -20,6 +20,13 @@
 //                          (for a server it started) the ratio of the
 //                          server's CPU seconds per chunk, which other load
 //                          on the machine disturbs less than wall time
+//   batch_scan             --batch_entries small specs in one SubmitBatch
+//                          call against as many (other seeds) submitted by
+//                          8 SubmitExperiment clients, each on a fresh
+//                          server (unless --server): seconds until all are
+//                          acknowledged and until all SUCCEEDED, server RSS
+//                          before and after (batch_scan.h); not in the
+//                          default --figures
 // Concurrent clients are threads; by default each has its own channel with a
 // local subchannel pool, i.e. its own TCP connection (--shared_channel: one
 // channel for all). Every figure is bounded by --seconds.
@@ -53,6 +60,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "tests/bench/batch_scan.h"
 #include "tests/e2e/server_process.h"
 
 ABSL_FLAG(std::string, server, "",
@@ -63,6 +71,7 @@ ABSL_FLAG(double, seconds, 3.0, "duration of each latency/throughput figure");
 ABSL_FLAG(int, repeats, 3, "W1 runs on each side (best of)");
 ABSL_FLAG(int, watchers, 300, "never-read WatchJob streams (unread_watchers)");
 ABSL_FLAG(bool, shared_channel, false, "all client threads share one channel");
+ABSL_FLAG(int, batch_entries, 10000, "specs in the batch_scan figure");
 ABSL_FLAG(std::string, figures,
           "get_job_latency,submit_cached_latency,tiny_job_throughput,"
           "w1_overhead,unread_watchers",
@@ -514,6 +523,13 @@ int Main() {
       TinyJobThroughput(address, seed_base + (uint64_t{1} << 20));
     } else if (figure == "w1_overhead") {
       W1Overhead(address, threads, seed_base + (uint64_t{1} << 21));
+    } else if (figure == "batch_scan") {
+      if (!BatchScan({.entries = absl::GetFlag(FLAGS_batch_entries),
+                      .threads = threads,
+                      .server = absl::GetFlag(FLAGS_server),
+                      .seed_base = seed_base + (uint64_t{1} << 23)})) {
+        return 1;
+      }
     } else if (figure == "unread_watchers") {
       UnreadWatchers(address, server != nullptr ? server->pid() : 0,
                      seed_base + (uint64_t{1} << 22));

@@ -340,6 +340,14 @@ TEST(MetricsTest, ScrapesShowJobsChunksStoreAndRpcsMoving) {
                    "nnft.v1.Nnft/GetJob\"}"),
             1)
       << last;
+  // SubmitBatch is counted as any other method (an empty batch: OK).
+  ASSERT_TRUE(client->SubmitBatch({}).ok());
+  const std::string batch = Scrape(address);
+  EXPECT_EQ(Sample(batch,
+                   "nnft_rpc_requests_total{code=\"OK\",method=\"/"
+                   "nnft.v1.Nnft/SubmitBatch\"}"),
+            1)
+      << batch;
 }
 
 }  // namespace

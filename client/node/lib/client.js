@@ -6,7 +6,8 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const { Job } = require('./job');
 const {
-  DEFAULT_TIMEOUT_MS, grpc, loadProtos, num, padded, toSpec, withRetry,
+  DEFAULT_TIMEOUT_MS, NnftError, STATUS_NAMES, grpc, loadProtos, num, padded,
+  toSpec, withRetry,
 } = require('./util');
 
 // A row-major repeated double field as a Float64Array, null when empty.
@@ -122,6 +123,24 @@ class Client {
       spec: msg, request_id: id, priority,
     }, { timeoutMs });
     return new Job(this, job, { spec: msg, requestId: id, priority });
+  }
+
+  /** Every spec in one SubmitBatch call (a scan). Resolves to one item per
+   * spec, in order: its Job, or the NnftError the server answered for that
+   * spec alone (returned, not thrown; its message names "entries[i]...").
+   * Rejects only for an error of the whole call (more specs than the
+   * server's limits.max_batch_entries, a draining server). A requestId is
+   * generated when absent, so a retried call returns the same jobs. */
+  async submitBatch(specs, { requestId, priority = 0, timeoutMs } = {}) {
+    const msgs = specs.map(toSpec);
+    const id = requestId || 'js-' + crypto.randomUUID();
+    const resp = await this._unary('SubmitBatch', {
+      entries: msgs.map((spec) => ({ spec, priority })), request_id: id,
+    }, { timeoutMs });
+    return resp.results.map((r, i) => (r.job
+      ? new Job(this, r.job, { spec: msgs[i], priority })
+      : new NnftError(STATUS_NAMES[r.error.code] || 'UNKNOWN', r.error.code,
+                      r.error.message)));
   }
 
   /** The job named "jobs/{id}" (or just the id). */

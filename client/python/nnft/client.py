@@ -12,7 +12,7 @@ retry UNAVAILABLE with backoff within that deadline.
 
 import collections
 import uuid
-from typing import Any, Iterator, Optional, Sequence, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
 import numpy as np
@@ -157,6 +157,39 @@ class Client:
         job = self._unary(self.stub.SubmitExperiment, req, timeout)
         return Job(self, job, spec=msg, request_id=request_id,
                    priority=int(priority))
+
+    def submit_batch(self, specs: Sequence[Any],
+                     request_id: Optional[str] = None, priority: int = 0, *,
+                     timeout: Optional[float] = None
+                     ) -> List[Union[Job, errors.NnftError]]:
+        """Queues every spec in one SubmitBatch call (a scan).
+
+        Returns one item per spec, in order: its Job, or the error the server
+        answered for that spec alone (an NnftError instance, returned, not
+        raised; its message names the entry, "entries[3].spec..."). Identical
+        specs share one job. Raises only for an error of the whole call:
+        InvalidArgument for more specs than the server's
+        limits.max_batch_entries (10,000 by default), Unavailable while it
+        drains. A request_id is generated when none is given, so a retried
+        call returns the same jobs.
+        """
+        msgs = [to_spec(spec) for spec in specs]
+        request_id = request_id or "py-" + uuid.uuid4().hex
+        req = nnft_pb2.SubmitBatchRequest(
+            entries=[nnft_pb2.SubmitExperimentRequest(
+                spec=msg, priority=int(priority)) for msg in msgs],
+            request_id=request_id)
+        resp = self._unary(self.stub.SubmitBatch, req, timeout)
+        out: List[Union[Job, errors.NnftError]] = []
+        for msg, result in zip(msgs, resp.results):
+            if result.HasField("job"):
+                out.append(Job(self, result.job, spec=msg,
+                               priority=int(priority)))
+            else:
+                out.append(errors.from_code(
+                    errors.code_from_int(result.error.code),
+                    result.error.message))
+        return out
 
     def job(self, name: str, *, timeout: Optional[float] = None) -> Job:
         """The Job named ``name`` ("jobs/{id}" or just the id)."""
