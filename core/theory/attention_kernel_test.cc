@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "core/theory/kernel_answer.h"
 #include "core/theory/quadrature.h"
 #include "core/theory/test_util.h"
 #include "gtest/gtest.h"
@@ -218,6 +219,26 @@ TEST(AttentionKernelTest, RefusesLargeEmbedDimAndTooManyPoints) {
   EXPECT_EQ(plan->order, 12);
   EXPECT_EQ(PlanAttentionKernel(Spec(4, 2, 1), 8)->dimensions, 4);
   EXPECT_EQ(PlanAttentionKernel(Spec(4, 1, 5), 8)->dimensions, 2);
+}
+
+// ComputeKernel's cross kernel K(X, Y) is the kernel over the union.
+TEST(AttentionKernelTest, ComputeKernelGivesTheCrossKernel) {
+  const AttentionSpec a = Spec(4, 2, 1);
+  const Eigen::MatrixXd all = Sequences(3, 4, 2, 7);
+  ExperimentSpec spec;
+  spec.architecture = a;
+  spec.points = all.topRows(2);
+  const absl::StatusOr<KernelAnswer> answer =
+      ComputeKernelAnswer(spec, all.bottomRows(1), {});
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->cross_kernel_absent_reason, "");
+  const absl::StatusOr<Eigen::MatrixXd> k = AttentionKernel(a, all);
+  ASSERT_TRUE(k.ok());
+  ASSERT_EQ(answer->cross_kernel.rows(), 2);
+  ASSERT_EQ(answer->cross_kernel.cols(), 1);
+  for (int p = 0; p < 2; ++p) {
+    EXPECT_TRUE(IsClose(answer->cross_kernel(p, 0), (*k)(p, 2), 1e-12));
+  }
 }
 
 }  // namespace
