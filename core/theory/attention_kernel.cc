@@ -128,7 +128,7 @@ class Accumulator {
       Tables();
       for (int64_t m1 = 0; m1 < half1_.size; ++m1) {
         FillU(m1, std::sqrt(w * half1_.weights[m1]));
-        acc.noalias() += u_ * u_.transpose();
+        acc.selfadjointView<Eigen::Lower>().rankUpdate(u_);
       }
     }
   }
@@ -351,9 +351,10 @@ absl::StatusOr<Eigen::MatrixXd> AttentionKernel(
       acc.Run(b * outer / blocks, (b + 1) * outer / blocks, partial[b]);
     }
   }
+  // The blocks fill the lower triangle (rank updates).
   Eigen::MatrixXd mean = Eigen::MatrixXd::Zero(p, p);
   for (const Eigen::MatrixXd& m : partial) mean += m;
-  mean = 0.5 * (mean + mean.transpose()).eval();
+  mean = mean.selfadjointView<Eigen::Lower>();
   const double scale = a.so * a.so * a.sv * a.sv / a.embed_dim;
   return (scale * mean).array() + a.sb * a.sb;
 }

@@ -221,6 +221,28 @@ TEST(AttentionKernelTest, RefusesLargeEmbedDimAndTooManyPoints) {
   EXPECT_EQ(PlanAttentionKernel(Spec(4, 1, 5), 8)->dimensions, 2);
 }
 
+// Logits of thousands (sq = sk = 40): the factorised softmax normaliser
+// underflows at many nodes and those are evaluated directly; the kernel stays
+// finite and inside the convex hull bound |u| <= max_s |x_s|.
+TEST(AttentionKernelTest, HugeLogitsStayFiniteAndBounded) {
+  AttentionSpec a = Spec(4, 2, 2);
+  a.sq = a.sk = 40.0;
+  const Eigen::MatrixXd x = 2.0 * Sequences(2, 4, 2, 8);
+  const absl::StatusOr<Eigen::MatrixXd> k = AttentionKernel(a, x, {.order = 6});
+  ASSERT_TRUE(k.ok()) << k.status();
+  const double c = a.so * a.so * a.sv * a.sv / 2;
+  for (int p = 0; p < 2; ++p) {
+    double top = 0;
+    for (int s = 0; s < 4; ++s) {
+      top = std::max(top, x.row(p).segment(2 * s, 2).squaredNorm());
+    }
+    EXPECT_TRUE(std::isfinite((*k)(p, p)));
+    EXPECT_GT((*k)(p, p), a.sb * a.sb);
+    EXPECT_LE((*k)(p, p), a.sb * a.sb + c * top * (1 + 1e-12));
+  }
+  EXPECT_TRUE(std::isfinite((*k)(0, 1)));
+}
+
 // ComputeKernel's cross kernel K(X, Y) is the kernel over the union.
 TEST(AttentionKernelTest, ComputeKernelGivesTheCrossKernel) {
   const AttentionSpec a = Spec(4, 2, 1);
