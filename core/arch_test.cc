@@ -1,8 +1,10 @@
 // The architectures beyond the plain MLP (core/spec.h: residual MLP, g(Wx),
 // conv1d, multi-head attention, KAN): Monte Carlo against exact values.
 //  - G2 against the infinite-width kernel where one is known (conv1d
-//    recursion, KAN quadrature, residual recursion), against an independent
-//    Monte Carlo written here (attention, g(Wx) at finite k);
+//    recursion, KAN quadrature, residual recursion, attention's Gauss-chi
+//    rule, exact at every head count), against an independent Monte Carlo
+//    written here (attention, g(Wx) at finite k);
+//  - attention's G4 approaching the infinite-heads Wick value as 1/N;
 //  - G4_c at 4 widths, the fitted exponent of |G4_c| ~ N^b within 3 sigma
 //    of -1 (with the fit's own error below 0.12, so the test can fail);
 //  - the one-layer conv net against the exact finite-width G4_c.
@@ -289,9 +291,91 @@ TEST(AttentionTest, G4cFallsAsInverseHeads) {
                      {2, 4, 8, 16}, 100, 200, 50, "attention");
 }
 
-TEST(AttentionTest, NoClosedFormKernel) {
-  EXPECT_EQ(NngpKernel(Attention(4), Sequences()).status().code(),
-            absl::StatusCode::kUnimplemented);
+// G2 is exact at every head count (one head's expectation), so the
+// Monte Carlo at 1, 4 and 16 heads matches the Gauss-chi kernel.
+TEST(AttentionTest, KernelMatchesTheMonteCarloAtEveryHeadCount) {
+  constexpr double kMaxZ3 = 3.0;  // per entry; 18 entries, pass rate 0.95
+  for (int heads : {1, 4, 16}) {
+    const McRun run = RunMc(
+        Spec(Attention(heads), Sequences(), kG2Tuples, 60 + heads, 40, 500));
+    ASSERT_EQ(run.theory.kernel.rows(), 3) << run.theory.method;
+    EXPECT_NE(run.theory.method.find("exact at every head count"),
+              std::string::npos)
+        << run.theory.method;
+    double max_z = 0;
+    for (const auto& t : kG2Tuples) {
+      const int i = Find(run.estimate, t);
+      ASSERT_GE(i, 0);
+      const double z = (run.estimate.mean[i] - run.theory.kernel(t[0], t[1])) /
+                       run.estimate.stderr_mean[i];
+      max_z = std::max(max_z, std::fabs(z));
+      EXPECT_LT(std::fabs(z), kMaxZ3)
+          << heads << " heads, tuple " << t[0] << t[1] << ": "
+          << run.estimate.mean[i] << " vs " << run.theory.kernel(t[0], t[1]);
+    }
+    std::printf("attention, %d heads: G2 max |z| vs kernel %.2f\n", heads,
+                max_z);
+  }
+}
+
+// The theory column's G4 is Wick's at infinite heads: the Monte Carlo's
+// G4 - G4_GP falls as 1/N (fitted exponent within 3 sigma of -1).
+TEST(AttentionTest, G4ApproachesTheInfiniteHeadsWickValueAsInverseHeads) {
+  const std::vector<int> tuple = {0, 0, 1, 1};
+  const std::vector<int> heads = {2, 4, 8, 16};
+  std::vector<double> g, se;
+  uint64_t seed = 70;
+  for (int n : heads) {
+    const McRun run =
+        RunMc(Spec(Attention(n), Sequences(), {tuple}, seed++, 100, 200));
+    const int i = Find(run.estimate, tuple);
+    ASSERT_GE(i, 0);
+    ASSERT_EQ(run.theory.gp_full.size(), 1u);
+    g.push_back(run.estimate.mean[i] - run.theory.gp_full[i]);
+    se.push_back(run.estimate.stderr_mean[i]);
+    EXPECT_GT(std::fabs(g.back()), 4 * se.back())
+        << "N = " << n << ": G4 - G4_GP not resolved";
+  }
+  const Slope s = FitExponent(heads, g, se);
+  std::printf("attention: G4 - G4_GP(0,0,1,1) exponent %.3f +- %.3f\n", s.value,
+              s.error);
+  EXPECT_LT(std::fabs(s.value + 1.0), 3 * s.error);
+  EXPECT_LT(s.error, 0.12);
+}
+
+// Beyond the supported shapes the theory column is NaN and says why; with a
+// symmetry check (the slot theory) the kernel is there too.
+TEST(AttentionTest, TheoryColumnSaysWhyAKernelIsAbsent) {
+  AttentionSpec wide = Attention(4);
+  wide.embed_dim = 3;  // e = 2: an 11-dimensional rule, not computed
+  const Eigen::MatrixXd x = Sequences().topRows(2).replicate(1, 2);
+  const std::pair<AttentionSpec, Eigen::MatrixXd> cases[] = {
+      {wide, x.leftCols(12)}, {Attention(4), x.leftCols(8)}};
+  for (const auto& [a, points] : cases) {
+    ExperimentSpec spec = Spec(a, points, {{0, 1}, {0, 0, 1, 1}}, 1, 2, 100);
+    for (bool check : {false, true}) {
+      if (check) {
+        spec.symmetry_checks.push_back(
+            {.kind = SymmetryCheck::Kind::kPhiSignFlip, .label = "flip"});
+      }
+      auto tuples = BuildTupleSet(spec, int64_t{1} << 22);
+      ASSERT_TRUE(tuples.ok()) << tuples.status();
+      auto theory = ComputeTheory(spec, *tuples);
+      ASSERT_TRUE(theory.ok()) << theory.status();
+      if (a.embed_dim == 3) {
+        EXPECT_EQ(theory->kernel.size(), 0);
+        EXPECT_TRUE(std::isnan(theory->gp_full[0]));
+        if (!check) {
+          EXPECT_NE(theory->method.find("architecture.attention.embed_dim = 3"),
+                    std::string::npos)
+              << theory->method;
+        }
+      } else {
+        EXPECT_EQ(theory->kernel.rows(), 2);
+        EXPECT_TRUE(std::isfinite(theory->gp_full[0]));
+      }
+    }
+  }
 }
 
 // ----------------------------------------------------------------- KAN

@@ -211,7 +211,10 @@ struct Conv1dSpec {
 // Wq, Wk, Wv ~ N(0, s^2 / D) (scales sq, sk, sv), Wo ~ N(0, so^2 / (N e)),
 // b ~ N(0, sb^2); t_out = output_position, c = output_component (the
 // components are i.i.d. fields; c picks which). Heads are i.i.d., so
-// G4_c = O(1/N); the infinite-N kernel has no closed form.
+// G4_c = O(1/N), and G2 = sb^2 + (so^2 sv^2 / D) E[u(x).u(y)] (u the
+// attention-weighted mean token of one head) at every N: the infinite-heads
+// NNGP kernel, computed by the Gauss-chi rule of
+// core/theory/attention_kernel.h for D <= 2 (D = 3 with e = 1).
 struct AttentionSpec {
   int sequence_length = 4;   // T >= 1, T D <= max_input_dim
   int embed_dim = 2;         // D >= 1

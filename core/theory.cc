@@ -15,6 +15,7 @@
 #include "core/ou_net.h"
 #include "core/status_macros.h"
 #include "core/theory/arch_kernels.h"
+#include "core/theory/attention_kernel.h"
 #include "core/theory/cosnet_propagator.h"
 #include "core/theory/deep_finite_width.h"
 #include "core/theory/finite_width.h"
@@ -68,7 +69,13 @@ Eigen::MatrixXd KernelOf(const Architecture& architecture,
   if (const auto* kan = std::get_if<KanSpec>(&architecture)) {
     return theory::KanKernel(*kan, points);
   }
-  return Eigen::MatrixXd();  // attention: no closed form
+  if (const auto* att = std::get_if<AttentionSpec>(&architecture)) {
+    // Unsupported shapes and over-budget point sets: no kernel (the method
+    // string says why).
+    absl::StatusOr<Eigen::MatrixXd> k = theory::AttentionKernel(*att, points);
+    if (k.ok()) return *std::move(k);
+  }
+  return Eigen::MatrixXd();
 }
 
 struct ExactSetup {
@@ -76,7 +83,7 @@ struct ExactSetup {
   std::string method;
 };
 
-std::string KernelMethod(const Architecture& architecture) {
+std::string KernelMethod(const Architecture& architecture, int64_t num_points) {
   if (const auto* mlp = std::get_if<MlpSpec>(&architecture);
       mlp != nullptr && mlp->deformation.has_value()) {
     return theory::HasDeformedOutput(*mlp)
@@ -123,9 +130,8 @@ std::string KernelMethod(const Architecture& architecture) {
     return "KAN kernel: Gaussian inner sums, base and B-spline pair moments "
            "by quadrature (exact at every width; arXiv 2404.19756)";
   }
-  if (std::holds_alternative<AttentionSpec>(architecture)) {
-    return "attention: no closed-form kernel (compare with a large-N Monte "
-           "Carlo)";
+  if (const auto* att = std::get_if<AttentionSpec>(&architecture)) {
+    return theory::AttentionKernelMethod(*att, num_points);
   }
   return "cos-net cutoff propagator by radial Gauss-Legendre quadrature "
          "(arXiv 2307.03223)";
@@ -354,10 +360,8 @@ absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
                                            const TheoryOptions& options) {
   NNFT_RETURN_IF_ERROR(options.Validate());
   NNFT_RETURN_IF_ERROR(ValidateArchitectureAndPoints(architecture, points));
-  if (std::holds_alternative<AttentionSpec>(architecture)) {
-    return absl::UnimplementedError(
-        "architecture.attention: the NNGP kernel of softmax attention has no "
-        "closed form; run an experiment at large heads instead");
+  if (const auto* att = std::get_if<AttentionSpec>(&architecture)) {
+    return theory::AttentionKernel(*att, points);
   }
   return KernelOf(architecture, points, options.threads);
 }
@@ -394,7 +398,7 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
                           : t.size() == 2 ? out.kernel(t[0], t[1])
                                           : 0.0;
   }
-  out.method = absl::StrCat(KernelMethod(spec.architecture),
+  out.method = absl::StrCat(KernelMethod(spec.architecture, spec.points.rows()),
                             "; Gaussian correlators by Wick pairings");
   AddInsertionTheory(spec, tuples, out);
   if (const auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
@@ -409,9 +413,15 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
     return out;
   }
   if (!exact.has_value()) {
-    out.method += std::holds_alternative<OuNetSpec>(spec.architecture)
-                      ? "; G2 exact at every width, higher orders Gaussian only"
-                      : "; no exact finite-width theory for this architecture";
+    out.method +=
+        std::holds_alternative<OuNetSpec>(spec.architecture)
+            ? "; G2 exact at every width, higher orders Gaussian only"
+        : std::holds_alternative<AttentionSpec>(spec.architecture)
+            ? (has_kernel ? "; G2 exact at every head count, higher orders "
+                            "Gaussian only (the infinite-heads limit; G4_c = "
+                            "O(1/N))"
+                          : "")
+            : "; no exact finite-width theory for this architecture";
     return out;
   }
   out.has_exact = true;

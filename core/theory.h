@@ -54,7 +54,9 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
                                            const TupleSet& tuples,
                                            const TheoryOptions& options = {});
 
-// The NNGP kernel alone, at `points` (P x d).
+// The NNGP kernel alone, at `points` (P x d). For attention, the errors of
+// theory::AttentionKernel (Unimplemented beyond the supported embed_dim,
+// ResourceExhausted over its point budget).
 absl::StatusOr<Eigen::MatrixXd> NngpKernel(const Architecture& architecture,
                                            const Eigen::MatrixXd& points,
                                            const TheoryOptions& options = {});

@@ -3,8 +3,9 @@
 // Novak et al. arXiv 1810.05148, Garriga-Alonso et al. arXiv 1808.05587) and
 // the Kolmogorov-Arnold net with random coefficients (arXiv 2404.19756; its
 // inner sums are exactly Gaussian, so its G2 is this kernel at every width).
-// The attention layer has no closed form; its G2 is tested against Monte
-// Carlo. All functions assume a spec that passed Validate.
+// The attention layer's kernel, by quadrature, is in
+// core/theory/attention_kernel.h. All functions assume a spec that passed
+// Validate.
 #ifndef NNFT_CORE_THEORY_ARCH_KERNELS_H_
 #define NNFT_CORE_THEORY_ARCH_KERNELS_H_
 

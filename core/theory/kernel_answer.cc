@@ -43,10 +43,6 @@ std::string QuadratureBudgetText(const Architecture& architecture,
 
 // Why there is no cross kernel K(X, Y) for `architecture` ("" when there is).
 std::string CrossKernelAbsentReason(const Architecture& architecture) {
-  if (std::holds_alternative<AttentionSpec>(architecture)) {
-    return "architecture.attention: the NNGP kernel of softmax attention has "
-           "no closed form";
-  }
   if (OutputDim(architecture) > 1) {
     return absl::StrCat("output_dim = ", OutputDim(architecture),
                         ": the cross kernel is given for one-component fields");

@@ -103,7 +103,39 @@ const QuadratureRule& Cached(int n, bool hermite) {
   return *slot;
 }
 
+QuadratureRule ComputeGaussChi(int n, int k) {
+  const double alpha = 0.5 * k - 1.0;
+  Eigen::VectorXd diag(n);
+  Eigen::VectorXd sub(std::max(n - 1, 0));
+  for (int j = 0; j < n; ++j) diag[j] = 2.0 * j + alpha + 1.0;
+  for (int j = 1; j < n; ++j) sub[j - 1] = std::sqrt(j * (j + alpha));
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver;
+  solver.computeFromTridiagonal(diag, sub, Eigen::ComputeEigenvectors);
+  QuadratureRule rule;
+  rule.nodes.resize(n);
+  rule.weights.resize(n);
+  double total = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const double v = solver.eigenvectors()(0, i);
+    rule.nodes[i] = std::sqrt(2.0 * std::max(solver.eigenvalues()[i], 0.0));
+    rule.weights[i] = v * v;
+    total += v * v;
+  }
+  for (double& w : rule.weights) w /= total;
+  return rule;
+}
+
 }  // namespace
+
+const QuadratureRule& GaussChi(int n, int k) {
+  assert(n >= 1 && n <= 256 && k >= 1);
+  static std::mutex mu;
+  static std::map<std::pair<int, int>, std::unique_ptr<QuadratureRule>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[{n, k}];
+  if (!slot) slot = std::make_unique<QuadratureRule>(ComputeGaussChi(n, k));
+  return *slot;
+}
 
 const QuadratureRule& GaussHermite(int n) { return Cached(n, true); }
 

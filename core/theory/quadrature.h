@@ -30,6 +30,14 @@ const QuadratureRule& GaussHermite(int n);
 // n-point Gauss-Legendre rule on [-1, 1] (n in [1, 256]).
 const QuadratureRule& GaussLegendre(int n);
 
+// n-point rule for E[f(r)] over a chi-distributed r with k degrees of freedom
+// (density ~ r^(k-1) exp(-r^2/2) on r >= 0), weights summing to 1: the
+// generalized Gauss-Laguerre rule in u = r^2/2 (weight u^(k/2-1) e^-u;
+// Jacobi matrix diagonal 2j + k/2, off-diagonal sqrt(j (j + k/2 - 1))) with
+// nodes r = sqrt(2u). Exact for polynomials in r^2 of degree <= 2n - 1, so
+// fast for integrands even in r (n in [1, 256], k >= 1).
+const QuadratureRule& GaussChi(int n, int k);
+
 // Integral of f over [a, b] by `panels` equal panels, each with an n-point
 // Gauss-Legendre rule.
 template <typename F>

@@ -104,8 +104,16 @@ absl::StatusOr<TheoryValues> SlotTheory(const ExperimentSpec& spec,
     if (added) reduced.observables.tuples.push_back(pts);
     same_to_request[i] = it->second;
   }
-  NNFT_ASSIGN_OR_RETURN(out.kernel,
-                        NngpKernel(reduced.architecture, reduced.points));
+  // A kernel that is not computed (attention beyond the supported shapes
+  // or over its point budget: Unimplemented, ResourceExhausted) leaves the
+  // GP values NaN; ComputeTheory's method says why.
+  absl::StatusOr<Eigen::MatrixXd> kernel =
+      NngpKernel(reduced.architecture, reduced.points);
+  if (kernel.ok()) {
+    out.kernel = *std::move(kernel);
+  } else if (kernel.status().code() == absl::StatusCode::kInvalidArgument) {
+    return kernel.status();
+  }
   TheoryValues single;
   if (!reduced.observables.tuples.empty()) {
     NNFT_ASSIGN_OR_RETURN(
@@ -126,6 +134,7 @@ absl::StatusOr<TheoryValues> SlotTheory(const ExperimentSpec& spec,
       continue;
     }
     const int n = static_cast<int>(t.size());
+    if (out.kernel.size() == 0) continue;
     Eigen::MatrixXd k(n, n);  // delta^{ab} K over the tuple's slots
     for (int a = 0; a < n; ++a) {
       for (int b = 0; b < n; ++b) {

@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build="${1:-$root/build}"
 bin="$build/bin"
 py=/usr/bin/python3
-only="${NNFT_BENCH_ONLY:-engine service sweep reweight train theory load mpi launcher}"
+only="${NNFT_BENCH_ONLY:-engine service sweep reweight attention train theory load mpi launcher}"
 
 stage() {
   echo "== $1 (loadavg $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cpus, $(date -u +%H:%M:%S))"
@@ -37,6 +37,10 @@ fi
 if want reweight; then
   stage "phi^4 reweighting overhead"
   "$bin/nnft-reweight-bench" 20000 2
+fi
+if want attention; then
+  stage "attention kernel by the Gauss-chi rule (P=8, T=4, D=2, e=2)"
+  "$bin/nnft-attention-kernel-bench" 8 4 2 2 12 3
 fi
 if want train; then
   stage "training T1"
