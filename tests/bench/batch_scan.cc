@@ -28,24 +28,6 @@ using client::Client;
 
 constexpr int kClients = 8;
 
-// One small spec of the scan: two 100-network chunks of a width-8 erf net
-// at two points (the tiny job of tiny_job_throughput).
-v1::ExperimentSpec ScanProto(uint64_t seed) {
-  v1::ExperimentSpec spec;
-  v1::Mlp* mlp = spec.mutable_architecture()->mutable_mlp();
-  mlp->set_input_dim(1);
-  mlp->add_widths(8);
-  mlp->set_activation(v1::ACTIVATION_ERF);
-  spec.add_points()->add_x(0.0);
-  spec.add_points()->add_x(1.0);
-  spec.mutable_observables()->add_orders(2);
-  spec.mutable_sampling()->set_seed(seed);
-  spec.mutable_sampling()->set_num_networks(200);
-  spec.mutable_sampling()->set_chunk_size(100);
-  spec.set_label("service-bench scan");
-  return spec;
-}
-
 std::unique_ptr<Client> NewClient(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -77,7 +59,7 @@ Run Submit(const std::string& address, bool batch, uint64_t seed0, int n) {
   if (batch) {
     std::vector<v1::SubmitExperimentRequest> entries(n);
     for (int i = 0; i < n; ++i) {
-      *entries[i].mutable_spec() = ScanProto(seed0 + i);
+      *entries[i].mutable_spec() = TinyProto(seed0 + i, "service-bench scan");
     }
     absl::StatusOr<v1::SubmitBatchResponse> response =
         watcher->SubmitBatch(entries);
@@ -97,7 +79,9 @@ Run Submit(const std::string& address, bool batch, uint64_t seed0, int n) {
     for (int t = 0; t < kClients; ++t) {
       threads.emplace_back([&, t] {
         for (int i = next++; i < n; i = next++) {
-          if (clients[t]->Submit(ScanProto(seed0 + i)).ok()) {
+          if (clients[t]
+                  ->Submit(TinyProto(seed0 + i, "service-bench scan"))
+                  .ok()) {
             ++ok;
           } else {
             ++failed;
@@ -168,6 +152,22 @@ bool BatchScan(const BatchScanOptions& options) {
     if (server != nullptr) (void)server->Stop(SIGTERM);
   }
   return true;
+}
+
+v1::ExperimentSpec TinyProto(uint64_t seed, const std::string& label) {
+  v1::ExperimentSpec spec;
+  v1::Mlp* mlp = spec.mutable_architecture()->mutable_mlp();
+  mlp->set_input_dim(1);
+  mlp->add_widths(8);
+  mlp->set_activation(v1::ACTIVATION_ERF);
+  spec.add_points()->add_x(0.0);
+  spec.add_points()->add_x(1.0);
+  spec.mutable_observables()->add_orders(2);
+  spec.mutable_sampling()->set_seed(seed);
+  spec.mutable_sampling()->set_num_networks(200);
+  spec.mutable_sampling()->set_chunk_size(100);
+  spec.set_label(label);
+  return spec;
 }
 
 }  // namespace nnft::bench

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "nnft/v1/nnft.pb.h"
+
 namespace nnft::bench {
 
 struct BatchScanOptions {
@@ -27,6 +29,11 @@ struct BatchScanOptions {
 // the server's RSS before and after, in MiB (-1 when not measured).
 // Returns false when a run failed to start.
 bool BatchScan(const BatchScanOptions& options);
+
+// The tiny job of the service figures: two 100-network chunks of a width-8
+// erf net at two points, orders {2}.
+v1::ExperimentSpec TinyProto(uint64_t seed,
+                             const std::string& label = "service-bench tiny");
 
 }  // namespace nnft::bench
 

@@ -152,23 +152,6 @@ ExperimentSpec W1Core(uint64_t seed) {
   return spec;
 }
 
-// A job of two 100-network chunks of a width-8 net at two points.
-v1::ExperimentSpec TinyProto(uint64_t seed) {
-  v1::ExperimentSpec spec;
-  v1::Mlp* mlp = spec.mutable_architecture()->mutable_mlp();
-  mlp->set_input_dim(1);
-  mlp->add_widths(8);
-  mlp->set_activation(v1::ACTIVATION_ERF);
-  spec.add_points()->add_x(0.0);
-  spec.add_points()->add_x(1.0);
-  spec.mutable_observables()->add_orders(2);
-  spec.mutable_sampling()->set_seed(seed);
-  spec.mutable_sampling()->set_num_networks(200);
-  spec.mutable_sampling()->set_chunk_size(100);
-  spec.set_label("service-bench tiny");
-  return spec;
-}
-
 // Runs `call` in a loop on `clients` threads for the figure's duration and
 // prints the latency line. `call` returns false on failure.
 void LatencyFigure(const std::string& figure, const std::string& address,
