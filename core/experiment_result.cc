@@ -44,6 +44,29 @@ Comparison CompareIfSized(const std::vector<double>& estimate,
   return Compare(estimate, stderr_estimate, exact);
 }
 
+TheoryComparisons CompareWithTheory(const CorrelatorEstimate& e,
+                                    const TheoryValues& theory) {
+  return {.vs_exact = CompareIfSized(e.mean, e.stderr_mean, theory.exact_full),
+          .vs_gp = CompareIfSized(e.mean, e.stderr_mean, theory.gp_full),
+          .vs_exact_connected = CompareIfSized(e.connected, e.stderr_connected,
+                                               theory.exact_connected)};
+}
+
+RunningSweepAnalysis AnalyseRunningSweep(
+    const std::vector<int>& widths,
+    const std::vector<const CorrelatorEstimate*>& estimates,
+    const std::vector<const TheoryValues*>& theories) {
+  RunningSweepAnalysis out;
+  out.analysis = AnalyzeWidthSweep(widths, estimates, theories);
+  out.comparisons.resize(widths.size());
+  for (size_t i = 0; i < widths.size(); ++i) {
+    if (estimates[i] != nullptr && theories[i] != nullptr) {
+      out.comparisons[i] = CompareWithTheory(*estimates[i], *theories[i]);
+    }
+  }
+  return out;
+}
+
 RunningAnalyses RunningAnalysis::Update(const CorrelatorEstimate& estimate,
                                         const MomentAccumulator& acc) {
   RunningAnalyses out;
@@ -108,12 +131,8 @@ absl::StatusOr<ExperimentResult> AnalyseExperiment(const ExperimentSpec& spec,
     NNFT_ASSIGN_OR_RETURN(result.checks, EstimateChecks(engine, tuples, acc));
     NNFT_ASSIGN_OR_RETURN(result.theory, ComputeTheory(engine, tuples));
   }
-  const CorrelatorEstimate& e = result.estimate;
-  result.vs_exact =
-      CompareIfSized(e.mean, e.stderr_mean, result.theory.exact_full);
-  result.vs_gp = CompareIfSized(e.mean, e.stderr_mean, result.theory.gp_full);
-  result.vs_exact_connected = CompareIfSized(e.connected, e.stderr_connected,
-                                             result.theory.exact_connected);
+  static_cast<TheoryComparisons&>(result) =
+      CompareWithTheory(result.estimate, result.theory);
   // The analyses built on the binned sums: the null-cone push and the
   // reflection-positivity spectra (of the user's spec).
   if (std::holds_alternative<NullConeSpec>(spec.architecture)) {
@@ -150,11 +169,8 @@ absl::StatusOr<ExperimentResult> AnalyseWidthSweep(
     NNFT_RETURN_IF_ERROR(Fold(acc, width.num_chunks, width.chunks));
     r.estimate = acc.Finish();
     NNFT_ASSIGN_OR_RETURN(r.theory, ComputeTheory(*width.spec, tuples));
-    const CorrelatorEstimate& e = r.estimate;
-    r.vs_exact = CompareIfSized(e.mean, e.stderr_mean, r.theory.exact_full);
-    r.vs_gp = CompareIfSized(e.mean, e.stderr_mean, r.theory.gp_full);
-    r.vs_exact_connected = CompareIfSized(e.connected, e.stderr_connected,
-                                          r.theory.exact_connected);
+    static_cast<TheoryComparisons&>(r) =
+        CompareWithTheory(r.estimate, r.theory);
   }
   std::vector<int> ns;
   std::vector<const CorrelatorEstimate*> estimates;

@@ -33,15 +33,26 @@
 
 namespace nnft {
 
+// An estimate against its theory: z-scores per entry and the summaries.
+struct TheoryComparisons {
+  Comparison vs_exact;            // full correlators vs theory.exact_full
+  Comparison vs_gp;               // full correlators vs theory.gp_full
+  Comparison vs_exact_connected;  // connected parts vs theory.exact_connected
+};
+
+// The three comparisons; each has no degrees of freedom where the theory has
+// no value per entry (CompareIfSized).
+TheoryComparisons CompareWithTheory(const CorrelatorEstimate& estimate,
+                                    const TheoryValues& theory);
+
 // One width of a width sweep.
-struct SweepWidthResult {
+struct SweepWidthResult : TheoryComparisons {
   int width = 0;
   // The caller's key of this width's chunks (the server's store digest);
   // core leaves it empty.
   std::string digest;
   CorrelatorEstimate estimate;
   TheoryValues theory;
-  Comparison vs_exact, vs_gp, vs_exact_connected;
 };
 
 struct SweepResult {
@@ -49,7 +60,7 @@ struct SweepResult {
   WidthSweepAnalysis analysis;           // m_n per width and the fits
 };
 
-struct ExperimentResult {
+struct ExperimentResult : TheoryComparisons {
   // From chunks [0, num_chunks), in order. Width sweeps: empty entries, the
   // totals (networks, chunks, bins, seed) of every width.
   CorrelatorEstimate estimate;
@@ -58,9 +69,6 @@ struct ExperimentResult {
   // the per-entry theory is NaN and the comparisons have no degrees of
   // freedom.
   TheoryValues theory;
-  Comparison vs_exact;            // full correlators vs theory.exact_full
-  Comparison vs_gp;               // full correlators vs theory.gp_full
-  Comparison vs_exact_connected;  // connected parts vs theory.exact_connected
   // Null-cone fields: the push of the Theta moments to the spec's points.
   std::optional<ConformalResult> conformal;
   // Specs with a reflection-positivity request.
@@ -109,6 +117,19 @@ absl::StatusOr<ExperimentResult> AnalyseWidthSweep(
 Comparison CompareIfSized(const std::vector<double>& estimate,
                           const std::vector<double>& stderr_estimate,
                           const std::vector<double>& exact);
+
+// A running width sweep's analysis: the fits over the widths with an
+// estimate so far, and per width its comparisons (absent until the width has
+// both an estimate and its theory). Null entries of `estimates` and
+// `theories` mark widths not started.
+struct RunningSweepAnalysis {
+  WidthSweepAnalysis analysis;
+  std::vector<std::optional<TheoryComparisons>> comparisons;
+};
+RunningSweepAnalysis AnalyseRunningSweep(
+    const std::vector<int>& widths,
+    const std::vector<const CorrelatorEstimate*>& estimates,
+    const std::vector<const TheoryValues*>& theories);
 
 // What a running experiment publishes beside each interim estimate: the
 // training flow with its theory, and the symmetry and cluster checks once

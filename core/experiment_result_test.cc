@@ -162,6 +162,33 @@ TEST(AnalyseWidthSweepTest, FourPointConnectedFallsAsInverseWidth) {
     checked = true;
   }
   EXPECT_TRUE(checked);
+
+  // The running analysis of the same widths, the second not started: the
+  // finished result's comparisons and fits where an estimate and a theory
+  // exist, none for the missing width.
+  std::vector<int> ns;
+  std::vector<const CorrelatorEstimate*> estimates;
+  std::vector<const TheoryValues*> theories;
+  for (const SweepWidthResult& w : r->sweep->widths) {
+    ns.push_back(w.width);
+    estimates.push_back(&w.estimate);
+    theories.push_back(&w.theory);
+  }
+  estimates[1] = nullptr;
+  theories[1] = nullptr;
+  const RunningSweepAnalysis running =
+      AnalyseRunningSweep(ns, estimates, theories);
+  ASSERT_EQ(running.comparisons.size(), 4u);
+  EXPECT_FALSE(running.comparisons[1].has_value());
+  for (int w : {0, 2, 3}) {
+    ASSERT_TRUE(running.comparisons[w].has_value()) << w;
+    const SweepWidthResult& done = r->sweep->widths[w];
+    EXPECT_EQ(running.comparisons[w]->vs_exact.z, done.vs_exact.z);
+    EXPECT_EQ(running.comparisons[w]->vs_gp.z, done.vs_gp.z);
+    EXPECT_EQ(running.comparisons[w]->vs_exact_connected.z,
+              done.vs_exact_connected.z);
+  }
+  EXPECT_FALSE(running.analysis.fits.empty());
 }
 
 TEST(RunningAnalysisTest, ChecksAppearWithDegreesOfFreedomAndMatchTheResult) {

@@ -32,10 +32,12 @@ void AppendSlice(const std::vector<T>& values, int64_t begin, int64_t end,
   if (begin < end) out->Add(values.begin() + begin, values.begin() + end);
 }
 
-// One width's entries [begin, end): estimate, theory (when known), z-scores
-// and deviation.
+// One width's entries [begin, end): estimate, theory and z-scores (when
+// known; `comparisons` are core's, over all the width's entries) and
+// deviation.
 void FillWidthBlock(int width, int index, const CorrelatorEstimate& e,
                     const TheoryValues* theory,
+                    const TheoryComparisons* comparisons,
                     const std::vector<double>& deviation,
                     const std::vector<double>& background, int64_t begin,
                     int64_t end, v1::SweepWidthBlock* out) {
@@ -46,14 +48,12 @@ void FillWidthBlock(int width, int index, const CorrelatorEstimate& e,
   EstimateToProto(e, begin, end, block->mutable_estimate());
   if (theory != nullptr) {
     TheoryToProto(*theory, begin, end, block->mutable_theory());
-    AppendSlice(CompareIfSized(e.mean, e.stderr_mean, theory->exact_full).z,
-                begin, end, block->mutable_z_exact());
-    AppendSlice(
-        CompareIfSized(e.connected, e.stderr_connected, theory->exact_connected)
-            .z,
-        begin, end, block->mutable_z_exact_connected());
-    AppendSlice(CompareIfSized(e.mean, e.stderr_mean, theory->gp_full).z, begin,
-                end, block->mutable_z_gp());
+  }
+  if (comparisons != nullptr) {
+    AppendSlice(comparisons->vs_exact.z, begin, end, block->mutable_z_exact());
+    AppendSlice(comparisons->vs_exact_connected.z, begin, end,
+                block->mutable_z_exact_connected());
+    AppendSlice(comparisons->vs_gp.z, begin, end, block->mutable_z_gp());
   }
   AppendSlice(deviation, begin, end, out->mutable_deviation());
   AppendSlice(background, begin, end, out->mutable_deviation_background());
@@ -90,14 +90,16 @@ void SweepUpdateToProto(const JobSnapshot& job, int max_entries,
     estimates.push_back(w.estimate ? &*w.estimate : nullptr);
     theories.push_back(w.theory.get());
   }
-  const WidthSweepAnalysis analysis =
-      AnalyzeWidthSweep(widths, estimates, theories);
+  const RunningSweepAnalysis running =
+      AnalyseRunningSweep(widths, estimates, theories);
+  const WidthSweepAnalysis& analysis = running.analysis;
   for (size_t i = 0; i < job.sweep.size(); ++i) {
     if (estimates[i] == nullptr) continue;
     v1::SweepWidthBlock* block = out->add_blocks();
+    const std::optional<TheoryComparisons>& c = running.comparisons[i];
     FillWidthBlock(widths[i], static_cast<int>(i), *estimates[i], theories[i],
-                   analysis.deviation[i], analysis.deviation_background[i], 0,
-                   max_entries, block);
+                   c ? &*c : nullptr, analysis.deviation[i],
+                   analysis.deviation_background[i], 0, max_entries, block);
     block->set_chunks_done(job.sweep[i].chunks_done);
     block->set_chunks_total(job.sweep[i].chunks_total);
   }
@@ -123,7 +125,8 @@ void SweepSummaryToProto(const SweepResult& sweep, v1::WidthSweepSummary* out) {
 void SweepWidthToProto(const SweepResult& sweep, int w, int64_t begin,
                        int64_t end, v1::SweepWidthBlock* out) {
   const SweepWidthResult& r = sweep.widths[w];
-  FillWidthBlock(r.width, w, r.estimate, &r.theory, sweep.analysis.deviation[w],
+  FillWidthBlock(r.width, w, r.estimate, &r.theory, &r,
+                 sweep.analysis.deviation[w],
                  sweep.analysis.deviation_background[w], begin, end, out);
   out->set_chunks_done(r.estimate.chunks);
   out->set_chunks_total(r.estimate.chunks);
