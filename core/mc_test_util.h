@@ -10,10 +10,10 @@
 #include <utility>
 #include <vector>
 
-#include "core/engine.h"
-#include "core/estimate.h"
-#include "core/spec.h"
-#include "core/theory.h"
+#include "core/sampling/engine.h"
+#include "core/estimate/estimate.h"
+#include "core/spec/spec.h"
+#include "core/theory/theory.h"
 #include "gtest/gtest.h"
 
 namespace nnft {

@@ -9,7 +9,7 @@
 
 #include "client/cli/spec_file.h"
 #include "gtest/gtest.h"
-#include "server/spec_json.h"
+#include "server/spec/spec_proto.h"
 
 namespace nnft::client::cli {
 namespace {

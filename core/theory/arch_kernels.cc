@@ -6,7 +6,7 @@
 #include <numbers>
 #include <vector>
 
-#include "core/arch_features.h"
+#include "core/sampling/arch_features.h"
 #include "core/theory/kernels.h"
 #include "core/theory/quadrature.h"
 

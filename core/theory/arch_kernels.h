@@ -1,5 +1,5 @@
 // Infinite-width kernels of the architectures beyond the MLP family
-// (core/spec.h): the 1-D convolutional net (per-position NNGP recursion,
+// (core/spec/spec.h): the 1-D convolutional net (per-position NNGP recursion,
 // Novak et al. arXiv 1810.05148, Garriga-Alonso et al. arXiv 1808.05587) and
 // the Kolmogorov-Arnold net with random coefficients (arXiv 2404.19756; its
 // inner sums are exactly Gaussian, so its G2 is this kernel at every width).
@@ -10,7 +10,7 @@
 #define NNFT_CORE_THEORY_ARCH_KERNELS_H_
 
 #include "Eigen/Core"
-#include "core/spec.h"
+#include "core/spec/spec.h"
 
 namespace nnft::theory {
 

@@ -1,4 +1,4 @@
-// The NNGP kernel of the softmax attention layer (core/spec.h AttentionSpec),
+// The NNGP kernel of the softmax attention layer (core/spec/spec.h AttentionSpec),
 // exact at every head count N, by a deterministic quadrature.
 //
 // Heads are i.i.d. and the readout Wo ~ N(0, so^2/(N e)), b ~ N(0, sb^2) is
@@ -40,7 +40,7 @@
 #include "Eigen/Core"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/spec.h"
+#include "core/spec/spec.h"
 
 namespace nnft::theory {
 

@@ -2,7 +2,7 @@
 // and the O(1/n) correction to the two-point function, by the layer-to-layer
 // recursions of Roberts, Yaida & Hanin, "The Principles of Deep Learning
 // Theory" (arXiv 2106.10165, ch. 4; Yaida arXiv 1910.00019), in the
-// conventions of core/spec.h: z^(1) = b0 + W0 x (Var W0 = sw[0]^2/d),
+// conventions of core/spec/spec.h: z^(1) = b0 + W0 x (Var W0 = sw[0]^2/d),
 // z^(m+1) = b^(m) + W^(m) act(z^(m)) for m = 1..L (Var W^(m) = sw[m]^2/n_m,
 // Var b^(m) = sb[m]^2), the output phi = z^(L+1).
 //
@@ -50,7 +50,7 @@
 #include "Eigen/Core"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "core/spec.h"
+#include "core/spec/spec.h"
 
 namespace nnft::theory {
 

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "Eigen/Core"
-#include "core/spec.h"
+#include "core/spec/spec.h"
 
 namespace nnft::theory {
 

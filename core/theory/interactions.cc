@@ -7,9 +7,9 @@
 #include <memory>
 #include <variant>
 
-#include "core/box.h"
-#include "core/radial.h"
-#include "core/theory.h"
+#include "core/sampling/box.h"
+#include "core/sampling/radial.h"
+#include "core/theory/theory.h"
 #include "core/theory/cosnet_propagator.h"
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/kernels.h"

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "core/theory.h"
+#include "core/theory/theory.h"
 #include "core/theory/kernels.h"
 
 namespace nnft::theory {

@@ -1,5 +1,5 @@
 // The analytic side of ComputeKernel beyond the NNGP kernel and the
-// correlator theory of core/theory.h: the neural tangent kernel at the
+// correlator theory of core/theory/theory.h: the neural tangent kernel at the
 // spec's points, the cross-kernels K(X, Y) and Theta(X, Y) between the spec's
 // points X and a second point set Y (test points), and, for a spec with
 // `training`, the theory-only prediction of the trained ensemble at X and Y:
@@ -7,7 +7,7 @@
 // time, for gradient flow and for gradient descent with the MSE loss (what
 // Neural Tangents' predict.gradient_descent_mse_ensemble gives), with no
 // Monte Carlo. Formulas, parameterisation and time convention: ntk.h and
-// core/spec.h TrainingSpec.
+// core/spec/spec.h TrainingSpec.
 //
 // Cost: one NTK layer recursion over the union of the training points, X and
 // Y (M = n + P + Q rows; O(M^2 L) pair expectations, shared out over
@@ -26,7 +26,7 @@
 
 #include "Eigen/Core"
 #include "absl/status/statusor.h"
-#include "core/spec.h"
+#include "core/spec/spec.h"
 #include "core/theory/ntk.h"
 
 namespace nnft::theory {

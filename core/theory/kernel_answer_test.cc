@@ -11,10 +11,10 @@
 #include <string>
 
 #include "Eigen/Eigenvalues"
-#include "core/theory.h"
+#include "core/theory/theory.h"
 #include "core/theory/kernels.h"
 #include "core/theory/test_util.h"
-#include "core/train_test_util.h"
+#include "core/train/train_test_util.h"
 #include "gtest/gtest.h"
 
 namespace nnft::theory {

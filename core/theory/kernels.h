@@ -4,16 +4,16 @@
 // deep-MLP layer recursion
 //   K^(l+1)(x, y) = sb_l^2 + sw_l^2 E_{(u,v) ~ N(0, K^(l))}[act(u) act(v)]
 // (Neal 1996; Lee et al. arXiv 1711.00165; Matthews et al. arXiv 1804.11271),
-// in the conventions of core/spec.h (fan-in scaling, K^(1) = S below).
+// in the conventions of core/spec/spec.h (fan-in scaling, K^(1) = S below).
 #ifndef NNFT_CORE_THEORY_KERNELS_H_
 #define NNFT_CORE_THEORY_KERNELS_H_
 
 #include "Eigen/Core"
-#include "core/spec.h"
+#include "core/spec/spec.h"
 
 namespace nnft::theory {
 
-// act(x) for every activation of core/spec.h.
+// act(x) for every activation of core/spec/spec.h.
 double ActivationValue(Activation activation, double x);
 
 // True when E[act(u) act(v)] has a closed form (identity, relu, erf, cos, sin).
@@ -57,7 +57,7 @@ bool HasReflectedQuadrature(Activation activation);
 //   I(-c) = sum_j w_j f(-c + tau z_j) = s I(c) + a + b c   (c = rho z1),
 // follows from the one at z1 by the reflection (the rule is symmetric,
 // sum w = 1, sum w z = 0), and the inner loop calls the vectorised
-// activations of core/vector_math.h (~1e-14 relative each). Cost n^2 / 2
+// activations of core/sampling/vector_math.h (~1e-14 relative each). Cost n^2 / 2
 // activation evaluations.
 double ReflectedPairQuadrature(Activation activation, double kxx, double kyy,
                                double kxy, int n);
@@ -90,7 +90,7 @@ Eigen::MatrixXd MlpKernel(const MlpSpec& mlp, const Eigen::MatrixXd& points,
                           int threads = 1);
 
 // Gauss-net kernel sb1^2 + sw1^2 exp(-sw0^2 |x - y|^2 / (2 d))
-// (arXiv 2008.08601, normalised as in core/spec.h).
+// (arXiv 2008.08601, normalised as in core/spec/spec.h).
 Eigen::MatrixXd GaussNetKernel(const GaussNetSpec& net,
                                const Eigen::MatrixXd& points);
 

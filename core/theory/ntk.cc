@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/theory/kernels.h"
 #include "core/theory/quadrature.h"
-#include "core/vector_math.h"
+#include "core/sampling/vector_math.h"
 
 namespace nnft::theory {
 namespace {

@@ -37,7 +37,7 @@
 
 #include "Eigen/Core"
 #include "absl/status/statusor.h"
-#include "core/spec.h"
+#include "core/spec/spec.h"
 
 namespace nnft::theory {
 
@@ -64,7 +64,7 @@ PairMoments ValueAndDerivativePairMoments(Activation activation, double kxx,
 // Why `architecture` has no NTK here, naming the field ("" when MlpNtk
 // applies: an MLP with a Gaussian first bias, no residual layers, input
 // projection, deformation or sw0_axes, and one output component; the
-// architectures the trainer of core/train.h trains).
+// architectures the trainer of core/train/train.h trains).
 std::string NtkAbsentReason(const Architecture& architecture);
 
 // K and Theta over the rows of `points` (P x d), on `threads` OpenMP

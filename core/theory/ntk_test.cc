@@ -6,7 +6,7 @@
 #include <numbers>
 
 #include "Eigen/Cholesky"
-#include "core/theory.h"
+#include "core/theory/theory.h"
 #include "core/theory/kernels.h"
 #include "core/theory/quadrature.h"
 #include "core/theory/test_util.h"

@@ -26,7 +26,7 @@
 
 #include <array>
 
-#include "core/spec.h"
+#include "core/spec/spec.h"
 
 namespace nnft::theory {
 

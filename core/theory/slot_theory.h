@@ -1,4 +1,4 @@
-// Exact theory over correlator slots s = p * d_out + c (core/spec.h) for
+// Exact theory over correlator slots s = p * d_out + c (core/spec/spec.h) for
 // multi-component fields, anisotropic first layers and specs with symmetry
 // or cluster checks. The output rows are independent given the shared hidden
 // layers, so the Gaussian process is block-diagonal in components,
@@ -12,9 +12,9 @@
 #define NNFT_CORE_THEORY_SLOT_THEORY_H_
 
 #include "absl/status/statusor.h"
-#include "core/spec.h"
-#include "core/theory.h"
-#include "core/tuples.h"
+#include "core/spec/spec.h"
+#include "core/theory/theory.h"
+#include "core/spec/tuples.h"
 
 namespace nnft::theory {
 

@@ -1,4 +1,4 @@
-// Activations as straight-line code of core/vector_math.h, for the `omp simd`
+// Activations as straight-line code of core/sampling/vector_math.h, for the `omp simd`
 // inner loops of the Gauss-Hermite quadratures (kernels.cc, gaussian_moments
 // .cc, deep_finite_width.cc); ~1e-14 relative to ActivationValue. Callers
 // compile with -fno-math-errno (core/CMakeLists.txt). Internal to core/theory.
@@ -7,8 +7,8 @@
 
 #include <cmath>
 
-#include "core/spec.h"
-#include "core/vector_math.h"
+#include "core/spec/spec.h"
+#include "core/sampling/vector_math.h"
 
 namespace nnft::theory {
 

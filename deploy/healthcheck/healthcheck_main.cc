@@ -17,7 +17,7 @@
 #include "deploy/healthcheck/health_check.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "server/flag_help.h"
+#include "server/ops/flag_help.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051",
           "host:port of the gRPC server to check");

@@ -3,7 +3,7 @@
 //
 // Chunks are dealt block-cyclically: blocks of `block` consecutive chunks,
 // block b to rank b mod R (block 1 is plain round-robin, k = r, r+R, ...).
-// Every chunk's sums depend on (spec, seed, k) alone (core/engine.h), and
+// Every chunk's sums depend on (spec, seed, k) alone (core/sampling/engine.h), and
 // rank 0 folds them into a MomentAccumulator strictly in chunk-index order
 // whatever order they arrive in, so the estimate has the same bits for any
 // number of ranks, threads or block size: those of one process folding
@@ -24,9 +24,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "core/engine.h"
-#include "core/estimate.h"
-#include "core/tuples.h"
+#include "core/sampling/engine.h"
+#include "core/estimate/estimate.h"
+#include "core/spec/tuples.h"
 
 namespace nnft::mpi {
 

@@ -1,5 +1,5 @@
 // The byte stream nnft-mpi-worker --stream writes on rank 0's stdout and the
-// server's launcher (server/launcher.h) reads: one self-checking record per
+// server's launcher (server/ops/launcher.h) reads: one self-checking record per
 // finished chunk, in the order chunks finish, then an end record.
 //
 // Record layout (little-endian, no padding):
@@ -22,7 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/engine.h"
+#include "core/sampling/engine.h"
 
 namespace nnft::mpi {
 

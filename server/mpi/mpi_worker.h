@@ -9,7 +9,7 @@
 // chunks, and rank 0 writes each one, its own or received, as a CRC-checked
 // record (server/mpi/chunk_stream.h) the moment it has it, then an end
 // record; nothing is merged. This is how the server runs a job's missing
-// chunks through a launcher (server/launcher.h).
+// chunks through a launcher (server/ops/launcher.h).
 //
 // MPI use is funnelled: only the calling (main) thread makes MPI calls; the
 // engine's OpenMP threads never do, so MPI_THREAD_FUNNELED suffices.
@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "core/engine.h"
+#include "core/sampling/engine.h"
 
 namespace nnft::mpi {
 

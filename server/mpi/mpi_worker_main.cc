@@ -6,12 +6,12 @@
 //   mpirun -np 4 nnft-mpi-worker --spec spec.json --stream
 //       [--chunks 0:40,52:60] [--expect_digest HEX]
 //
-// --stream (how the server's launcher runs it, server/launcher.h): rank 0
+// --stream (how the server's launcher runs it, server/ops/launcher.h): rank 0
 // writes each chunk as a CRC-checked record on stdout as soon as it has it
 // (server/mpi/chunk_stream.h), for the chunks listed in --chunks (half-open
 // ranges; default all), and merges nothing. --expect_digest makes every rank
 // refuse to start unless the spec digest it computes (engine fingerprint
-// included, server/digest.h) is that one, so a worker of another build
+// included, server/spec/digest.h) is that one, so a worker of another build
 // never stores chunks under the server's digest.
 //
 // Rank 0 reads the spec file (protobuf JSON, as the CLI writes it) and
@@ -35,13 +35,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "core/engine.h"
-#include "core/spec.h"
+#include "core/sampling/engine.h"
+#include "core/spec/spec.h"
 #include "core/status_macros.h"
-#include "server/digest.h"
-#include "server/flag_help.h"
+#include "server/spec/digest.h"
+#include "server/ops/flag_help.h"
 #include "server/mpi/mpi_worker.h"
-#include "server/spec_json.h"
+#include "server/spec/spec_proto.h"
 
 ABSL_FLAG(std::string, spec, "", "experiment spec file (protobuf JSON)");
 ABSL_FLAG(int64_t, networks, 0,

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/estimate.h"
+#include "core/estimate/estimate.h"
 
 namespace nnft::mpi {
 

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/effective_coupling.h"
-#include "core/symmetry_estimate.h"
-#include "core/train.h"
-#include "core/train_result.h"
+#include "core/analyses/effective_coupling.h"
+#include "core/analyses/symmetry_estimate.h"
+#include "core/train/train.h"
+#include "core/train/train_result.h"
 #include "tests/bench/coverage_families.h"
 
 namespace nnft::coverage {

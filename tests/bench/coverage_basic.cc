@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/null_cone.h"
-#include "core/reflection.h"
-#include "core/width_sweep.h"
+#include "core/analyses/null_cone.h"
+#include "core/analyses/reflection.h"
+#include "core/analyses/width_sweep.h"
 #include "tests/bench/coverage_families.h"
 
 namespace nnft::coverage {

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "core/engine.h"
-#include "core/estimate.h"
-#include "core/spec.h"
-#include "core/theory.h"
+#include "core/sampling/engine.h"
+#include "core/estimate/estimate.h"
+#include "core/spec/spec.h"
+#include "core/theory/theory.h"
 #include "tests/bench/coverage_stats.h"
 
 namespace nnft::coverage {

@@ -4,7 +4,7 @@
 #include <cassert>
 #include <cmath>
 
-#include "core/reliability.h"
+#include "core/estimate/reliability.h"
 
 namespace nnft::coverage {
 

@@ -12,7 +12,7 @@
 // largest |z| of G2 against K + dK. Per configuration it fits
 // N G4_c = A + c/N (weighted least squares over the widths) and prints the
 // intercept's distance from the vertex in standard errors. A measurement for
-// people, not a test (core/deep_mc_theory_test.cc is the test).
+// people, not a test (core/theory/deep_mc_theory_test.cc is the test).
 //
 //   nnft-deep-convergence [--activations=relu,tanh,erf,gelu,softplus]
 //       [--depths=2,3,4,6] [--widths=32,64,128,256] [--biases=both|on|off]
@@ -29,9 +29,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "core/engine.h"
-#include "core/experiment_result.h"
-#include "core/spec.h"
+#include "core/sampling/engine.h"
+#include "core/analyses/experiment_result.h"
+#include "core/spec/spec.h"
 
 namespace nnft {
 namespace {

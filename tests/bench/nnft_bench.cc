@@ -25,12 +25,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "core/compare.h"
-#include "core/engine.h"
-#include "core/estimate.h"
-#include "core/theory.h"
+#include "core/estimate/compare.h"
+#include "core/sampling/engine.h"
+#include "core/estimate/estimate.h"
+#include "core/theory/theory.h"
 #ifdef NNFT_BENCH_HAVE_SPEC_JSON
-#include "server/spec_json.h"
+#include "server/spec/spec_proto.h"
 #endif
 
 namespace nnft {

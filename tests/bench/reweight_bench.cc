@@ -1,5 +1,5 @@
 // nnft-reweight-bench: the cost per network of the phi^4 insertion
-// (core/box.h exact integral + weighted sums), against the same box cos-net
+// (core/sampling/box.h exact integral + weighted sums), against the same box cos-net
 // spec without it. Prints one JSON line per configuration. A measurement,
 // not a test: no timing assertions.
 //
@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/box.h"
-#include "core/engine.h"
-#include "core/spec.h"
+#include "core/sampling/box.h"
+#include "core/sampling/engine.h"
+#include "core/spec/spec.h"
 
 namespace {
 

@@ -36,8 +36,8 @@
 #include <vector>
 
 #include "Eigen/Core"
-#include "core/spec.h"
-#include "core/theory.h"
+#include "core/spec/spec.h"
+#include "core/theory/theory.h"
 #include "core/theory/deep_finite_width.h"
 
 namespace nnft {

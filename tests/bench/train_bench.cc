@@ -1,4 +1,4 @@
-// nnft-train-bench: training speed of the ensemble trainer (core/train.h),
+// nnft-train-bench: training speed of the ensemble trainer (core/train/train.h),
 // and the deviation of the trained ensemble mean from the infinite-width NTK
 // flow (core/theory/ntk.h) for width sweeps.
 //
@@ -45,13 +45,13 @@
 
 #include "Eigen/Eigenvalues"
 #include "absl/strings/str_format.h"
-#include "core/engine.h"
-#include "core/estimate.h"
+#include "core/sampling/engine.h"
+#include "core/estimate/estimate.h"
 #include "core/theory/kernel_answer.h"
 #include "core/theory/kernels.h"
 #include "core/theory/ntk.h"
-#include "core/train.h"
-#include "core/train_result.h"
+#include "core/train/train.h"
+#include "core/train/train_result.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "core/estimate.h"
-#include "core/tuples.h"
+#include "core/estimate/estimate.h"
+#include "core/spec/tuples.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/engine.h"
-#include "core/estimate.h"
+#include "core/sampling/engine.h"
+#include "core/estimate/estimate.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "server/spec_json.h"
+#include "server/spec/spec_proto.h"
 
 namespace nnft {
 namespace {

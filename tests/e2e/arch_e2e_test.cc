@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "server/spec_json.h"
+#include "server/spec/spec_proto.h"
 #include "tests/e2e/harness.h"
 
 namespace nnft::e2e {

@@ -19,7 +19,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "server/spec_json.h"
+#include "server/spec/spec_proto.h"
 #include "tests/e2e/harness.h"
 
 namespace nnft::e2e {

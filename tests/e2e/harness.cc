@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "core/engine.h"
+#include "core/sampling/engine.h"
 #include "gtest/gtest.h"
 
 namespace nnft::e2e {

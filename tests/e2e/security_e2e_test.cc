@@ -5,7 +5,7 @@
 // clients, clients that trust another CA and (with --tls_client_ca) clients
 // without a certificate are refused; token checks answer UNAUTHENTICATED and
 // another principal's job is NOT_FOUND. (Python and Node over TLS: their own
-// tests; ownership of every RPC in detail: server/auth_test.cc.)
+// tests; ownership of every RPC in detail: server/api/auth_test.cc.)
 #include <cstdlib>
 #include <fstream>
 #include <sstream>

@@ -12,7 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "server/spec_json.h"
+#include "server/spec/spec_proto.h"
 #include "tests/e2e/harness.h"
 
 namespace nnft::e2e {

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
-#include "server/digest.h"
-#include "server/spec_json.h"
+#include "server/spec/digest.h"
+#include "server/spec/spec_proto.h"
 
 namespace nnft::fuzz {
 
@@ -71,7 +71,7 @@ void CheckProtoSpec(const v1::ExperimentSpec& proto) {
   const std::string request = server::RequestSpecBytes(*spec);
   const std::string digest = server::SpecDigest(*spec);
 
-  absl::StatusOr<ExperimentSpec> decoded = server::DecodeCanonicalSpec(request);
+  absl::StatusOr<ExperimentSpec> decoded = server::DecodeSpecBytes(request, limits);
   Check(decoded.ok(), "request bytes of an accepted spec decode");
   Check(server::RequestSpecBytes(*decoded) == request,
         "request bytes round-trip");

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "core/spec.h"
+#include "core/spec/spec.h"
 #include "nnft/v1/spec.pb.h"
 
 namespace nnft::fuzz {
@@ -24,7 +24,7 @@ inline void Check(bool condition, const char* what) {
 }
 
 // The invariants of a proto spec: when SpecFromProto accepts it,
-//  - its request bytes decode back to the same bytes (DecodeCanonicalSpec),
+//  - its request bytes decode back to the same bytes (DecodeSpecBytes),
 //  - SpecToProto -> SpecFromProto and the JSON round trip give the same
 //    request bytes and the same digest,
 //  - a spec differing in one numeric field (seed, chunk size, a point) has

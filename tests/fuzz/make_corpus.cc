@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "server/digest.h"
-#include "server/spec_json.h"
-#include "server/store.h"
+#include "server/spec/digest.h"
+#include "server/spec/spec_proto.h"
+#include "server/store/store.h"
 
 namespace {
 

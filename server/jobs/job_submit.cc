@@ -1,0 +1,370 @@
+// Submission of jobs: JobManager::Submit and SubmitMany (job_manager.h).
+//
+// A batch is answered in three steps so that the lock is held only for the
+// bookkeeping: each request is validated, digested and looked up in the
+// store without the lock; under the lock every request is planned (a retry
+// of its request_id, a join of an identical job, or a new job) without
+// touching the manager's state, the planned rows are written in one store
+// transaction, and only then are the new jobs published. A store error thus
+// leaves neither rows nor jobs behind.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/status_macros.h"
+#include "server/jobs/admission.h"
+#include "server/spec/digest.h"
+#include "server/jobs/job_manager.h"
+#include "server/jobs/job_manager_internal.h"
+
+namespace nnft::server {
+namespace {
+
+bool SameRequest(const JobRecord& job, const JobRecord& want) {
+  return job.digest == want.digest && job.spec_bytes == want.spec_bytes &&
+         job.num_chunks == want.num_chunks &&
+         job.target_stderr == want.target_stderr;
+}
+
+// Validates `request` and builds its job (record without name or sequence);
+// needs no lock.
+absl::StatusOr<std::shared_ptr<Job>> PrepareJob(
+    const JobManagerOptions& options, SubmitRequest request) {
+  NNFT_RETURN_IF_ERROR(nnft::Validate(request.spec, options.limits));
+  NNFT_ASSIGN_OR_RETURN(
+      const JobCost cost,
+      EstimateCost(request.spec, options.worker_threads, options.max_bins));
+  NNFT_RETURN_IF_ERROR(CheckCost(cost, options.admission));
+  if (!(request.target_stderr >= 0) || !std::isfinite(request.target_stderr)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target_stderr = ", request.target_stderr,
+                     ": must be finite and >= 0 (0: run every chunk)"));
+  }
+  if (!request.spec.width_sweep.empty() && request.target_stderr > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "target_stderr = ", request.target_stderr,
+        " with width_sweep: early stopping is not supported for width "
+        "sweeps (must be 0)"));
+  }
+  auto job = std::make_shared<Job>();
+  JobRecord& r = job->record;
+  r.request_id = std::move(request.request_id);
+  r.owner = std::move(request.owner);
+  r.digest = SpecDigest(request.spec);
+  r.spec_bytes = RequestSpecBytes(request.spec);
+  r.spec_json = std::move(request.spec_json);
+  r.num_networks = request.spec.sampling.num_networks;
+  r.num_chunks = NumChunks(request.spec.sampling) *
+                 std::max<int64_t>(1, request.spec.width_sweep.size());
+  r.priority = request.priority;
+  r.target_stderr = request.target_stderr;
+  r.create_time = absl::Now();
+  job->spec = std::move(request.spec);
+  job->chunks_total = r.num_chunks;
+  InitSweep(*job);
+  return job;
+}
+
+// How one request of a batch is answered.
+enum class Answer {
+  kError,     // by `errors[i]`
+  kExisting,  // by a job that existed before the batch (a retry)
+  kBatch,     // by a job the batch creates or joins: needs the write
+};
+
+// What the job_created log line says of a new job.
+struct CreatedLog {
+  std::string name;
+  JobState state;
+  std::string digest;  // the first 16 hex digits
+  int64_t chunks, stored;
+  int priority;
+  std::string owner, request_id;
+};
+
+}  // namespace
+
+absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
+  std::vector<SubmitRequest> one;
+  one.push_back(std::move(request));
+  return std::move(SubmitMany(std::move(one))[0]);
+}
+
+std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
+    std::vector<SubmitRequest> requests) {
+  Impl& m = *impl_;
+  const size_t n = requests.size();
+  std::vector<absl::StatusOr<JobSnapshot>> results(
+      n, absl::InternalError("not answered"));
+  if (m.draining) {
+    for (auto& result : results) {
+      result = absl::FailedPreconditionError(
+          "the job manager is shutting down: not accepting jobs");
+    }
+    return results;
+  }
+  const absl::Time start = absl::Now();
+  absl::Time locked, written;
+  // 1. Without the lock: validation, digests, and the stored chunk counts
+  // (a chunk stored after its count only means the job finds it on start).
+  std::vector<std::shared_ptr<Job>> prepared(n);
+  std::vector<int64_t> stored(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    absl::StatusOr<std::shared_ptr<Job>> job =
+        PrepareJob(m.options, std::move(requests[i]));
+    if (!job.ok()) {
+      results[i] = job.status();
+      continue;
+    }
+    const JobRecord& r = (*job)->record;
+    absl::StatusOr<int64_t> count =
+        m.store->CountChunks(r.digest, r.num_chunks);
+    if (!count.ok()) {
+      results[i] = count.status();
+      continue;
+    }
+    stored[i] = *count;
+    prepared[i] = *std::move(job);
+  }
+  requests.clear();
+
+  std::vector<Answer> answers(n, Answer::kError);
+  std::vector<Job*> by(n, nullptr);  // the answering job
+  std::vector<std::shared_ptr<Job>> created;
+  std::vector<std::pair<Job*, int64_t>> joined;  // existing job, joins
+  std::vector<JobSnapshot> snapshots_to_notify;
+  std::vector<CreatedLog> created_logs;
+  int64_t batch_joins = 0;
+  {
+    absl::MutexLock lock(&m.mu);
+    locked = absl::Now();
+    // 2. Plan, leaving the manager's state as it is.
+    absl::flat_hash_map<std::pair<std::string, std::string>, Job*> batch_ids;
+    std::multimap<std::string, Job*> batch_live;  // created, by digest
+    absl::flat_hash_map<Job*, size_t> joined_index;
+    absl::flat_hash_set<std::string> batch_names;
+    int64_t queued = static_cast<int64_t>(m.queue.size());
+    absl::flat_hash_map<std::string, int64_t> queued_by_owner;
+    if (m.options.max_queued_jobs_per_owner > 0) {
+      for (const Impl::QueueKey& key : m.queue) {
+        ++queued_by_owner[m.jobs.at(std::get<2>(key))->record.owner];
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (prepared[i] == nullptr) continue;
+      std::shared_ptr<Job>& job = prepared[i];
+      JobRecord& r = job->record;
+      const auto key = std::make_pair(r.owner, r.request_id);
+      // Idempotent retry: the job this request_id created or joined, in
+      // this batch or before it.
+      if (!r.request_id.empty()) {
+        if (auto it = batch_ids.find(key); it != batch_ids.end()) {
+          if (!SameRequest(it->second->record, r)) {
+            results[i] = absl::AlreadyExistsError(
+                absl::StrCat("request_id '", r.request_id,
+                             "' was used for job ", it->second->record.name,
+                             " with a different spec: use a new request_id"));
+          } else {
+            answers[i] = Answer::kBatch;
+            by[i] = it->second;
+          }
+          continue;
+        }
+        auto it = m.request_ids.find(key);
+        auto old =
+            it == m.request_ids.end() ? m.jobs.end() : m.jobs.find(it->second);
+        if (old != m.jobs.end()) {
+          if (!SameRequest(old->second->record, r)) {
+            results[i] = absl::AlreadyExistsError(absl::StrCat(
+                "request_id '", r.request_id, "' was used for job ", old->first,
+                " with a different spec: use a new request_id"));
+          } else {
+            answers[i] = Answer::kExisting;
+            by[i] = old->second.get();
+          }
+          continue;
+        }
+      }
+      // Join an identical queued or running job of the same owner (the
+      // oldest), else an identical job this batch creates.
+      Job* other = nullptr;
+      auto [lo, hi] = m.live.equal_range(r.digest);
+      for (auto it = lo; it != hi; ++it) {
+        const JobRecord& candidate = it->second->record;
+        if (IsTerminal(candidate.state) || candidate.owner != r.owner ||
+            !SameRequest(candidate, r)) {
+          continue;
+        }
+        if (other == nullptr || candidate.sequence < other->record.sequence) {
+          other = it->second.get();
+        }
+      }
+      if (other != nullptr) {
+        auto [it, fresh] = joined_index.try_emplace(other, joined.size());
+        if (fresh) joined.emplace_back(other, 0);
+        ++joined[it->second].second;
+      } else {
+        auto [blo, bhi] = batch_live.equal_range(r.digest);
+        for (auto it = blo; it != bhi && other == nullptr; ++it) {
+          if (it->second->record.owner == r.owner &&
+              SameRequest(it->second->record, r)) {
+            other = it->second;
+          }
+        }
+        if (other != nullptr) {
+          ++other->record.submissions;
+          ++batch_joins;
+        }
+      }
+      if (other == nullptr) {
+        // A new job. Exact hit: every chunk already stored (an
+        // early-stopping job still has to fold them to find where it
+        // stops, so it is queued).
+        const bool exact_hit =
+            stored[i] == r.num_chunks && r.target_stderr == 0;
+        if (!exact_hit && queued >= m.options.max_queued_jobs) {
+          results[i] = absl::ResourceExhaustedError(absl::StrCat(
+              "queue full: ", queued, " jobs queued, max_queued_jobs = ",
+              m.options.max_queued_jobs, "; retry later"));
+          continue;
+        }
+        if (!exact_hit && m.options.max_queued_jobs_per_owner > 0) {
+          const int64_t mine = queued_by_owner[r.owner];
+          if (mine >= m.options.max_queued_jobs_per_owner) {
+            results[i] = absl::ResourceExhaustedError(absl::StrCat(
+                "principal '", r.owner, "' has ", mine,
+                " jobs queued, max_queued_jobs_per_principal = ",
+                m.options.max_queued_jobs_per_owner, "; retry later"));
+            continue;
+          }
+        }
+        do {
+          r.name =
+              absl::StrFormat("jobs/%016x", absl::Uniform<uint64_t>(m.bitgen));
+        } while (m.jobs.contains(r.name) || !batch_names.insert(r.name).second);
+        r.sequence = m.next_sequence++;
+        if (exact_hit) {
+          r.state = JobState::kSucceeded;
+          r.start_time = r.end_time = r.create_time;
+          job->chunks_done = job->chunks_from_store = stored[i];
+          r.chunks_done = r.chunks_from_store = stored[i];
+        } else {
+          ++queued;
+          if (m.options.max_queued_jobs_per_owner > 0) {
+            ++queued_by_owner[r.owner];
+          }
+        }
+        other = job.get();
+        batch_live.emplace(r.digest, other);
+        created.push_back(job);
+      }
+      answers[i] = Answer::kBatch;
+      by[i] = other;
+      if (!r.request_id.empty()) batch_ids[key] = other;
+    }
+
+    // 3. One transaction for every row the batch writes.
+    std::vector<JobRecord> joined_rows;
+    joined_rows.reserve(joined.size());
+    std::vector<const JobRecord*> rows;
+    rows.reserve(created.size() + joined.size());
+    for (const auto& job : created) rows.push_back(&job->record);
+    for (const auto& [job, joins] : joined) {
+      joined_rows.push_back(job->record);
+      joined_rows.back().submissions += joins;
+      rows.push_back(&joined_rows.back());
+    }
+    const absl::Time planned = absl::Now();
+    const absl::Status persisted = m.store->PutJobs(rows);
+    written = absl::Now();
+    if (n > 1) {
+      JobsLog("batch_persisted",
+              {{"requests", n},
+               {"rows", rows.size()},
+               {"prepare_ms", absl::ToDoubleMilliseconds(locked - start)},
+               {"plan_ms", absl::ToDoubleMilliseconds(planned - locked)},
+               {"store_ms", absl::ToDoubleMilliseconds(written - planned)}});
+    }
+    if (!persisted.ok()) {
+      JobsLog("store_error", {{"jobs", absl::StrCat(rows.size())},
+                              {"error", persisted.ToString()}});
+    }
+
+    // 4. Publish (or answer the store's error).
+    if (persisted.ok()) {
+      for (const auto& job : created) {
+        const JobRecord& r = job->record;
+        ++m.counters.jobs_submitted;
+        if (r.state == JobState::kSucceeded) {
+          ++m.counters.exact_hits;
+          ++m.counters.jobs_completed;
+          m.counters.chunks_from_store += r.chunks_from_store;
+        } else {
+          m.queue.emplace(-r.priority, r.sequence, r.name);
+          m.live.emplace(r.digest, job);
+        }
+        m.by_sequence[r.sequence] = job;
+        m.jobs[r.name] = job;
+      }
+      for (const auto& [job, joins] : joined) {
+        job->record.submissions += joins;
+        m.Touch(*job, /*persist=*/false).IgnoreError();
+        m.counters.jobs_submitted += joins;
+        m.counters.jobs_deduplicated += joins;
+        snapshots_to_notify.push_back(m.Snapshot(*job));
+      }
+      m.counters.jobs_submitted += batch_joins;
+      m.counters.jobs_deduplicated += batch_joins;
+      for (const auto& [key, job] : batch_ids) {
+        m.request_ids[key] = job->record.name;
+      }
+      if (m.queue.size() > 0 && !created.empty()) m.work.SignalAll();
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (answers[i] == Answer::kError) continue;
+      if (answers[i] == Answer::kBatch && !persisted.ok()) {
+        results[i] = persisted;
+        continue;
+      }
+      results[i] = m.Snapshot(*by[i]);
+    }
+    if (persisted.ok()) {
+      created_logs.reserve(created.size());
+      for (const auto& job : created) {
+        const JobRecord& r = job->record;
+        created_logs.push_back({r.name, r.state, r.digest.substr(0, 16),
+                                r.num_chunks, r.chunks_from_store, r.priority,
+                                r.owner, r.request_id});
+      }
+    }
+  }
+  // Logged after the lock, from what the jobs were when created (a runner
+  // may be changing them now).
+  for (const CreatedLog& c : created_logs) {
+    JobsLog("job_created", {{"job", c.name},
+                            {"state", std::string(JobStateName(c.state))},
+                            {"digest", c.digest},
+                            {"chunks", c.chunks},
+                            {"stored", c.stored},
+                            {"priority", c.priority},
+                            {"owner", c.owner},
+                            {"request_id", c.request_id}});
+  }
+  for (const JobSnapshot& snapshot : snapshots_to_notify) {
+    JobsLog("job_joined",
+            {{"job", snapshot.name},
+             {"submissions", absl::StrCat(snapshot.submissions)}});
+    m.Notify(snapshot);
+  }
+  return results;
+}
+
+}  // namespace nnft::server
