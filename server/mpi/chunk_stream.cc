@@ -1,17 +1,16 @@
 #include "server/mpi/chunk_stream.h"
 
-#include <zlib.h>
-
 #include <bit>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "server/store/chunk_codec.h"
 
 namespace nnft::mpi {
 namespace {
 
 static_assert(std::endian::native == std::endian::little,
-              "the chunk stream is written in the host's byte order");
+              "the record header is written in the host's byte order");
 
 constexpr uint32_t kTypeChunk = 1;
 constexpr uint32_t kTypeEnd = 2;
@@ -32,11 +31,6 @@ T Get(const char* p) {
   return value;
 }
 
-uint32_t Crc(const char* data, size_t size) {
-  return static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(size)));
-}
-
 std::string Encode(uint32_t type, int64_t a, int64_t b,
                    const std::vector<double>& sums) {
   std::string out;
@@ -46,8 +40,8 @@ std::string Encode(uint32_t type, int64_t a, int64_t b,
   Put(&out, a);
   Put(&out, b);
   Put(&out, static_cast<uint64_t>(sums.size()));
-  out.append(reinterpret_cast<const char*>(sums.data()), 8 * sums.size());
-  Put(&out, Crc(out.data(), out.size()));
+  out += server::EncodeChunkBlob(sums);
+  Put(&out, server::Crc32(out));
   return out;
 }
 
@@ -80,7 +74,7 @@ absl::StatusOr<std::optional<StreamRecord>> ChunkStreamDecoder::Next() {
   const size_t size = kHeaderBytes + 8 * n + kCrcBytes;
   if (available < size) return std::nullopt;
   const uint32_t crc = Get<uint32_t>(p + size - kCrcBytes);
-  if (crc != Crc(p, size - kCrcBytes)) {
+  if (crc != server::Crc32(absl::string_view(p, size - kCrcBytes))) {
     error_ = absl::DataLossError(absl::StrCat("chunk stream at byte ", offset_,
                                               ": record fails its CRC-32"));
     return error_;
@@ -94,8 +88,13 @@ absl::StatusOr<std::optional<StreamRecord>> ChunkStreamDecoder::Next() {
   } else {
     record.chunk.chunk = a;
     record.chunk.networks = b;
-    record.chunk.sums.resize(n);
-    std::memcpy(record.chunk.sums.data(), p + kHeaderBytes, 8 * n);
+    absl::StatusOr<std::vector<double>> sums =
+        server::DecodeChunkSums(absl::string_view(p + kHeaderBytes, 8 * n));
+    if (!sums.ok()) {
+      error_ = sums.status();
+      return error_;
+    }
+    record.chunk.sums = *std::move(sums);
   }
   offset_ += size;
   if (offset_ > (1 << 20) && offset_ * 2 > buffer_.size()) {

@@ -6,8 +6,9 @@
 //   u32 magic 0x43464E4E ("NNFC")  u32 type (1 chunk, 2 end)
 //   i64 a (chunk: the index k; end: chunks sent)
 //   i64 b (chunk: networks;    end: networks sent)
-//   u64 n (chunk: number of sums; end: 0)   f64 sums[n]
-//   u32 CRC-32 (zlib's) of every preceding byte of the record
+//   u64 n (chunk: number of sums; end: 0)
+//   sums[n] in the store's chunk encoding (server/store/chunk_codec.h)
+//   u32 CRC-32 (Crc32 of chunk_codec.h) of every preceding byte of the record
 // A reader that meets a bad magic, type, length or CRC stops: the stream is
 // not resynchronised, and nothing after the first bad byte is trusted.
 //

@@ -254,15 +254,31 @@ ExperimentSpec WithChecks() {
   return spec;
 }
 
-TEST(SymExtensionDigestTest, SpecsWithoutTheFieldsKeepTheirEncoding) {
-  // The extension is written only when a field differs from its default:
-  // the canonical bytes of a plain spec end with the sampling flags.
+TEST(SymExtensionDigestTest, DefaultsAreOneEncoding) {
+  // A field at its default encodes as the default does, set or not: the
+  // canonical proto is written from the core spec with defaults explicit.
   const std::string bytes = CanonicalSpecBytes(MlpExample());
   ExperimentSpec same = MlpExample();
   std::get<MlpSpec>(same.architecture).output_dim = 1;
   EXPECT_EQ(CanonicalSpecBytes(same), bytes);
-  EXPECT_EQ(bytes.back(), '\0');  // integrate_output_layer = false
+  EXPECT_EQ(CanonicalSpecProto(MlpExample()).symmetry_checks_size(), 0);
   EXPECT_GT(CanonicalSpecBytes(WithChecks()).size(), bytes.size());
+}
+
+TEST(SymExtensionDigestTest, CanonicalProtoClearsWhatTheNumbersIgnore) {
+  ExperimentSpec spec = WithChecks();
+  spec.observables.orders = {4, 2, 4};
+  spec.width_sweep = {16, 8};
+  const v1::ExperimentSpec canonical = CanonicalSpecProto(spec);
+  EXPECT_FALSE(canonical.sampling().has_num_networks());
+  for (const auto& c : canonical.symmetry_checks()) EXPECT_EQ(c.label(), "");
+  for (const auto& c : canonical.cluster_checks()) EXPECT_EQ(c.label(), "");
+  EXPECT_EQ(std::vector<int>(canonical.observables().orders().begin(),
+                             canonical.observables().orders().end()),
+            (std::vector<int>{2, 4}));
+  EXPECT_EQ(std::vector<int>(canonical.width_sweep().widths().begin(),
+                             canonical.width_sweep().widths().end()),
+            (std::vector<int>{8, 16}));
 }
 
 TEST(SymExtensionDigestTest, EveryFieldChangesTheDigestLabelsDoNot) {

@@ -58,11 +58,13 @@ TEST(TrainingSpecTest, RoundTripsThroughProtoAndCanonicalBytes) {
   EXPECT_EQ(CanonicalSpecBytes(*decoded), CanonicalSpecBytes(*spec));
   ASSERT_TRUE(decoded->training && decoded->training->loss_histogram);
   EXPECT_EQ(decoded->training->loss_histogram->max, 10);
-  // Bytes with an impossible histogram are refused, not trusted.
+  // Bytes with an impossible histogram are refused (validated on decode),
+  // not trusted.
   ExperimentSpec bad = *spec;
   bad.training->loss_histogram->bins = -3;
-  EXPECT_EQ(DecodeSpecBytes(CanonicalSpecBytes(bad)).status().code(),
-            absl::StatusCode::kDataLoss);
+  const absl::Status refused = DecodeSpecBytes(CanonicalSpecBytes(bad)).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("bins"), absl::string_view::npos) << refused;
 }
 
 TEST(TrainingSpecTest, DefaultsAndGradientFlowAndGeneratedData) {

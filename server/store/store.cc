@@ -1,7 +1,6 @@
 #include "server/store/store.h"
 
 #include <sqlite3.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -150,53 +149,7 @@ class Stmt {
   int rc_;
 };
 
-std::string EncodeSums(const std::vector<double>& sums) {
-  std::string blob(sums.size() * 8, '\0');
-  for (size_t i = 0; i < sums.size(); ++i) {
-    const uint64_t bits = std::bit_cast<uint64_t>(sums[i]);
-    for (int b = 0; b < 8; ++b) {
-      blob[8 * i + b] = static_cast<char>(bits >> (8 * b));
-    }
-  }
-  return blob;
-}
-
-std::vector<double> DecodeSums(absl::string_view blob) {
-  std::vector<double> sums(blob.size() / 8);
-  for (size_t i = 0; i < sums.size(); ++i) {
-    uint64_t bits = 0;
-    for (int b = 0; b < 8; ++b) {
-      bits |= static_cast<uint64_t>(static_cast<uint8_t>(blob[8 * i + b]))
-              << (8 * b);
-    }
-    sums[i] = std::bit_cast<double>(bits);
-  }
-  return sums;
-}
-
 }  // namespace
-
-std::string EncodeChunkBlob(const std::vector<double>& sums) {
-  return EncodeSums(sums);
-}
-
-absl::StatusOr<std::vector<double>> DecodeChunkBlob(absl::string_view blob,
-                                                    int64_t stored_crc) {
-  if (blob.size() % 8 != 0) {
-    return absl::DataLossError(absl::StrCat(
-        "stored sums are ", blob.size(),
-        " bytes, not a whole number of 8-byte doubles (truncated or corrupt)"));
-  }
-  if (static_cast<int64_t>(Crc32(blob)) != stored_crc) {
-    return absl::DataLossError("checksum mismatch (stored sums are corrupt)");
-  }
-  return DecodeSums(blob);
-}
-
-uint32_t Crc32(absl::string_view data) {
-  return static_cast<uint32_t>(
-      crc32_z(0L, reinterpret_cast<const Bytef*>(data.data()), data.size()));
-}
 
 uint32_t JobRecordCrc(const JobRecord& job) {
   // Every field of the row, each length-prefixed or fixed-width, so that no
@@ -439,7 +392,7 @@ absl::Status ResultStore::PutChunk(absl::string_view digest,
         absl::StrCat("chunk ", chunk.chunk, " with ", chunk.networks,
                      " networks: index must be >= 0 and networks >= 1"));
   }
-  const std::string blob = EncodeSums(chunk.sums);
+  const std::string blob = EncodeChunkBlob(chunk.sums);
   absl::MutexLock lock(&mu_);
   NNFT_RETURN_IF_ERROR(CheckRoom());
   Stmt st(db_, Cached("INSERT OR IGNORE INTO chunks (digest, k, networks, "

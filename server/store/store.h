@@ -28,6 +28,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/store/chunk_codec.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -187,23 +188,9 @@ class ResultStore {
   int64_t max_bytes_ = 0;  // set by Open; 0: no cap
 };
 
-// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of `data`: zlib's
-// crc32, the checksum of the MPI chunk stream too (server/mpi).
-uint32_t Crc32(absl::string_view data);
-
 // CRC-32 of every field of a job row (not `integrity`), length-prefixed:
 // stored beside the row and checked by LoadJobs.
 uint32_t JobRecordCrc(const JobRecord& job);
-
-// The stored form of a chunk's moment sums: each double's IEEE-754 bits,
-// little-endian, 8 bytes per sum.
-std::string EncodeChunkBlob(const std::vector<double>& sums);
-
-// Inverse of EncodeChunkBlob, after checking the blob against the CRC-32
-// stored beside it. DataLoss for a length that is not a multiple of 8 or a
-// checksum mismatch: corrupt sums are never returned.
-absl::StatusOr<std::vector<double>> DecodeChunkBlob(absl::string_view blob,
-                                                    int64_t stored_crc);
 
 }  // namespace nnft::server
 
