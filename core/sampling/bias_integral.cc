@@ -65,17 +65,9 @@ void Blocks(const std::vector<int>& edges, double coef, std::vector<int> masks,
   }
 }
 
-// sum_j prod_{i < n} col[i][j], in neuron order.
-template <int n>
-double PowerSum(const double* const* col, int width) {
-  double acc = 0;
-  for (int j = 0; j < width; ++j) {
-    double p = col[0][j];
-    for (int i = 1; i < n; ++i) p *= col[i][j];
-    acc += p;
-  }
-  return acc;
-}
+// Neurons per block of the power sums: a block's products of every tuple
+// stay in cache (T x 64 doubles).
+constexpr int kBlock = 64;
 
 }  // namespace
 
@@ -109,6 +101,17 @@ BiasIntegral::BiasIntegral(const GaussNetSpec& net, const TupleSet& tuples)
     for (auto& [masks, coef] : merged) terms_[n].push_back({coef, masks});
   }
   const auto& all = *tuples_;
+  prefix_.resize(all.size());
+  last_.resize(all.size());
+  for (size_t t = 0; t < all.size(); ++t) {
+    last_[t] = all[t].back();
+    prefix_[t] = all[t].size() == 1
+                     ? -1
+                     : tuples.Find(Tuple(all[t].begin(), all[t].end() - 1));
+    // The closure holds every prefix and orders tuples by size.
+    assert(all[t].size() == 1 ||
+           (prefix_[t] >= 0 && prefix_[t] < static_cast<int>(t)));
+  }
   sub_.assign(all.size() * kMaxMasks, -1);
   for (size_t t = 0; t < all.size(); ++t) {
     const int n = static_cast<int>(all[t].size());
@@ -126,22 +129,43 @@ BiasIntegral::BiasIntegral(const GaussNetSpec& net, const TupleSet& tuples)
   }
 }
 
-void BiasIntegral::Add(const double* g, std::vector<double>& power_sums,
+void BiasIntegral::Add(const double* g, std::vector<double>& scratch,
                        double* sums) const {
   const auto& all = *tuples_;
-  power_sums.resize(all.size());
-  for (size_t t = 0; t < all.size(); ++t) {
-    const int n = static_cast<int>(all[t].size());
-    if (n % 2 == 1) continue;
-    const double* col[kMaxOrder];
-    for (int i = 0; i < n; ++i) {
-      col[i] = g + static_cast<int64_t>(width_) * all[t][i];
+  const int64_t num = static_cast<int64_t>(all.size());
+  scratch.resize(num * (kBlock + 1));
+  double* power_sums = scratch.data();  // Q(t) for every tuple t
+  double* block = power_sums + num;     // products, tuple-major
+  std::fill(power_sums, power_sums + num, 0.0);
+  // Q(t) = sum_j prod_{i in t} g_j(x_i): per block of neurons, tuple t's
+  // products are its prefix's times g(last); each block's sum is a
+  // fixed-order SIMD reduction (same bits on every run of a build).
+  for (int j0 = 0; j0 < width_; j0 += kBlock) {
+    const int len = std::min(kBlock, width_ - j0);
+    for (int64_t t = 0; t < num; ++t) {
+      const double* gl = g + static_cast<int64_t>(width_) * last_[t] + j0;
+      double* out = block + t * kBlock;
+      const double* in =
+          prefix_[t] < 0 ? nullptr : block + int64_t{prefix_[t]} * kBlock;
+      double acc = 0;
+      if (in == nullptr) {
+#pragma omp simd reduction(+ : acc)
+        for (int k = 0; k < len; ++k) {
+          out[k] = gl[k];
+          acc += gl[k];
+        }
+      } else {
+#pragma omp simd reduction(+ : acc)
+        for (int k = 0; k < len; ++k) {
+          const double p = in[k] * gl[k];
+          out[k] = p;
+          acc += p;
+        }
+      }
+      power_sums[t] += acc;
     }
-    power_sums[t] = n == 2   ? PowerSum<2>(col, width_)
-                    : n == 4 ? PowerSum<4>(col, width_)
-                             : PowerSum<6>(col, width_);
   }
-  for (size_t t = 0; t < all.size(); ++t) {
+  for (int64_t t = 0; t < num; ++t) {
     const int n = static_cast<int>(all[t].size());
     if (n % 2 == 1) continue;  // odd moments of a centred Gaussian vanish
     const int* sub = sub_.data() + t * kMaxMasks;

@@ -35,8 +35,10 @@
 // which removes the log-normal tails of exp(b_j) that dominate narrow nets at
 // inputs near zero (docs/error_bars.md).
 //
-// Cost per network: one O(n N) power sum per tuple of even order n in the
-// closure, then a fixed list of products per tuple (order 2: 2, order 4: 11,
+// Cost per network: the power sums of every tuple of the closure, built
+// from its prefix's per-neuron products (one multiply-add per tuple and
+// neuron, in blocks of neurons so that the loops vectorise), then a fixed
+// list of products per tuple of even order (order 2: 2, order 4: 11,
 // order 6: 107 after merging equal ones); odd orders are 0.
 #ifndef NNFT_CORE_SAMPLING_BIAS_INTEGRAL_H_
 #define NNFT_CORE_SAMPLING_BIAS_INTEGRAL_H_
@@ -60,9 +62,8 @@ class BiasIntegral {
   // Adds, for every tuple t, E[prod_{i in t} phi(x_i) | w] (biases b_j, b1
   // and W1 integrated) to sums[t], given one network's bias-free units
   // g[j + N p] (N = net.width rows, P = the tuples' points columns).
-  // `power_sums` is scratch of tuples.size() entries.
-  void Add(const double* g, std::vector<double>& power_sums,
-           double* sums) const;
+  // `scratch` is resized as needed (one per thread).
+  void Add(const double* g, std::vector<double>& scratch, double* sums) const;
 
  private:
   // One product of the expansion: coef * prod_k Q(sub-tuple masks[k]).
@@ -72,6 +73,9 @@ class BiasIntegral {
   };
   int width_;
   const std::vector<Tuple>* tuples_;
+  // Per tuple: index of its prefix (last index dropped; -1 for singletons)
+  // and its last index, as in the engine's products.
+  std::vector<int> prefix_, last_;
   std::vector<std::vector<Term>> terms_;  // by order n (even n only)
   // sub_[t * 64 + mask]: index in the closure of tuple t's positions in
   // `mask` (even masks only; -1 otherwise).

@@ -112,7 +112,7 @@ struct Worker {
   // phi at the points; products and sums are as for correlators.
   std::unique_ptr<NetworkTrainer> trainer;
   std::vector<double> phi, point_cov, cov, prod;
-  std::vector<double> features, power_sums;  // integrate_first_layer_bias
+  std::vector<double> features, bias_scratch;  // integrate_first_layer_bias
 };
 
 // Virtual slots (symmetry checks on the outputs): linear in the real ones.
@@ -219,7 +219,7 @@ ChunkSums ComputeChunk(const Plan& impl, Worker& w, int64_t k) {
       AddWeighted(impl, w, out.sums);
     } else if (impl.bias != nullptr) {
       w.sampler->BiasFreeFeatures(m, w.features.data());
-      impl.bias->Add(w.features.data(), w.power_sums, out.sums.data());
+      impl.bias->Add(w.features.data(), w.bias_scratch, out.sums.data());
     } else if (impl.integrate) {
       if (impl.total_slots == impl.num_points) {
         w.sampler->ConditionalCovariance(m, w.cov.data());
