@@ -235,6 +235,12 @@ class EnumNameTest(unittest.TestCase):
             '{"sampling": {"integrate_first_layer_bias": true}}')
         self.assertTrue(snake.sampling.integrate_first_layer_bias)
         self.assertFalse(nnft.to_spec({}).sampling.integrate_first_layer_bias)
+        built = ex.gauss_net(4, [[-0.05], [0.05]], sb0=1.0,
+                             integrate_output_layer=True,
+                             integrate_first_layer_bias=True)
+        self.assertTrue(built.sampling.integrate_first_layer_bias)
+        self.assertFalse(ex.gauss_net(4, [[0.0]]).sampling
+                         .integrate_first_layer_bias)
 
 
 if __name__ == "__main__":
