@@ -156,6 +156,35 @@ TEST(BiasIntegralTest, MatchesExactGaussNetTheoryWithSmallerErrors) {
   EXPECT_GT(ratio6, 10.0);
 }
 
+// Single precision: the bias-free units in float, the sums in double; G2
+// and G4_c still within kSigmas standard errors of the exact values.
+TEST(BiasIntegralTest, Float32MatchesExactGaussNetTheory) {
+  constexpr double kSigmas = 4.0;
+  constexpr double kRounding = 1e-5;  // float units, relative
+  ExperimentSpec spec;
+  spec.architecture = GaussNetSpec{
+      .input_dim = 2, .width = 6, .sw0 = 1, .sb0 = 0.8, .sw1 = 1, .sb1 = 0.3};
+  spec.points = Eigen::MatrixXd(3, 2);
+  spec.points << 0.05, -0.02, -0.1, 0.03, 0.0, 0.08;
+  spec.observables.orders = {2, 4};
+  spec.sampling = {.seed = 11,
+                   .num_networks = 64 * 500,
+                   .chunk_size = 500,
+                   .precision = Precision::kFloat32,
+                   .integrate_output_layer = true,
+                   .integrate_first_layer_bias = true};
+  const McRun run = RunMc(spec);
+  const CorrelatorEstimate& e = run.estimate;
+  ASSERT_FALSE(e.tuples.empty());
+  for (size_t i = 0; i < e.tuples.size(); ++i) {
+    if (e.tuples[i].size() % 2 == 1) continue;
+    const double exact = run.theory.exact_connected[i];
+    EXPECT_NEAR(e.connected[i], exact,
+                kSigmas * e.stderr_connected[i] + kRounding * std::abs(exact))
+        << "order " << e.tuples[i].size() << " entry " << i;
+  }
+}
+
 // A wrong moment (m_1^2 for coinciding neurons, i.e. the biases treated as
 // independent per edge) is detected: the test above can fail.
 TEST(BiasIntegralTest, IgnoringCoincidingNeuronsIsBiased) {
