@@ -12,6 +12,9 @@
 // K (NetworkSampler::ConditionalCovariance), and by Wick's theorem
 // E[prod_k phi(x_ik) | h] = sum over pairings of prod K (0 for odd orders),
 // the hafnian of K restricted to the tuple (3 terms at n = 4, 15 at n = 6).
+// With integrate_first_layer_bias as well (Gauss-net), the expectation is
+// taken given the first-layer weights alone, the log-normal factors exp(b_j)
+// integrated in closed form (core/sampling/bias_integral.h derives it).
 //
 // With a phi^4 insertion (ExperimentSpec::insertion) each network also gets
 // the weight w = exp(-(lambda/4!)(I - I_ref)), I = int_box phi^4 (exact,
@@ -31,16 +34,18 @@
 #include <cassert>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
-#include "core/sampling/box.h"
-#include "core/sampling/network.h"
 #include "core/analyses/null_cone.h"
 #include "core/analyses/reflection.h"
-#include "core/status_macros.h"
 #include "core/analyses/symmetry.h"
+#include "core/sampling/bias_integral.h"
+#include "core/sampling/box.h"
+#include "core/sampling/network.h"
+#include "core/status_macros.h"
 #include "core/train/train.h"
 
 namespace nnft {
@@ -57,6 +62,9 @@ struct Plan {
   int chunk_size = 0;
   int64_t num_networks = 0;
   bool integrate = false;
+  // integrate_first_layer_bias (Gauss-net): the closed form of
+  // core/sampling/bias_integral.h; null otherwise.
+  const BiasIntegral* bias = nullptr;
   // phi^4 insertion: lambda / 4! and the reference I_ref (0 when none).
   bool weighted = false;
   double coupling = 0, reference = 0;
@@ -93,12 +101,18 @@ struct Worker {
                           : static_cast<size_t>(plan.total_slots)),
         point_cov(int64_t{plan.num_points} * plan.num_points),
         cov(int64_t{plan.total_slots} * plan.total_slots),
-        prod(num_tuples) {}
+        prod(num_tuples) {
+    if (plan.bias != nullptr) {
+      features.resize(int64_t{std::get<GaussNetSpec>(spec.architecture).width} *
+                      plan.num_points);
+    }
+  }
   std::unique_ptr<NetworkSampler> sampler;
   // Training specs: each network's record (core/train/train.h) takes the place of
   // phi at the points; products and sums are as for correlators.
   std::unique_ptr<NetworkTrainer> trainer;
   std::vector<double> phi, point_cov, cov, prod;
+  std::vector<double> features, bias_scratch;  // integrate_first_layer_bias
 };
 
 // Virtual slots (symmetry checks on the outputs): linear in the real ones.
@@ -203,6 +217,9 @@ ChunkSums ComputeChunk(const Plan& impl, Worker& w, int64_t k) {
     } else if (impl.weighted) {
       w.sampler->Evaluate(m, w.phi.data());
       AddWeighted(impl, w, out.sums);
+    } else if (impl.bias != nullptr) {
+      w.sampler->BiasFreeFeatures(m, w.features.data());
+      impl.bias->Add(w.features.data(), w.bias_scratch, out.sums.data());
     } else if (impl.integrate) {
       if (impl.total_slots == impl.num_points) {
         w.sampler->ConditionalCovariance(m, w.cov.data());
@@ -225,6 +242,7 @@ ChunkSums ComputeChunk(const Plan& impl, Worker& w, int64_t k) {
 struct Engine::Impl : Plan {
   EvaluationPlan evaluation;
   ExperimentSpec sampler_spec;  // the spec with the appended points
+  std::optional<BiasIntegral> bias_integral;
 };
 
 Engine::Engine(ExperimentSpec spec, TupleSet tuples)
@@ -247,6 +265,13 @@ Engine::Engine(ExperimentSpec spec, TupleSet tuples)
     impl_->reference = Phi4Reference(spec_);
   }
   impl_->tuples = &tuples_.tuples();
+  if (spec_.sampling.integrate_first_layer_bias) {
+    // Validate: a Gauss-net with one output and no virtual slots.
+    assert(impl_->total_slots == impl_->num_points);
+    impl_->bias_integral.emplace(std::get<GaussNetSpec>(spec_.architecture),
+                                 tuples_);
+    impl_->bias = &*impl_->bias_integral;
+  }
   const auto& all = tuples_.tuples();
   impl_->prefix.resize(all.size());
   impl_->last.resize(all.size());

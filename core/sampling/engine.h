@@ -24,7 +24,8 @@ namespace nnft {
 
 // Moment sums of one chunk: sums[t] = sum over the chunk's networks of
 // prod_{i in tuples()[t]} phi(x_i) (or, with integrate_output_layer, of the
-// conditional expectation of that product given the hidden layers).
+// conditional expectation of that product given the hidden layers; with
+// integrate_first_layer_bias too, given the first-layer weights alone).
 //
 // With a phi^4 insertion (ExperimentSpec::insertion) the layout is
 // 2T + kWeightExtras long for T tuples: sums[t] = sum_m w_m prod_t(m),

@@ -38,6 +38,7 @@ class Sampler final : public NetworkSampler {
   void Evaluate(int64_t network, double* phi) override;
   double Phi4Integral() override;
   void ConditionalCovariance(int64_t network, double* cov) override;
+  void BiasFreeFeatures(int64_t network, double* g) override;
 
  private:
   // Fills h_ (final hidden layer, width x P) for network m.
@@ -71,6 +72,7 @@ class Sampler final : public NetworkSampler {
   int input_dim_;
   bool cos_net_ = false;
   bool gauss_net_ = false;
+  bool bias_free_ = false;  // set only inside BiasFreeFeatures
   bool ou_net_ = false;
   OuNetSpec ou_;
   std::vector<int> time_order_;  // OU-net: point indices by ascending time
@@ -277,7 +279,7 @@ void Sampler<T>::MlpFirstLayer(int64_t m) {
     constexpr T kPi = std::numbers::pi_v<T>;
 #pragma omp simd
     for (int i = 0; i < n; ++i) b_[i] = kPi * (T(2) * b_[i] - T(1));
-  } else if (mlp_.sb[0] > 0) {
+  } else if (mlp_.sb[0] > 0 && !bias_free_) {
     FillNormals(Stream(m, 1), n, static_cast<T>(mlp_.sb[0]), b_.data());
   } else {
     std::fill(b_.begin(), b_.begin() + n, T(0));
@@ -501,6 +503,17 @@ void Sampler<T>::ConditionalCovariance(int64_t m, double* cov) {
     cov[j] =
         out_bias_var_ + out_weight_var_ * static_cast<double>(z_.data()[j]);
   }
+}
+
+template <typename T>
+void Sampler<T>::BiasFreeFeatures(int64_t m, double* g) {
+  assert(gauss_net_);
+  bias_free_ = true;  // b = 0 in MlpFirstLayer; w from its own stream
+  Hidden(m);
+  bias_free_ = false;
+  const int64_t size = h_.size();
+  const T* h = h_.data();
+  for (int64_t i = 0; i < size; ++i) g[i] = static_cast<double>(h[i]);
 }
 
 }  // namespace

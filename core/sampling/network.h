@@ -28,6 +28,7 @@
 #ifndef NNFT_CORE_SAMPLING_NETWORK_H_
 #define NNFT_CORE_SAMPLING_NETWORK_H_
 
+#include <cassert>
 #include <cstdint>
 #include <memory>
 
@@ -48,6 +49,17 @@ class NetworkSampler {
   // (cos-net: 2 vol(B_Lambda^d) / ((2 pi)^d N) sum_i h_ip h_iq), into
   // cov[p + P q] (P x P, column-major). Draws no output-layer numbers.
   virtual void ConditionalCovariance(int64_t network, double* cov) = 0;
+
+  // Gauss-net only (sampling.integrate_first_layer_bias,
+  // core/sampling/bias_integral.h): network m's hidden units without their
+  // first-layer biases, g_j(x_p) = exp(w_j.x_p - S(x_p, x_p)) = h_j(x_p)
+  // exp(-b_j), into g[j + N p] (N x P, column-major). Draws neither the
+  // biases nor the output layer.
+  virtual void BiasFreeFeatures(int64_t network, double* g) {
+    (void)network;
+    (void)g;
+    assert(false && "BiasFreeFeatures: Gauss-net samplers only");
+  }
 
   // int_box phi^4 d^dx of the network last passed to Evaluate, exactly
   // (core/sampling/box.h); box cos-nets only (0 otherwise).

@@ -614,9 +614,47 @@ absl::Status ValidateArchitectureAndPoints(const Architecture& architecture,
   return ValidatePoints(points, InputDim(architecture), limits);
 }
 
+namespace {
+
+// integrate_first_layer_bias: the engine's closed form needs hidden units
+// exp(w.x + b - S(x,x)) with a Gaussian bias and a Gaussian output layer
+// integrated out, on the real slots of one output component.
+absl::Status ValidateFirstLayerBias(const ExperimentSpec& spec) {
+  if (!spec.sampling.integrate_first_layer_bias) return absl::OkStatus();
+  constexpr char kField[] = "sampling.integrate_first_layer_bias";
+  const auto* g = std::get_if<GaussNetSpec>(&spec.architecture);
+  if (g == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kField,
+                     ": only for architecture.gauss_net (the closed-form bias "
+                     "moments are those of exp(b), b ~ N(0, sb0^2))"));
+  }
+  if (!spec.sampling.integrate_output_layer) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kField, ": needs sampling.integrate_output_layer = true"));
+  }
+  if (g->output_dim != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kField, ": needs gauss_net.output_dim = 1 (got ", g->output_dim, ")"));
+  }
+  for (const SymmetryCheck& c : spec.symmetry_checks) {
+    if (c.kind == SymmetryCheck::Kind::kPhiSignFlip ||
+        c.kind == SymmetryCheck::Kind::kOutputRotation) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          kField,
+          ": not with a phi -> -phi or output-rotation symmetry check "
+          "(allowed: checks that move the points)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
   // A sweep overrides the architecture's width: validated per width there.
   NNFT_RETURN_IF_ERROR(ValidateFieldCompatibility(spec));
+  NNFT_RETURN_IF_ERROR(ValidateFirstLayerBias(spec));
   if (!spec.width_sweep.empty()) return ValidateWidthSweep(spec, limits);
   NNFT_RETURN_IF_ERROR(ValidateArchitecture(spec.architecture, limits));
   NNFT_RETURN_IF_ERROR(

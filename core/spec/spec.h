@@ -331,6 +331,14 @@ struct SamplingSpec {
   // analytically given the last hidden layer (Wick's theorem on the conditional
   // covariance). Unbiased; changes the numbers, so it is part of the digest.
   bool integrate_output_layer = false;
+  // Exact variance reduction on top of integrate_output_layer, Gauss-net only:
+  // also integrate the first-layer biases b_j ~ N(0, sb0^2) analytically
+  // (each hidden unit is exp(b_j) times a bias-free unit, and the log-normal
+  // moments E[exp(2 k b)] = exp(2 k^2 sb0^2) are exact; core/sampling/
+  // engine.cc). Unbiased; removes the log-normal tails of exp(b_j) from the
+  // estimator. Needs architecture.gauss_net with output_dim 1 and
+  // integrate_output_layer; part of the digest.
+  bool integrate_first_layer_bias = false;
 };
 
 // Reflection-positivity (Osterwalder-Schrader) analysis: the matrix

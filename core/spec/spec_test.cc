@@ -230,6 +230,33 @@ TEST(ValidateTest, AllowsIntegratedOutputLayerForEveryArchitecture) {
   EXPECT_TRUE(Validate(spec).ok());
 }
 
+TEST(ValidateTest, IntegrateFirstLayerBiasOnlyForGaussNetWithOutputLayer) {
+  ExperimentSpec spec = ValidSpec();
+  spec.architecture = GaussNetSpec{.input_dim = 2, .width = 10, .sb0 = 1.0};
+  spec.sampling.integrate_output_layer = true;
+  spec.sampling.integrate_first_layer_bias = true;
+  EXPECT_TRUE(Validate(spec).ok()) << Validate(spec);
+  spec.observables.orders = {2, 4, 6};  // every even order has a closed form
+  EXPECT_TRUE(Validate(spec).ok()) << Validate(spec);
+  spec.sampling.integrate_output_layer = false;
+  ExpectInvalid(Validate(spec), {"sampling.integrate_first_layer_bias",
+                                 "needs sampling.integrate_output_layer"});
+  spec.sampling.integrate_output_layer = true;
+  std::get<GaussNetSpec>(spec.architecture).output_dim = 2;
+  ExpectInvalid(Validate(spec), {"sampling.integrate_first_layer_bias",
+                                 "output_dim = 1 (got 2)"});
+  std::get<GaussNetSpec>(spec.architecture).output_dim = 1;
+  spec.symmetry_checks = {
+      SymmetryCheck{.kind = SymmetryCheck::Kind::kPhiSignFlip}};
+  ExpectInvalid(Validate(spec),
+                {"sampling.integrate_first_layer_bias", "phi -> -phi"});
+  spec = ValidSpec();
+  spec.sampling.integrate_output_layer = true;
+  spec.sampling.integrate_first_layer_bias = true;
+  ExpectInvalid(Validate(spec), {"sampling.integrate_first_layer_bias",
+                                 "only for architecture.gauss_net"});
+}
+
 TEST(NumChunksTest, RoundsUp) {
   EXPECT_EQ(NumChunks({.num_networks = 2000, .chunk_size = 100}), 20);
   EXPECT_EQ(NumChunks({.num_networks = 2001, .chunk_size = 100}), 21);

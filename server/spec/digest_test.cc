@@ -109,6 +109,10 @@ TEST(SpecDigestTest, EveryNumericFieldChangesTheDigest) {
            }},
           {"integrate_output_layer",
            [](ExperimentSpec& s) { s.sampling.integrate_output_layer = true; }},
+          {"integrate_first_layer_bias",
+           [](ExperimentSpec& s) {
+             s.sampling.integrate_first_layer_bias = true;
+           }},
           {"architecture",
            [](ExperimentSpec& s) {
              s.architecture = GaussNetSpec{.input_dim = 2};

@@ -389,6 +389,7 @@ absl::StatusOr<SamplingSpec> SamplingFromProto(const v1::Sampling& p) {
                      absl::StrCat(" = ", p.precision(), ": unknown value"));
   }
   s.integrate_output_layer = p.integrate_output_layer();
+  s.integrate_first_layer_bias = p.integrate_first_layer_bias();
   return s;
 }
 
@@ -567,6 +568,7 @@ v1::ExperimentSpec SpecToProto(const ExperimentSpec& spec) {
                        ? v1::PRECISION_FLOAT32
                        : v1::PRECISION_FLOAT64);
   s->set_integrate_output_layer(spec.sampling.integrate_output_layer);
+  s->set_integrate_first_layer_bias(spec.sampling.integrate_first_layer_bias);
   if (spec.training) TrainingToProto(*spec.training, proto.mutable_training());
   proto.mutable_width_sweep()->mutable_widths()->Add(spec.width_sweep.begin(),
                                                      spec.width_sweep.end());

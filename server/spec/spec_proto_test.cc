@@ -250,6 +250,8 @@ void ExpectSameSpec(const ExperimentSpec& a, const ExperimentSpec& b) {
   EXPECT_EQ(a.sampling.precision, b.sampling.precision);
   EXPECT_EQ(a.sampling.integrate_output_layer,
             b.sampling.integrate_output_layer);
+  EXPECT_EQ(a.sampling.integrate_first_layer_bias,
+            b.sampling.integrate_first_layer_bias);
 }
 
 // More training points than max_points: refused by count, with no
@@ -317,6 +319,33 @@ TEST(SpecJsonRoundTripTest, GaussAndCosNetSurviveTheRoundTrip) {
     EXPECT_EQ(SpecProtoToJson(SpecToProto(*back), true), printed);
     ExpectSameSpec(*spec, *back);
   }
+}
+
+TEST(SpecFromJsonTest, IntegrateFirstLayerBiasParsesRoundTripsAndValidates) {
+  constexpr char kGauss[] =
+      R"({"architecture": {"gaussNet": {"inputDim": 1, "width": 4,
+          "sb0": 1}}, "points": [{"x": [-0.05]}, {"x": [0.05]}],
+          "sampling": {"integrateOutputLayer": true)";
+  auto plain = SpecFromJson(absl::StrCat(kGauss, "}}"));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->sampling.integrate_first_layer_bias);
+  EXPECT_FALSE(SpecToProto(*plain).sampling().integrate_first_layer_bias());
+  auto spec = SpecFromJson(
+      absl::StrCat(kGauss, R"(, "integrateFirstLayerBias": true}})"));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->sampling.integrate_first_layer_bias);
+  EXPECT_TRUE(SpecToProto(*spec).sampling().integrate_first_layer_bias());
+  auto back = SpecFromJson(SpecProtoToJson(SpecToProto(*spec)));
+  ASSERT_TRUE(back.ok()) << back.status();
+  ExpectSameSpec(*spec, *back);
+  // Not for an MLP: InvalidArgument naming the field.
+  auto mlp = SpecFromJson(
+      absl::StrCat(kMlpHead, R"(, "sampling": {"integrateOutputLayer": true,
+                    "integrateFirstLayerBias": true}})"));
+  ASSERT_FALSE(mlp.ok());
+  EXPECT_EQ(mlp.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(mlp.status().message()),
+              testing::HasSubstr("sampling.integrate_first_layer_bias"));
 }
 
 TEST(SpecFromJsonTest, WidthSweepParsesValidatesAndRoundTrips) {

@@ -208,6 +208,7 @@ int Main(int argc, char** argv) {
   for (const Study* s : chosen) {
     std::printf("- %s: %s; exact: %s\n", s->name.c_str(), s->setup.c_str(),
                 s->exact.c_str());
+    if (s->notes) std::printf("  %s\n", s->notes().c_str());
   }
   if (!flags.csv.empty() && !WriteCsv(flags.csv, lines)) {
     std::fprintf(stderr, "cannot write %s\n", flags.csv.c_str());

@@ -39,6 +39,9 @@ struct Study {
   std::function<void(int threads)> prepare;
   // One experiment with `seed`: rows.size() samples, in row order.
   std::function<std::vector<Sample>(uint64_t seed, int threads)> run;
+  // Figures beyond z that the study gathered over its seeds (for example a
+  // ratio of standard errors), printed under the table; may be empty.
+  std::function<std::string()> notes;
 };
 
 // Every study, cheap ones first.

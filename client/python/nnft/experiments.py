@@ -219,13 +219,15 @@ def width_copies(spec: Any, widths: Sequence[int]
 
 def _finish(spec, pts, *, orders=None, tuples=None, seed=0,
             num_networks=None, chunk_size=None, precision=None,
-            integrate_output_layer=False, target_stderr=None, label=""):
+            integrate_output_layer=False, integrate_first_layer_bias=False,
+            target_stderr=None, label=""):
     """Fills points, observables and sampling.
 
     orders: correlator orders (default [2, 4] on the server).
     tuples: explicit index tuples (lists of 0-based point indices).
     num_networks, chunk_size, seed, precision ("float64"/"float32"),
-    integrate_output_layer, target_stderr: see Sampling in spec.proto.
+    integrate_output_layer, integrate_first_layer_bias (Gauss-net only),
+    target_stderr: see Sampling in spec.proto.
     """
     for row in pts:
         spec.points.add().x.extend(float(v) for v in row)
@@ -242,6 +244,7 @@ def _finish(spec, pts, *, orders=None, tuples=None, seed=0,
     if precision is not None:
         s.precision = _enum(precision, _PRECISIONS, "precision")
     s.integrate_output_layer = bool(integrate_output_layer)
+    s.integrate_first_layer_bias = bool(integrate_first_layer_bias)
     if target_stderr is not None:
         s.target_stderr = float(target_stderr)
     spec.label = label

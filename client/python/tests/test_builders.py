@@ -218,6 +218,30 @@ class EnumNameTest(unittest.TestCase):
                                     ".*relu"):
             nnft.to_spec({"architecture": {"mlp": {"activation": "rleu"}}})
 
+    def test_dicts_and_json_set_integrate_first_layer_bias(self):
+        # A new Sampling field reaches Python through the generated stubs:
+        # no client code names it.
+        d = {"architecture": {"gaussNet": {"inputDim": 1, "width": 4,
+                                           "sb0": 1.0}},
+             "points": [{"x": [-0.05]}, {"x": [0.05]}],
+             "sampling": {"integrateOutputLayer": True,
+                          "integrateFirstLayerBias": True}}
+        spec = nnft.to_spec(d)
+        self.assertTrue(spec.sampling.integrate_first_layer_bias)
+        self.assertEqual(nnft.to_dict(spec)["sampling"],
+                         {"integrateOutputLayer": True,
+                          "integrateFirstLayerBias": True})
+        snake = nnft.to_spec(
+            '{"sampling": {"integrate_first_layer_bias": true}}')
+        self.assertTrue(snake.sampling.integrate_first_layer_bias)
+        self.assertFalse(nnft.to_spec({}).sampling.integrate_first_layer_bias)
+        built = ex.gauss_net(4, [[-0.05], [0.05]], sb0=1.0,
+                             integrate_output_layer=True,
+                             integrate_first_layer_bias=True)
+        self.assertTrue(built.sampling.integrate_first_layer_bias)
+        self.assertFalse(ex.gauss_net(4, [[0.0]]).sampling
+                         .integrate_first_layer_bias)
+
 
 if __name__ == "__main__":
     unittest.main()
