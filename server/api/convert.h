@@ -97,7 +97,7 @@ void SweepSummaryToProto(const SweepResult& sweep, v1::WidthSweepSummary* out);
 void SweepWidthToProto(const SweepResult& sweep, int w, int64_t begin,
                        int64_t end, v1::SweepWidthBlock* out);
 
-// Training flow rows (training_convert.cc): one recorded time, restricted to
+// Training flow rows (convert_training.cc): one recorded time, restricted to
 // the first `max_points` points; the empirical NTK at initialisation.
 void TrainingTimeToProto(const TrainingTimeEstimate& row, int index,
                          int max_points, v1::TrainingTime* out);

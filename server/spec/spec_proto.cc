@@ -1,4 +1,4 @@
-// Spec conversions: proto <-> core, JSON <-> proto. See spec_json.h.
+// Spec conversions: proto <-> core, JSON <-> proto. See spec_proto.h.
 #include "server/spec/spec_proto.h"
 
 #include <algorithm>

@@ -52,7 +52,7 @@ std::string SpecProtoToJson(const v1::ExperimentSpec& proto,
 
 // Sampling.target_stderr of the proto (the early-stop rule; not a core spec
 // field), checked finite and >= 0.
-// The interaction fields (spec_json_interactions.cc), used by SpecFromProto
+// The interaction fields (spec_proto_interactions.cc), used by SpecFromProto
 // (before Validate) and SpecToProto.
 void InteractionsFromProto(const v1::ExperimentSpec& proto,
                            ExperimentSpec& spec);

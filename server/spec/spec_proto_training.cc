@@ -1,4 +1,4 @@
-// Training spec conversion (training_json.h).
+// Training spec conversion (spec_proto_training.h).
 #include "server/spec/spec_proto_training.h"
 
 #include "absl/strings/str_cat.h"

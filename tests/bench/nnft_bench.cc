@@ -116,7 +116,7 @@ absl::StatusOr<ExperimentSpec> LoadSpec(const Flags& f) {
     if (!parsed.ok()) return parsed.status();
     spec = *std::move(parsed);
 #else
-    return absl::UnimplementedError("built without nnft_spec_json: --spec");
+    return absl::UnimplementedError("built without nnft_spec: --spec");
 #endif
   } else if (f.workload == "W1") {
     spec = W1();
