@@ -121,7 +121,7 @@ absl::Status JobManager::Impl::Touch(Job& job, bool persist) {
 }
 
 JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
-                                         absl::Status error) {
+                                         absl::Status error, bool persist) {
   JobRecord& r = job.record;
   r.state = state;
   job.error = error;
@@ -146,7 +146,7 @@ JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
       }
     }
   }
-  absl::Status persisted = Touch(job, /*persist=*/true);
+  absl::Status persisted = Touch(job, persist);
   JobsLog("job_state",
           {{"job", r.name},
            {"state", std::string(JobStateName(state))},

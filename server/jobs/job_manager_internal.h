@@ -129,9 +129,10 @@ struct JobManager::Impl {
   absl::Status Touch(Job& job, bool persist) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Delivers a snapshot to the job's subscribers (conflated by version).
   void Notify(const JobSnapshot& snapshot) ABSL_LOCKS_EXCLUDED(mu, sub_mu);
-  // Moves `job` to a terminal or queued state, persists and logs it.
-  JobSnapshot Transition(Job& job, JobState state, absl::Status error)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Moves `job` to a terminal or queued state, persists (unless `persist`
+  // is false) and logs it.
+  JobSnapshot Transition(Job& job, JobState state, absl::Status error,
+                         bool persist = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
   // --- job_submit.cc ---
   // The oldest queued or running job of r.owner identical to `r` (digest,
