@@ -1,12 +1,16 @@
 // Submission of jobs: JobManager::Submit and SubmitMany (job_manager.h).
 //
 // A batch is answered in three steps so that the lock is held only for the
-// bookkeeping: each request is validated, digested and looked up in the
-// store without the lock; under the lock every request is planned (a retry
-// of its request_id, a join of an identical job, or a new job) without
-// touching the manager's state, the planned rows are written in one store
-// transaction, and only then are the new jobs published. A store error thus
-// leaves neither rows nor jobs behind.
+// bookkeeping: each request is validated and digested without the lock; a
+// short hold of the lock picks out the requests an existing job will likely
+// answer, and only the others are looked up in the store and get their
+// row's JSON, again without the lock; under the lock every request is
+// planned (a retry of its request_id, a join of an identical job, a repeat
+// of an identical SUCCEEDED job, or a new job) without touching the
+// manager's state, the planned rows are written in one store transaction,
+// and only then are the new jobs published. A store error thus leaves
+// neither rows nor jobs behind. A repeat writes no row (its count is saved
+// within a second: Impl::SaveRepeats).
 #include <algorithm>
 #include <cmath>
 #include <map>
