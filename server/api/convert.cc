@@ -182,7 +182,10 @@ v1::Job JobToProtoWithoutSpec(const JobSnapshot& job,
 
 v1::Job JobToProto(const JobSnapshot& job) {
   v1::Job out;
-  if (auto spec = SpecProtoFromJson(job.spec_json); spec.ok()) {
+  absl::StatusOr<v1::ExperimentSpec> spec =
+      job.submitted_spec != nullptr ? *job.submitted_spec
+                                    : SpecProtoFromJson(job.spec_json);
+  if (spec.ok()) {
     *out.mutable_spec() = *std::move(spec);
     v1::ExperimentSpec* s = out.mutable_spec();
     s->set_label(TruncateUtf8(s->label(), kMaxLabelBytes));

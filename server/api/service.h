@@ -29,14 +29,17 @@
 #include "grpcpp/grpcpp.h"
 #include "nnft/v1/nnft.grpc.pb.h"
 #include "server/api/auth.h"
-#include "server/jobs/job_manager.h"
 #include "server/api/service_streams.h"
 #include "server/api/work_pool.h"
+#include "server/jobs/job_manager.h"
 
 namespace nnft::server {
 
 struct ServiceOptions {
   // Limits every spec is validated against (also reported by GetServerInfo).
+  // Must equal the job manager's (JobManagerOptions::limits; server.cc
+  // passes one value to both): a submitted spec is validated here, once,
+  // and the manager trusts it (SubmitRequest::spec_validated).
   Limits limits;
   // Reported by GetServerInfo: the job manager's settings and the server's.
   int max_queued_jobs = 10000;

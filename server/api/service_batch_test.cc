@@ -11,8 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "server/ops/server.h"
 #include "server/api/service.h"
+#include "server/ops/server.h"
 #include "server/spec/spec_proto.h"
 
 namespace nnft::server {
@@ -119,13 +119,16 @@ TEST(SubmitBatchTest, AnswersEachEntryNamingTheFieldAndSharesDuplicates) {
   }
   EXPECT_EQ(job.state(), v1::Job::SUCCEEDED);
   EXPECT_TRUE(job.has_spec());  // GetJob returns the spec
-  // Resubmitted once stored: an exact hit, SUCCEEDED in the answer.
+  // Resubmitted once stored: an exact hit, answered by the same job
+  // (a repeat), SUCCEEDED in the answer.
   v1::SubmitBatchRequest again;
   *again.add_entries()->mutable_spec() = TinySpec(2);
   v1::SubmitBatchResponse hit;
   ASSERT_TRUE(Batch(h.stub.get(), again, &hit).ok());
   EXPECT_EQ(hit.results(0).job().state(), v1::Job::SUCCEEDED);
-  EXPECT_EQ(hit.results(0).job().progress().chunks_from_store(), 4);
+  EXPECT_EQ(hit.results(0).job().name(), name);
+  EXPECT_EQ(hit.results(0).job().submissions(), 2);
+  EXPECT_EQ(hit.results(0).job().progress().chunks_done(), 4);
 }
 
 TEST(SubmitBatchTest, ARepeatedRequestIdReturnsTheSameJobs) {

@@ -1,5 +1,6 @@
 // The submissions of the Nnft service: SubmitExperiment and SubmitBatch,
 // which share the checks of one request (PrepareSubmit). See service.h.
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,9 +10,9 @@
 #include "absl/time/clock.h"
 #include "core/status_macros.h"
 #include "server/api/convert.h"
-#include "server/ops/log.h"
 #include "server/api/service.h"
 #include "server/api/service_internal.h"
+#include "server/ops/log.h"
 #include "server/spec/spec_proto.h"
 
 namespace nnft::server {
@@ -68,16 +69,20 @@ absl::StatusOr<SubmitRequest> NnftService::PrepareSubmit(
   }
   NNFT_RETURN_IF_ERROR(CheckRequestId(request.request_id()));
   NNFT_RETURN_IF_ERROR(CheckSpecText(request.spec()));
+  // Validated here, once: the job manager has the same limits
+  // (spec_validated), and prints the JSON only for a job it creates.
   NNFT_ASSIGN_OR_RETURN(ExperimentSpec spec,
                         SpecFromProto(request.spec(), options_.limits));
   NNFT_ASSIGN_OR_RETURN(double target_stderr,
                         TargetStderrFromProto(request.spec()));
-  return SubmitRequest{.spec = std::move(spec),
-                       .spec_json = SpecProtoToJson(request.spec()),
-                       .request_id = request.request_id(),
-                       .priority = request.priority(),
-                       .owner = owner,
-                       .target_stderr = target_stderr};
+  return SubmitRequest{
+      .spec = std::move(spec),
+      .request_id = request.request_id(),
+      .priority = request.priority(),
+      .owner = owner,
+      .target_stderr = target_stderr,
+      .submitted_spec = std::make_shared<v1::ExperimentSpec>(request.spec()),
+      .spec_validated = true};
 }
 
 absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,

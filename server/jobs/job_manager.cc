@@ -1,19 +1,20 @@
 #include "server/jobs/job_manager.h"
 
-#include <limits>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/estimate/estimate.h"
-#include "core/status_macros.h"
 #include "core/spec/tuples.h"
+#include "core/status_macros.h"
+#include "server/jobs/job_manager_internal.h"
 #include "server/spec/digest.h"
 #include "server/spec/spec_proto.h"
-#include "server/jobs/job_manager_internal.h"
 
 namespace nnft::server {
 namespace {
@@ -96,6 +97,7 @@ JobSnapshot JobManager::Impl::Snapshot(const Job& job) const {
   s.checks = job.checks;
   s.sweep = SweepSnapshot(job);
   s.version = job.version;
+  s.submitted_spec = job.submitted_spec;
   return s;
 }
 
@@ -119,7 +121,7 @@ absl::Status JobManager::Impl::Touch(Job& job, bool persist) {
 }
 
 JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
-                                         absl::Status error) {
+                                         absl::Status error, bool persist) {
   JobRecord& r = job.record;
   r.state = state;
   job.error = error;
@@ -138,9 +140,13 @@ JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
       // The result uses chunks [0, chunks_total): record what it used.
       job.chunks_done = job.chunks_total;
       ++counters.jobs_completed;
+      // Every chunk was computed or found (see Repeatable in job_submit.cc).
+      if (r.target_stderr == 0 && job.sweep.empty()) {
+        succeeded.emplace(r.digest, &job);
+      }
     }
   }
-  absl::Status persisted = Touch(job, /*persist=*/true);
+  absl::Status persisted = Touch(job, persist);
   JobsLog("job_state",
           {{"job", r.name},
            {"state", std::string(JobStateName(state))},
@@ -189,6 +195,8 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
              {"chunk", k},
              {"action", "removed; recomputed if needed"}});
   }
+  absl::flat_hash_set<std::string> damaged_digests;
+  for (const auto& [digest, k] : check.removed) damaged_digests.insert(digest);
   JobsLog("store_checked", {{"chunks", check.chunks_checked},
                             {"corrupt_removed", check.removed.size()}});
   NNFT_ASSIGN_OR_RETURN(std::vector<JobRecord> rows, impl->store->LoadJobs());
@@ -248,6 +256,11 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
         impl->queue.emplace(-r.priority, r.sequence, r.name);
         impl->live.emplace(r.digest, job);
         ++resumed;
+      } else if (r.state == JobState::kSucceeded && spec.ok() &&
+                 r.target_stderr == 0 && job->sweep.empty() &&
+                 !damaged_digests.contains(r.digest)) {
+        // Repeats answer it only while its chunks are all stored.
+        impl->succeeded.emplace(r.digest, job.get());
       }
       if (!r.request_id.empty()) {
         impl->request_ids[{r.owner, r.request_id}] = r.name;
@@ -351,6 +364,13 @@ absl::Status JobManager::Delete(absl::string_view name,
     m.request_ids.erase({r.owner, r.request_id});
   }
   m.by_sequence.erase(r.sequence);
+  auto [lo, hi] = m.succeeded.equal_range(r.digest);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second == job.get()) {
+      m.succeeded.erase(it);
+      break;
+    }
+  }
   JobsLog("job_deleted", {{"job", r.name}});
   m.jobs.erase(r.name);  // last: `r` lives in the job
   m.changed.SignalAll();
@@ -434,6 +454,7 @@ void JobManager::Drain() {
   {
     absl::MutexLock lock(&m.mu);
     if (m.drained) return;
+    m.SaveRepeats(/*force=*/true);
     m.drained = true;
     m.draining = true;
     m.work.SignalAll();

@@ -19,8 +19,14 @@
 //   returns that job; its `submissions` grows by one and
 //   Counters::jobs_deduplicated too. Other owners get their own job, which
 //   shares the stored chunks.
-// - Exact hit: when every chunk [0, K) is already stored, the new job is
-//   SUCCEEDED at once without computing (Counters::exact_hits).
+// - Exact hit: when every chunk [0, K) is already stored (and target_stderr
+//   is 0), the submission is answered at once without computing
+//   (Counters::exact_hits): by the oldest SUCCEEDED job of the same owner
+//   identical to it (same digest, spec bytes, number of chunks), whose
+//   `submissions` grows by one (a repeat: no row is written), else by a new
+//   job, SUCCEEDED at once. A repeat's count is saved with the job's row at
+//   most a second later (the next submission after that second, or Drain):
+//   a SIGKILL can lose the counts of the last second's repeats, never a job.
 // - Queue full (queued jobs >= max_queued_jobs): ResourceExhausted naming the
 //   limit. Unknown names, and jobs of another owner: NotFound with the same
 //   message, so names do not leak. A caller with owner "" (a server without
@@ -69,9 +75,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "core/sampling/engine.h"             // ChunkSums
 #include "core/analyses/experiment_result.h"  // the result and its parts' types
-#include "core/spec/spec.h"               // ExperimentSpec, Limits
+#include "core/sampling/engine.h"             // ChunkSums
+#include "core/spec/spec.h"                   // ExperimentSpec, Limits
+#include "nnft/v1/spec.pb.h"                  // the spec as a client sent it
 #include "server/jobs/admission.h"
 #include "server/store/store.h"
 
@@ -89,6 +96,16 @@ struct SubmitRequest {
   std::string owner{};
   // Early stop: >= 0; 0 runs all chunks (see the header comment).
   double target_stderr = 0;
+  // The spec as the client sent it, when the caller has it (the service).
+  // With spec_json empty, spec_json is printed from it only for a job the
+  // submission creates: a submission answered by an existing job prints no
+  // JSON. Kept with the job (JobSnapshot::submitted_spec), so a reader
+  // needs no JSON parse.
+  std::shared_ptr<const v1::ExperimentSpec> submitted_spec{};
+  // True when `spec` was built by SpecFromProto under the manager's own
+  // limits (JobManagerOptions::limits), which validated it: Submit then does
+  // not validate it again. False: Submit validates it.
+  bool spec_validated = false;
 };
 
 // One width of a running or finished sweep, as a watcher sees it.
@@ -128,6 +145,10 @@ struct JobSnapshot {
   // then unset).
   std::vector<SweepWidthSnapshot> sweep;
   int64_t version = 0;  // increases on every change of this job
+  // The spec as submitted (spec_json parsed), when this process has it: jobs
+  // submitted with SubmitRequest::submitted_spec; null for jobs loaded from
+  // the store (parse spec_json).
+  std::shared_ptr<const v1::ExperimentSpec> submitted_spec;
 };
 
 // A finished job's result: the job and what core made of its chunks
@@ -197,7 +218,8 @@ struct JobManagerOptions {
   int max_bins = 64;
   // Cap on the store file in bytes (ResultStore::Open); 0: none. >= 0.
   int64_t max_store_bytes = 0;
-  // Per-job cost limits checked before a job is queued (server/jobs/admission.h).
+  // Per-job cost limits checked before a job is queued
+  // (server/jobs/admission.h).
   AdmissionLimits admission{};
   // Per owner (principal) when > 0: jobs queued at once (more answer
   // RESOURCE_EXHAUSTED), and jobs running at once (others wait in the queue

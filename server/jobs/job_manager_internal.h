@@ -54,6 +54,10 @@ struct Job {
   std::shared_ptr<const CheckResults> checks;
   std::vector<SweepWidth> sweep;  // width sweeps only (InitSweep)
   int64_t version = 1;
+  // SubmitRequest::submitted_spec of the submission that created the job.
+  std::shared_ptr<const v1::ExperimentSpec> submitted_spec;
+  // In Impl::unsaved_repeats.
+  bool repeats_unsaved = false;
   std::atomic<bool> cancel{false};
   // DataLoss for a row that failed its integrity check at Open (the record
   // is then not to be trusted); OK otherwise.
@@ -83,6 +87,14 @@ struct JobManager::Impl {
   // (looked up without scanning every job ever kept). Entries leave in
   // Transition to a terminal state.
   std::multimap<std::string, std::shared_ptr<Job>> live ABSL_GUARDED_BY(mu);
+  // SUCCEEDED jobs by digest: what an identical repeat is answered by.
+  // Entries join when a job succeeds (or is loaded succeeded) and leave in
+  // Delete.
+  std::multimap<std::string, Job*> succeeded ABSL_GUARDED_BY(mu);
+  // Jobs whose `submissions` grew by repeats since their row was last
+  // written, and when such counts were last saved (SaveRepeats).
+  std::vector<std::shared_ptr<Job>> unsaved_repeats ABSL_GUARDED_BY(mu);
+  absl::Time repeats_saved ABSL_GUARDED_BY(mu) = absl::InfinitePast();
   // (owner, request_id) -> job name.
   absl::flat_hash_map<std::pair<std::string, std::string>, std::string>
       request_ids ABSL_GUARDED_BY(mu);
@@ -117,9 +129,20 @@ struct JobManager::Impl {
   absl::Status Touch(Job& job, bool persist) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Delivers a snapshot to the job's subscribers (conflated by version).
   void Notify(const JobSnapshot& snapshot) ABSL_LOCKS_EXCLUDED(mu, sub_mu);
-  // Moves `job` to a terminal or queued state, persists and logs it.
-  JobSnapshot Transition(Job& job, JobState state, absl::Status error)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Moves `job` to a terminal or queued state, persists (unless `persist`
+  // is false) and logs it.
+  JobSnapshot Transition(Job& job, JobState state, absl::Status error,
+                         bool persist = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+
+  // --- job_submit.cc ---
+  // The oldest queued or running job of r.owner identical to `r` (digest,
+  // spec bytes, chunks, target_stderr); null if none.
+  Job* FindLive(const JobRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // The oldest SUCCEEDED job of r.owner identical to `r`; null if none.
+  Job* FindSucceeded(const JobRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Writes the rows of unsaved_repeats (one transaction) when `force` or a
+  // second has passed since the last save.
+  void SaveRepeats(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
   // --- job_runner.cc ---
   // A runner thread: takes queued jobs until drained.
@@ -142,7 +165,8 @@ void InitSweep(Job& job);
 // The snapshot's sweep entries (call with Impl::mu held).
 std::vector<SweepWidthSnapshot> SweepSnapshot(const Job& job);
 
-// One structured log line of the job manager (server/ops/log.h, component=jobs).
+// One structured log line of the job manager (server/ops/log.h,
+// component=jobs).
 inline void JobsLog(absl::string_view event,
                     std::initializer_list<LogField> fields = {}) {
   LogComponentEvent("jobs", event, fields);

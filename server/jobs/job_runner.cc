@@ -12,9 +12,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "core/sampling/engine.h"
-#include "core/estimate/estimate.h"
 #include "core/analyses/experiment_result.h"
+#include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "core/status_macros.h"
 #include "core/theory/theory.h"
 #include "server/jobs/job_manager_internal.h"
@@ -466,7 +466,11 @@ void JobManager::Impl::RunnerLoop() {
       job->record.start_time = absl::Now();
       job->estimate.reset();
       job->checks.reset();
-      snapshot = Transition(*job, JobState::kRunning, absl::OkStatus());
+      // Not written: the row stays QUEUED until the job ends, which is
+      // what a restart makes of a RUNNING row anyway (it resumes the job
+      // from the stored chunks), and it spares every job one transaction.
+      snapshot = Transition(*job, JobState::kRunning, absl::OkStatus(),
+                            /*persist=*/false);
     }
     Notify(snapshot);
     if (options.observer.started) {

@@ -1,12 +1,16 @@
 // Submission of jobs: JobManager::Submit and SubmitMany (job_manager.h).
 //
 // A batch is answered in three steps so that the lock is held only for the
-// bookkeeping: each request is validated, digested and looked up in the
-// store without the lock; under the lock every request is planned (a retry
-// of its request_id, a join of an identical job, or a new job) without
-// touching the manager's state, the planned rows are written in one store
-// transaction, and only then are the new jobs published. A store error thus
-// leaves neither rows nor jobs behind.
+// bookkeeping: each request is validated and digested without the lock; a
+// short hold of the lock picks out the requests an existing job will likely
+// answer, and only the others are looked up in the store and get their
+// row's JSON, again without the lock; under the lock every request is
+// planned (a retry of its request_id, a join of an identical job, a repeat
+// of an identical SUCCEEDED job, or a new job) without touching the
+// manager's state, the planned rows are written in one store transaction,
+// and only then are the new jobs published. A store error thus leaves
+// neither rows nor jobs behind. A repeat writes no row (its count is saved
+// within a second: Impl::SaveRepeats).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -21,9 +25,10 @@
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
 #include "server/jobs/admission.h"
-#include "server/spec/digest.h"
 #include "server/jobs/job_manager.h"
 #include "server/jobs/job_manager_internal.h"
+#include "server/spec/digest.h"
+#include "server/spec/spec_proto.h"
 
 namespace nnft::server {
 namespace {
@@ -34,11 +39,13 @@ bool SameRequest(const JobRecord& job, const JobRecord& want) {
          job.target_stderr == want.target_stderr;
 }
 
-// Validates `request` and builds its job (record without name or sequence);
-// needs no lock.
+// Validates `request` (unless the service did: spec_validated) and builds
+// its job (record without name or sequence); needs no lock.
 absl::StatusOr<std::shared_ptr<Job>> PrepareJob(
     const JobManagerOptions& options, SubmitRequest request) {
-  NNFT_RETURN_IF_ERROR(nnft::Validate(request.spec, options.limits));
+  if (!request.spec_validated) {
+    NNFT_RETURN_IF_ERROR(nnft::Validate(request.spec, options.limits));
+  }
   NNFT_ASSIGN_OR_RETURN(
       const JobCost cost,
       EstimateCost(request.spec, options.worker_threads, options.max_bins));
@@ -58,9 +65,11 @@ absl::StatusOr<std::shared_ptr<Job>> PrepareJob(
   JobRecord& r = job->record;
   r.request_id = std::move(request.request_id);
   r.owner = std::move(request.owner);
-  r.digest = SpecDigest(request.spec);
-  r.spec_bytes = RequestSpecBytes(request.spec);
+  SpecKeys keys = SpecDigestAndRequestBytes(request.spec);
+  r.digest = std::move(keys.digest);
+  r.spec_bytes = std::move(keys.request_bytes);
   r.spec_json = std::move(request.spec_json);
+  job->submitted_spec = std::move(request.submitted_spec);
   r.num_networks = request.spec.sampling.num_networks;
   r.num_chunks = NumChunks(request.spec.sampling) *
                  std::max<int64_t>(1, request.spec.width_sweep.size());
@@ -76,7 +85,7 @@ absl::StatusOr<std::shared_ptr<Job>> PrepareJob(
 // How one request of a batch is answered.
 enum class Answer {
   kError,     // by `errors[i]`
-  kExisting,  // by a job that existed before the batch (a retry)
+  kExisting,  // by a job that existed before the batch (a retry, a repeat)
   kBatch,     // by a job the batch creates or joins: needs the write
 };
 
@@ -90,7 +99,80 @@ struct CreatedLog {
   std::string owner, request_id;
 };
 
+// Whether an identical SUCCEEDED job answers a submission of `job`: one
+// that ran every chunk (no early stop), not a sweep (whose chunks lie under
+// its widths' digests). Such a job's chunks [0, K) are all stored, since
+// chunks are removed only by ResultStore::Check at Open (whose jobs are then
+// left out of Impl::succeeded).
+bool Repeatable(const Job& job) {
+  return job.record.target_stderr == 0 && job.sweep.empty();
+}
+
+// Prints the job's spec_json from the submitted proto when the caller left
+// it to the manager.
+void FillSpecJson(Job& job) {
+  if (job.record.spec_json.empty() && job.submitted_spec != nullptr) {
+    job.record.spec_json = SpecProtoToJson(*job.submitted_spec);
+  }
+}
+
 }  // namespace
+
+Job* JobManager::Impl::FindLive(const JobRecord& r) {
+  Job* found = nullptr;
+  auto [lo, hi] = live.equal_range(r.digest);
+  for (auto it = lo; it != hi; ++it) {
+    const JobRecord& candidate = it->second->record;
+    if (IsTerminal(candidate.state) || candidate.owner != r.owner ||
+        !SameRequest(candidate, r)) {
+      continue;
+    }
+    if (found == nullptr || candidate.sequence < found->record.sequence) {
+      found = it->second.get();
+    }
+  }
+  return found;
+}
+
+Job* JobManager::Impl::FindSucceeded(const JobRecord& r) {
+  Job* found = nullptr;
+  auto [lo, hi] = succeeded.equal_range(r.digest);
+  for (auto it = lo; it != hi; ++it) {
+    const JobRecord& candidate = it->second->record;
+    if (candidate.state != JobState::kSucceeded || candidate.owner != r.owner ||
+        !SameRequest(candidate, r)) {
+      continue;
+    }
+    if (found == nullptr || candidate.sequence < found->record.sequence) {
+      found = it->second;
+    }
+  }
+  return found;
+}
+
+void JobManager::Impl::SaveRepeats(bool force) {
+  if (unsaved_repeats.empty()) return;
+  const absl::Time now = absl::Now();
+  if (!force && now - repeats_saved < absl::Seconds(1)) return;
+  std::vector<const JobRecord*> rows;
+  rows.reserve(unsaved_repeats.size());
+  for (const std::shared_ptr<Job>& job : unsaved_repeats) {
+    auto it = jobs.find(job->record.name);
+    if (it != jobs.end() && it->second == job) rows.push_back(&job->record);
+  }
+  if (const absl::Status s = store->PutJobs(rows); !s.ok()) {
+    // Kept for the next try; the jobs themselves are stored.
+    JobsLog("store_error", {{"jobs", absl::StrCat(rows.size())},
+                            {"what", "repeat counts"},
+                            {"error", s.ToString()}});
+    return;
+  }
+  for (const std::shared_ptr<Job>& job : unsaved_repeats) {
+    job->repeats_unsaved = false;
+  }
+  unsaved_repeats.clear();
+  repeats_saved = now;
+}
 
 absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
   std::vector<SubmitRequest> one;
@@ -113,10 +195,8 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
   }
   const absl::Time start = absl::Now();
   absl::Time locked, written;
-  // 1. Without the lock: validation, digests, and the stored chunk counts
-  // (a chunk stored after its count only means the job finds it on start).
+  // 1. Without the lock: validation and digests.
   std::vector<std::shared_ptr<Job>> prepared(n);
-  std::vector<int64_t> stored(n, 0);
   for (size_t i = 0; i < n; ++i) {
     absl::StatusOr<std::shared_ptr<Job>> job =
         PrepareJob(m.options, std::move(requests[i]));
@@ -124,23 +204,49 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
       results[i] = job.status();
       continue;
     }
-    const JobRecord& r = (*job)->record;
+    prepared[i] = *std::move(job);
+  }
+  requests.clear();
+  // 1b. Under a short hold of the lock, which requests an existing job
+  // answers (a retry, a join, a repeat). A guess: the plan below decides.
+  std::vector<bool> answered(n, false);
+  {
+    absl::MutexLock lock(&m.mu);
+    for (size_t i = 0; i < n; ++i) {
+      if (prepared[i] == nullptr) continue;
+      const JobRecord& r = prepared[i]->record;
+      const auto id = r.request_id.empty()
+                          ? m.request_ids.end()
+                          : m.request_ids.find({r.owner, r.request_id});
+      answered[i] = id != m.request_ids.end() || m.FindLive(r) != nullptr ||
+                    (Repeatable(*prepared[i]) && m.FindSucceeded(r) != nullptr);
+    }
+  }
+  // 1c. Without the lock, for the others: the stored chunk counts (a chunk
+  // stored after its count only means the job finds it on start) and the
+  // JSON of the row. -1: not counted (the plan counts it if it must).
+  std::vector<int64_t> stored(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    if (prepared[i] == nullptr || answered[i]) continue;
+    const JobRecord& r = prepared[i]->record;
     absl::StatusOr<int64_t> count =
         m.store->CountChunks(r.digest, r.num_chunks);
     if (!count.ok()) {
       results[i] = count.status();
+      prepared[i] = nullptr;
       continue;
     }
     stored[i] = *count;
-    prepared[i] = *std::move(job);
+    FillSpecJson(*prepared[i]);
   }
-  requests.clear();
 
   std::vector<Answer> answers(n, Answer::kError);
   std::vector<Job*> by(n, nullptr);  // the answering job
   std::vector<std::shared_ptr<Job>> created;
   std::vector<std::pair<Job*, int64_t>> joined;  // existing job, joins
+  std::vector<Job*> repeated;  // a SUCCEEDED job, once per repeat
   std::vector<JobSnapshot> snapshots_to_notify;
+  std::vector<JobSnapshot> repeat_snapshots;  // logged by the service only
   std::vector<CreatedLog> created_logs;
   int64_t batch_joins = 0;
   {
@@ -194,17 +300,16 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
         }
       }
       // Join an identical queued or running job of the same owner (the
-      // oldest), else an identical job this batch creates.
-      Job* other = nullptr;
-      auto [lo, hi] = m.live.equal_range(r.digest);
-      for (auto it = lo; it != hi; ++it) {
-        const JobRecord& candidate = it->second->record;
-        if (IsTerminal(candidate.state) || candidate.owner != r.owner ||
-            !SameRequest(candidate, r)) {
+      // oldest), else repeat an identical SUCCEEDED one (an exact hit: its
+      // chunks are stored), else join an identical job this batch creates.
+      Job* other = m.FindLive(r);
+      if (other == nullptr && Repeatable(*job)) {
+        if (Job* done = m.FindSucceeded(r); done != nullptr) {
+          repeated.push_back(done);
+          answers[i] = Answer::kExisting;
+          by[i] = done;
+          if (!r.request_id.empty()) batch_ids[key] = done;
           continue;
-        }
-        if (other == nullptr || candidate.sequence < other->record.sequence) {
-          other = it->second.get();
         }
       }
       if (other != nullptr) {
@@ -225,9 +330,18 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
         }
       }
       if (other == nullptr) {
-        // A new job. Exact hit: every chunk already stored (an
-        // early-stopping job still has to fold them to find where it
-        // stops, so it is queued).
+        // A new job: SUCCEEDED at once on an exact hit (every chunk
+        // already stored; an early-stopping job still has to fold them to
+        // find where it stops, so it is queued), else queued.
+        if (stored[i] < 0) {  // 1b guessed wrong: count now (rare)
+          absl::StatusOr<int64_t> count =
+              m.store->CountChunks(r.digest, r.num_chunks);
+          if (!count.ok()) {
+            results[i] = count.status();
+            continue;
+          }
+          stored[i] = *count;
+        }
         const bool exact_hit =
             stored[i] == r.num_chunks && r.target_stderr == 0;
         if (!exact_hit && queued >= m.options.max_queued_jobs) {
@@ -263,6 +377,7 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
           }
         }
         other = job.get();
+        FillSpecJson(*job);  // when 1b guessed an existing job would answer
         batch_live.emplace(r.digest, other);
         created.push_back(job);
       }
@@ -307,6 +422,7 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
           ++m.counters.exact_hits;
           ++m.counters.jobs_completed;
           m.counters.chunks_from_store += r.chunks_from_store;
+          if (Repeatable(*job)) m.succeeded.emplace(r.digest, job.get());
         } else {
           m.queue.emplace(-r.priority, r.sequence, r.name);
           m.live.emplace(r.digest, job);
@@ -328,6 +444,22 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
       }
       if (m.queue.size() > 0 && !created.empty()) m.work.SignalAll();
     }
+    // Repeats write no row now: counted in memory, saved within a second
+    // (Impl::SaveRepeats), whatever became of the batch's write.
+    for (Job* job : repeated) {
+      ++job->record.submissions;
+      m.Touch(*job, /*persist=*/false).IgnoreError();
+      ++m.counters.jobs_submitted;
+      ++m.counters.exact_hits;
+      if (!job->repeats_unsaved) {
+        job->repeats_unsaved = true;
+        m.unsaved_repeats.push_back(m.jobs.at(job->record.name));
+      }
+      if (m.subscriptions.load() > 0) {
+        repeat_snapshots.push_back(m.Snapshot(*job));
+      }
+    }
+    m.SaveRepeats(/*force=*/false);
     for (size_t i = 0; i < n; ++i) {
       if (answers[i] == Answer::kError) continue;
       if (answers[i] == Answer::kBatch && !persisted.ok()) {
@@ -364,6 +496,7 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
              {"submissions", absl::StrCat(snapshot.submissions)}});
     m.Notify(snapshot);
   }
+  for (const JobSnapshot& snapshot : repeat_snapshots) m.Notify(snapshot);
   return results;
 }
 

@@ -124,9 +124,48 @@ TEST(SubmitManyTest, ExactHitsAreSucceededAtOnce) {
   for (const auto& job : got) {
     ASSERT_TRUE(job.ok()) << job.status();
     EXPECT_EQ(job->state, JobState::kSucceeded);
-    EXPECT_EQ(job->chunks_from_store, job->chunks_total);
   }
+  // The identical spec is answered by the job that computed it (a repeat);
+  // the other by a new job that found every chunk stored.
+  EXPECT_EQ(got[0]->name, done.name);
+  EXPECT_EQ(got[0]->submissions, 2);
+  EXPECT_NE(got[1]->name, done.name);
+  EXPECT_EQ(got[1]->chunks_from_store, got[1]->chunks_total);
   EXPECT_EQ(m->counters().exact_hits, 2);
+}
+
+TEST(SubmitManyTest, ARepeatOfASucceededJobIsAnsweredByItWithoutANewRow) {
+  TempDir dir;
+  std::string name;
+  {
+    auto m = OpenManager(Options(dir.path()));
+    const JobSnapshot done = WaitDone(*m, MustSubmit(*m, TinySpec(500)).name);
+    ASSERT_EQ(done.state, JobState::kSucceeded);
+    name = done.name;
+    for (int i = 2; i <= 4; ++i) {
+      const JobSnapshot again = MustSubmit(*m, TinySpec(500));
+      EXPECT_EQ(again.name, done.name);
+      EXPECT_EQ(again.state, JobState::kSucceeded);
+      EXPECT_EQ(again.submissions, i);
+    }
+    EXPECT_EQ(m->counters().exact_hits, 3);
+    EXPECT_EQ(m->counters().jobs_submitted, 4);
+    // Another owner, or fewer networks: a new job, answered from the store.
+    const JobSnapshot other = MustSubmit(*m, TinySpec(500), "bob");
+    EXPECT_NE(other.name, done.name);
+    EXPECT_EQ(other.state, JobState::kSucceeded);
+    const JobSnapshot fewer = MustSubmit(*m, TinySpec(300));
+    EXPECT_NE(fewer.name, done.name);
+    EXPECT_EQ(fewer.chunks_from_store, fewer.chunks_total);
+    auto page = m->List(100, "");
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_EQ(page->jobs.size(), 3u);
+  }
+  // The counts are saved at the latest when the manager drains.
+  auto reopened = OpenManager(Options(dir.path()));
+  absl::StatusOr<JobSnapshot> job = reopened->Get(name);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->submissions, 4);
 }
 
 TEST(SubmitManyTest, QueueLimitsApplyToEachRequest) {

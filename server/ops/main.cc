@@ -1,7 +1,10 @@
 // nnft-server: flags -> ServerOptions -> RunServer (server/ops/server.h).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -122,9 +125,26 @@ void PrintHelp() {
   std::printf("\n--helpfull lists Abseil's own flags too.\n");
 }
 
+// OpenMP threads that wait passively (sleep) between parallel regions
+// instead of spinning. libgomp spins by default after each region; the
+// server runs one region per job, so between many small jobs the idle team
+// spun on the cores that the runner, the store and gRPC needed (81% of the
+// server's samples in a batch of 10,000 tiny jobs; passive waiting finished
+// it 3.5-4 times sooner; docs/benchmarks.md). libgomp reads the variable
+// once, when it is loaded, before main: when it is unset the server sets it
+// and executes itself again, so the policy holds however the server is
+// started (tests, containers, by hand). An explicit OMP_WAIT_POLICY (e.g.
+// "active") is kept; if the exec fails the server runs on with the default.
+void WaitPassivelyBetweenRegions(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (setenv("OMP_WAIT_POLICY", "passive", /*overwrite=*/0) != 0) return;
+  execv("/proc/self/exe", argv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  WaitPassivelyBetweenRegions(argv);
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = IsOwnFlagFile;
   usage.contains_helpshort_flags = IsOwnFlagFile;

@@ -45,10 +45,59 @@ std::string Deterministic(const google::protobuf::MessageLite& message) {
   return out;
 }
 
-template <typename T>
-void SortUnique(T& v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
+// Makes SpecToProto(spec) without num_networks canonical in place: orders
+// sorted and deduplicated, tuples as sorted multisets (sorted,
+// deduplicated), sweep widths sorted, labels cleared.
+void Canonicalise(v1::ExperimentSpec& proto) {
+  proto.clear_label();
+  v1::Observables* o = proto.mutable_observables();
+  std::vector<int> orders(o->orders().begin(), o->orders().end());
+  std::sort(orders.begin(), orders.end());
+  orders.erase(std::unique(orders.begin(), orders.end()), orders.end());
+  o->mutable_orders()->Assign(orders.begin(), orders.end());
+  if (o->tuples_size() > 0) {
+    std::vector<std::vector<int>> tuples;
+    tuples.reserve(o->tuples_size());
+    for (const v1::IndexTuple& t : o->tuples()) {
+      tuples.emplace_back(t.index().begin(), t.index().end());
+      std::sort(tuples.back().begin(), tuples.back().end());
+    }
+    std::sort(tuples.begin(), tuples.end());
+    tuples.erase(std::unique(tuples.begin(), tuples.end()), tuples.end());
+    o->clear_tuples();
+    for (const std::vector<int>& t : tuples) {
+      o->add_tuples()->mutable_index()->Add(t.begin(), t.end());
+    }
+  }
+  if (proto.has_width_sweep()) {
+    auto* widths = proto.mutable_width_sweep()->mutable_widths();
+    std::sort(widths->begin(), widths->end());
+  }
+  for (v1::SymmetryCheck& c : *proto.mutable_symmetry_checks()) {
+    c.clear_label();
+  }
+  for (v1::ClusterCheck& c : *proto.mutable_cluster_checks()) {
+    c.clear_label();
+  }
+}
+
+// SpecDigest of the canonical bytes.
+std::string DigestOf(absl::string_view canonical_bytes) {
+  std::string input = EngineFingerprint();
+  input.push_back('\0');
+  input += kCodec;
+  input.push_back('\0');
+  input.append(canonical_bytes.data(), canonical_bytes.size());
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  // EVP_Digest fails only on allocation failure or a broken OpenSSL.
+  if (EVP_Digest(input.data(), input.size(), md, &md_len, EVP_sha256(),
+                 nullptr) != 1 ||
+      md_len != 32) {
+    std::abort();
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(md), md_len));
 }
 
 }  // namespace
@@ -58,17 +107,9 @@ std::string EngineFingerprint() {
 }
 
 v1::ExperimentSpec CanonicalSpecProto(const ExperimentSpec& spec) {
-  ExperimentSpec canonical = spec;
-  ObservableSpec& o = canonical.observables;
-  SortUnique(o.orders);
-  for (auto& t : o.tuples) std::sort(t.begin(), t.end());  // multisets
-  SortUnique(o.tuples);
-  std::sort(canonical.width_sweep.begin(), canonical.width_sweep.end());
-  for (SymmetryCheck& c : canonical.symmetry_checks) c.label.clear();
-  for (ClusterCheck& c : canonical.cluster_checks) c.label.clear();
-  v1::ExperimentSpec proto = SpecToProto(canonical);
+  v1::ExperimentSpec proto = SpecToProto(spec);
   proto.mutable_sampling()->clear_num_networks();
-  proto.clear_label();
+  Canonicalise(proto);
   return proto;
 }
 
@@ -83,21 +124,17 @@ std::string RequestSpecBytes(const ExperimentSpec& spec) {
 }
 
 std::string SpecDigest(const ExperimentSpec& spec) {
-  std::string input = EngineFingerprint();
-  input.push_back('\0');
-  input += kCodec;
-  input.push_back('\0');
-  input += CanonicalSpecBytes(spec);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  // EVP_Digest fails only on allocation failure or a broken OpenSSL.
-  if (EVP_Digest(input.data(), input.size(), md, &md_len, EVP_sha256(),
-                 nullptr) != 1 ||
-      md_len != 32) {
-    std::abort();
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(md), md_len));
+  return DigestOf(CanonicalSpecBytes(spec));
+}
+
+SpecKeys SpecDigestAndRequestBytes(const ExperimentSpec& spec) {
+  v1::ExperimentSpec proto = SpecToProto(spec);
+  proto.mutable_sampling()->clear_num_networks();
+  SpecKeys keys;
+  keys.request_bytes = Deterministic(proto);
+  Canonicalise(proto);
+  keys.digest = DigestOf(Deterministic(proto));
+  return keys;
 }
 
 bool IsLegacySpecBytes(absl::string_view bytes) {

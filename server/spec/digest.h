@@ -55,6 +55,14 @@ std::string RequestSpecBytes(const ExperimentSpec& spec);
 // the codec's name, a NUL byte and CanonicalSpecBytes(spec).
 std::string SpecDigest(const ExperimentSpec& spec);
 
+// SpecDigest(spec) and RequestSpecBytes(spec) from one SpecToProto (what
+// a submission needs).
+struct SpecKeys {
+  std::string digest;
+  std::string request_bytes;
+};
+SpecKeys SpecDigestAndRequestBytes(const ExperimentSpec& spec);
+
 // Rebuilds a spec from CanonicalSpecBytes or RequestSpecBytes through
 // SpecFromProto (defaults, then Validate against `limits`). num_networks is
 // left at 2 * chunk_size (the caller sets it). DataLoss for bytes that are

@@ -317,6 +317,16 @@ TEST(SymExtensionDigestTest, EveryFieldChangesTheDigestLabelsDoNot) {
   EXPECT_EQ(SpecDigest(relabelled), base);
 }
 
+TEST(SymExtensionDigestTest, KeysFromOneConversionEqualTheSeparateOnes) {
+  ExperimentSpec swept = MlpExample();
+  swept.width_sweep = {64, 16, 32};
+  for (const ExperimentSpec& spec : {MlpExample(), swept, WithChecks()}) {
+    const SpecKeys keys = SpecDigestAndRequestBytes(spec);
+    EXPECT_EQ(keys.digest, SpecDigest(spec));
+    EXPECT_EQ(keys.request_bytes, RequestSpecBytes(spec));
+  }
+}
+
 TEST(SymExtensionDigestTest, RoundTripsWithLabelsInRequestMode) {
   const ExperimentSpec spec = WithChecks();
   absl::StatusOr<ExperimentSpec> decoded =
