@@ -15,13 +15,7 @@
 namespace nnft::theory {
 namespace {
 
-// Source position of tap j at output position t, or -1 when padded away.
-int Source(const Conv1dSpec& c, int t, int j) {
-  const int len = c.sequence_length;
-  int src = t + j - (c.kernel_size - 1) / 2;
-  if (c.padding == Padding::kCircular) return ((src % len) + len) % len;
-  return src >= 0 && src < len ? src : -1;
-}
+int Source(const Conv1dSpec& c, int t, int j) { return Conv1dSource(c, t, j); }
 
 // K'(pt, qs) = bias2 + (scale / k) sum_j m(p src(t,j), q src(s,j)).
 Eigen::MatrixXd ConvolveCovariance(const Conv1dSpec& c,
@@ -164,6 +158,29 @@ double SplineBasisPairMoment(const KanSpec& kan, int count, Basis&& basis_fn,
 }
 
 }  // namespace
+
+int Conv1dSource(const Conv1dSpec& c, int t, int j) {
+  const int len = c.sequence_length;
+  int src = t + j - (c.kernel_size - 1) / 2;
+  if (c.padding == Padding::kCircular) return ((src % len) + len) % len;
+  return src >= 0 && src < len ? src : -1;
+}
+
+std::vector<Eigen::MatrixXd> Conv1dHiddenKernels(const Conv1dSpec& c,
+                                                 const Eigen::MatrixXd& points,
+                                                 int threads) {
+  const int num = static_cast<int>(points.rows());
+  std::vector<Eigen::MatrixXd> out;
+  out.push_back(ConvolveCovariance(c, TokenDots(c, points), num,
+                                   c.sw[0] * c.sw[0] / c.in_channels,
+                                   c.sb[0] * c.sb[0]));
+  for (int l = 1; l < c.layers; ++l) {
+    out.push_back(ConvolveCovariance(
+        c, NeuronCovariance(c.activation, out.back(), threads), num,
+        c.sw[l] * c.sw[l], c.sb[l] * c.sb[l]));
+  }
+  return out;
+}
 
 Eigen::MatrixXd ConvPatches(const Conv1dSpec& c,
                             const Eigen::MatrixXd& points) {

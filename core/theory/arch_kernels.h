@@ -9,6 +9,8 @@
 #ifndef NNFT_CORE_THEORY_ARCH_KERNELS_H_
 #define NNFT_CORE_THEORY_ARCH_KERNELS_H_
 
+#include <vector>
+
 #include "Eigen/Core"
 #include "core/spec/spec.h"
 #include "core/theory/ntk.h"
@@ -25,6 +27,15 @@ namespace nnft::theory {
 // Cost O(L (P T)^2 k) pair moments.
 Eigen::MatrixXd Conv1dKernel(const Conv1dSpec& conv,
                              const Eigen::MatrixXd& points);
+
+// Source position of tap j at position t, or -1 when zero padding drops it.
+int Conv1dSource(const Conv1dSpec& conv, int t, int j);
+
+// The pre-activation kernels K^(1)..K^(L) of the hidden conv layers over the
+// P T samples (row p T + t), by the recursion above.
+std::vector<Eigen::MatrixXd> Conv1dHiddenKernels(const Conv1dSpec& conv,
+                                                 const Eigen::MatrixXd& points,
+                                                 int threads = 1);
 
 // Conv1d NNGP and NTK (NTK parameterisation: every weight and bias a unit
 // normal times its scale, all trained) by the same recursion with
