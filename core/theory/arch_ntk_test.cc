@@ -531,6 +531,13 @@ TEST(ArchNtkTest, AttentionMatchesEnsembleExactlyAtFewHeads) {
     for (int p = 0; p < 3; ++p) {
       EXPECT_TRUE(IsClose(theory->nngp(p, 0), (*kernel)(p, 0), 1e-10));
     }
+    // The automatic order (32 for e = 1, 8 for e = 2) agrees with this one
+    // to the rule's accuracy (~1e-3 relative at worst, attention_ntk.h).
+    const auto automatic = AttentionNtk(a, x);
+    ASSERT_TRUE(automatic.ok()) << automatic.status();
+    for (int p = 0; p < 3; ++p) {
+      EXPECT_TRUE(IsClose(automatic->ntk(p, 1), theory->ntk(p, 1), 1e-3));
+    }
     const NtkEnsemble mc = EnsembleNtk(
         4000, [&](int m) { return AttentionEmpiricalNtk(a, x, 6000 + m); });
     ExpectWithinErrors(mc, theory->ntk,

@@ -26,7 +26,8 @@
 // expectation is this quadrature.
 //
 // Cost: n^Q nodes x P points x T tokens (one softmax and O(T D^2) features
-// each) plus O(P^2 D^2 (r + D)) per node for the rank updates.
+// each) plus O(P^2 D^2 (r + D)) per node for the rank updates (batched over
+// 64 nodes): ~1.3 us per node at P = 8, T = 4 on one core.
 #ifndef NNFT_CORE_THEORY_ATTENTION_NTK_H_
 #define NNFT_CORE_THEORY_ATTENTION_NTK_H_
 
@@ -40,13 +41,19 @@ namespace nnft::theory {
 
 struct AttentionNtkOptions {
   // Nodes per dimension, in [2, 64]; 0: automatic, the largest n <= 32 with
-  // n^Q <= 2e7 and n^Q P T <= max_evaluations (at least 6).
+  // n^Q <= 2.1e6 and n^Q P (T + P) <= max_evaluations, at least 6 (8 for
+  // the 7-dimensional rule, 32 for Q <= 4). The rule converges slowly like
+  // the kernel's: for D = e = 2 order 8 is within ~1e-3 relative of order
+  // 14 (order 7: 2e-3; the kernel's own entries move 5e-3 from 12 to 14).
   int order = 0;
   // OpenMP threads, >= 1; the result does not depend on it (fixed blocks
   // summed in order).
   int threads = 1;
-  // Most softmax evaluations (nodes x P x T), > 0: 1e9 is a few seconds.
-  double max_evaluations = 2e9;
+  // Most work units n^Q P (T + P) (P softmaxes over T tokens and the P^2
+  // rank updates per node, ~10 ns each on one core), > 0: 5e8 is about 5 s.
+  // At the minimum order 6 that allows P ~ 40 sequences of 4 tokens for
+  // embed_dim 2 with head_dim >= 2 (Q = 7), ~600 with head_dim 1.
+  double max_evaluations = 5e8;
 };
 
 // NNGP and NTK over the rows of `points` (P x T D). Unimplemented naming
