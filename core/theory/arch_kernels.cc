@@ -325,20 +325,28 @@ Eigen::MatrixXd KanKernel(const KanSpec& kan, const Eigen::MatrixXd& points) {
   return g2;
 }
 
-NtkKernels KanNtk(const KanSpec& kan, const Eigen::MatrixXd& points) {
+NtkKernels KanNtk(const KanSpec& kan, const Eigen::MatrixXd& points,
+                  int threads) {
   const int num = static_cast<int>(points.rows());
   const Eigen::MatrixXd s = KanInnerCovariance(kan, points);
-  NtkKernels out{.nngp = KanKernel(kan, points),
+  NtkKernels out{.nngp = Eigen::MatrixXd(num, num),
                  .ntk = Eigen::MatrixXd(num, num)};
   const double a2 = kan.sa1 * kan.sa1, c2 = kan.sc1 * kan.sc1;
-  for (int p = 0; p < num; ++p) {
+  // Row p writes the pairs (p, q <= p) and their mirrors: each entry is one
+  // thread's whole computation, the same bits on any thread count.
+#pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic, 1)
+  for (int p = num - 1; p >= 0; --p) {
     for (int q = 0; q <= p; ++q) {
-      const double base =
-          DerivativePairMoment(kan.base_activation, s(p, p), s(q, q), s(p, q));
-      const double spline =
-          SplineDerivativePairMoment(kan, s(p, p), s(q, q), s(p, q));
+      const double spp = s(p, p), sqq = s(q, q), spq = s(p, q);
+      const PairMoments base =
+          ValueAndDerivativePairMoments(kan.base_activation, spp, sqq, spq);
+      const double spline = SplinePairMoment(kan, spp, sqq, spq);
+      const double spline_slope =
+          SplineDerivativePairMoment(kan, spp, sqq, spq);
+      const double k = a2 * base.value + c2 * spline;
+      out.nngp(p, q) = out.nngp(q, p) = k;
       out.ntk(p, q) = out.ntk(q, p) =
-          out.nngp(p, q) + s(p, q) * (a2 * base + c2 * spline);
+          k + spq * (a2 * base.derivative + c2 * spline_slope);
     }
   }
   return out;

@@ -78,8 +78,11 @@ Eigen::MatrixXd KanInnerCovariance(const KanSpec& kan,
 // exactly, so
 //   Theta(x, y) = K(x, y) + S(x, y) [sa1^2 E[base'(u) base'(v)]
 //                                    + sc1^2 E[sum_i B_i'(u) B_i'(v)]],
-// exact in the ensemble mean at every N. Needs spline_order >= 1.
-NtkKernels KanNtk(const KanSpec& kan, const Eigen::MatrixXd& points);
+// exact in the ensemble mean at every N. Needs spline_order >= 1. Cost: two
+// spline pair expectations per pair of points (~3 ms each), the pairs shared
+// out over `threads`.
+NtkKernels KanNtk(const KanSpec& kan, const Eigen::MatrixXd& points,
+                  int threads = 1);
 
 // E[sum_i B_i(u) B_i(v)] for (u, v) ~ N(0, [[a, c], [c, b]]) and the B-spline
 // basis of KanSpec: u by composite Gauss-Legendre split at the knots (and at

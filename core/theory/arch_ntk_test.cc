@@ -435,7 +435,11 @@ TEST(ArchNtkTest, KanMatchesEnsembleExactlyAtSmallWidth) {
                       .sa1 = 0.9,
                       .sc1 = 1.1};
     const Eigen::MatrixXd x = Rows({{0.5, -1.0}, {1.2, 0.3}, {-0.7, 0.9}});
-    const NtkKernels theory = KanNtk(kan, x);
+    const NtkKernels theory = KanNtk(kan, x, 2);
+    const Eigen::MatrixXd kernel = KanKernel(kan, x);
+    for (int p = 0; p < 3; ++p) {
+      EXPECT_TRUE(IsClose(theory.nngp(p, 2), kernel(p, 2), 1e-10));
+    }
     const NtkEnsemble mc = EnsembleNtk(
         4000, [&](int m) { return KanEmpiricalNtk(kan, x, 5000 + m); });
     ExpectWithinErrors(mc, theory.ntk,
@@ -596,6 +600,18 @@ TEST(ArchNtkTest, ComputeKernelReturnsTheNtkOfEachArchitecture) {
     }
     EXPECT_TRUE(std::isfinite(answer->cross_ntk(1, 0)));
     EXPECT_EQ(answer->cross_kernel.size(), 2);
+  }
+  // A KAN NTK over the pair budget is left out, saying why.
+  {
+    ExperimentSpec big;
+    big.architecture = kan;
+    big.points = RandomPoints(84, 4, 5);  // 3570 pairs > kMaxKanNtkPairs
+    const auto answer = ComputeKernelAnswer(big, Eigen::MatrixXd(), {});
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    EXPECT_EQ(answer->ntk.size(), 0);
+    EXPECT_NE(answer->ntk_absent_reason.find("spline pair expectations"),
+              std::string::npos)
+        << answer->ntk_absent_reason;
   }
   // What has none says why, naming the field.
   ExperimentSpec spec;

@@ -89,7 +89,7 @@ absl::StatusOr<NtkKernels> ArchitectureNtk(const Architecture& architecture,
         "NTK parameterisation, KAN Theta = K + S (sa1^2 E[base' base'] + "
         "sc1^2 E[sum B' B']), S the inner sums' covariance; spline "
         "expectations by panel Gauss-Legendre, exact mean at every width";
-    return KanNtk(*kan, points);
+    return KanNtk(*kan, points, threads);
   }
   if (const auto* attention = std::get_if<AttentionSpec>(&architecture)) {
     method =
@@ -206,6 +206,17 @@ absl::StatusOr<KernelAnswer> ComputeKernelAnswer(
                kMaxQuadraturePairLayers) {
       out.ntk_absent_reason = absl::StrCat(
           "points: not computed, ", QuadratureBudgetText(spec.architecture, p));
+    }
+  }
+  if (const auto* kan = std::get_if<KanSpec>(&spec.architecture);
+      kan != nullptr && out.ntk_absent_reason.empty()) {
+    const int64_t m = p + q, pairs = m * (m + 1) / 2;
+    if (pairs > kMaxKanNtkPairs) {
+      out.ntk_absent_reason = absl::StrCat(
+          "points, cross_points: not computed, the KAN NTK over P + Q = ", m,
+          " points needs ", pairs,
+          " spline pair expectations (~6 ms each), at most ", kMaxKanNtkPairs,
+          " in ComputeKernel");
     }
   }
   out.cross_kernel_absent_reason =

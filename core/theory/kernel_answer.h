@@ -43,6 +43,11 @@ inline constexpr int kMaxKernelAnswerPoints = 1024;
 // CPU seconds.
 inline constexpr int64_t kMaxQuadraturePairLayers = int64_t{1} << 19;
 
+// Most point pairs (P + Q)(P + Q + 1)/2 of a KAN NTK (two spline pair
+// expectations each, ~6 ms together: ~20 CPU seconds); above it the NTK is
+// left out with the reason and the NNGP answer stands.
+inline constexpr int64_t kMaxKanNtkPairs = 3500;
+
 struct KernelAnswerOptions {
   // OpenMP threads of the layer recursion, >= 1.
   int threads = 1;
