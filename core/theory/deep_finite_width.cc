@@ -10,6 +10,7 @@
 
 #include "Eigen/Cholesky"
 #include "absl/container/flat_hash_set.h"
+#include "core/theory/finite_width_channels.h"
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/kernels.h"
 #include "core/theory/pair_moment_derivatives.h"
@@ -20,60 +21,15 @@ namespace nnft::theory {
 namespace {
 
 using Key = DeepFiniteWidth::Key;
-using Pair = std::pair<int, int>;
+using internal::Canonical;
+using internal::EntriesOf;
+using internal::Jet;
+using internal::JetAt;
+using internal::Pair;
+using internal::SortedPair;
+using internal::SortedTuple;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-Pair SortedPair(int a, int b) { return a <= b ? Pair{a, b} : Pair{b, a}; }
-
-// Channel (p)(q) with sorted pairs, the pairs in order: T_(p)(q) = T_(q)(p).
-Key Canonical(Pair p, Pair q) {
-  if (q < p) std::swap(p, q);
-  return {p.first, p.second, q.first, q.second};
-}
-
-Key SortedTuple(const Key& key) {
-  Key s = key;
-  std::sort(s.begin(), s.end());
-  return s;
-}
-
-// The kernel entries that G_ab = <s_a s_b> depends on: {aa, bb, ab}, or {aa}
-// when a = b (then G is a function of K_aa alone).
-int EntriesOf(Pair ab, Pair out[3]) {
-  if (ab.first == ab.second) {
-    out[0] = ab;
-    return 1;
-  }
-  out[kEntryAa] = {ab.first, ab.first};
-  out[kEntryBb] = {ab.second, ab.second};
-  out[kEntryAb] = ab;
-  return 3;
-}
-
-// Gradient and Hessian of G_ab over EntriesOf(ab).
-struct Jet {
-  double grad[3] = {0.0, 0.0, 0.0};
-  double hess[3][3] = {};
-};
-
-Jet JetAt(Activation activation, const Eigen::MatrixXd& k, Pair ab) {
-  Jet jet;
-  const auto [a, b] = ab;
-  if (a == b) {
-    const DiagonalMomentJet d = DiagonalMomentDerivatives(activation, k(a, a));
-    jet.grad[0] = d.first;
-    jet.hess[0][0] = d.second;
-    return jet;
-  }
-  const PairMomentJet p =
-      PairMomentDerivatives(activation, k(a, a), k(b, b), k(a, b));
-  for (int i = 0; i < 3; ++i) {
-    jet.grad[i] = p.grad[i];
-    for (int j = 0; j < 3; ++j) jet.hess[i][j] = p.hess[i][j];
-  }
-  return jet;
-}
 
 // Smooth activations without a closed-form 4-point moment.
 bool UsesNestedQuadrature(Activation activation) {
@@ -234,6 +190,53 @@ double NestedProductMoment(Activation activation, const Eigen::MatrixXd& cov,
   if (vectorised) return out;
   return NestedSum(activation, l, powers.data(), r, 0, shift, rule);
 }
+
+namespace internal {
+
+Jet JetAt(Activation activation, const Eigen::MatrixXd& k, Pair ab) {
+  Jet jet;
+  const auto [a, b] = ab;
+  if (a == b) {
+    const DiagonalMomentJet d = DiagonalMomentDerivatives(activation, k(a, a));
+    jet.grad[0] = d.first;
+    jet.hess[0][0] = d.second;
+    return jet;
+  }
+  const PairMomentJet p =
+      PairMomentDerivatives(activation, k(a, a), k(b, b), k(a, b));
+  for (int i = 0; i < 3; ++i) {
+    jet.grad[i] = p.grad[i];
+    for (int j = 0; j < 3; ++j) jet.hess[i][j] = p.hess[i][j];
+  }
+  return jet;
+}
+
+double LayerFourPointMoment(Activation activation, const Eigen::MatrixXd& k,
+                            const NeuronMomentTable& table,
+                            const std::array<int, 4>& t, bool nested) {
+  if (nested && UsesNestedQuadrature(activation)) {
+    std::vector<int> distinct, powers;
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0 && t[i] == t[i - 1]) {
+        ++powers.back();
+      } else {
+        distinct.push_back(t[i]);
+        powers.push_back(1);
+      }
+    }
+    const int r = static_cast<int>(distinct.size());
+    Eigen::MatrixXd cov(r, r);
+    for (int i = 0; i < r; ++i) {
+      for (int j = 0; j < r; ++j) cov(i, j) = k(distinct[i], distinct[j]);
+    }
+    const double v =
+        NestedProductMoment(activation, cov, powers, NestedNodes(r));
+    if (std::isfinite(v)) return v;
+  }
+  return table.Moment({t[0], t[1], t[2], t[3]});
+}
+
+}  // namespace internal
 
 namespace {
 
@@ -403,30 +406,10 @@ DeepFiniteWidth::DeepFiniteWidth(
     }
     // Above the first layer (smooth activations): the nested rule over the
     // tuple's distinct points, with their multiplicities as powers.
-    const bool nested = m >= 2 && UsesNestedQuadrature(mlp.activation);
+    const bool nested = m >= 2;
     layer.m4 = EvaluateAll<double>(tuples, threads, [&](const Key& t) {
-      if (nested) {
-        std::vector<int> distinct, powers;
-        for (int i = 0; i < 4; ++i) {
-          if (i > 0 && t[i] == t[i - 1]) {
-            ++powers.back();
-          } else {
-            distinct.push_back(t[i]);
-            powers.push_back(1);
-          }
-        }
-        const int r = static_cast<int>(distinct.size());
-        Eigen::MatrixXd cov(r, r);
-        for (int i = 0; i < r; ++i) {
-          for (int j = 0; j < r; ++j) {
-            cov(i, j) = layer.k(distinct[i], distinct[j]);
-          }
-        }
-        const double v =
-            NestedProductMoment(mlp.activation, cov, powers, NestedNodes(r));
-        if (std::isfinite(v)) return v;
-      }
-      return layer.table->Moment({t[0], t[1], t[2], t[3]});
+      return internal::LayerFourPointMoment(mlp.activation, layer.k,
+                                            *layer.table, t, nested);
     });
     if (m == 1) continue;  // T^(1) = 0, dK^(1) = 0: no jets at layer 1
     pairs.insert(dk_pairs.begin(), dk_pairs.end());

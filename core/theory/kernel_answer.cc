@@ -5,13 +5,16 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <optional>
 #include <type_traits>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "core/theory/theory.h"
+#include "core/theory/arch_kernels.h"
+#include "core/theory/attention_ntk.h"
 #include "core/theory/kernels.h"
+#include "core/theory/theory.h"
 
 namespace nnft::theory {
 namespace {
@@ -21,24 +24,82 @@ absl::Status Bad(absl::string_view field, absl::string_view why) {
 }
 
 // Pair expectations by quadrature of an NTK recursion over `points` rows:
-// M (M + 1) / 2 per hidden layer; 0 for closed forms or without an MLP.
+// M (M + 1) / 2 per hidden layer of an MLP, and over the M T positions per
+// layer of a conv net; 0 for closed forms or other architectures.
 int64_t QuadraturePairLayers(const Architecture& architecture, int64_t points) {
-  const auto* mlp = std::get_if<MlpSpec>(&architecture);
-  if (mlp == nullptr || HasClosedPairMoment(mlp->activation)) return 0;
-  return points * (points + 1) / 2 * static_cast<int64_t>(mlp->widths.size());
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
+    if (HasClosedPairMoment(mlp->activation)) return 0;
+    return points * (points + 1) / 2 * static_cast<int64_t>(mlp->widths.size());
+  }
+  if (const auto* conv = std::get_if<Conv1dSpec>(&architecture)) {
+    if (HasClosedPairMoment(conv->activation)) return 0;
+    const int64_t m = points * conv->sequence_length;
+    return m * (m + 1) / 2 * conv->layers;
+  }
+  return 0;
 }
 
 std::string QuadratureBudgetText(const Architecture& architecture,
                                  int64_t points) {
-  const MlpSpec& mlp = std::get<MlpSpec>(architecture);
+  const auto* mlp = std::get_if<MlpSpec>(&architecture);
+  const Activation activation =
+      mlp != nullptr ? mlp->activation
+                     : std::get<Conv1dSpec>(architecture).activation;
+  const int64_t layers = mlp != nullptr
+                             ? static_cast<int64_t>(mlp->widths.size())
+                             : std::get<Conv1dSpec>(architecture).layers;
   return absl::StrCat(
-      ActivationName(mlp.activation),
-      " has no closed-form pair expectation: ", points, " points and ",
-      mlp.widths.size(), " hidden layer(s) need ",
-      QuadraturePairLayers(architecture, points),
+      ActivationName(activation),
+      " has no closed-form pair expectation: ", points, " points and ", layers,
+      " hidden layer(s) need ", QuadraturePairLayers(architecture, points),
       " pair expectations by quadrature, at most ", kMaxQuadraturePairLayers,
       " in ComputeKernel (fewer points or layers, or relu, erf, identity, sin, "
       "cos, which have closed forms)");
+}
+
+// K and Theta of an architecture with an NTK (NtkAbsentReason "") over the
+// rows of `points`, and the method in words.
+absl::StatusOr<NtkKernels> ArchitectureNtk(const Architecture& architecture,
+                                           const Eigen::MatrixXd& points,
+                                           int threads, std::string& method) {
+  if (const auto* mlp = std::get_if<MlpSpec>(&architecture)) {
+    method = absl::StrCat(
+        "NTK parameterisation, K and Theta by the layer recursion (Jacot et "
+        "al. arXiv 1806.07572) over ",
+        mlp->widths.size(), " hidden layer(s)",
+        mlp->residual ? " (residual: Theta^(l+1) = Theta^(l) + K-step + "
+                        "Kdot Theta^(l))"
+                      : "",
+        mlp->input_projection_dim > 0 ? ", input projection trained" : "", ", ",
+        ActivationName(mlp->activation),
+        HasClosedPairMoment(mlp->activation)
+            ? " pair expectations in closed form"
+            : " pair expectations by nested Gauss-Hermite quadrature");
+    return MlpNtk(*mlp, points, threads);
+  }
+  if (const auto* conv = std::get_if<Conv1dSpec>(&architecture)) {
+    method = absl::StrCat(
+        "NTK parameterisation, conv1d K and Theta by the per-position "
+        "recursion (CNTK without pooling, Arora et al. arXiv 1904.11955) over ",
+        conv->layers, " conv layer(s), ", ActivationName(conv->activation));
+    return Conv1dNtk(*conv, points, threads);
+  }
+  if (const auto* kan = std::get_if<KanSpec>(&architecture)) {
+    method =
+        "NTK parameterisation, KAN Theta = K + S (sa1^2 E[base' base'] + "
+        "sc1^2 E[sum B' B']), S the inner sums' covariance; spline "
+        "expectations by panel Gauss-Legendre, exact mean at every width";
+    return KanNtk(*kan, points, threads);
+  }
+  if (const auto* attention = std::get_if<AttentionSpec>(&architecture)) {
+    method =
+        "NTK parameterisation, attention Theta = sb^2 + 2 cv E[u.u] + Wq and "
+        "Wk terms through the softmax, by the Gauss-chi product rule over "
+        "M = c L G (core/theory/attention_ntk.h), exact mean at every head "
+        "count";
+    return AttentionNtk(*attention, points, {.threads = threads});
+  }
+  return absl::InternalError("ArchitectureNtk: no NTK for this architecture");
 }
 
 // Why there is no cross kernel K(X, Y) for `architecture` ("" when there is).
@@ -147,18 +208,41 @@ absl::StatusOr<KernelAnswer> ComputeKernelAnswer(
           "points: not computed, ", QuadratureBudgetText(spec.architecture, p));
     }
   }
+  if (const auto* kan = std::get_if<KanSpec>(&spec.architecture);
+      kan != nullptr && out.ntk_absent_reason.empty()) {
+    const int64_t m = p + q, pairs = m * (m + 1) / 2;
+    if (pairs > kMaxKanNtkPairs) {
+      out.ntk_absent_reason = absl::StrCat(
+          "points, cross_points: not computed, the KAN NTK over P + Q = ", m,
+          " points needs ", pairs,
+          " spline pair expectations (~6 ms each), at most ", kMaxKanNtkPairs,
+          " in ComputeKernel");
+    }
+  }
   out.cross_kernel_absent_reason =
       q == 0 ? "no cross_points in the request"
              : CrossKernelAbsentReason(spec.architecture);
-  const bool ntk = out.ntk_absent_reason.empty();
+  bool ntk = out.ntk_absent_reason.empty();
   // Training specs are plain MLPs (ValidateTraining): the recursion applies.
   assert(!spec.training || NtkAbsentReason(spec.architecture).empty());
   const bool recursion =
       ntk || (spec.training && NtkAbsentReason(spec.architecture).empty());
+  std::optional<NtkKernels> kernels;
   if (recursion) {
-    const MlpSpec& mlp = std::get<MlpSpec>(spec.architecture);
-    const NtkKernels k =
-        MlpNtk(mlp, Stack(train, spec.points, cross), options.threads);
+    absl::StatusOr<NtkKernels> k =
+        ArchitectureNtk(spec.architecture, Stack(train, spec.points, cross),
+                        std::clamp(options.threads, 1, 1024), out.method);
+    if (k.ok()) {
+      kernels = *std::move(k);
+    } else if (spec.training) {
+      return k.status();
+    } else {
+      out.ntk_absent_reason = std::string(k.status().message());
+      ntk = false;
+    }
+  }
+  if (kernels) {
+    const NtkKernels& k = *kernels;
     if (ntk) {
       out.ntk = k.ntk.block(n, n, p, p);
       if (q > 0) out.cross_ntk = k.ntk.block(n, n + p, p, q);
@@ -166,16 +250,11 @@ absl::StatusOr<KernelAnswer> ComputeKernelAnswer(
     if (q > 0 && out.cross_kernel_absent_reason.empty()) {
       out.cross_kernel = k.nngp.block(n, n + p, p, q);
     }
-    out.method = absl::StrCat(
-        "NTK parameterisation, K and Theta by the layer recursion (Jacot et "
-        "al. arXiv 1806.07572) over ",
-        mlp.widths.size(), " hidden layer(s), ", ActivationName(mlp.activation),
-        HasClosedPairMoment(mlp.activation)
-            ? " pair expectations in closed form"
-            : " pair expectations by nested Gauss-Hermite quadrature",
-        q > 0 ? "; cross-kernels from the recursion over the union of the "
-                "points"
-              : "");
+    if (q > 0) {
+      absl::StrAppend(&out.method,
+                      "; cross-kernels from the recursion over the union of "
+                      "the points");
+    }
     if (spec.training) {
       const TrainingSpec& t = *spec.training;
       const bool gd = t.method == TrainingMethod::kGradientDescent;

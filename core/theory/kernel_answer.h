@@ -7,7 +7,10 @@
 // time, for gradient flow and for gradient descent with the MSE loss (what
 // Neural Tangents' predict.gradient_descent_mse_ensemble gives), with no
 // Monte Carlo. Formulas, parameterisation and time convention: ntk.h and
-// core/spec/spec.h TrainingSpec.
+// core/spec/spec.h TrainingSpec. The NTK exists for MLPs (residual layers
+// and input projections included), conv1d, KAN (spline_order >= 1) and
+// attention: ntk.h, arch_kernels.h and attention_ntk.h give each formula;
+// NtkAbsentReason names the field for the rest.
 //
 // Cost: one NTK layer recursion over the union of the training points, X and
 // Y (M = n + P + Q rows; O(M^2 L) pair expectations, shared out over
@@ -39,6 +42,11 @@ inline constexpr int kMaxKernelAnswerPoints = 1024;
 // sigmoid, gelu, softplus: ~10^4 activation evaluations each); about 20
 // CPU seconds.
 inline constexpr int64_t kMaxQuadraturePairLayers = int64_t{1} << 19;
+
+// Most point pairs (P + Q)(P + Q + 1)/2 of a KAN NTK (two spline pair
+// expectations each, ~6 ms together: ~20 CPU seconds); above it the NTK is
+// left out with the reason and the NNGP answer stands.
+inline constexpr int64_t kMaxKanNtkPairs = 3500;
 
 struct KernelAnswerOptions {
   // OpenMP threads of the layer recursion, >= 1.

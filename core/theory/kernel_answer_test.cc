@@ -11,9 +11,9 @@
 #include <string>
 
 #include "Eigen/Eigenvalues"
-#include "core/theory/theory.h"
 #include "core/theory/kernels.h"
 #include "core/theory/test_util.h"
+#include "core/theory/theory.h"
 #include "core/train/train_test_util.h"
 #include "gtest/gtest.h"
 
@@ -271,19 +271,19 @@ TEST(KernelAnswerTest, ArchitectureWithoutNtkSaysWhyAndKeepsCrossKernel) {
     EXPECT_TRUE(IsClose(answer->cross_kernel(p, 0),
                         0.25 + std::exp(-1.44 * r * r / 2), 1e-14));
   }
-  // A residual MLP has no NTK here either, and says which field.
+  // A deformed MLP (non-Gaussian weights) has no NTK here either, and says
+  // which field.
   spec.architecture = MlpSpec{.input_dim = 1,
                               .widths = {8, 8},
                               .activation = Activation::kErf,
                               .sw = {1, 1, 1},
                               .sb = {0, 0, 0},
-                              .residual = true};
-  const auto residual = ComputeKernelAnswer(spec, y, {});
-  ASSERT_TRUE(residual.ok()) << residual.status();
-  EXPECT_NE(residual->ntk_absent_reason.find("architecture.mlp.residual"),
+                              .deformation = Deformation{.lambda = 0.5}};
+  const auto deformed = ComputeKernelAnswer(spec, y, {});
+  ASSERT_TRUE(deformed.ok()) << deformed.status();
+  EXPECT_NE(deformed->ntk_absent_reason.find("architecture.mlp.deformation"),
             std::string::npos)
-      << residual->ntk_absent_reason;
-  EXPECT_EQ(residual->cross_kernel.size(), 2);
+      << deformed->ntk_absent_reason;
 }
 
 TEST(KernelAnswerTest, BadCrossPointsAndTooManyPointsAreRefusedByName) {

@@ -11,9 +11,9 @@
 
 #include "Eigen/Eigenvalues"
 #include "absl/strings/str_cat.h"
+#include "core/sampling/vector_math.h"
 #include "core/theory/kernels.h"
 #include "core/theory/quadrature.h"
-#include "core/sampling/vector_math.h"
 
 namespace nnft::theory {
 namespace {
@@ -143,38 +143,71 @@ PairMoments ValueAndDerivativePairMoments(Activation activation, double kxx,
 
 std::string NtkAbsentReason(const Architecture& architecture) {
   constexpr absl::string_view kWhich =
-      "the NTK is given for architecture.mlp with a Gaussian first bias and "
-      "no residual layers, input projection, deformation or sw0_axes, and "
-      "output_dim = 1";
-  const auto* mlp = std::get_if<MlpSpec>(&architecture);
-  if (mlp == nullptr) {
-    return absl::StrCat("architecture.", ArchitectureName(architecture),
-                        ": no analytic NTK for this architecture; ", kWhich);
-  }
-  std::string field;
-  if (mlp->first_bias != BiasLaw::kGaussian) {
-    field = "architecture.mlp.first_bias = uniform_phase";
-  } else if (mlp->residual) {
-    field = "architecture.mlp.residual = true";
-  } else if (mlp->input_projection_dim > 0) {
-    field = absl::StrCat("architecture.mlp.input_projection_dim = ",
-                         mlp->input_projection_dim);
-  } else if (mlp->deformation.has_value()) {
-    field = "architecture.mlp.deformation (non-Gaussian weights)";
-  } else if (!mlp->sw0_axes.empty()) {
-    field = "architecture.mlp.sw0_axes (anisotropic first layer)";
-  } else if (mlp->output_dim != 1) {
-    field = absl::StrCat("architecture.mlp.output_dim = ", mlp->output_dim);
-  } else {
-    return "";
-  }
-  return absl::StrCat(field, ": no analytic NTK here; ", kWhich);
+      "the NTK is given for architecture.mlp (residual or not, with or "
+      "without input projection or sw0_axes) with a Gaussian first bias, no "
+      "deformation or output_mean and output_dim = 1; for conv1d; for "
+      "attention (where its kernel's quadrature applies); and for kan with "
+      "spline_order >= 1";
+  return std::visit(
+      [&](const auto& a) -> std::string {
+        using A = std::decay_t<decltype(a)>;
+        std::string field;
+        if constexpr (std::is_same_v<A, MlpSpec>) {
+          if (a.first_bias != BiasLaw::kGaussian) {
+            field = "architecture.mlp.first_bias = uniform_phase";
+          } else if (a.deformation.has_value()) {
+            field = "architecture.mlp.deformation (non-Gaussian weights)";
+          } else if (!a.output_mean.empty()) {
+            field = "architecture.mlp.output_mean (non-centred readout)";
+          } else if (a.output_dim != 1) {
+            field =
+                absl::StrCat("architecture.mlp.output_dim = ", a.output_dim);
+          }
+        } else if constexpr (std::is_same_v<A, Conv1dSpec>) {
+          return "";
+        } else if constexpr (std::is_same_v<A, AttentionSpec>) {
+          return "";
+        } else if constexpr (std::is_same_v<A, KanSpec>) {
+          if (a.spline_order == 0) {
+            field =
+                "architecture.kan.spline_order = 0 (piecewise-constant "
+                "splines: their derivative in the inner sums is a delta)";
+          }
+        } else {
+          return absl::StrCat("architecture.", ArchitectureName(architecture),
+                              ": no analytic NTK for this architecture; ",
+                              kWhich);
+        }
+        if (field.empty()) return "";
+        return absl::StrCat(field, ": no analytic NTK here; ", kWhich);
+      },
+      architecture);
 }
 
-NtkKernels MlpNtk(const MlpSpec& mlp, const Eigen::MatrixXd& points,
+// The first layer in the NTK parameterisation: K^(1) = Theta^(1) =
+// sb0^2 + sw0^2 x'.y'/d, x'_k = sw0_axes[k] x_k (the anisotropic first layer
+// is the isotropic one at scaled points). With an input projection g(Wx),
+// W ~ N(0, s^2/d) trained too: z^(1) = b + W0 W x, so K^(1) = sb0^2 + sw0^2
+// s^2 x.y/d and Theta^(1) = K^(1) + sw0^2 (s^2 x.y/d) (W's own gradient).
+// Residual layers (l < L) carry z^(l) forward: K^(l+1) = K^(l) + sb^2 +
+// sw^2 C^(l), Theta^(l+1) = Theta^(l) + sb^2 + sw^2 (C^(l) + Kdot^(l)
+// Theta^(l)) (the cross terms W_ii act' Theta vanish: W is independent of
+// z^(l) with mean zero, exactly in the ensemble mean at every width).
+NtkKernels MlpNtk(const MlpSpec& mlp, const Eigen::MatrixXd& raw_points,
                   int threads) {
-  Eigen::MatrixXd k = PreactivationCovariance(points, mlp.sw[0], mlp.sb[0]);
+  Eigen::MatrixXd points = raw_points;
+  if (!mlp.sw0_axes.empty()) {
+    for (Eigen::Index k = 0; k < points.cols(); ++k) {
+      points.col(k) *= mlp.sw0_axes[k];
+    }
+  }
+  const double s =
+      mlp.input_projection_dim > 0 ? mlp.input_projection_scale : 1.0;
+  Eigen::MatrixXd k = PreactivationCovariance(points, s * mlp.sw[0], mlp.sb[0]);
   Eigen::MatrixXd theta = k;
+  if (mlp.input_projection_dim > 0) {
+    theta.array() += k.array() - mlp.sb[0] * mlp.sb[0];
+  }
   const int64_t num = points.rows();
   const int depth = static_cast<int>(mlp.widths.size());
   for (int l = 1; l <= depth; ++l) {
@@ -191,8 +224,13 @@ NtkKernels MlpNtk(const MlpSpec& mlp, const Eigen::MatrixXd& points,
         dot(i, j) = dot(j, i) = sw2 * m.derivative;
       }
     }
-    theta = next + theta.cwiseProduct(dot);
-    k = next;
+    if (mlp.residual && l < depth) {
+      theta = next + theta + theta.cwiseProduct(dot);
+      k = next + k;
+    } else {
+      theta = next + theta.cwiseProduct(dot);
+      k = next;
+    }
   }
   return {.nngp = k, .ntk = theta};
 }

@@ -61,16 +61,23 @@ struct PairMoments {
 PairMoments ValueAndDerivativePairMoments(Activation activation, double kxx,
                                           double kyy, double kxy);
 
-// Why `architecture` has no NTK here, naming the field ("" when MlpNtk
-// applies: an MLP with a Gaussian first bias, no residual layers, input
-// projection, deformation or sw0_axes, and one output component; the
-// architectures the trainer of core/train/train.h trains).
+// Why `architecture` has no NTK here, naming the field ("" when it has one:
+// an MLP with a Gaussian first bias, no deformation or output_mean and one
+// output component (residual layers, an input projection and sw0_axes
+// allowed: MlpNtk); conv1d (Conv1dNtk, core/theory/arch_kernels.h); KAN with
+// spline_order >= 1 (KanNtk); attention (AttentionNtk,
+// core/theory/attention_ntk.h, which may still refuse an embed_dim its
+// quadrature does not cover or a point count over its budget).
 std::string NtkAbsentReason(const Architecture& architecture);
 
-// K and Theta over the rows of `points` (P x d), on `threads` OpenMP
-// threads (rows of each layer shared out; the values do not depend on the
-// thread count). Cost O(P^2 L) pair moments. Assumes NtkAbsentReason(mlp)
-// is "".
+// K and Theta of an MLP over the rows of `points` (P x d), on `threads`
+// OpenMP threads (rows of each layer shared out; the values do not depend
+// on the thread count). Residual layers l < L:
+//   K^(l+1) = K^(l) + sb^2 + sw^2 C^(l),
+//   Theta^(l+1) = Theta^(l) + sb^2 + sw^2 (C^(l) + Cdot^(l) Theta^(l));
+// an input projection W (trained, no bias) gives Theta^(1) = 2 K^(1) -
+// sb0^2 with K^(1) = sb0^2 + sw0^2 s^2 x.y/d; sw0_axes scale the points.
+// Cost O(P^2 L) pair moments. Assumes NtkAbsentReason(mlp) is "".
 NtkKernels MlpNtk(const MlpSpec& mlp, const Eigen::MatrixXd& points,
                   int threads = 1);
 

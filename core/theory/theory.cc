@@ -1,6 +1,7 @@
 // Exact theory beside the Monte Carlo; the formulas live in core/theory/.
 #include "core/theory/theory.h"
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -12,16 +13,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/analyses/null_cone.h"
-#include "core/theory/ou_net.h"
 #include "core/status_macros.h"
 #include "core/theory/arch_kernels.h"
 #include "core/theory/attention_kernel.h"
+#include "core/theory/conv_finite_width.h"
 #include "core/theory/cosnet_propagator.h"
 #include "core/theory/deep_finite_width.h"
 #include "core/theory/finite_width.h"
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/interactions.h"
 #include "core/theory/kernels.h"
+#include "core/theory/ou_net.h"
 #include "core/theory/slot_theory.h"
 #include "core/theory/wick.h"
 
@@ -254,21 +256,11 @@ void AddDeformedTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
       "(N+2) (M4 - sum C C) (G6 not given)";
 }
 
-// Deep MLPs (two or more hidden layers) at leading order in 1/n: G2 = K +
-// dK, G4_c = sum_3 T (core/theory/deep_finite_width.h), full G4 and G6 from
-// them to O(1/n) (G6_c = O(1/n^2) is not given: NaN). False, with the reason
-// in `method`, when the recursion does not cover the net.
-bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
-                   const TupleSet& tuples, int threads, TheoryValues& out) {
-  if (const absl::Status supported = theory::DeepFiniteWidthSupported(mlp);
-      !supported.ok()) {
-    out.method = absl::StrCat(
-        out.method, "; no finite-width theory: ", supported.message());
-    return false;
-  }
-  using Key = theory::DeepFiniteWidth::Key;
-  std::vector<Key> fours;
-  std::vector<std::pair<int, int>> pairs;
+// The four-point tuples (with the 4-of-6 splits) and the pairs the
+// leading-order theories need for the requested even tuples.
+void LeadingOrderTuples(const TupleSet& tuples,
+                        std::vector<std::array<int, 4>>& fours,
+                        std::vector<std::pair<int, int>>& pairs) {
   auto add_pairs = [&](const Tuple& t) {
     for (size_t a = 0; a < t.size(); ++a) {
       for (size_t b = a + 1; b < t.size(); ++b) pairs.push_back({t[a], t[b]});
@@ -286,24 +278,29 @@ bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
       }
     }
   }
-  // Synchronous callers (ComputeKernel) must not wait minutes: above the
-  // budget the column says so instead.
-  const int64_t cost = theory::DeepFiniteWidthCost(
-      static_cast<int>(mlp.widths.size()), fours, pairs);
-  if (cost > kMaxDeepFourPointMoments) {
-    out.method = absl::StrCat(
-        out.method,
-        "; finite width at leading order in 1/n not computed: points and "
-        "observables.orders/tuples ask for ",
-        cost,
-        " four-point Gaussian moments at distinct points over all layers, "
-        "over the limit of ",
-        kMaxDeepFourPointMoments, " (allowed: 0 to ", kMaxDeepFourPointMoments,
-        "; ~0.3 ms each); ask for fewer points or 4-/6-point tuples");
-    return false;
-  }
-  const theory::DeepFiniteWidth deep(mlp, points, fours, pairs,
-                                     {.threads = threads});
+}
+
+// Synchronous callers (ComputeKernel) must not wait minutes: above the
+// budget the column says so instead. True when within it.
+bool WithinLeadingOrderBudget(int64_t cost, TheoryValues& out) {
+  if (cost <= kMaxDeepFourPointMoments) return true;
+  out.method = absl::StrCat(
+      out.method,
+      "; finite width at leading order in 1/n not computed: points and "
+      "observables.orders/tuples ask for ",
+      cost,
+      " four-point Gaussian moments at distinct points over all layers, "
+      "over the limit of ",
+      kMaxDeepFourPointMoments, " (allowed: 0 to ", kMaxDeepFourPointMoments,
+      "; ~0.3 ms each); ask for fewer points or 4-/6-point tuples");
+  return false;
+}
+
+// G2 = K + dK, G4 = G4_c + Wick(G2), G6 to O(1/n) from a leading-order
+// theory (DeepFiniteWidth, ConvFiniteWidth); G6_c (O(1/n^2)) NaN.
+template <typename LeadingOrder>
+void FillLeadingOrder(const LeadingOrder& deep, const TupleSet& tuples,
+                      TheoryValues& out) {
   const Eigen::MatrixXd g2 = deep.kernel() + deep.kernel_correction();
   const std::vector<int>& requested = tuples.requested();
   for (size_t i = 0; i < requested.size(); ++i) {
@@ -328,6 +325,32 @@ bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
   }
   out.has_exact = true;
   out.leading_order_in_inverse_width = true;
+}
+
+// Deep MLPs (two or more hidden layers) at leading order in 1/n: G2 = K +
+// dK, G4_c = sum_3 T (core/theory/deep_finite_width.h), full G4 and G6 from
+// them to O(1/n) (G6_c = O(1/n^2) is not given: NaN). False, with the reason
+// in `method`, when the recursion does not cover the net.
+bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
+                   const TupleSet& tuples, int threads, TheoryValues& out) {
+  if (const absl::Status supported = theory::DeepFiniteWidthSupported(mlp);
+      !supported.ok()) {
+    out.method = absl::StrCat(
+        out.method, "; no finite-width theory: ", supported.message());
+    return false;
+  }
+  std::vector<std::array<int, 4>> fours;
+  std::vector<std::pair<int, int>> pairs;
+  LeadingOrderTuples(tuples, fours, pairs);
+  if (!WithinLeadingOrderBudget(
+          theory::DeepFiniteWidthCost(static_cast<int>(mlp.widths.size()),
+                                      fours, pairs),
+          out)) {
+    return false;
+  }
+  FillLeadingOrder(
+      theory::DeepFiniteWidth(mlp, points, fours, pairs, {.threads = threads}),
+      tuples, out);
   out.method = absl::StrCat(
       out.method,
       "; finite width at leading order in 1/n, not exact (Roberts-Yaida-"
@@ -342,6 +365,31 @@ bool AddDeepTheory(const MlpSpec& mlp, const Eigen::MatrixXd& points,
           : "by Gauss-Hermite quadrature",
       ", 4-point moments by tensor Gauss-Hermite; neglected terms are "
       "O(1/n^2)");
+  return true;
+}
+
+// Multi-layer conv nets at leading order in 1/channels
+// (core/theory/conv_finite_width.h).
+bool AddConvTheory(const Conv1dSpec& conv, const Eigen::MatrixXd& points,
+                   const TupleSet& tuples, int threads, TheoryValues& out) {
+  std::vector<std::array<int, 4>> fours;
+  std::vector<std::pair<int, int>> pairs;
+  LeadingOrderTuples(tuples, fours, pairs);
+  if (!WithinLeadingOrderBudget(theory::ConvFiniteWidthCost(conv, fours, pairs),
+                                out)) {
+    return false;
+  }
+  FillLeadingOrder(
+      theory::ConvFiniteWidth(conv, points, fours, pairs, {.threads = threads}),
+      tuples, out);
+  out.method = absl::StrCat(
+      out.method,
+      "; finite width at leading order in 1/channels, not exact: the MLP "
+      "vertex and K^{(1)} recursions (arXiv 2106.10165 ch. 4) over the ",
+      conv.layers,
+      " conv layers' (point, position) samples, averaged over the kernel "
+      "taps (each pair of a channel sharing its tap); G6_c (O(1/N^2)) not "
+      "given");
   return true;
 }
 
@@ -410,6 +458,11 @@ absl::StatusOr<TheoryValues> ComputeTheory(const ExperimentSpec& spec,
   if (const auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
       !exact.has_value() && mlp != nullptr && mlp->widths.size() >= 2) {
     AddDeepTheory(*mlp, spec.points, tuples, options.threads, out);
+    return out;
+  }
+  if (const auto* conv = std::get_if<Conv1dSpec>(&spec.architecture);
+      !exact.has_value() && conv != nullptr && conv->layers >= 2) {
+    AddConvTheory(*conv, spec.points, tuples, options.threads, out);
     return out;
   }
   if (!exact.has_value()) {
