@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "core/spec/spec.h"
 #include "core/theory/theory.h"
 #include "gtest/gtest.h"

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <map>
 
-#include "core/sampling/engine.h"
-#include "core/estimate/estimate.h"
 #include "core/analyses/null_cone.h"
-#include "core/theory/ou_net.h"
 #include "core/analyses/reflection.h"
-#include "core/theory/theory.h"
+#include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
+#include "core/theory/ou_net.h"
 #include "core/theory/test_util.h"
+#include "core/theory/theory.h"
 #include "gtest/gtest.h"
 
 namespace nnft {

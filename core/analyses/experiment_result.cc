@@ -5,9 +5,9 @@
 #include <utility>
 #include <variant>
 
+#include "core/spec/tuples.h"
 #include "core/status_macros.h"
 #include "core/theory/ntk.h"
-#include "core/spec/tuples.h"
 
 namespace nnft {
 namespace {

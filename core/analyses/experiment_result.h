@@ -18,18 +18,18 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/estimate/compare.h"
 #include "core/analyses/effective_coupling.h"
-#include "core/sampling/engine.h"
-#include "core/estimate/estimate.h"
 #include "core/analyses/null_cone.h"
 #include "core/analyses/reflection.h"
-#include "core/spec/spec.h"
 #include "core/analyses/symmetry_estimate.h"
-#include "core/theory/theory.h"
-#include "core/theory/ntk.h"
-#include "core/train/train_result.h"
 #include "core/analyses/width_sweep.h"
+#include "core/estimate/compare.h"
+#include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
+#include "core/spec/spec.h"
+#include "core/theory/ntk.h"
+#include "core/theory/theory.h"
+#include "core/train/train_result.h"
 
 namespace nnft {
 
@@ -65,8 +65,8 @@ struct ExperimentResult : TheoryComparisons {
   // totals (networks, chunks, bins, seed) of every width.
   CorrelatorEstimate estimate;
   // Width sweeps: the first width's kernel and method only. Training: the
-  // entries are the flow's raw virtual-point moments (see core/train/train.h), so
-  // the per-entry theory is NaN and the comparisons have no degrees of
+  // entries are the flow's raw virtual-point moments (see core/train/train.h),
+  // so the per-entry theory is NaN and the comparisons have no degrees of
   // freedom.
   TheoryValues theory;
   // Null-cone fields: the push of the Theta moments to the spec's points.

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "Eigen/Geometry"
-#include "core/sampling/engine.h"
 #include "core/analyses/width_sweep.h"
+#include "core/sampling/engine.h"
 #include "gtest/gtest.h"
 
 namespace nnft {

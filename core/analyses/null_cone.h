@@ -34,8 +34,8 @@
 #include "core/estimate/estimate.h"
 #include "core/sampling/network.h"
 #include "core/spec/spec.h"
-#include "core/theory/theory.h"
 #include "core/spec/tuples.h"
+#include "core/theory/theory.h"
 
 namespace nnft {
 

@@ -38,8 +38,8 @@
 #include "absl/status/statusor.h"
 #include "core/estimate/estimate.h"
 #include "core/spec/spec.h"
-#include "core/theory/theory.h"
 #include "core/spec/tuples.h"
+#include "core/theory/theory.h"
 
 namespace nnft {
 

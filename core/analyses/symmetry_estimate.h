@@ -6,10 +6,10 @@
 // with its error from the bins (the same networks give both sides, so the
 // error is that of the difference, and an exact invariance gives exactly 0
 // per network: such entries are left out). chi^2 = sum z^2 over the entries
-// with an error, z = Delta / se; like Compare (core/estimate/compare.h) it treats
-// entries as independent. Verdict: consistent when max |z| stays under the
-// two-sided Bonferroni threshold for a 1% family-wise false alarm,
-// 2 dof (1 - Phi(z*)) = 0.01.
+// with an error, z = Delta / se; like Compare (core/estimate/compare.h) it
+// treats entries as independent. Verdict: consistent when max |z| stays under
+// the two-sided Bonferroni threshold for a 1% family-wise false alarm, 2 dof (1
+// - Phi(z*)) = 0.01.
 //
 // Cluster: D(s) = G4(x_i, x_j, x_k + s u, x_l + s u) - G2(x_i, x_j)
 // G2(x_k + s u, x_l + s u), jackknife errors, beside the exact D(s) where
@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/analyses/symmetry.h"
 #include "core/estimate/estimate.h"
 #include "core/spec/spec.h"
-#include "core/analyses/symmetry.h"
 #include "core/spec/tuples.h"
 
 namespace nnft {

@@ -11,10 +11,10 @@
 
 #include "Eigen/Geometry"
 #include "Eigen/QR"
-#include "core/sampling/engine.h"
-#include "core/estimate/estimate.h"
-#include "core/spec/spec.h"
 #include "core/analyses/symmetry_estimate.h"
+#include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
+#include "core/spec/spec.h"
 #include "core/theory/theory.h"
 #include "gtest/gtest.h"
 

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "core/estimate/compare.h"
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
 #include "core/mc_test_util.h"
+#include "core/sampling/engine.h"
 #include "core/spec/spec.h"
 #include "core/theory/theory.h"
 #include "gtest/gtest.h"

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "core/sampling/engine.h"
 #include "core/estimate/reliability.h"
+#include "core/sampling/engine.h"
 #include "core/spec/tuples.h"
 
 namespace nnft {
@@ -53,9 +53,9 @@ struct CorrelatorEstimate {
   int64_t chunks = 0;    // chunks folded
   int64_t bins = 0;      // bins the errors come from
   uint64_t seed = 0;
-  // Per requested tuple: can its error bar be trusted (core/estimate/reliability.h),
-  // from the bin means of its full moment G^(n) (the heaviest-tailed of the
-  // moments its connected part is built from).
+  // Per requested tuple: can its error bar be trusted
+  // (core/estimate/reliability.h), from the bin means of its full moment G^(n)
+  // (the heaviest-tailed of the moments its connected part is built from).
   std::vector<EntryReliability> reliability;
   // Present for reweighted runs; mean, stderr_mean, connected and
   // stderr_connected above are then the reweighted ratio estimates
@@ -71,8 +71,8 @@ struct DerivedEstimate {
 };
 
 // The binned sums behind an estimate, for analyses that need their own
-// jackknife (core/estimate/jackknife.h): per bin the sums over its chunks of every
-// closure tuple's product, and the networks in it.
+// jackknife (core/estimate/jackknife.h): per bin the sums over its chunks of
+// every closure tuple's product, and the networks in it.
 struct BinnedSums {
   std::vector<std::vector<double>> bins;  // bins[b][t], t over the closure
   std::vector<int64_t> counts;            // networks in bin b
@@ -178,8 +178,8 @@ void FlagSiblingsOfHeavyTails(CorrelatorEstimate& est);
 // The stopping rule of target_stderr sampling: true when every full
 // correlator's standard error is finite and below `target` (needs >= 2 bins,
 // else the errors are NaN) and can be trusted. An entry whose bin means are
-// heavy-tailed or too few (core/estimate/reliability.h) has an error that is likely
-// too small, so sampling goes on (to the spec's num_networks at most).
+// heavy-tailed or too few (core/estimate/reliability.h) has an error that is
+// likely too small, so sampling goes on (to the spec's num_networks at most).
 bool StderrTargetReached(const CorrelatorEstimate& est, double target);
 
 // Cumulant of the multiset `tuple` from raw moments, by the moment-cumulant

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "core/estimate/compare.h"
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
 #include "core/mc_test_util.h"
+#include "core/sampling/engine.h"
 #include "core/spec/spec.h"
-#include "core/theory/theory.h"
 #include "core/theory/test_util.h"
+#include "core/theory/theory.h"
 #include "gtest/gtest.h"
 
 namespace nnft {

@@ -1,6 +1,7 @@
 // Feature maps of the conv1d, attention and KAN architectures; see
-// arch_features.h for the stream layout and core/spec/spec.h for the definitions.
-// Sums run in a fixed order (no Eigen GEMM), so bits depend on (seed, m) only.
+// arch_features.h for the stream layout and core/spec/spec.h for the
+// definitions. Sums run in a fixed order (no Eigen GEMM), so bits depend on
+// (seed, m) only.
 #include "core/sampling/arch_features.h"
 
 #include <algorithm>

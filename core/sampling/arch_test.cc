@@ -1,5 +1,5 @@
-// The architectures beyond the plain MLP (core/spec/spec.h: residual MLP, g(Wx),
-// conv1d, multi-head attention, KAN): Monte Carlo against exact values.
+// The architectures beyond the plain MLP (core/spec/spec.h: residual MLP,
+// g(Wx), conv1d, multi-head attention, KAN): Monte Carlo against exact values.
 //  - G2 against the infinite-width kernel where one is known (conv1d
 //    recursion, KAN quadrature, residual recursion, attention's Gauss-chi
 //    rule, exact at every head count), against an independent Monte Carlo
@@ -14,17 +14,17 @@
 #include <string>
 #include <vector>
 
-#include "core/sampling/arch_features.h"
 #include "core/estimate/compare.h"
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
 #include "core/mc_test_util.h"
+#include "core/sampling/arch_features.h"
+#include "core/sampling/engine.h"
 #include "core/spec/spec.h"
-#include "core/theory/theory.h"
 #include "core/theory/arch_kernels.h"
 #include "core/theory/kernels.h"
 #include "core/theory/quadrature.h"
 #include "core/theory/test_util.h"
+#include "core/theory/theory.h"
 #include "gtest/gtest.h"
 
 namespace nnft {

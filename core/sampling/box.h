@@ -1,7 +1,8 @@
-// The periodic box of the phi^4 cos-net (core/spec/spec.h, CosNetSpec::box_side):
-// lattice momenta p_k = 2 pi k / L inside the cutoff ball, the lattice-sum
-// propagators, and the exact integral of phi^4 over the box (arXiv
-// 2307.03223, the phi^4 insertion as a reweighting of the free cos-net).
+// The periodic box of the phi^4 cos-net (core/spec/spec.h,
+// CosNetSpec::box_side): lattice momenta p_k = 2 pi k / L inside the cutoff
+// ball, the lattice-sum propagators, and the exact integral of phi^4 over the
+// box (arXiv 2307.03223, the phi^4 insertion as a reweighting of the free
+// cos-net).
 //
 // A box network is a trigonometric polynomial,
 //   phi(x) = sum_j [C_j cos(p_j.x) - S_j sin(p_j.x)],  |k_j| <= kmax per axis,

@@ -108,8 +108,8 @@ struct Worker {
     }
   }
   std::unique_ptr<NetworkSampler> sampler;
-  // Training specs: each network's record (core/train/train.h) takes the place of
-  // phi at the points; products and sums are as for correlators.
+  // Training specs: each network's record (core/train/train.h) takes the place
+  // of phi at the points; products and sums are as for correlators.
   std::unique_ptr<NetworkTrainer> trainer;
   std::vector<double> phi, point_cov, cov, prod;
   std::vector<double> features, bias_scratch;  // integrate_first_layer_bias

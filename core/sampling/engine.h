@@ -45,9 +45,10 @@ struct ChunkSums {
 };
 
 // The spec the engine runs: `spec` itself, or its engine form when an
-// analysis needs other statistics (null-cone fields, core/analyses/null_cone.h) or
-// extra points and tuples (reflection positivity, core/analyses/reflection.h).
-// Validates `spec` first (same errors as Validate).
+// analysis needs other statistics (null-cone fields, core/analyses/null_cone.h)
+// or extra points and tuples (reflection positivity,
+// core/analyses/reflection.h). Validates `spec` first (same errors as
+// Validate).
 absl::StatusOr<ExperimentSpec> EngineSpec(const ExperimentSpec& spec,
                                           const Limits& limits = {});
 // The tuples the engine sums for `spec`: the closure of its observables over

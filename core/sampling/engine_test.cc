@@ -1,5 +1,5 @@
-// core/sampling/engine.h: bit-identical chunk sums for any thread count and chunk
-// split; Monte-Carlo correlators against exact values (means and standard
+// core/sampling/engine.h: bit-identical chunk sums for any thread count and
+// chunk split; Monte-Carlo correlators against exact values (means and standard
 // errors computed here from the chunk sums, 4 standard errors); float vs
 // double and integrate_output_layer vs plain sampling within errors.
 #include "core/sampling/engine.h"

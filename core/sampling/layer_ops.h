@@ -1,8 +1,8 @@
 // Layer operations shared by the network samplers (core/sampling/network.cc,
-// core/sampling/arch_features.cc): activations applied in place and a fixed-order
-// matrix product. Products are written out rather than left to Eigen's GEMM:
-// Eigen picks its blocking (and so its summation order) from the thread count
-// it sees; the engine's bits must not depend on it.
+// core/sampling/arch_features.cc): activations applied in place and a
+// fixed-order matrix product. Products are written out rather than left to
+// Eigen's GEMM: Eigen picks its blocking (and so its summation order) from the
+// thread count it sees; the engine's bits must not depend on it.
 #ifndef NNFT_CORE_SAMPLING_LAYER_OPS_H_
 #define NNFT_CORE_SAMPLING_LAYER_OPS_H_
 
@@ -10,8 +10,8 @@
 #include <cstdint>
 
 #include "Eigen/Core"
-#include "core/spec/spec.h"
 #include "core/sampling/vector_math.h"
+#include "core/spec/spec.h"
 
 namespace nnft {
 

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "Eigen/Core"
+#include "core/analyses/null_cone.h"
 #include "core/sampling/arch_features.h"
 #include "core/sampling/box.h"
 #include "core/sampling/layer_ops.h"
-#include "core/analyses/null_cone.h"
 #include "core/sampling/radial.h"
 #include "core/sampling/rng.h"
 #include "core/sampling/vector_math.h"

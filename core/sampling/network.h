@@ -1,9 +1,10 @@
-// Sampling and evaluation of one network of each architecture (core/spec/spec.h,
-// DESIGN.md section 2) at the spec's points, for the Monte-Carlo engine.
+// Sampling and evaluation of one network of each architecture
+// (core/spec/spec.h, DESIGN.md section 2) at the spec's points, for the
+// Monte-Carlo engine.
 //
 // Network m draws every parameter from the counter-based streams
-// (seed, m, tag) of core/sampling/rng.h, one stream per parameter group, so each
-// group's numbers do not depend on the other groups' sizes:
+// (seed, m, tag) of core/sampling/rng.h, one stream per parameter group, so
+// each group's numbers do not depend on the other groups' sizes:
 //   MLP, L hidden layers: tag 2l = W^(l) (n_{l+1} x n_l, column-major),
 //     tag 2l + 1 = b^(l) (not drawn when sb[l] = 0; uniforms for
 //     first_bias = kUniformPhase), l = 0..L (l = L is the output layer).
@@ -14,7 +15,8 @@
 //     (box_side > 0) tag 0 is unused and tag 1 picks each b_i's lattice
 //     momentum (index floor(U M)).
 //   A deformed layer l (MlpSpec::deformation) draws its Gaussian as usual,
-//     then one uniform from tag 0x4900 + l for the radius (core/sampling/radial.h).
+//     then one uniform from tag 0x4900 + l for the radius
+//     (core/sampling/radial.h).
 //   OU-net: as its MLP, plus tag 1000 = the normals of the OU path.
 //   Null-cone field: see core/analyses/null_cone.h (tags 0 and 1).
 //   MLP with a g(Wx) input projection: tag 1001 = W (k x d, column-major),

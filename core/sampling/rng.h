@@ -13,8 +13,8 @@
 // Uniforms are in (0, 1), never 0 or 1: float (k + 1/2) 2^-23 with a 23-bit
 // k (one word each); double (k + 1/2) 2^-52 with a 52-bit k (two words each).
 // Normals by Box-Muller, z = sqrt(-2 log u1) (cos 2 pi u2, sin 2 pi u2), with
-// the vectorisable log and sincos of core/sampling/vector_math.h. Tails: |z| <= 5.8
-// in float, <= 8.5 in double.
+// the vectorisable log and sincos of core/sampling/vector_math.h. Tails: |z|
+// <= 5.8 in float, <= 8.5 in double.
 //
 // Cost: one Philox block is 10 rounds of two 32x32->64 multiplies and a few
 // xors; a float group gives 64 normals, a double group 32.

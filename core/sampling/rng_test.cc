@@ -1,6 +1,6 @@
-// core/sampling/rng.h: Philox4x32-10 bit for bit against Random123 (test-only use of
-// its reference implementation), the stream layout, and the moments of the
-// uniforms and normals within stated numbers of standard errors.
+// core/sampling/rng.h: Philox4x32-10 bit for bit against Random123 (test-only
+// use of its reference implementation), the stream layout, and the moments of
+// the uniforms and normals within stated numbers of standard errors.
 #include "core/sampling/rng.h"
 
 #include <Random123/philox.h>

@@ -1,7 +1,7 @@
-// Polynomial coefficients for core/sampling/vector_math.h's erf and erfc: Chebyshev
-// interpolants (at n + 1 Chebyshev nodes, computed in 50-digit arithmetic
-// with mpmath) converted to monomials in the scaled variable
-// s = (x - Mid) / Half in [-1, 1]; lowest degree first. Each table states its
+// Polynomial coefficients for core/sampling/vector_math.h's erf and erfc:
+// Chebyshev interpolants (at n + 1 Chebyshev nodes, computed in 50-digit
+// arithmetic with mpmath) converted to monomials in the scaled variable s = (x
+// - Mid) / Half in [-1, 1]; lowest degree first. Each table states its
 // function, interval and maximum relative interpolation error.
 //   kErfSmall*: erf(sqrt(t)) / sqrt(t),              t = x^2 in [0, 1]
 //   kErfcMid*:  exp(a^2) erfc(a),                    a in [1, 4] (F) / [1, 6]

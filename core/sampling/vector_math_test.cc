@@ -1,5 +1,6 @@
-// Accuracy of core/sampling/vector_math.h against the C library evaluated in long
-// double, over wide ranges including the tails. The functions are applied in
+// Accuracy of core/sampling/vector_math.h against the C library evaluated in
+// long double, over wide ranges including the tails. The functions are applied
+// in
 // `#pragma omp simd` loops, so the vectorised code path is what is checked.
 #include "core/sampling/vector_math.h"
 

@@ -43,10 +43,10 @@ enum class BiasLaw {
 // (the fan-in-scaled matrix):
 //   P(A) ∝ exp(-Tr(A^T A)/s^2 - lambda (Tr A^T A)^2),
 // sampled exactly: a uniform direction times a radius r = |A| drawn from
-// r^(D-1) exp(-r^2/s^2 - lambda r^4) (core/sampling/radial.h). At lambda = 0 this is
-// the Gaussian layer with sw[l]^2 = s^2/2; the deformation replaces sw[l].
-// On the output layer of a single-hidden-layer net (PHYSICS.md, "Independence
-// breaking"), with rho = |a|^2/N:
+// r^(D-1) exp(-r^2/s^2 - lambda r^4) (core/sampling/radial.h). At lambda = 0
+// this is the Gaussian layer with sw[l]^2 = s^2/2; the deformation replaces
+// sw[l]. On the output layer of a single-hidden-layer net (PHYSICS.md,
+// "Independence breaking"), with rho = |a|^2/N:
 //   G2 = sb^2 + E[rho] C,  G4_c = Var(rho) sum_3 C C + 3 E[rho^2]/(N+2) (M4 -
 //   sum_3 C C).
 struct Deformation {
@@ -145,8 +145,8 @@ enum class ThetaLaw {
 
 // Conformal field from the projective null cone (arXiv 2409.12222):
 // Phi(X) = Theta.X, X on the Poincare section of the null cone in R^(D+2)
-// (core/analyses/null_cone.h states the embedding). The engine estimates the moments
-// of Theta; the D-dimensional correlators are pushed from them exactly.
+// (core/analyses/null_cone.h states the embedding). The engine estimates the
+// moments of Theta; the D-dimensional correlators are pushed from them exactly.
 struct NullConeSpec {
   int input_dim = 4;  // D in [1, 8]
   ThetaLaw law = ThetaLaw::kSphere;
@@ -155,8 +155,8 @@ struct NullConeSpec {
   // (> 0, normalised internally); 1 to 1024 atoms.
   std::vector<double> radii;
   std::vector<double> radial_weights;
-  // Set only by NullConeEngineSpec (core/analyses/null_cone.h): the engine form, whose
-  // three "points" are statistics of Theta. Not part of the API.
+  // Set only by NullConeEngineSpec (core/analyses/null_cone.h): the engine
+  // form, whose three "points" are statistics of Theta. Not part of the API.
   bool theta_moments = false;
 };
 
@@ -419,8 +419,8 @@ struct Insertion {
 };
 
 // Effective quartic couplings from the connected 4-point function
-// (arXiv 2008.08601; core/analyses/effective_coupling.h). Analysis only: it changes no
-// sample, but it is part of the digest (a job answers one request).
+// (arXiv 2008.08601; core/analyses/effective_coupling.h). Analysis only: it
+// changes no sample, but it is part of the digest (a job answers one request).
 struct EffectiveCouplingSpec {
   // Cutoffs Lambda > 0 of the region [-Lambda, Lambda]^d (d = 1 or 2); each
   // coupling averages the requested 4-point tuples whose points all lie in

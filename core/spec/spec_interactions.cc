@@ -6,8 +6,8 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
-#include "core/sampling/box.h"
 #include "core/analyses/effective_coupling.h"
+#include "core/sampling/box.h"
 #include "core/sampling/engine.h"
 #include "core/spec/spec.h"
 #include "core/status_macros.h"

@@ -1,5 +1,5 @@
-// The NNGP kernel of the softmax attention layer (core/spec/spec.h AttentionSpec),
-// exact at every head count N, by a deterministic quadrature.
+// The NNGP kernel of the softmax attention layer (core/spec/spec.h
+// AttentionSpec), exact at every head count N, by a deterministic quadrature.
 //
 // Heads are i.i.d. and the readout Wo ~ N(0, so^2/(N e)), b ~ N(0, sb^2) is
 // Gaussian given the heads, so for ONE head o

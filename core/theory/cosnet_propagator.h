@@ -16,8 +16,9 @@
 // V_L = vol(B_L^d)/(2 pi)^d; the sums run over the balanced sign patterns of
 // E_c prod cos(b.x_k + c) (see gaussian_moments.h). Only |r| matters.
 // In a periodic box (CosNetSpec::box_side > 0) the momentum integrals become
-// lattice sums, I_q(r) = L^-d sum_k cos(p_k.r)/(p_k^2 + m^2)^q (core/sampling/box.h),
-// and V_L becomes M / L^d; the formulas above are otherwise unchanged.
+// lattice sums, I_q(r) = L^-d sum_k cos(p_k.r)/(p_k^2 + m^2)^q
+// (core/sampling/box.h), and V_L becomes M / L^d; the formulas above are
+// otherwise unchanged.
 #ifndef NNFT_CORE_THEORY_COSNET_PROPAGATOR_H_
 #define NNFT_CORE_THEORY_COSNET_PROPAGATOR_H_
 

@@ -9,10 +9,10 @@
 
 #include "core/sampling/box.h"
 #include "core/sampling/radial.h"
-#include "core/theory/theory.h"
 #include "core/theory/cosnet_propagator.h"
 #include "core/theory/gaussian_moments.h"
 #include "core/theory/kernels.h"
+#include "core/theory/theory.h"
 #include "core/theory/wick.h"
 
 namespace nnft::theory {

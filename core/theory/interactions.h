@@ -3,15 +3,16 @@
 //
 // Radially deformed output layer of a single-hidden-layer net,
 // phi = b + N^{-1/2} sum_i a_i h_i with P(a) ∝ exp(-|a|^2/s^2 - lambda |a|^4)
-// (a = sqrt(N) W_1, core/spec/spec.h Deformation). With rho = |a|^2/N, a = r u, u
-// uniform on S^{N-1}: E[a_i a_j] = E[rho] delta_ij and E[a_i a_j a_k a_l] =
+// (a = sqrt(N) W_1, core/spec/spec.h Deformation). With rho = |a|^2/N, a = r u,
+// u uniform on S^{N-1}: E[a_i a_j] = E[rho] delta_ij and E[a_i a_j a_k a_l] =
 // E[rho^2] N/(N+2) (delta delta + 2 more), so
 //   G2 = sb^2 + E[rho] C,
 //   G4_c = Var(rho) sum_3 C C + 3 E[rho^2]/(N+2) (M4 - sum_3 C C),
 // with C, M4 the neuron moments of core/theory/gaussian_moments.h. At lambda
 // = 0, rho ~ (s^2/2) chi^2_N / N and this is the i.i.d. (s^2/2)^2 (3 M4 -
 // sum C C)/N. E[rho], E[rho^2] by quadrature of the radial law
-// (core/sampling/radial.h). Odd correlators vanish (a -> -a); G6 is not given (NaN).
+// (core/sampling/radial.h). Odd correlators vanish (a -> -a); G6 is not given
+// (NaN).
 //
 // phi^4 insertion in the box, first order (the tadpole):
 //   delta G2(x, y) = -(lambda/2) int_box dz G(x - z) G(0) G(z - y)

@@ -10,17 +10,17 @@
 #include <numbers>
 #include <vector>
 
-#include "core/sampling/box.h"
-#include "core/estimate/compare.h"
 #include "core/analyses/effective_coupling.h"
-#include "core/sampling/engine.h"
+#include "core/estimate/compare.h"
 #include "core/estimate/estimate.h"
 #include "core/mc_test_util.h"
+#include "core/sampling/box.h"
+#include "core/sampling/engine.h"
 #include "core/sampling/radial.h"
 #include "core/spec/spec.h"
-#include "core/theory/theory.h"
 #include "core/theory/quadrature.h"
 #include "core/theory/test_util.h"
+#include "core/theory/theory.h"
 #include "gtest/gtest.h"
 
 namespace nnft {

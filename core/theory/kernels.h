@@ -57,8 +57,8 @@ bool HasReflectedQuadrature(Activation activation);
 //   I(-c) = sum_j w_j f(-c + tau z_j) = s I(c) + a + b c   (c = rho z1),
 // follows from the one at z1 by the reflection (the rule is symmetric,
 // sum w = 1, sum w z = 0), and the inner loop calls the vectorised
-// activations of core/sampling/vector_math.h (~1e-14 relative each). Cost n^2 / 2
-// activation evaluations.
+// activations of core/sampling/vector_math.h (~1e-14 relative each). Cost n^2 /
+// 2 activation evaluations.
 double ReflectedPairQuadrature(Activation activation, double kxx, double kyy,
                                double kxy, int n);
 

@@ -6,10 +6,10 @@
 #include <numbers>
 
 #include "Eigen/Cholesky"
-#include "core/theory/theory.h"
 #include "core/theory/kernels.h"
 #include "core/theory/quadrature.h"
 #include "core/theory/test_util.h"
+#include "core/theory/theory.h"
 #include "gtest/gtest.h"
 
 namespace nnft::theory {

@@ -13,8 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "core/spec/spec.h"
-#include "core/theory/theory.h"
 #include "core/spec/tuples.h"
+#include "core/theory/theory.h"
 
 namespace nnft::theory {
 

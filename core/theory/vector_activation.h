@@ -1,14 +1,15 @@
-// Activations as straight-line code of core/sampling/vector_math.h, for the `omp simd`
-// inner loops of the Gauss-Hermite quadratures (kernels.cc, gaussian_moments
-// .cc, deep_finite_width.cc); ~1e-14 relative to ActivationValue. Callers
-// compile with -fno-math-errno (core/CMakeLists.txt). Internal to core/theory.
+// Activations as straight-line code of core/sampling/vector_math.h, for the
+// `omp simd` inner loops of the Gauss-Hermite quadratures (kernels.cc,
+// gaussian_moments .cc, deep_finite_width.cc); ~1e-14 relative to
+// ActivationValue. Callers compile with -fno-math-errno (core/CMakeLists.txt).
+// Internal to core/theory.
 #ifndef NNFT_CORE_THEORY_VECTOR_ACTIVATION_H_
 #define NNFT_CORE_THEORY_VECTOR_ACTIVATION_H_
 
 #include <cmath>
 
-#include "core/spec/spec.h"
 #include "core/sampling/vector_math.h"
+#include "core/spec/spec.h"
 
 namespace nnft::theory {
 

@@ -2,10 +2,10 @@
 //
 // Parameters of network m live in one flat vector, layer by layer:
 // omega^(l) (n_{l+1} x n_l, column-major; stream tag 2l, as the MLP sampler
-// of core/sampling/network.h), then beta^(l) (tag 2l + 1) when sb[l] > 0. The layer
-// map is z^(l+1) = a_l omega^(l) h^(l) + s_l beta^(l), a_l = sw[l]/sqrt(n_l),
-// s_l = sb[l] (NTK parameterisation, arXiv 1806.07572), h^(0) = x.
-// Gradients of L = (1/2) sum_i (f(x_i) - y_i)^2 by backpropagation:
+// of core/sampling/network.h), then beta^(l) (tag 2l + 1) when sb[l] > 0. The
+// layer map is z^(l+1) = a_l omega^(l) h^(l) + s_l beta^(l), a_l =
+// sw[l]/sqrt(n_l), s_l = sb[l] (NTK parameterisation, arXiv 1806.07572), h^(0)
+// = x. Gradients of L = (1/2) sum_i (f(x_i) - y_i)^2 by backpropagation:
 //   delta^(L) = f - y,  dL/domega^(l) = a_l delta^(l) h^(l)T,
 //   dL/dbeta^(l) = s_l sum_i delta^(l)_i,
 //   delta^(l-1) = (a_l omega^(l)T delta^(l)) * act'(z^(l)).

@@ -1,15 +1,15 @@
-// The training-loss histogram (core/train/train.h, core/train/train_result.h): the counts
-// add up to the networks, bracket the reported mean loss, do not depend on
-// the chunk split or thread count, follow the exact law of the loss at
-// initialisation (a wide net's f is Gaussian with the NNGP variance, so
-// L = (f - y)^2 / 2 has an exact CDF), and sit near 0 once a wide net has
-// fitted its data; the quantiles interpolate log-linearly inside a bin.
+// The training-loss histogram (core/train/train.h, core/train/train_result.h):
+// the counts add up to the networks, bracket the reported mean loss, do not
+// depend on the chunk split or thread count, follow the exact law of the loss
+// at initialisation (a wide net's f is Gaussian with the NNGP variance, so L =
+// (f - y)^2 / 2 has an exact CDF), and sit near 0 once a wide net has fitted
+// its data; the quantiles interpolate log-linearly inside a bin.
 #include <cmath>
 #include <map>
 #include <numeric>
 
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "core/theory/ntk.h"
 #include "core/train/train.h"
 #include "core/train/train_result.h"

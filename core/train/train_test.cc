@@ -10,8 +10,8 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "core/train/train_result.h"
 #include "core/train/train_test_util.h"
 #include "gtest/gtest.h"

@@ -8,8 +8,8 @@
 #include <map>
 #include <utility>
 
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "core/theory/ntk.h"
 #include "core/train/train_result.h"
 #include "gtest/gtest.h"

@@ -1,7 +1,7 @@
 // Core results -> proto messages: jobs (from JobManager snapshots),
 // estimates, theory, comparisons, and the pieces GetResult streams. The spec
-// conversions (proto <-> core, JSON) are in server/spec/spec_proto.h; together the
-// two files are the whole of the proto <-> core adaptation.
+// conversions (proto <-> core, JSON) are in server/spec/spec_proto.h; together
+// the two files are the whole of the proto <-> core adaptation.
 //
 // Pieces are sized so that no message exceeds kMaxPieceBytes whatever the
 // result size (DESIGN.md section 3, "Streaming").
@@ -19,8 +19,8 @@
 #include "absl/time/time.h"
 #include "core/estimate/compare.h"
 #include "core/estimate/estimate.h"
-#include "core/theory/theory.h"
 #include "core/theory/kernel_answer.h"
+#include "core/theory/theory.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "nnft/v1/nnft.pb.h"
 #include "server/jobs/job_manager.h"

@@ -15,8 +15,8 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/api/convert.h"
-#include "server/ops/server.h"
 #include "server/api/service.h"
+#include "server/ops/server.h"
 #include "server/spec/spec_proto.h"
 
 namespace nnft::server {

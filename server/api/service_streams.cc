@@ -14,10 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/api/convert.h"
-#include "server/spec/digest.h"
 #include "server/api/grpc_status.h"
-#include "server/ops/log.h"
 #include "server/api/service.h"
+#include "server/ops/log.h"
+#include "server/spec/digest.h"
 
 namespace nnft::server {
 namespace {

@@ -16,8 +16,8 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "nnft/v1/nnft.grpc.pb.h"
-#include "server/jobs/job_manager.h"
 #include "server/api/work_pool.h"
+#include "server/jobs/job_manager.h"
 
 namespace nnft::server {
 

@@ -14,8 +14,8 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "server/api/convert.h"
-#include "server/spec/digest.h"
 #include "server/ops/server.h"
+#include "server/spec/digest.h"
 #include "server/spec/spec_proto.h"
 
 namespace nnft::server {

@@ -6,11 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/sampling/engine.h"
-#include "core/status_macros.h"
 #include "core/analyses/symmetry.h"
-#include "core/spec/tuples.h"
 #include "core/analyses/width_sweep.h"
+#include "core/sampling/engine.h"
+#include "core/spec/tuples.h"
+#include "core/status_macros.h"
 
 namespace nnft::server {
 

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "core/sampling/engine.h"
 #include "core/analyses/width_sweep.h"
+#include "core/sampling/engine.h"
 #include "gtest/gtest.h"
 
 namespace nnft::server {

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "gtest/gtest.h"
-#include "server/spec/digest.h"
 #include "server/jobs/job_test_util.h"
+#include "server/spec/digest.h"
 #include "server/store/store.h"
 
 namespace nnft::server {

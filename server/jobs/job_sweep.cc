@@ -1,18 +1,18 @@
 // Width sweeps in the job manager: the per-width sub-experiments of a sweep
 // job (each under its own digest), their theory, snapshots and the folded
-// result with the fits (core/analyses/width_sweep.h). The runs themselves are in
-// job_runner.cc (JobManager::Impl::RunSweep).
+// result with the fits (core/analyses/width_sweep.h). The runs themselves are
+// in job_runner.cc (JobManager::Impl::RunSweep).
 #include <memory>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "core/analyses/experiment_result.h"
+#include "core/analyses/width_sweep.h"
+#include "core/spec/tuples.h"
 #include "core/status_macros.h"
 #include "core/theory/theory.h"
-#include "core/spec/tuples.h"
-#include "core/analyses/width_sweep.h"
-#include "server/spec/digest.h"
 #include "server/jobs/job_manager_internal.h"
+#include "server/spec/digest.h"
 
 namespace nnft::server {
 namespace {

@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "core/sampling/engine.h"
-#include "core/estimate/estimate.h"
 #include "core/analyses/width_sweep.h"
+#include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "gtest/gtest.h"
-#include "server/spec/digest.h"
 #include "server/jobs/job_manager.h"
 #include "server/jobs/job_test_util.h"
+#include "server/spec/digest.h"
 
 namespace nnft::server {
 namespace {

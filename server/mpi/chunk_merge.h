@@ -3,8 +3,8 @@
 //
 // Chunks are dealt block-cyclically: blocks of `block` consecutive chunks,
 // block b to rank b mod R (block 1 is plain round-robin, k = r, r+R, ...).
-// Every chunk's sums depend on (spec, seed, k) alone (core/sampling/engine.h), and
-// rank 0 folds them into a MomentAccumulator strictly in chunk-index order
+// Every chunk's sums depend on (spec, seed, k) alone (core/sampling/engine.h),
+// and rank 0 folds them into a MomentAccumulator strictly in chunk-index order
 // whatever order they arrive in, so the estimate has the same bits for any
 // number of ranks, threads or block size: those of one process folding
 // chunks 0, 1, 2, ... (DESIGN.md section 6).
@@ -24,8 +24,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "core/spec/tuples.h"
 
 namespace nnft::mpi {

@@ -38,9 +38,9 @@
 #include "core/sampling/engine.h"
 #include "core/spec/spec.h"
 #include "core/status_macros.h"
-#include "server/spec/digest.h"
-#include "server/ops/flag_help.h"
 #include "server/mpi/mpi_worker.h"
+#include "server/ops/flag_help.h"
+#include "server/spec/digest.h"
 #include "server/spec/spec_proto.h"
 
 ABSL_FLAG(std::string, spec, "", "experiment spec file (protobuf JSON)");

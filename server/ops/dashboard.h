@@ -1,8 +1,8 @@
 // The job dashboard: a small read-only web page on its own HTTP port
 // (--dashboard_listen) listing jobs with state, progress, rate and ETA, and for
 // one job its estimates against theory, as plots that sharpen while it runs.
-// The page (server/ops/dashboard_page.h) is plain HTML, CSS and a script drawing
-// SVG, all embedded in the binary: nothing is fetched from elsewhere.
+// The page (server/ops/dashboard_page.h) is plain HTML, CSS and a script
+// drawing SVG, all embedded in the binary: nothing is fetched from elsewhere.
 //
 // Routes (GET or HEAD; other methods answer 405):
 //   /                  the page (no job data in it)
@@ -48,8 +48,8 @@
 #include "core/spec/spec.h"
 #include "core/theory/theory.h"
 #include "server/api/auth.h"
-#include "server/ops/dashboard_json.h"
 #include "server/jobs/job_manager.h"
+#include "server/ops/dashboard_json.h"
 
 struct mg_context;  // civetweb
 struct mg_connection;

@@ -19,9 +19,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "core/status_macros.h"
-#include "server/spec/digest.h"
-#include "server/ops/log.h"
 #include "server/mpi/chunk_stream.h"
+#include "server/ops/log.h"
+#include "server/spec/digest.h"
 #include "server/spec/spec_proto.h"
 
 extern char** environ;

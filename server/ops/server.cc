@@ -14,8 +14,8 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "nnft/v1/nnft.grpc.pb.h"
-#include "server/spec/digest.h"
 #include "server/ops/log.h"
+#include "server/spec/digest.h"
 
 #ifndef NNFT_VERSION
 #define NNFT_VERSION "0.0.0"

@@ -16,11 +16,11 @@
 #include "core/spec/spec.h"
 #include "grpcpp/grpcpp.h"
 #include "server/api/auth.h"
-#include "server/ops/dashboard.h"
+#include "server/api/service.h"
 #include "server/jobs/job_manager.h"
+#include "server/ops/dashboard.h"
 #include "server/ops/launcher.h"
 #include "server/ops/metrics.h"
-#include "server/api/service.h"
 
 namespace nnft::server {
 
@@ -62,8 +62,8 @@ struct ServerOptions {
   int64_t watch_bytes_per_second = int64_t{8} << 20;
 
   // --- operations: metrics and the MPI launcher ---
-  // host:port of the Prometheus /metrics endpoint (server/ops/metrics.h); port 0
-  // picks a free port; "" serves no metrics.
+  // host:port of the Prometheus /metrics endpoint (server/ops/metrics.h); port
+  // 0 picks a free port; "" serves no metrics.
   std::string metrics_listen{};
   // Launcher command template (server/ops/launcher.h): when set, jobs compute
   // their missing chunks through it instead of in this process.

@@ -62,7 +62,8 @@ TEST(TrainingSpecTest, RoundTripsThroughProtoAndCanonicalBytes) {
   // not trusted.
   ExperimentSpec bad = *spec;
   bad.training->loss_histogram->bins = -3;
-  const absl::Status refused = DecodeSpecBytes(CanonicalSpecBytes(bad)).status();
+  const absl::Status refused =
+      DecodeSpecBytes(CanonicalSpecBytes(bad)).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(refused.message().find("bins"), absl::string_view::npos) << refused;
 }

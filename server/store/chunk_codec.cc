@@ -45,8 +45,7 @@ absl::StatusOr<std::vector<double>> DecodeChunkSums(absl::string_view blob) {
 
 absl::StatusOr<std::vector<double>> DecodeChunkBlob(absl::string_view blob,
                                                     int64_t stored_crc) {
-  if (blob.size() % 8 == 0 &&
-      static_cast<int64_t>(Crc32(blob)) != stored_crc) {
+  if (blob.size() % 8 == 0 && static_cast<int64_t>(Crc32(blob)) != stored_crc) {
     return absl::DataLossError("checksum mismatch (stored sums are corrupt)");
   }
   return DecodeChunkSums(blob);

@@ -28,11 +28,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "server/store/chunk_codec.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/sampling/engine.h"
+#include "server/store/chunk_codec.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

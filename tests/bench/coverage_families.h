@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "core/spec/spec.h"
 #include "core/theory/theory.h"
 #include "tests/bench/coverage_stats.h"

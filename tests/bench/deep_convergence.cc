@@ -29,8 +29,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "core/sampling/engine.h"
 #include "core/analyses/experiment_result.h"
+#include "core/sampling/engine.h"
 #include "core/spec/spec.h"
 
 namespace nnft {

@@ -26,8 +26,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/estimate/compare.h"
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "core/theory/theory.h"
 #ifdef NNFT_BENCH_HAVE_SPEC_JSON
 #include "server/spec/spec_proto.h"

@@ -1,7 +1,7 @@
 // nnft-reweight-bench: the cost per network of the phi^4 insertion
-// (core/sampling/box.h exact integral + weighted sums), against the same box cos-net
-// spec without it. Prints one JSON line per configuration. A measurement,
-// not a test: no timing assertions.
+// (core/sampling/box.h exact integral + weighted sums), against the same box
+// cos-net spec without it. Prints one JSON line per configuration. A
+// measurement, not a test: no timing assertions.
 //
 //   build/bin/nnft-reweight-bench [networks] [threads]
 #include <chrono>

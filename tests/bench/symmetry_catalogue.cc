@@ -13,10 +13,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/sampling/engine.h"
-#include "core/estimate/estimate.h"
-#include "core/spec/spec.h"
 #include "core/analyses/symmetry_estimate.h"
+#include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
+#include "core/spec/spec.h"
 
 namespace nnft {
 namespace {

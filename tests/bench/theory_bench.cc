@@ -37,8 +37,8 @@
 
 #include "Eigen/Core"
 #include "core/spec/spec.h"
-#include "core/theory/theory.h"
 #include "core/theory/deep_finite_width.h"
+#include "core/theory/theory.h"
 
 namespace nnft {
 namespace {

@@ -1,6 +1,6 @@
-// nnft-train-bench: training speed of the ensemble trainer (core/train/train.h),
-// and the deviation of the trained ensemble mean from the infinite-width NTK
-// flow (core/theory/ntk.h) for width sweeps.
+// nnft-train-bench: training speed of the ensemble trainer
+// (core/train/train.h), and the deviation of the trained ensemble mean from the
+// infinite-width NTK flow (core/theory/ntk.h) for width sweeps.
 //
 // T1 (default): one hidden layer, erf, d = 4, width 512, sw = (1.5, 1), sb =
 // (0.3, 0.1); n = 64 training points of the seed talk's target (generator
@@ -45,8 +45,8 @@
 
 #include "Eigen/Eigenvalues"
 #include "absl/strings/str_format.h"
-#include "core/sampling/engine.h"
 #include "core/estimate/estimate.h"
+#include "core/sampling/engine.h"
 #include "core/theory/kernel_answer.h"
 #include "core/theory/kernels.h"
 #include "core/theory/ntk.h"

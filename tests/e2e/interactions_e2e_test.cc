@@ -58,7 +58,8 @@ TEST_F(InteractionsE2eTest, Phi4ReweightingStreamsAndMatchesTheTadpole) {
   const v1::ReweightEntries& e = r->entries.reweight();
   ASSERT_EQ(e.shift_size(), 6);
   for (int i = 0; i < e.shift_size(); ++i) {
-    // 4.5 standard errors (see core/theory/interactions_test.cc for the budget).
+    // 4.5 standard errors (see core/theory/interactions_test.cc for the
+    // budget).
     EXPECT_LT(std::abs(e.shift(i) - e.first_order_shift(i)),
               4.5 * e.shift_stderr(i))
         << i << ": " << e.shift(i) << " +- " << e.shift_stderr(i) << " vs "

@@ -71,7 +71,8 @@ void CheckProtoSpec(const v1::ExperimentSpec& proto) {
   const std::string request = server::RequestSpecBytes(*spec);
   const std::string digest = server::SpecDigest(*spec);
 
-  absl::StatusOr<ExperimentSpec> decoded = server::DecodeSpecBytes(request, limits);
+  absl::StatusOr<ExperimentSpec> decoded =
+      server::DecodeSpecBytes(request, limits);
   Check(decoded.ok(), "request bytes of an accepted spec decode");
   Check(server::RequestSpecBytes(*decoded) == request,
         "request bytes round-trip");
