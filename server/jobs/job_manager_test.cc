@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "server/jobs/job_test_util.h"
 #include "server/spec/digest.h"
+#include "server/spec/spec_proto.h"
 #include "server/store/store.h"
 
 namespace nnft::server {
@@ -170,6 +171,40 @@ TEST(JobManagerTest, ReopenResumesInterruptedAndQueuedJobsWithTheSameBits) {
   EXPECT_EQ(m->counters().chunks_computed, 300 - done.chunks_from_store + 6);
   ExpectSameEstimate(m->Result(queued_name)->estimate,
                      DirectEstimate(queued_spec, 6));
+}
+
+TEST(JobManagerTest, RowsOfTheOldBinaryCodecAreRebuiltFromTheirJson) {
+  // Job rows written before the one spec codec hold the old binary format
+  // ("NNFT-SPEC" ...): the spec is rebuilt from the row's JSON, which the
+  // row's checksum covers too, and the job resumes with the same bits.
+  TempDir dir;
+  const ExperimentSpec spec = TinySpec(30000, 100, 16);  // 300 chunks
+  std::string name;
+  {
+    auto m = OpenManager(Options(dir.path()));
+    name = MustSubmit(*m, spec).name;
+    WaitFor(*m, name, [](const JobSnapshot& s) { return s.chunks_done >= 1; });
+    m->Drain();
+    ASSERT_EQ(m->Get(name)->state, JobState::kQueued);
+  }
+  {
+    auto store = ResultStore::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto rows = (*store)->LoadJobs();
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    ASSERT_EQ(rows->size(), 1u);
+    JobRecord row = rows->front();
+    row.spec_bytes = std::string("NNFT-SPEC\x01\0\0\0\x01", 14);
+    row.spec_json = SpecProtoToJson(SpecToProto(spec));
+    ASSERT_TRUE((*store)->PutJob(row).ok());
+  }
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot done = WaitDone(*m, name);
+  ASSERT_EQ(done.state, JobState::kSucceeded) << done.error;
+  EXPECT_EQ(done.digest, SpecDigest(spec));
+  absl::StatusOr<JobResult> result = m->Result(name);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ExpectSameEstimate(result->estimate, DirectEstimate(spec, 300));
 }
 
 TEST(JobManagerTest, FullQueueAnswersResourceExhausted) {
