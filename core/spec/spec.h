@@ -219,7 +219,7 @@ struct AttentionSpec {
   int sequence_length = 4;   // T >= 1, T D <= max_input_dim
   int embed_dim = 2;         // D >= 1
   int heads = 64;            // N in [1, Limits::max_width]
-  int head_dim = 2;          // e in [1, Limits::max_width]
+  int head_dim = 1;          // e in [1, Limits::max_width]
   int output_position = 0;   // in [0, T)
   int output_component = 0;  // in [0, D)
   double sq = 1.0, sk = 1.0, sv = 1.0, so = 1.0;  // each > 0

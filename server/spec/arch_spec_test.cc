@@ -36,6 +36,19 @@ TEST(ArchSpecJsonTest, Conv1dDefaultsAndRoundTrip) {
   EXPECT_EQ(CanonicalSpecBytes(*back), CanonicalSpecBytes(*spec));
 }
 
+TEST(ArchSpecJsonTest, AttentionDefaultsAreTheDocumentedOnes) {
+  // spec.proto documents head_dim's default as 1; the conversion takes every
+  // default from the core type, so the core type must hold the same.
+  auto spec = SpecFromJson(Json(R"("attention": {"sequence_length": 4,
+      "embed_dim": 2, "heads": 3, "output_position": 1})"));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const auto& a = std::get<AttentionSpec>(spec->architecture);
+  EXPECT_EQ(a.head_dim, 1);
+  EXPECT_EQ(a.head_dim, AttentionSpec{}.head_dim);
+  EXPECT_EQ(a.sq, 1.0);
+  EXPECT_EQ(a.so, 1.0);
+}
+
 TEST(ArchSpecJsonTest, AttentionAndKanRoundTrip) {
   for (const std::string& arch :
        {std::string(R"("attention": {"sequence_length": 4, "embed_dim": 2,

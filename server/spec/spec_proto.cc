@@ -108,8 +108,8 @@ absl::StatusOr<MlpSpec> MlpFromProto(const v1::Mlp& p) {
   }
   mlp.residual = p.residual();
   mlp.input_projection_dim = p.input_projection_dim();
-  mlp.input_projection_scale =
-      p.has_input_projection_scale() ? p.input_projection_scale() : 1.0;
+  if (p.has_input_projection_scale())
+    mlp.input_projection_scale = p.input_projection_scale();
   return mlp;
 }
 
@@ -123,10 +123,10 @@ std::vector<double> Scales(const google::protobuf::RepeatedField<double>& v,
 absl::StatusOr<Conv1dSpec> Conv1dFromProto(const v1::Conv1d& p) {
   Conv1dSpec c;
   c.sequence_length = p.sequence_length();
-  c.in_channels = p.has_in_channels() ? p.in_channels() : 1;
+  if (p.has_in_channels()) c.in_channels = p.in_channels();
   c.kernel_size = p.kernel_size();
   c.channels = p.channels();
-  c.layers = p.has_layers() ? p.layers() : 1;
+  if (p.has_layers()) c.layers = p.layers();
   NNFT_ASSIGN_OR_RETURN(
       c.activation,
       ActivationFromProto(p.activation(), "architecture.conv1d.activation"));
@@ -153,13 +153,13 @@ AttentionSpec AttentionFromProto(const v1::Attention& p) {
   a.sequence_length = p.sequence_length();
   a.embed_dim = p.embed_dim();
   a.heads = p.heads();
-  a.head_dim = p.has_head_dim() ? p.head_dim() : 1;
+  if (p.has_head_dim()) a.head_dim = p.head_dim();
   a.output_position = p.output_position();
   a.output_component = p.output_component();
-  a.sq = p.has_sq() ? p.sq() : 1.0;
-  a.sk = p.has_sk() ? p.sk() : 1.0;
-  a.sv = p.has_sv() ? p.sv() : 1.0;
-  a.so = p.has_so() ? p.so() : 1.0;
+  if (p.has_sq()) a.sq = p.sq();
+  if (p.has_sk()) a.sk = p.sk();
+  if (p.has_sv()) a.sv = p.sv();
+  if (p.has_so()) a.so = p.so();
   a.sb = p.sb();
   return a;
 }
@@ -168,21 +168,19 @@ absl::StatusOr<KanSpec> KanFromProto(const v1::Kan& p) {
   KanSpec k;
   k.input_dim = p.input_dim();
   k.width = p.width();
-  k.grid_size = p.has_grid_size() ? p.grid_size() : 5;
-  k.spline_order = p.has_spline_order() ? p.spline_order() : 3;
-  k.grid_range = p.has_grid_range() ? p.grid_range() : 2.0;
-  if (p.base_activation() == v1::ACTIVATION_UNSPECIFIED) {
-    k.base_activation = Activation::kGelu;
-  } else {
+  if (p.has_grid_size()) k.grid_size = p.grid_size();
+  if (p.has_spline_order()) k.spline_order = p.spline_order();
+  if (p.has_grid_range()) k.grid_range = p.grid_range();
+  if (p.base_activation() != v1::ACTIVATION_UNSPECIFIED) {
     NNFT_ASSIGN_OR_RETURN(
         k.base_activation,
         ActivationFromProto(p.base_activation(),
                             "architecture.kan.base_activation"));
   }
-  k.sa0 = p.has_sa0() ? p.sa0() : 1.0;
-  k.sc0 = p.has_sc0() ? p.sc0() : 1.0;
-  k.sa1 = p.has_sa1() ? p.sa1() : 1.0;
-  k.sc1 = p.has_sc1() ? p.sc1() : 1.0;
+  if (p.has_sa0()) k.sa0 = p.sa0();
+  if (p.has_sc0()) k.sc0 = p.sc0();
+  if (p.has_sa1()) k.sa1 = p.sa1();
+  if (p.has_sc1()) k.sc1 = p.sc1();
   return k;
 }
 
@@ -234,9 +232,9 @@ GaussNetSpec GaussNetFromProto(const v1::GaussNet& p) {
   GaussNetSpec g;
   g.input_dim = p.input_dim();
   g.width = p.width();
-  g.sw0 = p.has_sw0() ? p.sw0() : 1.0;
+  if (p.has_sw0()) g.sw0 = p.sw0();
   g.sb0 = p.sb0();
-  g.sw1 = p.has_sw1() ? p.sw1() : 1.0;
+  if (p.has_sw1()) g.sw1 = p.sw1();
   g.sb1 = p.sb1();
   return g;
 }
@@ -245,16 +243,16 @@ CosNetSpec CosNetFromProto(const v1::CosNet& p) {
   CosNetSpec c;
   c.input_dim = p.input_dim();
   c.width = p.width();
-  c.mass = p.has_mass() ? p.mass() : 1.0;
-  c.cutoff = p.has_cutoff() ? p.cutoff() : 10.0;
-  c.sa = p.has_sa() ? p.sa() : 1.0;
+  if (p.has_mass()) c.mass = p.mass();
+  if (p.has_cutoff()) c.cutoff = p.cutoff();
+  if (p.has_sa()) c.sa = p.sa();
   return c;
 }
 
 absl::StatusOr<NullConeSpec> NullConeFromProto(const v1::NullCone& p) {
   NullConeSpec c;
   c.input_dim = p.input_dim();
-  c.scale = p.has_scale() ? p.scale() : 1.0;
+  if (p.has_scale()) c.scale = p.scale();
   switch (p.law()) {
     case v1::THETA_LAW_UNSPECIFIED:
     case v1::THETA_LAW_SPHERE:
@@ -277,8 +275,8 @@ absl::StatusOr<NullConeSpec> NullConeFromProto(const v1::NullCone& p) {
 
 absl::StatusOr<OuNetSpec> OuNetFromProto(const v1::OuNet& p) {
   OuNetSpec o;
-  o.tau = p.has_tau() ? p.tau() : 1.0;
-  o.sigma = p.has_sigma() ? p.sigma() : 1.0;
+  if (p.has_tau()) o.tau = p.tau();
+  if (p.has_sigma()) o.sigma = p.sigma();
   NNFT_ASSIGN_OR_RETURN(o.mlp, MlpFromProto(p.mlp()));
   if (o.mlp.input_dim == 0) o.mlp.input_dim = 1;
   return o;
@@ -355,7 +353,7 @@ absl::Status ReflectionFromProto(const v1::ExperimentSpec& proto, int input_dim,
   out->enabled = true;
   out->axis = r.axis();
   out->include_four_point = r.include_four_point();
-  out->z_threshold = r.has_z_threshold() ? r.z_threshold() : 3.0;
+  if (r.has_z_threshold()) out->z_threshold = r.z_threshold();
   const int q = std::min(r.points_size(), 65);  // Validate names the limit
   out->points.resize(q, input_dim);
   for (int i = 0; i < q; ++i) {
@@ -374,8 +372,8 @@ absl::Status ReflectionFromProto(const v1::ExperimentSpec& proto, int input_dim,
 absl::StatusOr<SamplingSpec> SamplingFromProto(const v1::Sampling& p) {
   SamplingSpec s;
   s.seed = p.seed();
-  s.num_networks = p.has_num_networks() ? p.num_networks() : 100000;
-  s.chunk_size = p.has_chunk_size() ? p.chunk_size() : 1000;
+  if (p.has_num_networks()) s.num_networks = p.num_networks();
+  if (p.has_chunk_size()) s.chunk_size = p.chunk_size();
   switch (p.precision()) {
     case v1::PRECISION_UNSPECIFIED:
     case v1::PRECISION_FLOAT64:
@@ -422,9 +420,7 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const v1::ExperimentSpec& given,
   NNFT_ASSIGN_OR_RETURN(
       spec.points, PointsFromProto(proto, InputDim(spec.architecture), limits));
   const v1::Observables& obs = proto.observables();
-  if (obs.orders().empty()) {
-    spec.observables.orders = {2, 4};
-  } else {
+  if (!obs.orders().empty()) {
     spec.observables.orders.assign(obs.orders().begin(), obs.orders().end());
   }
   spec.observables.tuples.reserve(obs.tuples_size());

@@ -5,7 +5,8 @@
 //
 // Proto -> core is the trust boundary: it applies the documented defaults
 // (empty sw -> all 1, empty sb -> all 0, unset optional scalars -> their
-// defaults, empty orders -> [2, 4], num_networks 100000, chunk_size 1000),
+// defaults, empty orders -> [2, 4], num_networks 100000, chunk_size 1000;
+// the values are the core types' own, core/spec/spec.h, never repeated here),
 // rejects what the core type cannot express (unset architecture or
 // activation, ragged points, unknown enum values), then runs core Validate.
 // Every error is InvalidArgument and names the field by its proto path from

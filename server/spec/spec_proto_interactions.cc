@@ -13,9 +13,8 @@ void InteractionsFromProto(const v1::ExperimentSpec& proto,
   if (auto* mlp = std::get_if<MlpSpec>(&spec.architecture);
       mlp != nullptr && a.has_mlp() && a.mlp().has_deformation()) {
     const v1::Deformation& d = a.mlp().deformation();
-    mlp->deformation = Deformation{.s = d.s(),
-                                   .lambda = d.lambda(),
-                                   .layer = d.has_layer() ? d.layer() : -1};
+    mlp->deformation = Deformation{.s = d.s(), .lambda = d.lambda()};
+    if (d.has_layer()) mlp->deformation->layer = d.layer();
   }
   if (auto* cos = std::get_if<CosNetSpec>(&spec.architecture);
       cos != nullptr && a.has_cos_net()) {
@@ -23,10 +22,10 @@ void InteractionsFromProto(const v1::ExperimentSpec& proto,
   }
   if (proto.has_insertion()) {
     const v1::Insertion& in = proto.insertion();
-    spec.insertion = Insertion{
-        .lambda = in.lambda(),
-        .ess_warning_fraction =
-            in.has_ess_warning_fraction() ? in.ess_warning_fraction() : 0.1};
+    spec.insertion = Insertion{.lambda = in.lambda()};
+    if (in.has_ess_warning_fraction()) {
+      spec.insertion->ess_warning_fraction = in.ess_warning_fraction();
+    }
   }
   if (proto.has_effective_coupling()) {
     const v1::EffectiveCoupling& ec = proto.effective_coupling();
