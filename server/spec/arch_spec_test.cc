@@ -101,7 +101,8 @@ TEST(ArchDigestTest, NewFieldsChangeTheDigest) {
       SpecFromJson(Json(std::string(kMlp) + R"(, "input_projection_dim": 3})"));
   ASSERT_TRUE(plain.ok() && residual.ok() && projected.ok());
   // Off, the new fields are absent from the canonical proto.
-  const v1::Mlp& mlp_proto = CanonicalSpecProto(*plain).architecture().mlp();
+  const v1::ExperimentSpec canonical = CanonicalSpecProto(*plain);
+  const v1::Mlp& mlp_proto = canonical.architecture().mlp();
   EXPECT_FALSE(mlp_proto.residual());
   EXPECT_EQ(mlp_proto.input_projection_dim(), 0);
   EXPECT_NE(SpecDigest(*plain), SpecDigest(*residual));
