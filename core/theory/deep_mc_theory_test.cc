@@ -35,102 +35,6 @@ ExperimentSpec DeepSpec(const MlpSpec& mlp, uint64_t seed, int chunks,
   return spec;
 }
 
-// Acceptance: |z| below kMaxZ per entry (entries of one run share networks,
-// so the largest |z| over ~45 correlated entries is the calibrated bound, as
-// in mc_theory_test.cc), and the fitted infinite-width intercept within
-// kMaxInterceptZ of the vertex.
-constexpr double kMaxZ = 4.5;
-constexpr double kMaxInterceptZ = 3.0;
-
-struct Row {
-  int width = 0;
-  double mc = 0.0, se = 0.0, theory = 0.0;  // N G4_c at (0, 1, 2, 3)
-  double max_abs_z4 = 0.0;     // G4_c vs the vertex, all 4-point tuples
-  double max_abs_z2 = 0.0;     // G2 vs K + dK
-  double max_abs_z2_gp = 0.0;  // G2 vs K alone (infinite width)
-};
-
-// One width sweep of `arch(N)`, 4-point entries compared by their connected
-// parts, 2-point entries by their full values. Prints N, the MC N G4_c +-
-// error, the theory's N G4_c and z at the tuple (0, 1, 2, 3), and the largest
-// |z| over all entries.
-template <typename Arch>
-std::vector<Row> Sweep(const std::string& name, Arch&& arch,
-                       const std::vector<int>& widths, uint64_t seed,
-                       int chunks, int chunk_size) {
-  std::vector<Row> rows;
-  std::printf("%s\n%6s %12s %10s %12s %7s %11s %10s %12s\n", name.c_str(), "N",
-              "MC N G4_c", "+-", "theory", "z", "max|z| G4c", "max|z| G2",
-              "(G2 vs K)");
-  for (int width : widths) {
-    const McRun run = RunMc(DeepSpec(arch(width), ++seed, chunks, chunk_size));
-    EXPECT_TRUE(run.theory.leading_order_in_inverse_width) << name;
-    const auto& est = run.estimate;
-    std::vector<double> m4, s4, t4, m2, s2, t2, k2;
-    Row row{.width = width};
-    for (size_t i = 0; i < est.tuples.size(); ++i) {
-      const Tuple& t = est.tuples[i];
-      if (t.size() == 4) {
-        m4.push_back(est.connected[i]);
-        s4.push_back(est.stderr_connected[i]);
-        t4.push_back(run.theory.exact_connected[i]);
-        if (t == Tuple{0, 1, 2, 3}) {
-          row.mc = width * est.connected[i];
-          row.se = width * est.stderr_connected[i];
-          row.theory = width * run.theory.exact_connected[i];
-        }
-      } else if (t.size() == 2) {
-        m2.push_back(est.mean[i]);
-        s2.push_back(est.stderr_mean[i]);
-        t2.push_back(run.theory.exact_full[i]);
-        k2.push_back(run.theory.gp_full[i]);
-      }
-    }
-    const Comparison c4 = Compare(m4, s4, t4), c2 = Compare(m2, s2, t2);
-    EXPECT_EQ(c4.dof, static_cast<int>(m4.size())) << name << " N=" << width;
-    EXPECT_EQ(c2.dof, static_cast<int>(m2.size())) << name << " N=" << width;
-    row.max_abs_z4 = c4.max_abs_z;
-    row.max_abs_z2 = c2.max_abs_z;
-    row.max_abs_z2_gp = Compare(m2, s2, k2).max_abs_z;
-    std::printf("%6d %12.5f %10.5f %12.5f %7.2f %11.2f %10.2f %12.2f\n", width,
-                row.mc, row.se, row.theory, (row.mc - row.theory) / row.se,
-                row.max_abs_z4, row.max_abs_z2, row.max_abs_z2_gp);
-    // G2 = K + dK + O(1/N^2) at every width.
-    EXPECT_LT(row.max_abs_z2, kMaxZ) << name << " G2 at N=" << width;
-    rows.push_back(row);
-  }
-  return rows;
-}
-
-// The checks every sweep must pass; see the file comment.
-void ExpectConvergesToVertex(const std::string& name,
-                             const std::vector<Row>& rows) {
-  const Row& widest = rows.back();
-  EXPECT_LT(widest.max_abs_z4, kMaxZ) << name << ": G4_c at the largest width";
-  // Teeth: G4_c is resolved (not compatible with the Gaussian 0) ...
-  EXPECT_GT(std::abs(widest.mc), 10 * widest.se) << name;
-  // ... and at the smallest width the O(1/N) shift of G2 is resolved: K alone
-  // is excluded where K + dK is not.
-  EXPECT_GT(rows.front().max_abs_z2_gp, 5.0) << name << ": dK unresolved";
-  // N G4_c = A + c/N, weighted least squares over the widths: the intercept
-  // (the N -> infinity limit) must be the vertex sum_3 V, the same at every
-  // width.
-  double s = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (const Row& r : rows) {
-    const double w = 1.0 / (r.se * r.se), x = 1.0 / r.width;
-    s += w, sx += w * x, sy += w * r.mc, sxx += w * x * x, sxy += w * x * r.mc;
-    EXPECT_NEAR(r.theory, widest.theory, 1e-12 * std::abs(widest.theory));
-  }
-  const double det = s * sxx - sx * sx;
-  const double intercept = (sxx * sy - sx * sxy) / det;
-  const double intercept_se = std::sqrt(sxx / det);
-  std::printf("fit N G4_c = A + c/N: A = %.5f +- %.5f, vertex %.5f (%.2f se)\n",
-              intercept, intercept_se, widest.theory,
-              (intercept - widest.theory) / intercept_se);
-  EXPECT_LT(std::abs(intercept - widest.theory), kMaxInterceptZ * intercept_se)
-      << name << ": intercept " << intercept << " +- " << intercept_se;
-}
-
 TEST(DeepMcTheoryTest, TanhThreeLayersConnectedFourPointApproachesVertex) {
   auto arch = [](int n) {
     return MlpSpec{.input_dim = 2,
@@ -141,7 +45,13 @@ TEST(DeepMcTheoryTest, TanhThreeLayersConnectedFourPointApproachesVertex) {
   };
   const std::string name = "tanh, 3 hidden layers";
   ExpectConvergesToVertex(name,
-                          Sweep(name, arch, {16, 32, 64, 128}, 900, 40, 1000));
+                          VertexSweep(
+                              name,
+                              [&](int n, uint64_t seed) {
+                                return DeepSpec(arch(n), seed, 40, 1000);
+                              },
+                              {16, 32, 64, 128}, {0, 1, 2, 3}, 900),
+                          /*dk_resolved=*/true);
 }
 
 TEST(DeepMcTheoryTest, ReluTwoLayersConnectedFourPointApproachesVertex) {
@@ -154,7 +64,13 @@ TEST(DeepMcTheoryTest, ReluTwoLayersConnectedFourPointApproachesVertex) {
   };
   const std::string name = "relu, 2 hidden layers";
   ExpectConvergesToVertex(name,
-                          Sweep(name, arch, {16, 32, 64, 128}, 950, 40, 1000));
+                          VertexSweep(
+                              name,
+                              [&](int n, uint64_t seed) {
+                                return DeepSpec(arch(n), seed, 40, 1000);
+                              },
+                              {16, 32, 64, 128}, {0, 1, 2, 3}, 950),
+                          /*dk_resolved=*/true);
 }
 
 TEST(DeepMcTheoryTest, ErfGeluSoftplusTwoLayersMatchAtWidth128) {
@@ -221,8 +137,8 @@ TEST(DeepMcTheoryTest, ErfGeluSoftplusTwoLayersMatchAtWidth128) {
         c.name.c_str(), c4.max_abs_z, z_next, kNextOrder, c2.max_abs_z,
         resolved);
     EXPECT_EQ(c4.dof, 35) << c.name;
-    EXPECT_LT(z_next, kMaxZ) << c.name;
-    EXPECT_LT(c2.max_abs_z, kMaxZ) << c.name;
+    EXPECT_LT(z_next, kVertexMaxZ) << c.name;
+    EXPECT_LT(c2.max_abs_z, kVertexMaxZ) << c.name;
     EXPECT_GT(resolved, 10.0) << c.name << ": G4_c unresolved";
   }
 }
