@@ -33,8 +33,7 @@ std::shared_ptr<JobResult> SyntheticResult(int64_t entries, int p) {
   r->theory.exact_full.assign(entries, nan);
   r->theory.exact_connected.assign(entries, nan);
   r->theory.kernel = Eigen::MatrixXd::Constant(p, p, 0.125);
-  r->vs_exact = Compare(e.mean, e.stderr_mean, r->theory.exact_full);
-  r->vs_gp = Compare(e.mean, e.stderr_mean, r->theory.gp_full);
+  static_cast<TheoryComparisons&>(*r) = CompareWithTheory(e, r->theory);
   return r;
 }
 
