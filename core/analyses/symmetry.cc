@@ -164,9 +164,9 @@ absl::Status ValidateFieldCompatibility(const ExperimentSpec& spec) {
   const bool multi = OutputDim(spec.architecture) > 1;
   const MlpSpec* mlp = std::get_if<MlpSpec>(&spec.architecture);
   const bool axes =
-      (mlp != nullptr && !mlp->sw0_axes.empty()) ||
+      (mlp != nullptr && !mlp->field.sw0_axes.empty()) ||
       (std::holds_alternative<GaussNetSpec>(spec.architecture) &&
-       !std::get<GaussNetSpec>(spec.architecture).sw0_axes.empty());
+       !std::get<GaussNetSpec>(spec.architecture).field.sw0_axes.empty());
   struct Feature {
     bool used;
     const char* name;
@@ -195,7 +195,7 @@ absl::Status ValidateFieldCompatibility(const ExperimentSpec& spec) {
     }
   }
   if (spec.training.has_value() && mlp != nullptr &&
-      (axes || !mlp->output_mean.empty())) {
+      (axes || !mlp->field.output_mean.empty())) {
     return absl::InvalidArgumentError(
         "architecture.mlp.sw0_axes, output_mean with training: not supported "
         "(the trained networks are isotropic and centred); leave them empty");

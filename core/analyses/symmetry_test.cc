@@ -79,7 +79,7 @@ ExperimentSpec ErfNet3d(std::vector<double> axes) {
                               .activation = Activation::kErf,
                               .sw = {1.5, 1.0},
                               .sb = {0.5, 0.0},
-                              .sw0_axes = std::move(axes)};
+                              .field = {.sw0_axes = std::move(axes)}};
   spec.points.resize(3, 3);
   spec.points << 0.8, -0.3, 0.5, -0.6, 0.9, 0.2, 0.1, 0.4, -1.0;
   spec.observables.orders = {2, 4};
@@ -111,7 +111,7 @@ TEST(SymmetryValidationTest, RejectsMatricesThatAreNotRotations) {
 
 TEST(SymmetryValidationTest, RejectsBadOutputRotationAndPermutation) {
   ExperimentSpec spec = ErfNet3d({});
-  std::get<MlpSpec>(spec.architecture).output_dim = 2;
+  std::get<MlpSpec>(spec.architecture).field.output_dim = 2;
   SymmetryCheck c;
   c.kind = SymmetryCheck::Kind::kOutputRotation;
   c.matrix = Eigen::MatrixXd::Identity(2, 2);
@@ -155,7 +155,7 @@ TEST(SymmetryValidationTest, RejectsUnsupportedCombinations) {
     EXPECT_NE(status.message().find(name), std::string::npos) << status;
     ExperimentSpec multi = ErfNet3d({});
     multi.symmetry_checks.clear();
-    std::get<MlpSpec>(multi.architecture).output_dim = 2;
+    std::get<MlpSpec>(multi.architecture).field.output_dim = 2;
     edit(multi);
     status = Validate(multi);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << name;
@@ -176,7 +176,7 @@ TEST(MultiComponentTest, ComponentZeroDrawsTheSingleComponentNumbers) {
   one.observables.orders = {2};
   one.sampling.num_networks = 4000;
   ExperimentSpec two = one;
-  std::get<MlpSpec>(two.architecture).output_dim = 2;
+  std::get<MlpSpec>(two.architecture).field.output_dim = 2;
   // Slots of component 0 are 0, 2, 4: the tuples (0,0), (0,2), (2,4).
   two.observables.orders.clear();
   two.observables.tuples = {{0, 0}, {0, 2}, {2, 4}};
@@ -193,7 +193,7 @@ TEST(MultiComponentTest, ComponentZeroDrawsTheSingleComponentNumbers) {
 TEST(MultiComponentTest, TwoPointFunctionIsDeltaTimesKernel) {
   ExperimentSpec spec = ErfNet3d({});
   spec.symmetry_checks.clear();
-  std::get<MlpSpec>(spec.architecture).output_dim = 3;
+  std::get<MlpSpec>(spec.architecture).field.output_dim = 3;
   spec.observables.orders = {2};
   const McRun run = RunSpec(spec);
   ASSERT_EQ(run.estimate.mean.size(), 45u);  // C(9 + 1, 2) slot pairs
@@ -235,14 +235,14 @@ TEST(RotationCheckTest, FailsDetectablyForAnAnisotropicFirstLayer) {
 
 ExperimentSpec GaussNet5(std::vector<double> mean) {
   ExperimentSpec spec;
-  spec.architecture = GaussNetSpec{.input_dim = 2,
-                                   .width = 50,
-                                   .sw0 = 1.0,
-                                   .sb0 = 0.0,
-                                   .sw1 = 1.0,
-                                   .sb1 = 0.2,
-                                   .output_dim = 5,
-                                   .output_mean = std::move(mean)};
+  spec.architecture =
+      GaussNetSpec{.input_dim = 2,
+                   .width = 50,
+                   .sw0 = 1.0,
+                   .sb0 = 0.0,
+                   .sw1 = 1.0,
+                   .sb1 = 0.2,
+                   .field = {.output_dim = 5, .output_mean = std::move(mean)}};
   spec.points.resize(2, 2);
   spec.points << 0.3, -0.2, -0.5, 0.6;
   spec.observables.orders = {1, 2};

@@ -550,7 +550,7 @@ void ExpectTwoIndependentComponents(MlpSpec mlp, uint64_t seed,
   }
   ExperimentSpec one = Spec(mlp, Points2(), kG2Tuples, seed, 40, 250);
   one.sampling.integrate_output_layer = false;
-  mlp.output_dim = 2;
+  mlp.field.output_dim = 2;
   ExperimentSpec two = one;
   two.architecture = mlp;
   two.observables.tuples = slot_pairs;

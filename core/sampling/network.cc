@@ -117,11 +117,11 @@ Sampler<T>::Sampler(const ExperimentSpec& spec)
   Eigen::MatrixXd points = spec.points;
   const std::vector<double>* axes = nullptr;
   if (const auto* a = std::get_if<MlpSpec>(&spec.architecture)) {
-    axes = &a->sw0_axes;
-    output_mean_ = a->output_mean;
+    axes = &a->field.sw0_axes;
+    output_mean_ = a->field.output_mean;
   } else if (const auto* g = std::get_if<GaussNetSpec>(&spec.architecture)) {
-    axes = &g->sw0_axes;
-    output_mean_ = g->output_mean;
+    axes = &g->field.sw0_axes;
+    output_mean_ = g->field.output_mean;
   }
   if (axes != nullptr && !axes->empty()) {
     for (int k = 0; k < input_dim_; ++k) points.col(k) *= (*axes)[k];

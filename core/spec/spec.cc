@@ -172,9 +172,10 @@ constexpr int kMaxOutputDim = 64;
 
 // output_dim, sw0_axes, output_mean of `arch` ("architecture.mlp", ...).
 absl::Status ValidateFieldOptions(absl::string_view arch, int input_dim,
-                                  int output_dim,
-                                  const std::vector<double>& axes,
-                                  const std::vector<double>& mean) {
+                                  const FieldOptions& field) {
+  const int output_dim = field.output_dim;
+  const std::vector<double>& axes = field.sw0_axes;
+  const std::vector<double>& mean = field.output_mean;
   NNFT_RETURN_IF_ERROR(CheckRange(absl::StrCat(arch, ".output_dim"), output_dim,
                                   1, kMaxOutputDim));
   if (!axes.empty() && static_cast<int>(axes.size()) != input_dim) {
@@ -249,8 +250,7 @@ absl::Status ValidateMlp(const MlpSpec& mlp, const Limits& limits) {
         ": unknown bias law"));
   }
   NNFT_RETURN_IF_ERROR(ValidateMlpExtensions(mlp, limits));
-  return ValidateFieldOptions("architecture.mlp", mlp.input_dim, mlp.output_dim,
-                              mlp.sw0_axes, mlp.output_mean);
+  return ValidateFieldOptions("architecture.mlp", mlp.input_dim, mlp.field);
 }
 
 absl::Status ValidateGaussNet(const GaussNetSpec& g, const Limits& limits) {
@@ -262,8 +262,7 @@ absl::Status ValidateGaussNet(const GaussNetSpec& g, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(CheckNonNegative("architecture.gauss_net.sb0", g.sb0));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.gauss_net.sw1", g.sw1));
   NNFT_RETURN_IF_ERROR(CheckNonNegative("architecture.gauss_net.sb1", g.sb1));
-  return ValidateFieldOptions("architecture.gauss_net", g.input_dim,
-                              g.output_dim, g.sw0_axes, g.output_mean);
+  return ValidateFieldOptions("architecture.gauss_net", g.input_dim, g.field);
 }
 
 absl::Status ValidateCosNet(const CosNetSpec& c, const Limits& limits) {
@@ -274,8 +273,8 @@ absl::Status ValidateCosNet(const CosNetSpec& c, const Limits& limits) {
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.mass", c.mass));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.cutoff", c.cutoff));
   NNFT_RETURN_IF_ERROR(CheckPositive("architecture.cos_net.sa", c.sa));
-  return ValidateFieldOptions("architecture.cos_net", c.input_dim, c.output_dim,
-                              {}, {});
+  return ValidateFieldOptions("architecture.cos_net", c.input_dim,
+                              FieldOptions{.output_dim = c.output_dim});
 }
 
 absl::Status ValidateNullCone(const NullConeSpec& c) {
@@ -322,8 +321,8 @@ absl::Status ValidateOuNet(const OuNetSpec& o, const Limits& limits) {
       CheckRange("architecture.ou_net.mlp.input_dim", o.mlp.input_dim, 1, 1));
   // The OU-net's field has one component with no mean shift: the inner MLP's
   // multi-component options would be silently ignored, so they are refused.
-  NNFT_RETURN_IF_ERROR(
-      CheckRange("architecture.ou_net.mlp.output_dim", o.mlp.output_dim, 1, 1));
+  NNFT_RETURN_IF_ERROR(CheckRange("architecture.ou_net.mlp.output_dim",
+                                  o.mlp.field.output_dim, 1, 1));
   const auto must_be_empty = [](absl::string_view field, size_t entries) {
     if (entries == 0) return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrCat(
@@ -331,8 +330,9 @@ absl::Status ValidateOuNet(const OuNetSpec& o, const Limits& limits) {
         " entries: must be empty for an ou_net (its input is the path X_t, "
         "its field one component)"));
   };
-  NNFT_RETURN_IF_ERROR(must_be_empty("sw0_axes", o.mlp.sw0_axes.size()));
-  NNFT_RETURN_IF_ERROR(must_be_empty("output_mean", o.mlp.output_mean.size()));
+  NNFT_RETURN_IF_ERROR(must_be_empty("sw0_axes", o.mlp.field.sw0_axes.size()));
+  NNFT_RETURN_IF_ERROR(
+      must_be_empty("output_mean", o.mlp.field.output_mean.size()));
   return ValidateMlp(o.mlp, limits);
 }
 
@@ -369,11 +369,11 @@ int64_t ParameterCount(const Architecture& architecture) {
       count += fan_in * width + width;
       fan_in = width;
     }
-    return count + (fan_in + 1) * mlp->output_dim;  // output layer
+    return count + (fan_in + 1) * mlp->field.output_dim;  // output layer
   }
   if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
-    return int64_t{g->width} * (g->input_dim + 1 + g->output_dim) +
-           g->output_dim;
+    return int64_t{g->width} * (g->input_dim + 1 + g->field.output_dim) +
+           g->field.output_dim;
   }
   if (const auto* c = std::get_if<CosNetSpec>(&architecture)) {
     return int64_t{c->width} * (c->input_dim + 1 + c->output_dim);
@@ -591,7 +591,9 @@ int InputDim(const Architecture& architecture) {
 int OutputDim(const Architecture& architecture) {
   return std::visit(
       [](const auto& a) {
-        if constexpr (requires { a.output_dim; }) {
+        if constexpr (requires { a.field; }) {
+          return a.field.output_dim;
+        } else if constexpr (requires { a.output_dim; }) {
           return a.output_dim;
         } else {
           return 1;  // null-cone and OU-net fields have one component
@@ -633,9 +635,10 @@ absl::Status ValidateFirstLayerBias(const ExperimentSpec& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat(kField, ": needs sampling.integrate_output_layer = true"));
   }
-  if (g->output_dim != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kField, ": needs gauss_net.output_dim = 1 (got ", g->output_dim, ")"));
+  if (g->field.output_dim != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kField, ": needs gauss_net.output_dim = 1 (got ",
+                     g->field.output_dim, ")"));
   }
   for (const SymmetryCheck& c : spec.symmetry_checks) {
     if (c.kind == SymmetryCheck::Kind::kPhiSignFlip ||
@@ -669,9 +672,9 @@ absl::Status Validate(const ExperimentSpec& spec, const Limits& limits) {
   if (spec.sampling.integrate_output_layer) {
     const std::vector<double>* mean = nullptr;
     if (const auto* m = std::get_if<MlpSpec>(&spec.architecture)) {
-      mean = &m->output_mean;
+      mean = &m->field.output_mean;
     } else if (const auto* g = std::get_if<GaussNetSpec>(&spec.architecture)) {
-      mean = &g->output_mean;
+      mean = &g->field.output_mean;
     }
     if (mean != nullptr) {
       for (double v : *mean) {

@@ -55,6 +55,26 @@ struct Deformation {
   int layer = -1;       // l in [0, L]; -1 means the output layer L
 };
 
+// Fields shared by the MLP and the Gauss-net (the cos-net has output_dim
+// alone; arXiv 2106.00694 for the SO(d_out) study):
+//  - output_dim d_out in [1, 64]: phi^c(x), c = 0..d_out-1, each component
+//    with its own output layer (row c of W_L and b_L^c drawn independently;
+//    the hidden layers are shared). Correlator slots are s = p * d_out + c:
+//    index tuples then index slots, and with d_out = 1 slots are points.
+//  - sw0_axes (empty: all 1, else d values > 0): the first
+//    layer's weights W0_ik ~ N(0, sw0^2 sw0_axes[k]^2 / d), an anisotropic
+//    density. Equivalent to the isotropic net at points x'_k = axes_k x_k
+//    (the Gauss-net normalisation uses |x'|^2), which the theory uses.
+//  - output_mean (empty: all 0, else d_out finite values):
+//    row c of the output weights has mean output_mean[c] / n_L, so
+//    E[phi^c(x)] = output_mean[c] E[h(x)]: breaks SO(d_out) on those rows.
+//    Exact theory is NaN when any is non-zero.
+struct FieldOptions {
+  int output_dim = 1;
+  std::vector<double> sw0_axes{};
+  std::vector<double> output_mean{};
+};
+
 // Multi-layer perceptron with L >= 1 hidden layers, fan-in scaling:
 //   z^(1) = b^(0) + W^(0) x,  z^(l+1) = b^(l) + W^(l) act(z^(l)),
 //   phi(x) = z^(L+1),  W^(l)_ij ~ N(0, sw[l]^2 / n_l),  b^(l)_i ~ N(0,
@@ -89,10 +109,8 @@ struct MlpSpec {
   double input_projection_scale = 1.0;  // s > 0
   // Radial deformation of one layer's weights; absent: every layer Gaussian.
   std::optional<Deformation> deformation;
-  // Multi-component fields, symmetry breaking: "Fields shared by..." below.
-  int output_dim = 1;
-  std::vector<double> sw0_axes{};
-  std::vector<double> output_mean{};
+  // Multi-component fields, symmetry breaking (FieldOptions above).
+  FieldOptions field;
 };
 
 // Gauss-net (arXiv 2008.08601), normalised for every d:
@@ -107,10 +125,8 @@ struct GaussNetSpec {
   double sb0 = 0.0;   // >= 0
   double sw1 = 1.0;   // > 0
   double sb1 = 0.0;   // >= 0
-  // As in MlpSpec (multi-component fields, anisotropy, mean shifts).
-  int output_dim = 1;
-  std::vector<double> sw0_axes{};
-  std::vector<double> output_mean{};
+  // Multi-component fields, anisotropy, mean shifts (FieldOptions above).
+  FieldOptions field;
 };
 
 // The phi^4 free cos-net (arXiv 2307.03223):
@@ -247,20 +263,6 @@ struct KanSpec {
   double sa0 = 1.0, sc0 = 1.0, sa1 = 1.0, sc1 = 1.0;  // each >= 0
 };
 
-// Fields shared by the architectures (arXiv 2106.00694 for the SO(d_out)
-// study):
-//  - output_dim d_out in [1, 64]: phi^c(x), c = 0..d_out-1, each component
-//    with its own output layer (row c of W_L and b_L^c drawn independently;
-//    the hidden layers are shared). Correlator slots are s = p * d_out + c:
-//    index tuples then index slots, and with d_out = 1 slots are points.
-//  - sw0_axes (MLP, Gauss-net; empty: all 1, else d values > 0): the first
-//    layer's weights W0_ik ~ N(0, sw0^2 sw0_axes[k]^2 / d), an anisotropic
-//    density. Equivalent to the isotropic net at points x'_k = axes_k x_k
-//    (the Gauss-net normalisation uses |x'|^2), which the theory uses.
-//  - output_mean (MLP, Gauss-net; empty: all 0, else d_out finite values):
-//    row c of the output weights has mean output_mean[c] / n_L, so
-//    E[phi^c(x)] = output_mean[c] E[h(x)]: breaks SO(d_out) on those rows.
-//    Exact theory is NaN when any is non-zero.
 using Architecture =
     std::variant<MlpSpec, GaussNetSpec, CosNetSpec, NullConeSpec, OuNetSpec,
                  Conv1dSpec, AttentionSpec, KanSpec>;

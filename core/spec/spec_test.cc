@@ -191,20 +191,20 @@ TEST(ValidateTest, RejectsOuNetInnerFieldOptionsItWouldIgnore) {
   spec.architecture = ou;
   spec.points = Eigen::MatrixXd::Random(4, 1);
   EXPECT_TRUE(Validate(spec).ok()) << Validate(spec);
-  std::get<OuNetSpec>(spec.architecture).mlp.output_dim = 2;
+  std::get<OuNetSpec>(spec.architecture).mlp.field.output_dim = 2;
   ExpectInvalid(Validate(spec),
                 {"architecture.ou_net.mlp.output_dim = 2: must be in [1, 1]"});
-  std::get<OuNetSpec>(spec.architecture).mlp.output_dim = 1;
-  std::get<OuNetSpec>(spec.architecture).mlp.sw0_axes = {2.0};
+  std::get<OuNetSpec>(spec.architecture).mlp.field.output_dim = 1;
+  std::get<OuNetSpec>(spec.architecture).mlp.field.sw0_axes = {2.0};
   ExpectInvalid(Validate(spec),
                 {"architecture.ou_net.mlp.sw0_axes has 1 entries: must be "
                  "empty"});
-  std::get<OuNetSpec>(spec.architecture).mlp.output_mean = {0.5, 1, 2};
+  std::get<OuNetSpec>(spec.architecture).mlp.field.output_mean = {0.5, 1, 2};
   ExpectInvalid(Validate(spec),
                 {"architecture.ou_net.mlp.sw0_axes has 1 entries: must be "
                  "empty"});
-  std::get<OuNetSpec>(spec.architecture).mlp.sw0_axes.clear();
-  std::get<OuNetSpec>(spec.architecture).mlp.output_mean = {0.5};
+  std::get<OuNetSpec>(spec.architecture).mlp.field.sw0_axes.clear();
+  std::get<OuNetSpec>(spec.architecture).mlp.field.output_mean = {0.5};
   ExpectInvalid(Validate(spec),
                 {"architecture.ou_net.mlp.output_mean has 1 entries"});
 }
@@ -242,10 +242,10 @@ TEST(ValidateTest, IntegrateFirstLayerBiasOnlyForGaussNetWithOutputLayer) {
   ExpectInvalid(Validate(spec), {"sampling.integrate_first_layer_bias",
                                  "needs sampling.integrate_output_layer"});
   spec.sampling.integrate_output_layer = true;
-  std::get<GaussNetSpec>(spec.architecture).output_dim = 2;
+  std::get<GaussNetSpec>(spec.architecture).field.output_dim = 2;
   ExpectInvalid(Validate(spec), {"sampling.integrate_first_layer_bias",
                                  "output_dim = 1 (got 2)"});
-  std::get<GaussNetSpec>(spec.architecture).output_dim = 1;
+  std::get<GaussNetSpec>(spec.architecture).field.output_dim = 1;
   spec.symmetry_checks = {
       SymmetryCheck{.kind = SymmetryCheck::Kind::kPhiSignFlip}};
   ExpectInvalid(Validate(spec),

@@ -110,8 +110,8 @@ std::string CrossKernelAbsentReason(const Architecture& architecture) {
   }
   const bool options = std::visit(
       [](const auto& a) {
-        if constexpr (requires { a.sw0_axes; }) {
-          return !a.sw0_axes.empty() || !a.output_mean.empty();
+        if constexpr (requires { a.field; }) {
+          return !a.field.sw0_axes.empty() || !a.field.output_mean.empty();
         }
         return false;
       },

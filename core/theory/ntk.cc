@@ -157,11 +157,11 @@ std::string NtkAbsentReason(const Architecture& architecture) {
             field = "architecture.mlp.first_bias = uniform_phase";
           } else if (a.deformation.has_value()) {
             field = "architecture.mlp.deformation (non-Gaussian weights)";
-          } else if (!a.output_mean.empty()) {
+          } else if (!a.field.output_mean.empty()) {
             field = "architecture.mlp.output_mean (non-centred readout)";
-          } else if (a.output_dim != 1) {
-            field =
-                absl::StrCat("architecture.mlp.output_dim = ", a.output_dim);
+          } else if (a.field.output_dim != 1) {
+            field = absl::StrCat("architecture.mlp.output_dim = ",
+                                 a.field.output_dim);
           }
         } else if constexpr (std::is_same_v<A, Conv1dSpec>) {
           return "";
@@ -196,9 +196,9 @@ std::string NtkAbsentReason(const Architecture& architecture) {
 NtkKernels MlpNtk(const MlpSpec& mlp, const Eigen::MatrixXd& raw_points,
                   int threads) {
   Eigen::MatrixXd points = raw_points;
-  if (!mlp.sw0_axes.empty()) {
+  if (!mlp.field.sw0_axes.empty()) {
     for (Eigen::Index k = 0; k < points.cols(); ++k) {
-      points.col(k) *= mlp.sw0_axes[k];
+      points.col(k) *= mlp.field.sw0_axes[k];
     }
   }
   const double s =

@@ -15,17 +15,9 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-struct FieldOptions {
-  std::vector<double> axes, mean;
-};
-
 FieldOptions OptionsOf(const Architecture& a) {
-  if (const auto* m = std::get_if<MlpSpec>(&a)) {
-    return {m->sw0_axes, m->output_mean};
-  }
-  if (const auto* g = std::get_if<GaussNetSpec>(&a)) {
-    return {g->sw0_axes, g->output_mean};
-  }
+  if (const auto* m = std::get_if<MlpSpec>(&a)) return m->field;
+  if (const auto* g = std::get_if<GaussNetSpec>(&a)) return g->field;
   return {};
 }
 
@@ -33,11 +25,8 @@ FieldOptions OptionsOf(const Architecture& a) {
 Architecture Reduced(const Architecture& a) {
   return std::visit(
       [](auto arch) -> Architecture {
+        if constexpr (requires { arch.field; }) arch.field = FieldOptions{};
         if constexpr (requires { arch.output_dim; }) arch.output_dim = 1;
-        if constexpr (requires { arch.sw0_axes; }) {
-          arch.sw0_axes.clear();
-          arch.output_mean.clear();
-        }
         return arch;
       },
       a);
@@ -54,8 +43,8 @@ bool AnyNonZero(const std::vector<double>& v) {
 
 bool NeedsSlotTheory(const ExperimentSpec& spec, const TupleSet& tuples) {
   const FieldOptions o = OptionsOf(spec.architecture);
-  return OutputDim(spec.architecture) > 1 || !o.axes.empty() ||
-         !o.mean.empty() || !spec.symmetry_checks.empty() ||
+  return OutputDim(spec.architecture) > 1 || !o.sw0_axes.empty() ||
+         !o.output_mean.empty() || !spec.symmetry_checks.empty() ||
          !spec.cluster_checks.empty() ||
          tuples.num_points() != spec.points.rows();
 }
@@ -72,16 +61,16 @@ absl::StatusOr<TheoryValues> SlotTheory(const ExperimentSpec& spec,
   out.gp_connected.assign(count, kNaN);
   out.exact_full.assign(count, kNaN);
   out.exact_connected.assign(count, kNaN);
-  if (AnyNonZero(o.mean)) {
+  if (AnyNonZero(o.output_mean)) {
     out.method = "no theory: output_mean shifts the output layer";
     return out;
   }
   ExperimentSpec reduced;
   reduced.architecture = Reduced(spec.architecture);
   reduced.points = points_in.size() > 0 ? points_in : spec.points;
-  if (!o.axes.empty()) {
+  if (!o.sw0_axes.empty()) {
     for (int k = 0; k < reduced.points.cols(); ++k) {
-      reduced.points.col(k) *= o.axes[k];
+      reduced.points.col(k) *= o.sw0_axes[k];
     }
   }
   reduced.sampling = spec.sampling;
@@ -156,7 +145,8 @@ absl::StatusOr<TheoryValues> SlotTheory(const ExperimentSpec& spec,
       dout > 1 ? "; components independent: delta^{ab} K, mixed tuples of "
                  "order >= 4 GP only"
                : "",
-      o.axes.empty() ? "" : "; anisotropic first layer as x'_k = axes_k x_k");
+      o.sw0_axes.empty() ? ""
+                         : "; anisotropic first layer as x'_k = axes_k x_k");
   return out;
 }
 

@@ -233,9 +233,9 @@ ExperimentSpec WithChecks() {
   ExperimentSpec spec = MlpExample();
   spec.observables.tuples.clear();
   auto& mlp = std::get<MlpSpec>(spec.architecture);
-  mlp.output_dim = 2;
-  mlp.sw0_axes = {1.0, 2.0};
-  mlp.output_mean = {0.5, 0.0};
+  mlp.field.output_dim = 2;
+  mlp.field.sw0_axes = {1.0, 2.0};
+  mlp.field.output_mean = {0.5, 0.0};
   SymmetryCheck rotation;
   rotation.kind = SymmetryCheck::Kind::kRotation;
   rotation.matrix.resize(2, 2);
@@ -263,7 +263,7 @@ TEST(SymExtensionDigestTest, DefaultsAreOneEncoding) {
   // canonical proto is written from the core spec with defaults explicit.
   const std::string bytes = CanonicalSpecBytes(MlpExample());
   ExperimentSpec same = MlpExample();
-  std::get<MlpSpec>(same.architecture).output_dim = 1;
+  std::get<MlpSpec>(same.architecture).field.output_dim = 1;
   EXPECT_EQ(CanonicalSpecBytes(same), bytes);
   EXPECT_EQ(CanonicalSpecProto(MlpExample()).symmetry_checks_size(), 0);
   EXPECT_GT(CanonicalSpecBytes(WithChecks()).size(), bytes.size());
@@ -289,13 +289,13 @@ TEST(SymExtensionDigestTest, EveryFieldChangesTheDigestLabelsDoNot) {
   const std::string base = SpecDigest(WithChecks());
   std::vector<std::function<void(ExperimentSpec&)>> edits = {
       [](ExperimentSpec& s) {
-        std::get<MlpSpec>(s.architecture).output_dim = 3;
+        std::get<MlpSpec>(s.architecture).field.output_dim = 3;
       },
       [](ExperimentSpec& s) {
-        std::get<MlpSpec>(s.architecture).sw0_axes[1] = 3;
+        std::get<MlpSpec>(s.architecture).field.sw0_axes[1] = 3;
       },
       [](ExperimentSpec& s) {
-        std::get<MlpSpec>(s.architecture).output_mean[1] = 1;
+        std::get<MlpSpec>(s.architecture).field.output_mean[1] = 1;
       },
       [](ExperimentSpec& s) { s.symmetry_checks[0].matrix(0, 1) = 0.8; },
       [](ExperimentSpec& s) { s.symmetry_checks[1].vector(0) = 0.25; },
@@ -335,7 +335,7 @@ TEST(SymExtensionDigestTest, RoundTripsWithLabelsInRequestMode) {
   EXPECT_EQ(RequestSpecBytes(*decoded), RequestSpecBytes(spec));
   EXPECT_EQ(decoded->symmetry_checks[0].label, "r");
   EXPECT_EQ(decoded->cluster_checks[0].label, "c");
-  EXPECT_EQ(std::get<MlpSpec>(decoded->architecture).output_dim, 2);
+  EXPECT_EQ(std::get<MlpSpec>(decoded->architecture).field.output_dim, 2);
   absl::StatusOr<ExperimentSpec> canonical =
       DecodeSpecBytes(CanonicalSpecBytes(spec));
   ASSERT_TRUE(canonical.ok()) << canonical.status();

@@ -31,15 +31,15 @@ void MatrixToProto(const Eigen::MatrixXd& m, v1::Matrix* out) {
   }
 }
 
-template <typename Proto, typename Spec>
-void CommonFromProto(const Proto& p, Spec& s) {
+template <typename Proto>
+void CommonFromProto(const Proto& p, FieldOptions& s) {
   s.output_dim = p.output_dim() == 0 ? 1 : p.output_dim();
   s.sw0_axes.assign(p.sw0_axes().begin(), p.sw0_axes().end());
   s.output_mean.assign(p.output_mean().begin(), p.output_mean().end());
 }
 
-template <typename Proto, typename Spec>
-void CommonToProto(const Spec& s, Proto* p) {
+template <typename Proto>
+void CommonToProto(const FieldOptions& s, Proto* p) {
   if (s.output_dim != 1) p->set_output_dim(s.output_dim);
   p->mutable_sw0_axes()->Add(s.sw0_axes.begin(), s.sw0_axes.end());
   p->mutable_output_mean()->Add(s.output_mean.begin(), s.output_mean.end());
@@ -112,9 +112,9 @@ void SymmetryToProto(const SymmetryCheck& c, v1::SymmetryCheck* p) {
 void FieldOptionsFromProto(const v1::Architecture& proto,
                            Architecture& architecture) {
   if (auto* m = std::get_if<MlpSpec>(&architecture)) {
-    CommonFromProto(proto.mlp(), *m);
+    CommonFromProto(proto.mlp(), m->field);
   } else if (auto* g = std::get_if<GaussNetSpec>(&architecture)) {
-    CommonFromProto(proto.gauss_net(), *g);
+    CommonFromProto(proto.gauss_net(), g->field);
   } else if (auto* c = std::get_if<CosNetSpec>(&architecture)) {
     c->output_dim =
         proto.cos_net().output_dim() == 0 ? 1 : proto.cos_net().output_dim();
@@ -124,9 +124,9 @@ void FieldOptionsFromProto(const v1::Architecture& proto,
 void FieldOptionsToProto(const Architecture& architecture,
                          v1::Architecture* proto) {
   if (const auto* m = std::get_if<MlpSpec>(&architecture)) {
-    CommonToProto(*m, proto->mutable_mlp());
+    CommonToProto(m->field, proto->mutable_mlp());
   } else if (const auto* g = std::get_if<GaussNetSpec>(&architecture)) {
-    CommonToProto(*g, proto->mutable_gauss_net());
+    CommonToProto(g->field, proto->mutable_gauss_net());
   } else if (const auto* c = std::get_if<CosNetSpec>(&architecture)) {
     if (c->output_dim != 1) {
       proto->mutable_cos_net()->set_output_dim(c->output_dim);
