@@ -29,10 +29,11 @@ namespace nnft::theory {
 namespace {
 
 using testing::EnsembleNtk;
+using testing::ExpectWithinErrors;
+using testing::MaxAbsZ;
 using testing::NtkEnsemble;
+using testing::Rows;
 using testing::Tape;
-
-constexpr double kMaxZ = 4.0;
 
 std::vector<double> Normals(int count, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -105,28 +106,6 @@ std::vector<int> Dense(Tape& tape, Leaves& leaves, const std::vector<int>& in,
 
 int DenseParams(int n_in, int n_out) { return n_out * (n_in + 1); }
 
-// max |z| of the ensemble against a candidate kernel.
-double MaxAbsZ(const NtkEnsemble& mc, const Eigen::MatrixXd& candidate) {
-  return ((mc.mean - candidate).array() / mc.stderr_.array()).abs().maxCoeff();
-}
-
-void ExpectWithinErrors(const NtkEnsemble& mc, const Eigen::MatrixXd& theory,
-                        const char* label) {
-  double max_z = 0.0;
-  for (Eigen::Index p = 0; p < theory.rows(); ++p) {
-    for (Eigen::Index q = 0; q <= p; ++q) {
-      const double z = (mc.mean(p, q) - theory(p, q)) / mc.stderr_(p, q);
-      max_z = std::max(max_z, std::abs(z));
-      EXPECT_LT(std::abs(z), kMaxZ)
-          << label << " (" << p << "," << q << "): ensemble " << mc.mean(p, q)
-          << " +- " << mc.stderr_(p, q) << ", analytic " << theory(p, q);
-    }
-  }
-  std::printf("%s: max |z| = %.2f over %d entries, rel. stderr %.2g\n", label,
-              max_z, int(theory.rows() * (theory.rows() + 1) / 2),
-              mc.stderr_(0, 0) / std::abs(mc.mean(0, 0)));
-}
-
 // ---------------------------------------------------------------- MLP ----
 
 // Empirical NTK of an MLP (residual layers, input projection) at `points`.
@@ -179,17 +158,6 @@ Eigen::MatrixXd MlpEmpiricalNtk(const MlpSpec& mlp,
     grads.col(p) = tape.Gradient(z[0], count);
   }
   return testing::GramOfGradients(grads);
-}
-
-Eigen::MatrixXd Rows(std::initializer_list<std::initializer_list<double>> r) {
-  Eigen::MatrixXd out(r.size(), r.begin()->size());
-  int i = 0;
-  for (const auto& row : r) {
-    int j = 0;
-    for (double v : row) out(i, j++) = v;
-    ++i;
-  }
-  return out;
 }
 
 TEST(ArchNtkTest, ResidualMlpMatchesEnsembleMeanOfEmpiricalNtk) {

@@ -31,6 +31,26 @@ double Radial(int d, int q, double mass, double r, double p) {
   }
 }
 
+// Radial integrand of S_q (the angular mean of (p.r) sin(p.r) is p r sin(p r)
+// in d = 1, p r J1(p r) in d = 2 and sin(x)/x - cos(x), x = p r, in d = 3),
+// without the prefactor.
+double SineRadial(int d, int q, double mass, double r, double p) {
+  const double denom = std::pow(p * p + mass * mass, -q);
+  const double x = p * r;
+  switch (d) {
+    case 1:
+      return x * std::sin(x) * denom;
+    case 2:
+      return p * x * std::cyl_bessel_j(1.0, x) * denom;
+    default: {
+      const double mean = std::abs(x) < 1e-3
+                              ? x * x / 3.0 * (1.0 - x * x / 10.0)
+                              : std::sin(x) / x - std::cos(x);
+      return p * p * mean * denom;
+    }
+  }
+}
+
 double RadialPrefactor(int d) {
   switch (d) {
     case 1:
@@ -60,11 +80,10 @@ double BalancedSum(const Eigen::MatrixXd& points, const std::vector<int>& idx,
   return total;
 }
 
-}  // namespace
-
-double CutoffPropagator(int d, int q, double mass, double cutoff, double r) {
-  assert(d >= 1 && d <= 3 && q >= 1 && mass > 0.0 && cutoff > 0.0);
-  r = std::abs(r);
+// int_0^cutoff f(p) dp by composite Gauss-Legendre on the panels of the
+// header (no wider than m near 0, p/2 further out, one period 2 pi / r).
+template <typename F>
+double PanelIntegral(double mass, double cutoff, double r, F&& f) {
   const double period = r > 0.0 ? 2.0 * kPi / r : cutoff;
   const QuadratureRule& rule = GaussLegendre(kPanelNodes);
   double total = 0.0;
@@ -75,13 +94,31 @@ double CutoffPropagator(int d, int q, double mass, double cutoff, double r) {
     const double mid = p + 0.5 * h;
     double panel = 0.0;
     for (int i = 0; i < kPanelNodes; ++i) {
-      panel += rule.weights[i] *
-               Radial(d, q, mass, r, mid + 0.5 * h * rule.nodes[i]);
+      panel += rule.weights[i] * f(mid + 0.5 * h * rule.nodes[i]);
     }
     total += 0.5 * h * panel;
     p += h;
   }
-  return RadialPrefactor(d) * total;
+  return total;
+}
+
+}  // namespace
+
+double CutoffPropagator(int d, int q, double mass, double cutoff, double r) {
+  assert(d >= 1 && d <= 3 && q >= 1 && mass > 0.0 && cutoff > 0.0);
+  r = std::abs(r);
+  return RadialPrefactor(d) * PanelIntegral(mass, cutoff, r, [&](double p) {
+           return Radial(d, q, mass, r, p);
+         });
+}
+
+double CutoffSineMoment(int d, int q, double mass, double cutoff, double r) {
+  assert(d >= 1 && d <= 3 && q >= 1 && mass > 0.0 && cutoff > 0.0);
+  r = std::abs(r);
+  if (r == 0.0) return 0.0;
+  return RadialPrefactor(d) * PanelIntegral(mass, cutoff, r, [&](double p) {
+           return SineRadial(d, q, mass, r, p);
+         });
 }
 
 double InfiniteCutoffPropagator(int d, double mass, double r) {

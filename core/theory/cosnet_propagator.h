@@ -36,6 +36,16 @@ namespace nnft::theory {
 // I_q(r) for d in [1, 3], q >= 1, r >= 0, m > 0, cutoff > 0.
 double CutoffPropagator(int d, int q, double mass, double cutoff, double r);
 
+// S_q(r) = (2 pi)^-d int_{|p| < L} d^dp (p.r) sin(p.r) / (p^2 + m^2)^q
+// = -r dI_q/dr, radially reduced with the angular means of (p.r) sin(p.r):
+//   d = 1: (1/pi)       int_0^L p r sin(p r)             / (p^2 + m^2)^q dp,
+//   d = 2: (1/(2 pi))   int_0^L p (p r) J1(p r)          / (p^2 + m^2)^q dp,
+//   d = 3: (1/(2 pi^2)) int_0^L p^2 (sin(pr)/(pr) - cos(pr)) / (p^2 + m^2)^q
+//   dp,
+// by the same panels as I_q; 0 at r = 0. The cos-net NTK needs S_2
+// (core/theory/gauss_cos_ntk.h).
+double CutoffSineMoment(int d, int q, double mass, double cutoff, double r);
+
 // Infinite-cutoff limits of I_1: e^{-m r}/(2m), K0(m r)/(2 pi) (r > 0),
 // e^{-m r}/(4 pi r) (r > 0).
 double InfiniteCutoffPropagator(int d, double mass, double r);

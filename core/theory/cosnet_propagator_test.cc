@@ -31,6 +31,32 @@ TEST(CutoffPropagatorTest, CoincidentPointsMatchFiniteCutoffClosedForms) {
       (at / (2 * m) - l / (2 * (l * l + m * m))) / (2 * kPi * kPi), 1e-13));
 }
 
+TEST(CutoffSineMomentTest, IsMinusRTimesTheRadialDerivativeOfThePropagator) {
+  // S_q(r) = -r dI_q/dr, against a fourth-order central difference of I_q
+  // (step 1e-3: truncation ~h^4 I^(5) ~ 1e-12, rounding ~1e-13 / h).
+  const double m = 0.8, l = 6.0, h = 1e-3;
+  for (int d = 1; d <= 3; ++d) {
+    for (int q = 1; q <= 3; ++q) {
+      EXPECT_EQ(CutoffSineMoment(d, q, m, l, 0.0), 0.0);
+      for (double r : {0.3, 1.1, 2.7}) {
+        auto i = [&](double s) { return CutoffPropagator(d, q, m, l, s); };
+        const double derivative =
+            (-i(r + 2 * h) + 8 * i(r + h) - 8 * i(r - h) + i(r - 2 * h)) /
+            (12 * h);
+        EXPECT_TRUE(IsClose(CutoffSineMoment(d, q, m, l, r), -r * derivative,
+                            1e-8, 1e-11))
+            << "d = " << d << ", q = " << q << ", r = " << r;
+      }
+    }
+  }
+  // d = 1, q = 2, L -> infinity: I_2 = (1 + m r) e^{-m r} / (4 m^3), so
+  // S_2 = r^2 e^{-m r} / (4 m); the finite-cutoff tail is O(r / L^3).
+  for (double r : {0.5, 1.5}) {
+    EXPECT_TRUE(IsClose(CutoffSineMoment(1, 2, m, 2e3, r),
+                        r * r * std::exp(-m * r) / (4 * m), 0.0, 1e-8));
+  }
+}
+
 TEST(CutoffPropagatorTest, LargeCutoffApproachesContinuumPropagator) {
   const double m = 1.3;
   for (double r : {0.4, 1.0, 2.5}) {

@@ -13,6 +13,7 @@
 #include "core/status_macros.h"
 #include "core/theory/arch_kernels.h"
 #include "core/theory/attention_ntk.h"
+#include "core/theory/gauss_cos_ntk.h"
 #include "core/theory/kernels.h"
 #include "core/theory/theory.h"
 
@@ -98,6 +99,27 @@ absl::StatusOr<NtkKernels> ArchitectureNtk(const Architecture& architecture,
         "M = c L G (core/theory/attention_ntk.h), exact mean at every head "
         "count";
     return AttentionNtk(*attention, points, {.threads = threads});
+  }
+  if (const auto* gauss = std::get_if<GaussNetSpec>(&architecture)) {
+    method =
+        "NTK parameterisation, Gauss-net Theta = K + sw1^2 "
+        "exp(-sw0^2 |x - y|^2 / (2d)) (sb0^2 + sw0^2 x.y / d) over b1, W1, "
+        "W0, b0 (core/theory/gauss_cos_ntk.h), exact at every width";
+    return GaussNetNtk(*gauss, points);
+  }
+  if (const auto* cos = std::get_if<CosNetSpec>(&architecture)) {
+    method =
+        cos->box_side > 0
+            ? "cos-net in a box, Theta = (1 + pi^2) K over the output "
+              "weights a and the phases c = pi v (the lattice momenta b are "
+              "discrete: no tangent; core/theory/gauss_cos_ntk.h), exact at "
+              "every width"
+            : "cos-net Theta = (1 + pi^2) I_1 + L^2 [x.y I_1 + I_2 - m^2 I_3 "
+              "+ S_2] over the output weights a, the phases c = pi v and the "
+              "momenta b = L u (u uniform in the unit ball; "
+              "core/theory/gauss_cos_ntk.h), radial integrals by panel "
+              "Gauss-Legendre, exact at every width";
+    return CosNetNtk(*cos, points, threads);
   }
   return absl::InternalError("ArchitectureNtk: no NTK for this architecture");
 }
@@ -217,6 +239,19 @@ absl::StatusOr<KernelAnswer> ComputeKernelAnswer(
           " points needs ", pairs,
           " spline pair expectations (~6 ms each), at most ", kMaxKanNtkPairs,
           " in ComputeKernel");
+    }
+  }
+  if (const auto* cos = std::get_if<CosNetSpec>(&spec.architecture);
+      cos != nullptr && out.ntk_absent_reason.empty()) {
+    const double panels =
+        CosNetNtkPanels(*cos, Stack(train, spec.points, cross));
+    if (panels > kMaxCosNetNtkPanels) {
+      out.ntk_absent_reason = absl::StrCat(
+          "points, cross_points: not computed, the cos-net NTK over P + Q = ",
+          p + q, " points needs ~", static_cast<int64_t>(panels),
+          " radial quadrature panels (~5 us each in d = 2), at most ",
+          static_cast<int64_t>(kMaxCosNetNtkPanels),
+          " in ComputeKernel (fewer or closer points, or a smaller cutoff)");
     }
   }
   out.cross_kernel_absent_reason =

@@ -8,9 +8,10 @@
 // Neural Tangents' predict.gradient_descent_mse_ensemble gives), with no
 // Monte Carlo. Formulas, parameterisation and time convention: ntk.h and
 // core/spec/spec.h TrainingSpec. The NTK exists for MLPs (residual layers
-// and input projections included), conv1d, KAN (spline_order >= 1) and
-// attention: ntk.h, arch_kernels.h and attention_ntk.h give each formula;
-// NtkAbsentReason names the field for the rest.
+// and input projections included), conv1d, KAN (spline_order >= 1),
+// attention, the Gauss-net and the cos-net: ntk.h, arch_kernels.h,
+// attention_ntk.h and gauss_cos_ntk.h give each formula; NtkAbsentReason
+// names the field for the rest.
 //
 // Cost: one NTK layer recursion over the union of the training points, X and
 // Y (M = n + P + Q rows; O(M^2 L) pair expectations, shared out over
@@ -47,6 +48,10 @@ inline constexpr int64_t kMaxQuadraturePairLayers = int64_t{1} << 19;
 // expectations each, ~6 ms together: ~20 CPU seconds); above it the NTK is
 // left out with the reason and the NNGP answer stands.
 inline constexpr int64_t kMaxKanNtkPairs = 3500;
+// Most panel quadratures of a cos-net NTK (CosNetNtkPanels: ~20 us each in
+// d = 2, where Bessel functions dominate, ~1.5 us in d = 1, 3; ~20 CPU
+// seconds at most); above it the NTK is left out with the reason.
+inline constexpr double kMaxCosNetNtkPanels = 1e6;
 
 struct KernelAnswerOptions {
   // OpenMP threads of the layer recursion, >= 1.

@@ -250,26 +250,28 @@ TEST(KernelAnswerTest, CrossKernelsAreBlocksOfTheUnionKernels) {
 
 TEST(KernelAnswerTest, ArchitectureWithoutNtkSaysWhyAndKeepsCrossKernel) {
   ExperimentSpec spec;
-  spec.architecture = GaussNetSpec{.input_dim = 1,
-                                   .width = 100,
-                                   .sw0 = 1.2,
-                                   .sb0 = 0.0,
-                                   .sw1 = 1.0,
-                                   .sb1 = 0.5};
+  // The cos MLP with a uniform phase (the Gauss-net and cos-net have an NTK
+  // since gauss_cos_ntk.h).
+  spec.architecture = MlpSpec{.input_dim = 1,
+                              .widths = {100},
+                              .activation = Activation::kCos,
+                              .sw = {1.2, 1.0},
+                              .sb = {0.0, 0.5},
+                              .first_bias = BiasLaw::kUniformPhase};
   spec.points = Points({0.0, 1.0}, 1);
   const Eigen::MatrixXd y = Points({2.5}, 1);
   const auto answer = ComputeKernelAnswer(spec, y, {});
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->ntk.size(), 0);
   EXPECT_EQ(answer->cross_ntk.size(), 0);
-  EXPECT_NE(answer->ntk_absent_reason.find("architecture.gauss_net"),
+  EXPECT_NE(answer->ntk_absent_reason.find("architecture.mlp.first_bias"),
             std::string::npos)
       << answer->ntk_absent_reason;
-  // G2 = sb1^2 + sw1^2 exp(-sw0^2 |x - y|^2 / (2d)).
+  // G2 = sb1^2 + sw1^2 (1/2) exp(-sw0^2 |x - y|^2 / (2d)).
   for (int p = 0; p < 2; ++p) {
     const double r = spec.points(p, 0) - 2.5;
     EXPECT_TRUE(IsClose(answer->cross_kernel(p, 0),
-                        0.25 + std::exp(-1.44 * r * r / 2), 1e-14));
+                        0.25 + 0.5 * std::exp(-1.44 * r * r / 2), 1e-14));
   }
   // A deformed MLP (non-Gaussian weights) has no NTK here either, and says
   // which field.

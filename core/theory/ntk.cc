@@ -146,8 +146,9 @@ std::string NtkAbsentReason(const Architecture& architecture) {
       "the NTK is given for architecture.mlp (residual or not, with or "
       "without input projection or sw0_axes) with a Gaussian first bias, no "
       "deformation or output_mean and output_dim = 1; for conv1d; for "
-      "attention (where its kernel's quadrature applies); and for kan with "
-      "spline_order >= 1";
+      "attention (where its kernel's quadrature applies); for kan with "
+      "spline_order >= 1; and for gauss_net and cos_net with output_dim = 1 "
+      "(gauss_net without output_mean)";
   return std::visit(
       [&](const auto& a) -> std::string {
         using A = std::decay_t<decltype(a)>;
@@ -162,6 +163,18 @@ std::string NtkAbsentReason(const Architecture& architecture) {
           } else if (a.field.output_dim != 1) {
             field = absl::StrCat("architecture.mlp.output_dim = ",
                                  a.field.output_dim);
+          }
+        } else if constexpr (std::is_same_v<A, GaussNetSpec>) {
+          if (!a.output_mean.empty()) {
+            field = "architecture.gauss_net.output_mean (non-centred readout)";
+          } else if (a.output_dim != 1) {
+            field = absl::StrCat("architecture.gauss_net.output_dim = ",
+                                 a.output_dim);
+          }
+        } else if constexpr (std::is_same_v<A, CosNetSpec>) {
+          if (a.output_dim != 1) {
+            field = absl::StrCat("architecture.cos_net.output_dim = ",
+                                 a.output_dim);
           }
         } else if constexpr (std::is_same_v<A, Conv1dSpec>) {
           return "";

@@ -67,7 +67,9 @@ PairMoments ValueAndDerivativePairMoments(Activation activation, double kxx,
 // allowed: MlpNtk); conv1d (Conv1dNtk, core/theory/arch_kernels.h); KAN with
 // spline_order >= 1 (KanNtk); attention (AttentionNtk,
 // core/theory/attention_ntk.h, which may still refuse an embed_dim its
-// quadrature does not cover or a point count over its budget).
+// quadrature does not cover or a point count over its budget); gauss_net
+// (one output, no output_mean) and cos_net (one output): GaussNetNtk,
+// CosNetNtk in core/theory/gauss_cos_ntk.h.
 std::string NtkAbsentReason(const Architecture& architecture);
 
 // K and Theta of an MLP over the rows of `points` (P x d), on `threads`

@@ -8,13 +8,17 @@
 #ifndef NNFT_CORE_THEORY_TAPE_TEST_UTIL_H_
 #define NNFT_CORE_THEORY_TAPE_TEST_UTIL_H_
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdio>
+#include <initializer_list>
 #include <random>
 #include <utility>
 #include <vector>
 
 #include "Eigen/Core"
+#include "gtest/gtest.h"
 
 namespace nnft::theory::testing {
 
@@ -132,6 +136,45 @@ NtkEnsemble EnsembleNtk(int networks, F&& one) {
       (sum2 / networks - out.mean.cwiseProduct(out.mean)) * networks /
       (networks - 1.0);
   out.stderr_ = (var / networks).cwiseSqrt();
+  return out;
+}
+
+// Entries farther than this many standard errors from the theory fail.
+inline constexpr double kMaxZ = 4.0;
+
+// max |z| of the ensemble against a candidate kernel.
+inline double MaxAbsZ(const NtkEnsemble& mc, const Eigen::MatrixXd& candidate) {
+  return ((mc.mean - candidate).array() / mc.stderr_.array()).abs().maxCoeff();
+}
+
+inline void ExpectWithinErrors(const NtkEnsemble& mc,
+                               const Eigen::MatrixXd& theory,
+                               const char* label) {
+  double max_z = 0.0;
+  for (Eigen::Index p = 0; p < theory.rows(); ++p) {
+    for (Eigen::Index q = 0; q <= p; ++q) {
+      const double z = (mc.mean(p, q) - theory(p, q)) / mc.stderr_(p, q);
+      max_z = std::max(max_z, std::abs(z));
+      EXPECT_LT(std::abs(z), kMaxZ)
+          << label << " (" << p << "," << q << "): ensemble " << mc.mean(p, q)
+          << " +- " << mc.stderr_(p, q) << ", analytic " << theory(p, q);
+    }
+  }
+  std::printf("%s: max |z| = %.2f over %d entries, rel. stderr %.2g\n", label,
+              max_z, int(theory.rows() * (theory.rows() + 1) / 2),
+              mc.stderr_(0, 0) / std::abs(mc.mean(0, 0)));
+}
+
+// A P x d matrix from its rows.
+inline Eigen::MatrixXd Rows(
+    std::initializer_list<std::initializer_list<double>> r) {
+  Eigen::MatrixXd out(r.size(), r.begin()->size());
+  int i = 0;
+  for (const auto& row : r) {
+    int j = 0;
+    for (double v : row) out(i, j++) = v;
+    ++i;
+  }
   return out;
 }
 

@@ -190,7 +190,9 @@ TEST_F(KernelE2eTest, BadCrossPointsAndTooManyPointsAreRefusedNamingTheField) {
             std::string::npos)
       << kernel.status();
 
-  // An architecture without an NTK answers the kernel and says why.
+  // The Gauss-net has an NTK (core/theory/gauss_cos_ntk.h): with sw0 = sw1
+  // = 1, sb0 = sb1 = 0 and d = 1, Theta(x, y) = exp(-(x - y)^2 / 2) (1 +
+  // x y), here at x = 0, 1 and the cross point y = 2.
   v1::ComputeKernelRequest gauss;
   *gauss.mutable_spec() = FromJson(R"({
       "architecture": {"gaussNet": {"inputDim": 1, "width": 10}},
@@ -199,11 +201,41 @@ TEST_F(KernelE2eTest, BadCrossPointsAndTooManyPointsAreRefusedNamingTheField) {
   gauss.add_cross_points()->add_x(2.0);
   kernel = client_->Kernel(gauss);
   ASSERT_TRUE(kernel.ok()) << kernel.status();
+  EXPECT_EQ(kernel->ntk_absent_reason(), "");
+  auto theta = [](double x, double y) {
+    return std::exp(-0.5 * (x - y) * (x - y)) * (1 + x * y);
+  };
+  ASSERT_EQ(kernel->ntk_size(), 4);
+  ASSERT_EQ(kernel->cross_ntk_size(), 2);
+  for (int p = 0; p < 2; ++p) {
+    for (int q = 0; q < 2; ++q) {
+      EXPECT_NEAR(kernel->ntk(p * 2 + q), theta(p, q), 1e-14);
+    }
+    EXPECT_NEAR(kernel->cross_ntk(p), theta(p, 2.0), 1e-14);
+  }
+  EXPECT_EQ(kernel->cross_kernel_size(), 2);
+
+  // An architecture without an NTK answers the kernel and says why: the cos
+  // MLP with a uniform phase, G2 = (1/2) exp(-(x - y)^2 / 2).
+  v1::ComputeKernelRequest phase;
+  *phase.mutable_spec() = FromJson(R"({
+      "architecture": {"mlp": {"inputDim": 1, "widths": [10],
+        "activation": "ACTIVATION_COS", "sw": [1.0, 1.0], "sb": [0.0, 0.0],
+        "firstBias": "BIAS_LAW_UNIFORM_PHASE"}},
+      "points": [{"x": [0.0]}, {"x": [1.0]}],
+      "sampling": {"seed": "1", "numNetworks": "100", "chunkSize": 50}})");
+  phase.add_cross_points()->add_x(2.0);
+  kernel = client_->Kernel(phase);
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
   EXPECT_EQ(kernel->ntk_size(), 0);
-  EXPECT_NE(kernel->ntk_absent_reason().find("architecture.gauss_net"),
+  EXPECT_NE(kernel->ntk_absent_reason().find("architecture.mlp.first_bias"),
             std::string::npos)
       << kernel->ntk_absent_reason();
-  EXPECT_EQ(kernel->cross_kernel_size(), 2);
+  ASSERT_EQ(kernel->cross_kernel_size(), 2);
+  for (int p = 0; p < 2; ++p) {
+    EXPECT_NEAR(kernel->cross_kernel(p),
+                0.5 * std::exp(-0.5 * (2.0 - p) * (2.0 - p)), 1e-14);
+  }
   EXPECT_FALSE(kernel->has_prediction());
 }
 

@@ -144,14 +144,36 @@ class TrainingFlowTest(unittest.TestCase):
                                cross_points=[[0.1], [0.2, 0.3]])
         self.assertIn("cross_points[1].x", str(ctx.exception))
 
-    def test_architecture_without_ntk_says_why(self):
+    def test_gauss_net_ntk_is_the_closed_form(self):
+        # sw0 = sw1 = 1, sb0 = sb1 = 0, d = 1:
+        # Theta(x, y) = exp(-(x - y)^2 / 2) (1 + x y).
         spec = {"architecture": {"gaussNet": {"inputDim": 1, "width": 10}},
+                "points": [{"x": [0.0]}, {"x": [1.0]}]}
+        k = self.client.kernel(spec, cross_points=[[2.0]])
+        self.assertEqual(k.ntk_absent_reason, "")
+
+        def theta(x, y):
+            return np.exp(-0.5 * (x - y) ** 2) * (1 + x * y)
+        x = [0.0, 1.0]
+        np.testing.assert_allclose(
+            k.ntk, [[theta(a, b) for b in x] for a in x], rtol=0, atol=1e-14)
+        np.testing.assert_allclose(
+            k.cross_ntk, [[theta(a, 2.0)] for a in x], rtol=0, atol=1e-14)
+
+    def test_architecture_without_ntk_says_why(self):
+        # The cos MLP with a uniform phase: G2 = (1/2) exp(-(x - y)^2 / 2).
+        spec = {"architecture": {"mlp": {
+                    "inputDim": 1, "widths": [10],
+                    "activation": "ACTIVATION_COS", "sw": [1.0, 1.0],
+                    "sb": [0.0, 0.0], "firstBias": "BIAS_LAW_UNIFORM_PHASE"}},
                 "points": [{"x": [0.0]}, {"x": [1.0]}]}
         k = self.client.kernel(spec, cross_points=[[2.0]])
         self.assertIsNone(k.ntk)
         self.assertIsNone(k.cross_ntk)
-        self.assertIn("architecture.gauss_net", k.ntk_absent_reason)
-        self.assertEqual(k.cross_kernel.shape, (2, 1))
+        self.assertIn("architecture.mlp.first_bias", k.ntk_absent_reason)
+        np.testing.assert_allclose(
+            k.cross_kernel, [[0.5 * np.exp(-2.0)], [0.5 * np.exp(-0.5)]],
+            rtol=0, atol=1e-14)
         self.assertIsNone(k.prediction)
 
     def test_plot_training_flow_is_png_of_requested_size(self):
