@@ -26,8 +26,9 @@ namespace nnft::theory {
 // it is the Gauss-net's G2 (PHYSICS.md). Exact at every width.
 NtkKernels GaussNetNtk(const GaussNetSpec& net, const Eigen::MatrixXd& raw) {
   Eigen::MatrixXd x = raw;
-  if (!net.sw0_axes.empty()) {  // as the sampler: the isotropic net at x'
-    for (Eigen::Index k = 0; k < x.cols(); ++k) x.col(k) *= net.sw0_axes[k];
+  if (!net.field.sw0_axes.empty()) {  // as the sampler: the isotropic net at x'
+    for (Eigen::Index k = 0; k < x.cols(); ++k)
+      x.col(k) *= net.field.sw0_axes[k];
   }
   const Eigen::Index num = x.rows();
   const double d = net.input_dim, sw0 = net.sw0, sb0 = net.sb0;

@@ -60,7 +60,7 @@ Eigen::MatrixXd GaussNetEmpiricalNtk(const GaussNetSpec& g,
     double norm2 = 0;
     for (int k = 0; k < d; ++k) {
       const double xk =
-          points(p, k) * (g.sw0_axes.empty() ? 1.0 : g.sw0_axes[k]);
+          points(p, k) * (g.field.sw0_axes.empty() ? 1.0 : g.field.sw0_axes[k]);
       x[k] = tape.Constant(xk);
       norm2 += xk * xk;
     }
@@ -120,7 +120,7 @@ TEST(GaussCosNtkTest, GaussNetMatchesEnsembleMeanOfEmpiricalNtk) {
                           .sb0 = 0.0,
                           .sw1 = 1.2,
                           .sb1 = 0.0,
-                          .sw0_axes = {1.3, 0.6, 1.0}};
+                          .field = {.sw0_axes = {1.3, 0.6, 1.0}}};
   const Eigen::MatrixXd y =
       Rows({{0.5, -0.4, 0.2}, {-0.3, 0.8, 0.5}, {0.9, 0.1, -0.6}});
   const NtkKernels theory3 = GaussNetNtk(axes, y);
@@ -128,7 +128,7 @@ TEST(GaussCosNtkTest, GaussNetMatchesEnsembleMeanOfEmpiricalNtk) {
       6000, [&](int m) { return GaussNetEmpiricalNtk(axes, y, 9000 + m); });
   ExpectWithinErrors(mc3, theory3.ntk, "gauss-net, d = 3, sw0_axes, no bias");
   GaussNetSpec isotropic = axes;
-  isotropic.sw0_axes.clear();
+  isotropic.field.sw0_axes.clear();
   const double isotropic_z = MaxAbsZ(mc3, GaussNetNtk(isotropic, y).ntk);
   std::printf("  ignoring sw0_axes: max |z| = %.1f\n", isotropic_z);
   EXPECT_GT(isotropic_z, 10.0);
@@ -335,7 +335,7 @@ TEST(GaussCosNtkTest, ComputeKernelReturnsTheGaussAndCosNetNtk) {
   }
   // Several outputs or a mean shift: absent, naming the field.
   GaussNetSpec shifted = gauss;
-  shifted.output_mean = {0.5};
+  shifted.field.output_mean = {0.5};
   EXPECT_NE(NtkAbsentReason(shifted).find("architecture.gauss_net.output_mean"),
             std::string::npos);
   CosNetSpec two = cos;

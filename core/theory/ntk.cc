@@ -165,11 +165,11 @@ std::string NtkAbsentReason(const Architecture& architecture) {
                                  a.field.output_dim);
           }
         } else if constexpr (std::is_same_v<A, GaussNetSpec>) {
-          if (!a.output_mean.empty()) {
+          if (!a.field.output_mean.empty()) {
             field = "architecture.gauss_net.output_mean (non-centred readout)";
-          } else if (a.output_dim != 1) {
+          } else if (a.field.output_dim != 1) {
             field = absl::StrCat("architecture.gauss_net.output_dim = ",
-                                 a.output_dim);
+                                 a.field.output_dim);
           }
         } else if constexpr (std::is_same_v<A, CosNetSpec>) {
           if (a.output_dim != 1) {
