@@ -214,12 +214,24 @@ describe('nnft Node client', { skip }, () => {
     await assert.rejects(client.kernel(spec, { crossPoints: [[1.5, 2]] }),
                          (err) => err.status === 'INVALID_ARGUMENT' &&
                                   /cross_points\[0\]\.x/.test(err.message));
+    // The Gauss-net (sw0 = sw1 = 1, no biases, d = 1) has the NTK
+    // Theta(x, y) = exp(-(x - y)^2 / 2) (1 + x y).
     const gauss = await client.kernel({
       architecture: { gaussNet: { inputDim: 1, width: 10 } },
+      points: [{ x: [0] }, { x: [1] }] });
+    assert.equal(gauss.ntkAbsentReason, '');
+    const theta = (x, y) => Math.exp(-0.5 * (x - y) ** 2) * (1 + x * y);
+    [0, 1].forEach((x, i) => [0, 1].forEach((y, j) => assert.ok(
+      Math.abs(gauss.ntk[2 * i + j] - theta(x, y)) <= 1e-14, `ntk[${i}][${j}]`)));
+    // The cos MLP with a uniform phase has none, and says why.
+    const cos = await client.kernel({
+      architecture: { mlp: { inputDim: 1, widths: [10], activation: 'ACTIVATION_COS',
+                             sw: [1.0, 1.0], sb: [0.0, 0.0],
+                             firstBias: 'BIAS_LAW_UNIFORM_PHASE' } },
       points: [{ x: [0] }] });
-    assert.equal(gauss.ntk, null);
-    assert.match(gauss.ntkAbsentReason, /architecture\.gauss_net/);
-    assert.equal(gauss.prediction, null);
+    assert.equal(cos.ntk, null);
+    assert.match(cos.ntkAbsentReason, /architecture\.mlp\.first_bias/);
+    assert.equal(cos.prediction, null);
   });
 
   test('an invalid width is INVALID_ARGUMENT naming the field', async () => {
