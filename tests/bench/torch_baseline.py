@@ -8,7 +8,12 @@ permutation). Networks in batches of 1000: torch.randn for the weights,
 torch.matmul for the layers, torch.erf for the activation. Prints one JSON
 line with networks_per_second.
 
-    /usr/bin/python3 tests/bench/torch_baseline.py --precision=float32 --networks=20000
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tests/bench/torch_baseline.py \
+        --precision=float32 --networks=100000
+
+Debian's python3-torch calls the system BLAS: install libopenblas0-pthread
+so that it is OpenBLAS, not the reference BLAS (W1's products are BLAS-light,
+measured the same on both, but other workloads are not).
 """
 import argparse
 import itertools
