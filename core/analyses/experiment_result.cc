@@ -5,6 +5,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/estimate/tail_reach.h"
 #include "core/spec/tuples.h"
 #include "core/status_macros.h"
 #include "core/theory/ntk.h"
@@ -125,6 +126,7 @@ absl::StatusOr<ExperimentResult> AnalyseExperiment(const ExperimentSpec& spec,
 
   ExperimentResult result;
   result.estimate = acc.Finish();
+  FlagUnreachedTails(engine, result.estimate);
   if (engine.training) {
     AddTrainingFlow(engine, result);
   } else {
@@ -168,6 +170,7 @@ absl::StatusOr<ExperimentResult> AnalyseWidthSweep(
     MomentAccumulator acc(tuples, width.spec->sampling.seed, max_bins);
     NNFT_RETURN_IF_ERROR(Fold(acc, width.num_chunks, width.chunks));
     r.estimate = acc.Finish();
+    FlagUnreachedTails(*width.spec, r.estimate);
     NNFT_ASSIGN_OR_RETURN(r.theory, ComputeTheory(*width.spec, tuples));
     static_cast<TheoryComparisons&>(r) =
         CompareWithTheory(r.estimate, r.theory);

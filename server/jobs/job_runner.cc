@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/analyses/experiment_result.h"
 #include "core/estimate/estimate.h"
+#include "core/estimate/tail_reach.h"
 #include "core/sampling/engine.h"
 #include "core/status_macros.h"
 #include "core/theory/theory.h"
@@ -79,6 +80,13 @@ class JobRun {
   void PersistLoop();
   absl::Status Fold();
   void Publish(bool force);
+  // The folded prefix's estimate, with core's verdicts from theory too
+  // (FlagUnreachedTails): what every snapshot and the stopping rule read.
+  CorrelatorEstimate Estimate() const {
+    CorrelatorEstimate estimate = acc_->Finish();
+    FlagUnreachedTails(engine_->spec(), estimate);
+    return estimate;
+  }
 
   JobManager::Impl& m_;
   const std::shared_ptr<Job> job_;
@@ -326,7 +334,7 @@ absl::Status JobRun::Fold() {
     NNFT_RETURN_IF_ERROR(acc_->Add(*sums));
     folded_computed_ += computed ? 1 : 0;
     ++next_;
-    if (target_ > 0 && StderrTargetReached(acc_->Finish(), target_)) {
+    if (target_ > 0 && StderrTargetReached(Estimate(), target_)) {
       stop_at_ = next_;
       target_reached_ = true;
       last_estimate_ = absl::InfinitePast();  // publish the final prefix
@@ -340,7 +348,7 @@ void JobRun::Publish(bool force) {
   const absl::Time now = absl::Now();
   if (acc_ && acc_->chunks() > 0 &&
       (force || now - last_estimate_ >= kEstimateInterval)) {
-    estimate = acc_->Finish();
+    estimate = Estimate();
     last_estimate_ = now;
   }
   RunningAnalyses analyses;

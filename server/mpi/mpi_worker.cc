@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/estimate/tail_reach.h"
 #include "core/status_macros.h"
 #include "server/mpi/chunk_merge.h"
 #include "server/mpi/chunk_stream.h"
@@ -375,7 +376,9 @@ absl::StatusOr<std::string> Root::Result() {
                .chunk_size = engine_.spec().sampling.chunk_size,
                .chunk_hash = merger_->ChunkHash(),
                .timings = timings_};
-  return ResultToJson(merger_->Finish(), info);
+  CorrelatorEstimate estimate = merger_->Finish();
+  FlagUnreachedTails(engine_.spec(), estimate);
+  return ResultToJson(estimate, info);
 }
 
 absl::Status RunNonRoot(MPI_Comm comm, const Engine& engine, const Plan& plan) {

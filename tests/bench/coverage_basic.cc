@@ -18,6 +18,7 @@
 #include "core/analyses/null_cone.h"
 #include "core/analyses/reflection.h"
 #include "core/analyses/width_sweep.h"
+#include "core/estimate/tail_reach.h"
 #include "tests/bench/coverage_families.h"
 
 namespace nnft::coverage {
@@ -49,6 +50,7 @@ McRun RunMc(const ExperimentSpec& spec, int threads, bool with_theory) {
       run.engine->tuples(), spec.sampling.seed, 64, spec.insertion.has_value());
   for (const ChunkSums& c : chunks) CheckOk(run.acc->Add(c), "Add");
   run.estimate = run.acc->Finish();
+  FlagUnreachedTails(run.engine->spec(), run.estimate);
   if (with_theory) {
     auto theory = ComputeTheory(run.engine->spec(), run.engine->tuples());
     CheckOk(theory.status(), "ComputeTheory");
