@@ -3,7 +3,8 @@
 # tool prints its own JSON line(s); this script adds the machine's load before
 # each, so a figure taken on a busy machine is recognisable. Needs a Release
 # build (`cmake --build build`), and for the PyTorch baselines Debian's
-# python3-torch (they print "skipped" without it).
+# python3-torch (they print "skipped" without it) on OpenBLAS
+# (libopenblas0-pthread; the reference BLAS is not an honest peer).
 #   bash tests/bench/run_benches.sh [build dir] > bench.log
 # NNFT_BENCH_ONLY="engine train ..." runs a subset (names below).
 set -uo pipefail
@@ -22,7 +23,7 @@ if want engine; then
   stage "engine W1"
   for p in float32 float64; do
     "$bin/nnft-bench" --workload=W1 --threads=2 --precision=$p
-    "$py" "$root/tests/bench/torch_baseline.py" --precision=$p
+    OPENBLAS_NUM_THREADS=1 "$py" "$root/tests/bench/torch_baseline.py" --precision=$p --networks=100000
   done
   "$bin/nnft-bench" --workload=W1 --threads=2 --precision=float32 --integrate=true
 fi
@@ -45,7 +46,7 @@ fi
 if want train; then
   stage "training T1"
   "$bin/nnft-train-bench" --threads=2
-  "$py" "$root/tests/bench/torch_train_baseline.py" --networks=256 --steps=20
+  OPENBLAS_NUM_THREADS=1 "$py" "$root/tests/bench/torch_train_baseline.py" --networks=256 --steps=20
 fi
 if want theory; then
   stage "theory: softplus kernel P = 200, tanh/ReLU vertex P = 16"
