@@ -1,5 +1,8 @@
 #include "server/jobs/job_manager.h"
 
+#include <malloc.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -53,6 +56,11 @@ absl::Status JobManagerOptions::Validate() const {
   if (max_queued_jobs < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_queued_jobs = ", max_queued_jobs, ": must be >= 1"));
+  }
+  if (max_finished_jobs < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_finished_jobs = ", max_finished_jobs,
+                     ": must be >= 0 (0: keep every job)"));
   }
   NNFT_RETURN_IF_ERROR(admission.Validate());
   if (max_queued_jobs_per_owner < 0 || max_running_jobs_per_owner < 0) {
@@ -114,6 +122,7 @@ absl::StatusOr<std::shared_ptr<Job>> JobManager::Impl::Find(
 
 absl::Status JobManager::Impl::Touch(Job& job, bool persist) {
   ++job.version;
+  job.last_used = absl::Now();
   job.record.chunks_done = job.chunks_done;
   job.record.chunks_from_store = job.chunks_from_store;
   changed.SignalAll();
@@ -128,6 +137,7 @@ JobSnapshot JobManager::Impl::Transition(Job& job, JobState state,
   r.error_code = static_cast<int>(error.code());
   r.error_message = std::string(error.message());
   if (IsTerminal(state)) {
+    ++finished;
     auto [lo, hi] = live.equal_range(r.digest);
     for (auto it = lo; it != hi; ++it) {
       if (it->second.get() == &job) {
@@ -265,10 +275,17 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
       if (!r.request_id.empty()) {
         impl->request_ids[{r.owner, r.request_id}] = r.name;
       }
+      if (IsTerminal(r.state) && job->damaged.ok()) ++impl->finished;
       impl->by_sequence[r.sequence] = job;
       impl->jobs[r.name] = std::move(job);
     }
   }
+  std::vector<std::string> retired;
+  {
+    absl::MutexLock lock(&impl->mu);
+    retired = impl->RetireFinished();  // a table over max_finished_jobs
+  }
+  impl->DeleteRetired(retired);
   JobsLog("open", {{"data_dir", impl->options.data_dir},
                    {"jobs", absl::StrCat(rows.size())},
                    {"resumed", absl::StrCat(resumed)},
@@ -360,21 +377,80 @@ absl::Status JobManager::Delete(absl::string_view name,
                      ": cancel it before deleting it"));
   }
   NNFT_RETURN_IF_ERROR(m.store->DeleteJob(r.name));
+  JobsLog("job_deleted", {{"job", r.name}});
+  m.Forget(job);
+  m.changed.SignalAll();
+  return absl::OkStatus();
+}
+
+void JobManager::Impl::Forget(const std::shared_ptr<Job>& job) {
+  const JobRecord& r = job->record;
   if (!r.request_id.empty() && job->damaged.ok()) {
-    m.request_ids.erase({r.owner, r.request_id});
+    auto it = request_ids.find({r.owner, r.request_id});
+    if (it != request_ids.end() && it->second == r.name) request_ids.erase(it);
   }
-  m.by_sequence.erase(r.sequence);
-  auto [lo, hi] = m.succeeded.equal_range(r.digest);
+  by_sequence.erase(r.sequence);
+  if (IsTerminal(r.state) && job->damaged.ok()) --finished;
+  auto [lo, hi] = succeeded.equal_range(r.digest);
   for (auto it = lo; it != hi; ++it) {
     if (it->second == job.get()) {
-      m.succeeded.erase(it);
+      succeeded.erase(it);
       break;
     }
   }
-  JobsLog("job_deleted", {{"job", r.name}});
-  m.jobs.erase(r.name);  // last: `r` lives in the job
-  m.changed.SignalAll();
-  return absl::OkStatus();
+  jobs.erase(r.name);  // `job` keeps the Job alive for the caller
+}
+
+std::vector<std::string> JobManager::Impl::RetireFinished() {
+  const int64_t keep = options.max_finished_jobs;
+  if (keep <= 0 || finished <= keep + kRetireSlack) return {};
+  // Least recently used first (Touch: finished, repeated, progressed; a new
+  // job counts as used when created), then oldest.
+  std::vector<Job*> candidates;
+  for (const auto& [sequence, job] : by_sequence) {
+    // A damaged record stays, to be reported as DataLoss.
+    if (IsTerminal(job->record.state) && job->damaged.ok()) {
+      candidates.push_back(job.get());
+    }
+  }
+  finished = static_cast<int64_t>(candidates.size());  // the exact count
+  if (finished <= keep + kRetireSlack) return {};
+  const size_t excess = static_cast<size_t>(finished - keep);
+  std::nth_element(candidates.begin(), candidates.begin() + excess,
+                   candidates.end(), [](const Job* a, const Job* b) {
+                     return std::make_pair(a->last_used, a->record.sequence) <
+                            std::make_pair(b->last_used, b->record.sequence);
+                   });
+  std::vector<std::string> names;
+  names.reserve(excess);
+  for (size_t i = 0; i < excess; ++i) {
+    names.push_back(candidates[i]->record.name);
+    const std::shared_ptr<Job> job = jobs.at(names.back());  // held through
+    Forget(job);  // the job is freed when `job` goes
+  }
+  counters.jobs_retired += static_cast<int64_t>(excess);
+  return names;
+}
+
+void JobManager::Impl::DeleteRetired(const std::vector<std::string>& names) {
+  if (names.empty()) return;
+  const absl::Time start = absl::Now();
+  // A failure (or a crash before this) leaves rows that the next Open loads
+  // and retires again.
+  if (const absl::Status s = store->DeleteJobs(names); !s.ok()) {
+    JobsLog("store_error", {{"jobs", absl::StrCat(names.size())},
+                            {"what", "deleting retired jobs"},
+                            {"error", s.ToString()}});
+  }
+  const absl::Time deleted = absl::Now();
+  // Hands the freed pages back to the system: without it glibc keeps them
+  // in its per-thread arenas, fragmented, and RSS creeps up with every
+  // retirement although the jobs kept stay as many (docs/operations.md).
+  malloc_trim(0);
+  JobsLog("jobs_retired",
+          {{"jobs", absl::StrCat(names.size())},
+           {"delete_ms", absl::ToDoubleMilliseconds(deleted - start)},
+           {"trim_ms", absl::ToDoubleMilliseconds(absl::Now() - deleted)}});
 }
 
 absl::StatusOr<int64_t> JobManager::Subscribe(

@@ -178,6 +178,7 @@ struct Counters {
   // hits), and with none (misses).
   int64_t store_partial_hits = 0;
   int64_t store_misses = 0;
+  int64_t jobs_retired = 0;  // finished jobs retired (max_finished_jobs)
 };
 
 // Jobs in memory by state, now.
@@ -210,6 +211,14 @@ struct JobManagerOptions {
   int worker_threads = 0;
   // Queued (not yet running) jobs allowed; >= 1.
   int max_queued_jobs = 10000;
+  // Finished jobs kept in memory and in the job table: beyond it (plus a
+  // slack of 256, so retirements come in batches) the least recently used
+  // finished jobs are retired: GetJob and ListJobs no longer know them (nor
+  // their request_id), their chunks stay
+  // stored, so the same spec resubmitted is an exact hit with the same
+  // bits. Bounds the server's memory (about 5 KiB per small job) and the
+  // table. 0: keep every job. >= 0.
+  int max_finished_jobs = 20000;
   // Jobs running at once (runner threads); >= 1.
   int max_running_jobs = 1;
   // Limits every submitted spec is validated against.

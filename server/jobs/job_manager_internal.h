@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/jobs/job_manager.h"
 #include "server/ops/log.h"
 #include "server/store/store.h"
@@ -54,6 +55,9 @@ struct Job {
   std::shared_ptr<const CheckResults> checks;
   std::vector<SweepWidth> sweep;  // width sweeps only (InitSweep)
   int64_t version = 1;
+  // When created or Touch last ran (RetireFinished retires the least
+  // recently used).
+  absl::Time last_used = absl::Now();
   // SubmitRequest::submitted_spec of the submission that created the job.
   std::shared_ptr<const v1::ExperimentSpec> submitted_spec;
   // In Impl::unsaved_repeats.
@@ -127,6 +131,25 @@ struct JobManager::Impl {
   // Bumps the version, persists the row (returning the store's status), and
   // wakes waiters. Call Notify with the returned snapshot after unlocking.
   absl::Status Touch(Job& job, bool persist) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Removes a finished job from every index (its row and chunks untouched):
+  // what Delete and RetireFinished share.
+  void Forget(const std::shared_ptr<Job>& job)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // With options.max_finished_jobs > 0 and more finished jobs in memory
+  // than that plus kRetireSlack: forgets the least recently used finished
+  // jobs until max_finished_jobs are left and returns their names, whose
+  // rows the caller deletes with DeleteRetired after unlocking (their chunks
+  // stay: a resubmission is an exact hit). Queued, running and damaged jobs
+  // are never retired.
+  std::vector<std::string> RetireFinished() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Deletes the rows of retired jobs in one transaction and returns freed
+  // memory to the system. Call without mu.
+  void DeleteRetired(const std::vector<std::string>& names)
+      ABSL_LOCKS_EXCLUDED(mu);
+  static constexpr int kRetireSlack = 256;
+  // Finished (terminal, undamaged) jobs in memory: kept by Transition, Open,
+  // SubmitMany and Forget, recounted by RetireFinished's scan.
+  int64_t finished ABSL_GUARDED_BY(mu) = 0;
   // Delivers a snapshot to the job's subscribers (conflated by version).
   void Notify(const JobSnapshot& snapshot) ABSL_LOCKS_EXCLUDED(mu, sub_mu);
   // Moves `job` to a terminal or queued state, persists (unless `persist`

@@ -357,6 +357,68 @@ TEST(JobManagerTest, RejectsInvalidSpecsAndOptions) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Jobs listed (every page).
+int64_t CountListed(JobManager& m) {
+  int64_t count = 0;
+  std::string token;
+  do {
+    absl::StatusOr<ListPage> page = m.List(1000, token);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) return -1;
+    count += static_cast<int64_t>(page->jobs.size());
+    token = page->next_page_token;
+  } while (!token.empty());
+  return count;
+}
+
+TEST(JobManagerTest, FinishedJobsBeyondTheCapAreRetiredAndResubmitExactly) {
+  TempDir dir;
+  JobManagerOptions options = Options(dir.path());
+  options.max_finished_jobs = 4;
+  constexpr int kJobs = 300;  // over 4 + the slack of 256
+  std::vector<std::string> names;
+  {
+    auto m = OpenManager(options);
+    std::vector<SubmitRequest> batch;
+    for (int i = 0; i < kJobs; ++i) {
+      batch.push_back(SubmitRequest{.spec = TinySpec(200, 100, 8, 1000 + i)});
+    }
+    for (auto& r : m->SubmitMany(std::move(batch))) {
+      ASSERT_TRUE(r.ok()) << r.status();
+      names.push_back(r->name);
+    }
+    // One runner, first in first out: the last job ends last.
+    EXPECT_EQ(WaitDone(*m, names.back()).state, JobState::kSucceeded);
+    // Retired in batches: between the cap and the cap plus the slack are
+    // kept, the newest among them; the oldest are gone from memory.
+    const int64_t kept = CountListed(*m);
+    EXPECT_GE(kept, 4);
+    EXPECT_LE(kept, 4 + 256);
+    EXPECT_EQ(m->counters().jobs_retired, kJobs - kept);
+    EXPECT_TRUE(m->Get(names.back()).ok());
+    EXPECT_EQ(m->Get(names.front()).status().code(),
+              absl::StatusCode::kNotFound);
+  }
+  // Their rows are gone too (a reopened manager loads only the kept ones),
+  // their chunks are not: the first spec again is an exact hit with the
+  // engine's bits.
+  auto m = OpenManager(options);
+  const int64_t reloaded = CountListed(*m);
+  EXPECT_GE(reloaded, 4);
+  EXPECT_LE(reloaded, 4 + 256);
+  const ExperimentSpec first = TinySpec(200, 100, 8, 1000);
+  const JobSnapshot again = MustSubmit(*m, first);
+  EXPECT_EQ(again.state, JobState::kSucceeded);
+  EXPECT_EQ(again.chunks_from_store, 2);
+  absl::StatusOr<JobResult> result = m->Result(again.name);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ExpectSameEstimate(result->estimate, DirectEstimate(first, 2));
+  // Out of range.
+  options.max_finished_jobs = -1;
+  EXPECT_EQ(JobManager::Open(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(JobManagerTest, TwoRunningJobsNeverComputeTheSameChunk) {
   TempDir dir;
   JobManagerOptions options = Options(dir.path());

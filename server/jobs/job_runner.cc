@@ -399,6 +399,7 @@ void FinishJob(JobManager::Impl& m, Job& job, const RunOutcome& outcome) {
                                              job.record.num_chunks, " chunks"));
   }
   JobSnapshot snapshot;
+  std::vector<std::string> retired;
   {
     absl::MutexLock lock(&m.mu);
     if (state == JobState::kSucceeded) {
@@ -411,7 +412,9 @@ void FinishJob(JobManager::Impl& m, Job& job, const RunOutcome& outcome) {
       m.options.observer.finished(state, absl::Now() - job.record.start_time);
     }
     snapshot = m.Transition(job, state, error);
+    retired = m.RetireFinished();  // never this job: Transition touched it
   }
+  m.DeleteRetired(retired);
   m.Notify(snapshot);
 }
 

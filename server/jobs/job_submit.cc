@@ -249,6 +249,7 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
   std::vector<JobSnapshot> repeat_snapshots;  // logged by the service only
   std::vector<CreatedLog> created_logs;
   int64_t batch_joins = 0;
+  std::vector<std::string> retired;
   {
     absl::MutexLock lock(&m.mu);
     locked = absl::Now();
@@ -419,6 +420,7 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
         const JobRecord& r = job->record;
         ++m.counters.jobs_submitted;
         if (r.state == JobState::kSucceeded) {
+          ++m.finished;
           ++m.counters.exact_hits;
           ++m.counters.jobs_completed;
           m.counters.chunks_from_store += r.chunks_from_store;
@@ -468,6 +470,9 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
       }
       results[i] = m.Snapshot(*by[i]);
     }
+    // After the answers (by[] may name finished jobs); `created` keeps this
+    // batch's jobs alive for the logs below.
+    retired = m.RetireFinished();
     if (persisted.ok()) {
       created_logs.reserve(created.size());
       for (const auto& job : created) {
@@ -478,6 +483,7 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
       }
     }
   }
+  m.DeleteRetired(retired);
   // Logged after the lock, from what the jobs were when created (a runner
   // may be changing them now).
   for (const CreatedLog& c : created_logs) {

@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, data_dir, "./nnft-data",
 ABSL_FLAG(int, worker_threads, 0, "OpenMP threads per job (0: all cores)");
 ABSL_FLAG(int, max_queued_jobs, 10000,
           "queued jobs before submissions answer RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_finished_jobs, 20000,
+          "jobs kept before the least recently used finished ones are "
+          "retired (their chunks stay stored; 0: keep every job)");
 ABSL_FLAG(int, max_batch_entries, 10000,
           "most entries of one SubmitBatch call (1 to 1000000); more answer "
           "INVALID_ARGUMENT");
@@ -166,6 +169,7 @@ int main(int argc, char** argv) {
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
   options.max_batch_entries = absl::GetFlag(FLAGS_max_batch_entries);
+  options.max_finished_jobs = absl::GetFlag(FLAGS_max_finished_jobs);
   options.max_running_jobs = absl::GetFlag(FLAGS_max_running_jobs);
   options.limits.max_width = absl::GetFlag(FLAGS_max_width);
   options.limits.max_points = absl::GetFlag(FLAGS_max_points);

@@ -94,6 +94,9 @@ struct ServerMetrics::State : prometheus::Collectable {
                                   "Chunks a starting job found stored")),
         jobs_submitted(Counter("nnft_jobs_submitted_total",
                                "Accepted submissions (not retries)")),
+        jobs_retired(Counter("nnft_jobs_retired_total",
+                             "Finished jobs retired over max_finished_jobs "
+                             "(rows gone, chunks kept)")),
         rpc_count(BuildCounter()
                       .Name("nnft_rpc_requests_total")
                       .Help("Finished RPCs by method and status code")
@@ -133,6 +136,7 @@ struct ServerMetrics::State : prometheus::Collectable {
     Advance(networks_computed, c.networks_computed, seen.networks_computed);
     Advance(chunks_from_store, c.chunks_from_store, seen.chunks_from_store);
     Advance(jobs_submitted, c.jobs_submitted, seen.jobs_submitted);
+    Advance(jobs_retired, c.jobs_retired, seen.jobs_retired);
     Advance(lookups.Add({{"result", "hit"}}), c.exact_hits, seen.exact_hits);
     Advance(lookups.Add({{"result", "partial"}}), c.store_partial_hits,
             seen.store_partial_hits);
@@ -163,6 +167,7 @@ struct ServerMetrics::State : prometheus::Collectable {
   prometheus::Counter& networks_computed;
   prometheus::Counter& chunks_from_store;
   prometheus::Counter& jobs_submitted;
+  prometheus::Counter& jobs_retired;
   prometheus::Family<prometheus::Counter>& rpc_count;
   prometheus::Family<prometheus::Histogram>& rpc_duration;
 

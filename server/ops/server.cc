@@ -39,6 +39,11 @@ absl::Status ServerOptions::Validate() const {
         "max_queued_jobs = ", max_queued_jobs,
         ", max_running_jobs = ", max_running_jobs, ": both must be >= 1"));
   }
+  if (max_finished_jobs < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_finished_jobs = ", max_finished_jobs,
+                     ": must be >= 0 (0: keep every job)"));
+  }
   if (max_batch_entries < 1 || max_batch_entries > 1000000) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_batch_entries = ", max_batch_entries,
@@ -164,6 +169,7 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
           {.data_dir = o.data_dir,
            .worker_threads = o.worker_threads,
            .max_queued_jobs = o.max_queued_jobs,
+           .max_finished_jobs = o.max_finished_jobs,
            .max_running_jobs = o.max_running_jobs,
            .limits = o.limits,
            .max_store_bytes = o.max_store_bytes,
@@ -232,6 +238,7 @@ absl::StatusOr<std::unique_ptr<NnftServer>> NnftServer::Start(
        {"engine", EngineFingerprint()},
        {"worker_threads", o.worker_threads},
        {"max_queued_jobs", o.max_queued_jobs},
+       {"max_finished_jobs", o.max_finished_jobs},
        {"metrics", s->metrics_address()},
        {"dashboard", s->dashboard_address()},
        {"mpi_launcher", o.mpi_launcher}});

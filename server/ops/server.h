@@ -38,6 +38,9 @@ struct ServerOptions {
   int max_queued_jobs = 10000;
   // Most entries of one SubmitBatch call; in [1, 1000000].
   int max_batch_entries = 10000;
+  // Jobs kept before the least recently used finished ones are retired
+  // (JobManagerOptions::max_finished_jobs); 0: keep every job. >= 0.
+  int max_finished_jobs = 20000;
   // Jobs computed at once; >= 1.
   int max_running_jobs = 1;
   // Limits on every spec.

@@ -657,6 +657,29 @@ absl::Status ResultStore::MigrateToRecordCrc() {
   return absl::OkStatus();
 }
 
+absl::Status ResultStore::DeleteJobs(const std::vector<std::string>& names) {
+  if (names.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  NNFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  for (const std::string& name : names) {
+    Stmt st(db_, Cached("DELETE FROM jobs WHERE name = ?"));
+    absl::Status s = st.Prepared();
+    if (s.ok()) {
+      st.BindText(1, name);
+      if (st.Step() != SQLITE_DONE) s = SqliteError(db_, "delete jobs");
+    }
+    if (!s.ok()) {
+      Exec("ROLLBACK").IgnoreError();
+      return s;
+    }
+  }
+  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ResultStore::DeleteJob(absl::string_view name) {
   absl::MutexLock lock(&mu_);
   Stmt st(db_, "DELETE FROM jobs WHERE name = ?");

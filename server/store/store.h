@@ -138,6 +138,9 @@ class ResultStore {
   absl::StatusOr<std::vector<JobRecord>> LoadJobs();
   // Removes the job row (not its chunks). NotFound when absent.
   absl::Status DeleteJob(absl::string_view name);
+  // Removes the rows of `names` (absent ones ignored; chunks kept) in one
+  // transaction: all or none.
+  absl::Status DeleteJobs(const std::vector<std::string>& names);
 
   // The start-up check (DESIGN.md section 3: only intact chunks are ever
   // served): SQLite's structural check (PRAGMA quick_check), then every stored
