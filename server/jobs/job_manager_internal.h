@@ -147,6 +147,9 @@ struct JobManager::Impl {
   void DeleteRetired(const std::vector<std::string>& names)
       ABSL_LOCKS_EXCLUDED(mu);
   static constexpr int kRetireSlack = 256;
+  // Jobs retired between two malloc_trim calls (DeleteRetired).
+  static constexpr int64_t kTrimEvery = 4096;
+  std::atomic<int64_t> retired_since_trim{0};
   // Finished (terminal, undamaged) jobs in memory: kept by Transition, Open,
   // SubmitMany and Forget, recounted by RetireFinished's scan.
   int64_t finished ABSL_GUARDED_BY(mu) = 0;
