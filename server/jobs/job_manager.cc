@@ -275,7 +275,6 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
       if (!r.request_id.empty()) {
         impl->request_ids[{r.owner, r.request_id}] = r.name;
       }
-      if (IsTerminal(r.state) && job->damaged.ok()) ++impl->finished;
       impl->by_sequence[r.sequence] = job;
       impl->jobs[r.name] = std::move(job);
     }
@@ -283,6 +282,11 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
   std::vector<std::string> retired;
   {
     absl::MutexLock lock(&impl->mu);
+    impl->finished = std::count_if(
+        impl->jobs.begin(), impl->jobs.end(), [](const auto& entry) {
+          return IsTerminal(entry.second->record.state) &&
+                 entry.second->damaged.ok();
+        });
     retired = impl->RetireFinished();  // a table over max_finished_jobs
   }
   impl->DeleteRetired(retired);
@@ -445,8 +449,9 @@ void JobManager::Impl::DeleteRetired(const std::vector<std::string>& names) {
   const absl::Time deleted = absl::Now();
   // Hands the freed pages back to the system once kTrimEvery jobs were
   // retired: without it glibc keeps them in its per-thread arenas,
-  // fragmented, and RSS creeps up although the jobs kept stay as many; at
-  // every batch its arena locks cost tiny jobs about 7% (docs/operations.md).
+  // fragmented, and RSS creeps up although the jobs kept stay as many;
+  // trimming at every batch measured slower for tiny jobs
+  // (docs/operations.md).
   const int64_t n = static_cast<int64_t>(names.size());
   const bool trim = retired_since_trim.fetch_add(n) + n >= kTrimEvery;
   if (trim) {

@@ -214,10 +214,10 @@ struct JobManagerOptions {
   // Finished jobs kept in memory and in the job table: beyond it (plus a
   // slack of 256, so retirements come in batches) the least recently used
   // finished jobs are retired: GetJob and ListJobs no longer know them (nor
-  // their request_id), their chunks stay
-  // stored, so the same spec resubmitted is an exact hit with the same
-  // bits. Bounds the server's memory (about 5 KiB per small job) and the
-  // table. 0: keep every job. >= 0.
+  // their request_id), their chunks stay stored, so the same spec
+  // resubmitted is an exact hit with the same bits. Bounds the server's
+  // memory (about 5 KiB per small job) and the table. 0: keep every job.
+  // >= 0.
   int max_finished_jobs = 20000;
   // Jobs running at once (runner threads); >= 1.
   int max_running_jobs = 1;

@@ -150,8 +150,8 @@ struct JobManager::Impl {
   // Jobs retired between two malloc_trim calls (DeleteRetired).
   static constexpr int64_t kTrimEvery = 4096;
   std::atomic<int64_t> retired_since_trim{0};
-  // Finished (terminal, undamaged) jobs in memory: kept by Transition, Open,
-  // SubmitMany and Forget, recounted by RetireFinished's scan.
+  // Finished (terminal, undamaged) jobs in memory: counted at Open, kept by
+  // Transition, SubmitMany and Forget, recounted by RetireFinished's scan.
   int64_t finished ABSL_GUARDED_BY(mu) = 0;
   // Delivers a snapshot to the job's subscribers (conflated by version).
   void Notify(const JobSnapshot& snapshot) ABSL_LOCKS_EXCLUDED(mu, sub_mu);

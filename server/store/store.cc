@@ -334,24 +334,17 @@ absl::Status ResultStore::InitSchema() {
         absl::StrCat(path_, ": schema version ", found,
                      " is newer than this build's ", kSchemaVersion));
   }
-  NNFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  absl::Status s = Exec(kSchema);
-  if (s.ok()) {
+  return InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                           mu_) -> absl::Status {
+    NNFT_RETURN_IF_ERROR(Exec(kSchema));
     // Read again under the write lock: another process may have migrated.
     Stmt again(db_, "PRAGMA user_version");
-    s = again.Prepared();
-    if (s.ok() && again.Step() == SQLITE_ROW && again.Int(0) == 1) {
-      s = MigrateToRecordCrc();
+    NNFT_RETURN_IF_ERROR(again.Prepared());
+    if (again.Step() == SQLITE_ROW && again.Int(0) == 1) {
+      NNFT_RETURN_IF_ERROR(MigrateToRecordCrc());
     }
-  }
-  if (s.ok()) {
-    s = Exec(absl::StrCat("PRAGMA user_version=", kSchemaVersion).c_str());
-  }
-  if (!s.ok()) {
-    Exec("ROLLBACK").IgnoreError();
-    return s;
-  }
-  return Exec("COMMIT");
+    return Exec(absl::StrCat("PRAGMA user_version=", kSchemaVersion).c_str());
+  });
 }
 
 int64_t ResultStore::FileBytes() const {
@@ -541,18 +534,21 @@ absl::Status ResultStore::PutJobs(const std::vector<const JobRecord*>& jobs) {
     }
     if (any_new) NNFT_RETURN_IF_ERROR(CheckRoom());
   }
+  return InTransaction([&]()
+                           ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+                             for (const JobRecord* job : jobs)
+                               NNFT_RETURN_IF_ERROR(WriteJobRow(*job));
+                             return absl::OkStatus();
+                           });
+}
+
+absl::Status ResultStore::InTransaction(
+    const std::function<absl::Status()>& body) {
   NNFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  for (const JobRecord* job : jobs) {
-    if (absl::Status s = WriteJobRow(*job); !s.ok()) {
-      Exec("ROLLBACK").IgnoreError();
-      return s;
-    }
-  }
-  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
-    Exec("ROLLBACK").IgnoreError();
-    return s;
-  }
-  return absl::OkStatus();
+  absl::Status s = body();
+  if (s.ok()) s = Exec("COMMIT");
+  if (!s.ok()) Exec("ROLLBACK").IgnoreError();
+  return s;
 }
 
 absl::Status ResultStore::WriteJobRow(const JobRecord& job) {
@@ -660,24 +656,16 @@ absl::Status ResultStore::MigrateToRecordCrc() {
 absl::Status ResultStore::DeleteJobs(const std::vector<std::string>& names) {
   if (names.empty()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  NNFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  for (const std::string& name : names) {
-    Stmt st(db_, Cached("DELETE FROM jobs WHERE name = ?"));
-    absl::Status s = st.Prepared();
-    if (s.ok()) {
-      st.BindText(1, name);
-      if (st.Step() != SQLITE_DONE) s = SqliteError(db_, "delete jobs");
-    }
-    if (!s.ok()) {
-      Exec("ROLLBACK").IgnoreError();
-      return s;
-    }
-  }
-  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
-    Exec("ROLLBACK").IgnoreError();
-    return s;
-  }
-  return absl::OkStatus();
+  return InTransaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        for (const std::string& name : names) {
+          Stmt st(db_, Cached("DELETE FROM jobs WHERE name = ?"));
+          NNFT_RETURN_IF_ERROR(st.Prepared());
+          st.BindText(1, name);
+          if (st.Step() != SQLITE_DONE) return SqliteError(db_, "delete jobs");
+        }
+        return absl::OkStatus();
+      });
 }
 
 absl::Status ResultStore::DeleteJob(absl::string_view name) {

@@ -18,6 +18,7 @@
 #define NNFT_SERVER_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -173,6 +174,10 @@ class ResultStore {
   absl::Status MigrateToRecordCrc() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the job row `name` exists.
   absl::StatusOr<bool> HasJob(absl::string_view name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `body` between BEGIN IMMEDIATE and COMMIT; rolls back when body or
+  // the commit fails, and returns that error.
+  absl::Status InTransaction(const std::function<absl::Status()>& body)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The INSERT OR REPLACE of one job row, in whatever transaction is open.
   absl::Status WriteJobRow(const JobRecord& job)
