@@ -12,11 +12,12 @@ double GaussNetVarianceDeviation(const ExperimentSpec& spec,
   const auto* net = std::get_if<GaussNetSpec>(&spec.architecture);
   if (net == nullptr || tuple.empty()) return 0.0;
   const int d = net->input_dim;
+  const int d_out = net->field.output_dim;  // slot s = p * d_out + c
   const std::vector<double>& axes = net->field.sw0_axes;
   double sum_sq = 0;  // |sum_k x'_k|^2
   for (int k = 0; k < d; ++k) {
     double s = 0;
-    for (int p : tuple) s += spec.points(p, k);
+    for (int slot : tuple) s += spec.points(slot / d_out, k);
     if (!axes.empty()) s *= axes[k];
     sum_sq += s * s;
   }

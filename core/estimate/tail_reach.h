@@ -24,13 +24,13 @@
 namespace nnft {
 
 // The standard-normal deviation 2 s_n that dominates the variance of the
-// moment of `tuple` (point indices into spec.points) of a Gauss-net spec;
-// 0 for other architectures.
+// moment of `tuple` (slot indices s = p * output_dim + c, p indexing
+// spec.points) of a Gauss-net spec; 0 for other architectures.
 double GaussNetVarianceDeviation(const ExperimentSpec& spec,
                                  const Tuple& tuple);
 
 // Marks the entries of `est` (from `spec` in its engine form: est.tuples
-// index spec.points) whose dominating draws est.networks networks have not
+// index its slots) whose dominating draws est.networks networks have not
 // reached HEAVY_TAILED (entries with verdict OK or FEW_BINS only), then
 // applies FlagSiblingsOfHeavyTails. No-op unless spec is a Gauss-net.
 void FlagUnreachedTails(const ExperimentSpec& spec, CorrelatorEstimate& est);

@@ -47,6 +47,14 @@ TEST(TailReachTest, DeviationIsTwiceTheLogStandardDeviation) {
   std::get<GaussNetSpec>(axes.architecture).field.sw0_axes = {3.0, 0.5};
   EXPECT_NEAR(GaussNetVarianceDeviation(axes, {0, 0}),
               2 * std::sqrt((36.0 + 4.0) / 2), 1e-12);
+  // output_dim = 3: tuples index slots s = p * 3 + c, the point is s / 3
+  // (the hidden units, whose tails these are, are shared by the components).
+  ExperimentSpec components = GaussSpec(1.0, x);
+  std::get<GaussNetSpec>(components.architecture).field.output_dim = 3;
+  EXPECT_NEAR(GaussNetVarianceDeviation(components, {0, 2, 4, 5}),
+              2 * std::sqrt(16.01), 1e-12);
+  EXPECT_NEAR(GaussNetVarianceDeviation(components, {1, 5}),
+              2 * std::sqrt(4 + 0.05 * 0.05), 1e-12);
   // Not a Gauss-net: nothing to reach.
   ExperimentSpec mlp;
   mlp.points = x;

@@ -109,7 +109,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   const absl::Time deadline = absl::Now() + wait;
   while (absl::Now() < deadline) {
     server->address_ = ListeningAddress(server->Log());
-    if (!server->address_.empty()) return server;
+    if (!server->address_.empty()) {
+      server->watchdog_ = std::thread([s = server.get()] { s->Watch(); });
+      return server;
+    }
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
       server->running_ = false;
@@ -123,7 +126,36 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       "nnft-server printed no listening line; log:\n", server->Log()));
 }
 
+// Polls the child's state in /proc (without reaping it: Stop and the
+// destructor do that). 'Z' (exited, not yet reaped) or no entry while
+// nobody asked it to stop is a crash.
+void ServerProcess::Watch() {
+  const std::string stat_path = absl::StrCat("/proc/", pid_, "/stat");
+  while (!stopping_.load()) {
+    std::ifstream stat(stat_path);
+    std::string pid, comm, state;
+    const bool exited = !(stat >> pid >> comm >> state) || state == "Z";
+    if (exited && !stopping_.load()) {
+      std::string log = Log();
+      if (log.size() > 8192) log = log.substr(log.size() - 8192);
+      std::fprintf(stderr,
+                   "\nnnft-server (pid %d) exited while in use; the end of "
+                   "its log (%s):\n%s\n",
+                   static_cast<int>(pid_), log_path_.c_str(), log.c_str());
+      std::fflush(stderr);
+      std::_Exit(1);
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+void ServerProcess::StopWatching() {
+  stopping_ = true;
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
 ServerProcess::~ServerProcess() {
+  StopWatching();
   if (running_) {
     kill(pid_, SIGKILL);
     int status = 0;
@@ -135,6 +167,7 @@ std::string ServerProcess::Log() const { return ReadWholeFile(log_path_); }
 
 absl::StatusOr<int> ServerProcess::Stop(int signal, absl::Duration wait) {
   if (!running_) return absl::FailedPreconditionError("server not running");
+  StopWatching();
   kill(pid_, signal);
   const absl::Time deadline = absl::Now() + wait;
   while (absl::Now() < deadline) {

@@ -8,9 +8,11 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -40,7 +42,11 @@ struct ServerOptions {
 };
 
 // The real server binary as a child process. Its stderr and stdout go to
-// `<data_dir>.log.<n>` so a failed test can show them.
+// `<data_dir>.log.<n>` so a failed test can show them. A watchdog thread
+// ends the calling program (exit status 1, the log's tail on stderr) when
+// the server dies without Stop or the destructor asking it to: a crash
+// fails the test at once instead of leaving its client retrying
+// UNAVAILABLE until some distant deadline.
 class ServerProcess {
  public:
   // Starts the server and waits (up to `wait`) for its listening line.
@@ -63,8 +69,12 @@ class ServerProcess {
 
  private:
   ServerProcess() = default;
+  void Watch();         // the watchdog thread's loop
+  void StopWatching();  // before any intended exit; joins the thread
   pid_t pid_ = -1;
   bool running_ = false;
+  std::atomic<bool> stopping_{false};
+  std::thread watchdog_;
   std::string address_;
   std::string log_path_;
 };
