@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Sanitizer and fuzzing stage, the second test command (after
 # tests/run_all.sh; .ci/run runs both). Installs what it needs when missing:
-#  1. the whole suite built with clang under AddressSanitizer +
-#     UndefinedBehaviorSanitizer (every finding fatal) and run by CTest;
+#  1. the suite built with clang under AddressSanitizer +
+#     UndefinedBehaviorSanitizer (every finding fatal) and run by CTest, all
+#     but the `slow` Monte Carlo tests (NNFT_SLOW_TESTS=OFF: they check
+#     statistics, which the Release suite does; the unit and end-to-end
+#     tests run the same engine, estimator and theory code with fewer
+#     networks);
 #  2. the libFuzzer harnesses of tests/fuzz in a tree of their own (coverage
 #     instrumentation, ASan+UBSan), each run from the seeds and committed
 #     reproducers for a fixed seed and number of executions (about 60 s each;
@@ -56,7 +60,7 @@ if wants asan; then
 echo "== sanitize: AddressSanitizer + UndefinedBehaviorSanitizer"
 asan="$base/build-asan"
 cmake -S "$root" -B "$asan" "${optimised[@]}" \
-  -DNNFT_SANITIZE=address,undefined -DNNFT_FUZZ=OFF
+  -DNNFT_SANITIZE=address,undefined -DNNFT_FUZZ=OFF -DNNFT_SLOW_TESTS=OFF
 cmake --build "$asan" -j"$jobs"
 stage_done "ASan+UBSan build"
 ctest --test-dir "$asan" --output-on-failure -j"$jobs" --timeout 1800
