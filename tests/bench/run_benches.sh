@@ -2,7 +2,8 @@
 # Every benchmark of tests/bench in one pass, for the README's figures: each
 # tool prints its own JSON line(s); this script adds the machine's load before
 # each, so a figure taken on a busy machine is recognisable. Needs a Release
-# build (`cmake --build build`), and for the PyTorch baselines Debian's
+# build (`cmake --build build`; the tools themselves are built here, target
+# `benchmarks`), and for the PyTorch baselines Debian's
 # python3-torch (they print "skipped" without it) on OpenBLAS
 # (libopenblas0-pthread; the reference BLAS is not an honest peer).
 #   bash tests/bench/run_benches.sh [build dir] > bench.log
@@ -18,6 +19,7 @@ stage() {
   echo "== $1 (loadavg $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cpus, $(date -u +%H:%M:%S))"
 }
 want() { [[ " $only " == *" $1 "* ]]; }
+cmake --build "$build" --target benchmarks -j"$(nproc)" >&2 || exit 1
 
 if want engine; then
   stage "engine W1"
