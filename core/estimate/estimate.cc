@@ -174,6 +174,32 @@ struct BinView {
   double sum_w2 = 0.0;
 };
 
+// The covariance m(s, t) - m(s) m(t) (row-major) of the slots of `tuple`
+// from the totals `total` over `networks`; empty when a slot's single or pair
+// moment is not in the tuple set (a slot met once has no square among the
+// tuple's sub-multisets unless another entry brings it).
+std::vector<double> SlotCovariance(const TupleSet& set,
+                                   const std::vector<double>& total,
+                                   double networks, const Tuple& tuple) {
+  const int n = static_cast<int>(tuple.size());
+  std::vector<double> single(n);
+  for (int i = 0; i < n; ++i) {
+    const int k = set.Find(Tuple{tuple[i]});
+    if (k < 0) return {};
+    single[i] = total[k] / networks;
+  }
+  std::vector<double> cov(n * n);
+  for (int i = 0; i < n; ++i) {
+    for (int j = i; j < n; ++j) {
+      const int k = set.Find(Tuple{tuple[i], tuple[j]});  // tuple is sorted
+      if (k < 0) return {};
+      cov[i * n + j] = cov[j * n + i] =
+          total[k] / networks - single[i] * single[j];
+    }
+  }
+  return cov;
+}
+
 // The sample with at most one bin deleted (b < 0: none), for the generic
 // jackknife of ratio estimates: plain moments sum/networks, weighted moments
 // sum/(sum of weights at index `weight`).
@@ -386,8 +412,14 @@ CorrelatorEstimate MomentAccumulator::Finish() const {
     const double mean = total_[r] / view.total_n;
     est.mean.push_back(mean);
     est.stderr_mean.push_back(view.StderrOfMean(r, mean));
-    const auto [connected, stderr_connected] = view.ConnectedWithJackknife(
-        static_cast<int>(tuple.size()), SubTupleIndices(*tuples_, tuple));
+    const std::vector<int> sub = SubTupleIndices(*tuples_, tuple);
+    const int n = static_cast<int>(tuple.size());
+    const auto [connected, stderr_connected] =
+        view.ConnectedWithJackknife(n, sub);
+    if (n % 2 == 0) {
+      est.reliability.back().wick_skewness = WickProductSkewness(
+          SlotCovariance(*tuples_, total_, view.total_n, tuple), n);
+    }
     est.connected.push_back(connected);
     est.stderr_connected.push_back(stderr_connected);
   }

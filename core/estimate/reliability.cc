@@ -79,7 +79,101 @@ const DofCache& CachedForDof(int dof) {
   return cache;
 }
 
+// perm of the k x k submatrix cov[rows][cols] (n x n row-major), k <= 6,
+// by Ryser's formula: (-1)^k sum over column subsets S of
+// (-1)^|S| prod_i sum_{j in S} a_ij (2^k k^2 operations).
+double Permanent(const std::vector<double>& cov, int n, const int* rows,
+                 const int* cols, int k) {
+  double sum = 0;
+  for (int subset = 1; subset < (1 << k); ++subset) {
+    double product = 1;
+    for (int i = 0; i < k; ++i) {
+      double row = 0;
+      for (int j = 0; j < k; ++j) {
+        if (subset & (1 << j)) row += cov[rows[i] * n + cols[j]];
+      }
+      product *= row;
+    }
+    sum += (__builtin_popcount(subset) % 2 == k % 2) ? product : -product;
+  }
+  return sum;
+}
+
+// Permanent above for k <= 3, written out.
+double SmallPermanent(const std::vector<double>& cov, int n, const int* r,
+                      const int* c, int k) {
+  const auto a = [&](int i, int j) { return cov[r[i] * n + c[j]]; };
+  switch (k) {
+    case 1:
+      return a(0, 0);
+    case 2:
+      return a(0, 0) * a(1, 1) + a(0, 1) * a(1, 0);
+    case 3:
+      return a(0, 0) * (a(1, 1) * a(2, 2) + a(1, 2) * a(2, 1)) +
+             a(0, 1) * (a(1, 0) * a(2, 2) + a(1, 2) * a(2, 0)) +
+             a(0, 2) * (a(1, 0) * a(2, 1) + a(1, 1) * a(2, 0));
+    default:
+      return Permanent(cov, n, r, c, k);
+  }
+}
+
+// The slots in `mask` (ascending) into `slots`; returns their count.
+int SlotsOf(int mask, int n, int* slots) {
+  int k = 0;
+  for (int s = 0; s < n; ++s) {
+    if (mask & (1 << s)) slots[k++] = s;
+  }
+  return k;
+}
+
 }  // namespace
+
+double WickProductSkewness(const std::vector<double>& cov, int n) {
+  if (n < 2 || n > 6 || n % 2 != 0 ||
+      cov.size() != static_cast<size_t>(n) * n) {
+    return kNaN;
+  }
+  const int full = (1 << n) - 1;
+  int all[6];
+  SlotsOf(full, n, all);
+  const double second = Permanent(cov, n, all, all, n);
+  if (!(second > 0) || !std::isfinite(second)) return kNaN;
+  // Copies A, B, C of the n legs: A's half `a` joins B's half `b`, A's other
+  // half joins C's half `c`, B's other half joins C's other half.
+  std::vector<int> halves;
+  for (int mask = 0; mask <= full; ++mask) {
+    if (__builtin_popcount(mask) == n / 2) halves.push_back(mask);
+  }
+  const int h = static_cast<int>(halves.size());  // C(n, n/2) <= 20
+  std::vector<int> complement(h);                 // index of full ^ halves[i]
+  for (int i = 0; i < h; ++i) {
+    complement[i] = static_cast<int>(
+        std::find(halves.begin(), halves.end(), full ^ halves[i]) -
+        halves.begin());
+  }
+  // perm(C[halves[i]][halves[j]]), symmetric since C is.
+  std::vector<double> perm(h * h);
+  int x_slots[3], y_slots[3];
+  for (int i = 0; i < h; ++i) {
+    SlotsOf(halves[i], n, x_slots);
+    for (int j = 0; j <= i; ++j) {
+      SlotsOf(halves[j], n, y_slots);
+      perm[i * h + j] = perm[j * h + i] =
+          SmallPermanent(cov, n, x_slots, y_slots, n / 2);
+    }
+  }
+  double third = 0;
+  for (int a = 0; a < h; ++a) {
+    const double* rest_a = &perm[complement[a] * h];
+    for (int b = 0; b < h; ++b) {
+      const double* rest_b = &perm[complement[b] * h];
+      double sum_c = 0;
+      for (int c = 0; c < h; ++c) sum_c += rest_a[c] * rest_b[complement[c]];
+      third += perm[a * h + b] * sum_c;
+    }
+  }
+  return third / std::pow(second, 1.5);
+}
 
 const char* VerdictName(Verdict verdict) {
   switch (verdict) {

@@ -52,6 +52,12 @@ struct EntryReliability {
   // max_b w_b |m_b - mean| / sum_b w_b |m_b - mean| (about 2.4 / B for
   // Gaussian bin means; 1 when one bin carries every deviation).
   double max_bin_share = std::numeric_limits<double>::quiet_NaN();
+  // The skewness of one network's contribution to the connected part of an
+  // even order n >= 2 in the Gaussian limit (WickProductSkewness of the
+  // entry's estimated covariance); NaN for odd orders, reweighted runs and
+  // estimates without the sums. The estimator's own skewness is this over
+  // sqrt(networks) (FlagUnreachedTails reads it).
+  double wick_skewness = std::numeric_limits<double>::quiet_NaN();
   std::string reason;  // one line; empty when the verdict is kOk
 };
 
@@ -60,6 +66,29 @@ inline constexpr int kMinBins = 24;
 inline constexpr double kMaxSkewnessZ = 5.0;
 inline constexpr double kMaxKurtosisZ = 8.0;
 inline constexpr double kMaxBinShare = 0.3;
+
+// The predicted loss of the 95% interval's coverage (Edgeworth, the
+// skewness term of the studentised mean: 2 z phi(z) (z^4 + 2 z^2 - 3) / 18
+// gamma^2 at z = 1.96, about 0.247 gamma^2) above which an entry whose
+// estimator has skewness gamma is heavy-tailed. The kurtosis term, left out,
+// gives some of it back (28% for an order-6 Wick product at one point), so
+// the rule errs towards flagging.
+inline constexpr double kMaxSkewCoverageLoss = 0.02;
+inline constexpr double kSkewCoverageLossPerGamma2 = 0.247;
+
+// The skewness E[W^3] / E[W^2]^(3/2) of the Wick product
+// W = :x_1 ... x_n: of a centred Gaussian vector with covariance `cov`
+// (n x n row-major over the slots, repeats allowed; n even, 2 <= n <= 6).
+// W is the influence function of the joint cumulant kappa(x_1, ..., x_n) at
+// a Gaussian: the leading fluctuation of one network's contribution to a
+// connected-part estimate near the Gaussian (large-width) limit. Exact sums
+// over Wick contractions: E[W^2] = perm(C); E[W^3] sums over the ways to
+// split each copy's legs into halves joined to the other two copies (no leg
+// contracted within its copy). At one point (every entry of C equal):
+// (n!)^3 / ((n/2)!)^3 / (n!)^(3/2): 2.83, 14.7, 89.4 for n = 2, 4, 6 (the
+// Hermite polynomials He_n). NaN when E[W^2] <= 0 or n is out of range.
+// Cost O(C(n, n/2)^3).
+double WickProductSkewness(const std::vector<double>& cov, int n);
 
 // The reliability of a mean estimated from bin means `values` with weights
 // `weights` (w_b = n_b / N, summing to 1; equal lengths, else aborts).

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "Eigen/Eigenvalues"
 #include "core/estimate/compare.h"
 #include "core/estimate/estimate.h"
 #include "core/mc_test_util.h"
@@ -132,6 +133,96 @@ TEST(ReliabilityTest, GaussNetEntriesMissingTheirExactValueAreFlagged) {
   EXPECT_EQ(far_unflagged, 0);
   // The diagnostics have teeth here: these estimates are heavy-tailed.
   EXPECT_GT(flagged, entries / 2);
+}
+
+// The Wick product's skewness from its contraction sums, against the Hermite
+// polynomials at one point and a Gauss-Hermite quadrature at two correlated
+// points (the Wick product built there by its own recursion,
+// :x_1..x_n: = x_n :x_1..x_{n-1}: - sum_i C(i, n) :..no x_i, x_n..:).
+double WickByQuadrature(const std::vector<int>& point_of_slot, double var0,
+                        double var1, double cov01) {
+  // Golub-Welsch nodes and weights of the standard normal (32 nodes: exact
+  // for polynomials of degree < 64, here degree 3 n <= 18 per axis).
+  constexpr int kNodes = 32;
+  Eigen::MatrixXd jacobi = Eigen::MatrixXd::Zero(kNodes, kNodes);
+  for (int i = 1; i < kNodes; ++i) {
+    jacobi(i, i - 1) = jacobi(i - 1, i) = std::sqrt(static_cast<double>(i));
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(jacobi);
+  const Eigen::VectorXd node = eig.eigenvalues();
+  const Eigen::VectorXd weight = eig.eigenvectors().row(0).array().square();
+  const double c[2][2] = {{var0, cov01}, {cov01, var1}};
+  const double a = std::sqrt(var0), b = cov01 / a, r = std::sqrt(var1 - b * b);
+  double second = 0, third = 0;
+  for (int i = 0; i < kNodes; ++i) {
+    for (int j = 0; j < kNodes; ++j) {
+      const double x[2] = {a * node(i), b * node(i) + r * node(j)};
+      // w[mask]: the Wick product of the slots in mask, built up slot by slot.
+      const int n = static_cast<int>(point_of_slot.size());
+      std::vector<double> w(1 << n, 0.0);
+      w[0] = 1.0;
+      for (int mask = 1; mask < (1 << n); ++mask) {
+        const int last = 31 - __builtin_clz(mask);
+        const int rest = mask & ~(1 << last);
+        double v = x[point_of_slot[last]] * w[rest];
+        for (int s = 0; s < last; ++s) {
+          if (rest & (1 << s)) {
+            v -= c[point_of_slot[s]][point_of_slot[last]] * w[rest & ~(1 << s)];
+          }
+        }
+        w[mask] = v;
+      }
+      const double p = w[(1 << n) - 1], wt = weight(i) * weight(j);
+      second += wt * p * p;
+      third += wt * p * p * p;
+    }
+  }
+  return third / std::pow(second, 1.5);
+}
+
+TEST(WickProductSkewnessTest, HermiteAtOnePointQuadratureAtTwo) {
+  for (int n : {2, 4, 6}) {
+    // He_n: E[He^2] = n!, E[He^3] = (n!)^3 / ((n/2)!)^3.
+    double f = 1, h = 1;
+    for (int k = 2; k <= n; ++k) f *= k;
+    for (int k = 2; k <= n / 2; ++k) h *= k;
+    const double expected = f * f * f / (h * h * h) / std::pow(f, 1.5);
+    // The scale of the point does not matter.
+    EXPECT_TRUE(IsClose(WickProductSkewness(std::vector<double>(n * n, 2.5), n),
+                        expected, 1e-12))
+        << n;
+  }
+  // (0, 0, 0, 1, 1, 1) and (0, 0, 1, 1) with variances 2, 0.5 and
+  // correlation 0.6, and (0, 1, 1, 1, 1, 1) with correlation -0.3.
+  const auto cov = [](const std::vector<int>& p, double var0, double var1,
+                      double cov01) {
+    const int n = static_cast<int>(p.size());
+    const double c[2][2] = {{var0, cov01}, {cov01, var1}};
+    std::vector<double> m(n * n);
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j < n; ++j) m[i * n + j] = c[p[i]][p[j]];
+    }
+    return m;
+  };
+  const double c6 = 0.6 * std::sqrt(2.0 * 0.5);
+  for (const std::vector<int>& p :
+       {std::vector<int>{0, 0, 0, 1, 1, 1}, std::vector<int>{0, 0, 1, 1}}) {
+    const double quadrature = WickByQuadrature(p, 2.0, 0.5, c6);
+    EXPECT_TRUE(IsClose(
+        WickProductSkewness(cov(p, 2.0, 0.5, c6), static_cast<int>(p.size())),
+        quadrature, 1e-8))
+        << p.size() << ": quadrature " << quadrature;
+  }
+  const std::vector<int> p{0, 1, 1, 1, 1, 1};
+  EXPECT_TRUE(IsClose(WickProductSkewness(cov(p, 1.0, 1.0, -0.3), 6),
+                      WickByQuadrature(p, 1.0, 1.0, -0.3), 1e-8));
+  // Uncorrelated halves of odd order each: He_3(x) He_3(y) is symmetric.
+  EXPECT_NEAR(WickProductSkewness(cov({0, 0, 0, 1, 1, 1}, 1, 1, 0), 6), 0.0,
+              1e-12);
+  // Odd orders, wrong sizes and no variance have no value.
+  EXPECT_TRUE(std::isnan(WickProductSkewness(std::vector<double>(9, 1.0), 3)));
+  EXPECT_TRUE(std::isnan(WickProductSkewness(std::vector<double>(9, 1.0), 4)));
+  EXPECT_TRUE(std::isnan(WickProductSkewness(std::vector<double>(16, 0.0), 4)));
 }
 
 }  // namespace

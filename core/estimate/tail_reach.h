@@ -12,7 +12,19 @@
 // the M networks' M N neurons have not drawn one (M N Q(2 s_n) < 1), the bin
 // means cannot show the tail: the standard error is underestimated and the
 // mean biased low, however Gaussian the bins look. Such entries are marked
-// HEAVY_TAILED with the numbers in the reason. Other architectures: no-op.
+// HEAVY_TAILED with the numbers in the reason.
+//
+// Every architecture, plain sampling: near the Gaussian (large-width) limit
+// one network's contribution to a connected part of even order n is the
+// Wick product :phi_1 ... phi_n:, whose skewness grows fast with n (89 for
+// n = 6 at one point, against 15 for n = 4; WickProductSkewness). Over M
+// networks the estimate's skewness is that over sqrt(M), and Student-t
+// intervals lose about 0.247 gamma^2 of their 95% coverage; past
+// kMaxSkewCoverageLoss the entry is HEAVY_TAILED. Most such samples have not
+// drawn the networks far out in the skewed tail, so their bins look Gaussian
+// and only this prediction sees it. Not with integrate_output_layer (each
+// network contributes Gaussian moments given its hidden layer) nor for
+// reweighted runs.
 //
 // Cost O(entries x order x d).
 #ifndef NNFT_CORE_ESTIMATE_TAIL_REACH_H_
@@ -30,9 +42,10 @@ double GaussNetVarianceDeviation(const ExperimentSpec& spec,
                                  const Tuple& tuple);
 
 // Marks the entries of `est` (from `spec` in its engine form: est.tuples
-// index its slots) whose dominating draws est.networks networks have not
-// reached HEAVY_TAILED (entries with verdict OK or FEW_BINS only), then
-// applies FlagSiblingsOfHeavyTails. No-op unless spec is a Gauss-net.
+// index its slots) HEAVY_TAILED whose dominating draws est.networks networks
+// have not reached (Gauss-nets) or whose connected part's estimator is
+// predicted too skewed (plain sampling), entries with verdict OK or FEW_BINS
+// only, then applies FlagSiblingsOfHeavyTails.
 void FlagUnreachedTails(const ExperimentSpec& spec, CorrelatorEstimate& est);
 
 }  // namespace nnft

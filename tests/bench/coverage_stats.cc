@@ -138,6 +138,9 @@ Summary Summarise(const std::vector<Sample>& samples, Reference reference,
   s.flagged_share = flagged / k;
   const double dev = (s.within2 - s.expected2) / s.binomial_sd2;
   s.calibration = dev < -3 ? "LOW" : dev > 3 ? "HIGH" : "OK";
+  // A miscalibrated family whose every entry carries a non-OK verdict is
+  // flagged where it is read, which is what the verdicts promise.
+  if (dev < -3 && flagged == s.k) s.calibration += ", all flagged";
   return s;
 }
 
