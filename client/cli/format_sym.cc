@@ -35,14 +35,14 @@ std::string ChecksTable(const v1::ResultHeader& header) {
     absl::StrAppend(&out,
                     "# symmetry checks: paired G(transformed) - G(original), "
                     "same networks\n");
-    std::vector<std::vector<std::string>> rows = {{"check", "kind", "tuples",
-                                                   "dof", "chi2/dof", "max|z|",
-                                                   "threshold", "verdict"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"check", "kind", "tuples", "dof", "chi2/dof", "p(T^2)", "max|z|",
+         "threshold", "verdict"}};
     for (const v1::SymmetryResult& r : header.symmetry()) {
       rows.push_back({r.label().empty() ? "-" : r.label(), r.kind(),
                       absl::StrCat(r.num_tuples()), absl::StrCat(r.dof()),
-                      G(r.chi2_per_dof(), 3), G(r.max_abs_z(), 3),
-                      G(r.z_threshold(), 3),
+                      G(r.chi2_per_dof(), 3), G(r.p_value(), 3),
+                      G(r.max_abs_z(), 3), G(r.z_threshold(), 3),
                       r.dof() == 0     ? "exact (every difference 0)"
                       : r.consistent() ? "invariant"
                                        : "BROKEN"});

@@ -297,6 +297,12 @@ export interface SymmetryResult {
   zThreshold: number;
   consistent: boolean;
   numTuples: number;
+  /** Hotelling's T^2 of the differences over their covariance (NaN when
+   *  dof >= the number of bins). */
+  hotellingT2: number;
+  /** Its p-value: uniform under an exact invariance, whatever the entries'
+   *  correlations (chi2 is not chi^2(dof): they share networks). */
+  pValue: number;
 }
 
 export interface DecayFit {

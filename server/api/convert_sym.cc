@@ -34,6 +34,8 @@ void SymmetryToProto(const SymmetryResult& r, size_t max_entries,
   p->set_z_threshold(r.z_threshold);
   p->set_consistent(r.consistent);
   p->set_num_tuples(static_cast<int64_t>(r.tuples.size()));
+  p->set_hotelling_t2(r.hotelling_t2);
+  p->set_p_value(r.p_value_correlated);
 }
 
 void ClusterToProto(const ClusterResult& r, v1::ClusterResult* p) {

@@ -4,6 +4,7 @@
 // fails detectably with an anisotropic first layer; SO(5) invariance of a
 // Gauss-net with d_out = 5 holds and breaks with shifted output-row means;
 // a rotation that is not one gets INVALID_ARGUMENT naming the field.
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -77,6 +78,18 @@ TEST_F(SymmetryE2eTest, RotationInvarianceHoldsAndAnisotropyBreaksIt) {
   ASSERT_EQ(aniso.symmetry_size(), 4);
   EXPECT_FALSE(aniso.symmetry(0).consistent());
   EXPECT_GT(aniso.symmetry(0).max_abs_z(), 2 * aniso.symmetry(0).z_threshold());
+  // The joint test over the differences' covariance agrees: invariances
+  // pass at 1%, the broken rotation and translation fail far below it.
+  for (const v1::ResultHeader* h : {&iso, &aniso}) {
+    for (const v1::SymmetryResult& r : h->symmetry()) {
+      if (r.dof() == 0) continue;  // exact per network: nothing to test
+      ASSERT_TRUE(std::isfinite(r.p_value())) << r.kind();
+      EXPECT_GT(r.hotelling_t2(), 0) << r.kind();
+      EXPECT_EQ(r.p_value() > 0.01, r.consistent())
+          << r.kind() << " p " << r.p_value();
+    }
+  }
+  EXPECT_LT(aniso.symmetry(0).p_value(), 1e-6);
   EXPECT_TRUE(aniso.symmetry(1).consistent()) << aniso.symmetry(1).max_abs_z();
   EXPECT_TRUE(aniso.symmetry(2).consistent()) << aniso.symmetry(2).max_abs_z();
 }

@@ -175,6 +175,8 @@ function symmetryResult(r) {
     chi2: r.chi2, dof: r.dof, chi2PerDof: r.chi2_per_dof,
     maxAbsZ: r.max_abs_z, zThreshold: r.z_threshold,
     consistent: r.consistent, numTuples: num(r.num_tuples || 0),
+    // Hotelling's T^2 and its p-value (uniform under an exact invariance).
+    hotellingT2: r.hotelling_t2, pValue: r.p_value,
   };
 }
 

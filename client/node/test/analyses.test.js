@@ -195,6 +195,14 @@ describe('newer result kinds', { skip }, () => {
         assert.ok(Math.abs(c.z[i] - c.difference[i] / c.stderr[i]) < 1e-9 * Math.abs(c.z[i]) + 1e-12);
       }
       assert.equal(c.consistent, c.maxAbsZ <= c.zThreshold, c.label);
+      // The joint test over the differences' covariance agrees at 1% where
+      // it is defined (fewer entries than bins).
+      if (c.dof < r.bins) {
+        assert.ok(c.hotellingT2 > 0, `${c.label}: T^2 ${c.hotellingT2}`);
+        assert.equal(c.pValue > 0.01, c.consistent, `${c.label}: p ${c.pValue}`);
+      } else {
+        assert.ok(Number.isNaN(c.pValue), `${c.label}: dof ${c.dof} >= bins ${r.bins}`);
+      }
     }
     for (const c of r.symmetry.slice(0, 3)) assert.ok(c.consistent, `${c.label}: max |z| ${c.maxAbsZ}`);
     assert.ok(!r.symmetry[3].consistent, `translation: max |z| ${r.symmetry[3].maxAbsZ}`);

@@ -28,6 +28,11 @@ class SymmetryResult:
     z_threshold: float
     consistent: bool
     num_tuples: int
+    # Hotelling's T^2 of the differences over their covariance, and its
+    # p-value: uniform under an exact invariance (chi2 is not chi^2(dof):
+    # the entries share networks). NaN when dof >= the number of bins.
+    hotelling_t2: float
+    p_value: float
 
     @classmethod
     def from_proto(cls, m):
@@ -36,7 +41,7 @@ class SymmetryResult:
                    np.array(m.stderr, dtype=float),
                    np.array(m.z, dtype=float), m.chi2, m.dof,
                    m.chi2_per_dof, m.max_abs_z, m.z_threshold,
-                   m.consistent, m.num_tuples)
+                   m.consistent, m.num_tuples, m.hotelling_t2, m.p_value)
 
 
 @dataclasses.dataclass(frozen=True)

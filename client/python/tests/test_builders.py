@@ -168,6 +168,12 @@ class BuilderRoundTripTest(ServerTestCase):
         self.assertEqual([x.kind for x in r.symmetry],
                          ["rotation", "phi_sign_flip"])
         self.assertTrue(all(x.consistent for x in r.symmetry))
+        # The joint test over the differences' covariance agrees at 1%.
+        for x in r.symmetry:
+            if x.dof == 0:  # phi -> -phi at order 2: exact per network
+                continue
+            self.assertGreater(x.p_value, 0.01, x.kind)
+            self.assertGreater(x.hotelling_t2, 0, x.kind)
 
         g = ex.cluster(ex.gauss_net(100, [0.0], orders=[2], seed=14,
                                     num_networks=4000),
