@@ -18,6 +18,7 @@
 #include "core/sampling/engine.h"
 #include "core/status_macros.h"
 #include "core/theory/theory.h"
+#include "server/jobs/admission.h"
 #include "server/jobs/job_manager_internal.h"
 
 namespace nnft::server {
@@ -105,6 +106,9 @@ class JobRun {
   std::atomic<bool> target_reached_{false};  // stop_at_ >= 0, for any thread
   int64_t folded_computed_ = 0;              // folded chunks this run computed
   int64_t computed_ = 0, discovered_ = 0, initially_stored_ = 0;
+  // Admission's work estimate of one chunk (server/jobs/admission.h), for the
+  // choice of running a small window on the runner thread alone.
+  double gflop_per_chunk_ = std::numeric_limits<double>::infinity();
   absl::Status chunk_error_;
   absl::Time last_estimate_ = absl::InfinitePast();
   absl::Time last_progress_ = absl::InfinitePast();
@@ -121,6 +125,11 @@ absl::Status JobRun::Prepare() {
   acc_.emplace(engine_->tuples(), spec_.sampling.seed, m_.options.max_bins,
                spec_.insertion.has_value());
   analysis_.emplace(spec_, engine_->spec(), engine_->tuples());
+  if (absl::StatusOr<JobCost> cost =
+          EstimateCost(spec_, m_.options.worker_threads, m_.options.max_bins);
+      cost.ok() && num_chunks_ > 0) {
+    gflop_per_chunk_ = cost->gflop / static_cast<double>(num_chunks_);
+  }
   NNFT_ASSIGN_OR_RETURN(initially_stored_,
                         m_.store->CountChunks(digest_, num_chunks_));
   absl::MutexLock lock(&m_.mu);
@@ -221,7 +230,24 @@ absl::Status JobRun::RunWindow(int64_t lo, int64_t hi) {
 // stores, folds and publishes it, so the engine's serialised callback never
 // waits on SQLite or on watchers. The persister is joined before returning:
 // every computed chunk is stored before its claim is released.
+//
+// A window of little work (kInlineGflop by admission's estimate, about a
+// millisecond of one core: a tiny job's) runs on the runner thread alone,
+// chunk by chunk, each stored as it finishes: waking the OpenMP team and a
+// persister thread costs more than the work, and on a busy machine each
+// hand-off waits for a core (tiny jobs are bound by this serial latency,
+// docs/benchmarks.md).
 absl::Status JobRun::Compute(const std::vector<int64_t>& mine) {
+  constexpr double kInlineGflop = 2e-3;
+  if (!m_.options.chunk_executor &&
+      gflop_per_chunk_ * static_cast<double>(mine.size()) <= kInlineGflop) {
+    for (int64_t k : mine) {
+      if (Stopped()) break;
+      OnChunk(engine_->RunChunk(k));
+      if (!chunk_error_.ok()) return chunk_error_;
+    }
+    return absl::OkStatus();
+  }
   {
     absl::MutexLock lock(&persist_mu_);
     persist_done_ = false;
