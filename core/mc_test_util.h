@@ -32,6 +32,17 @@ struct McRun {
   TheoryValues theory;
 };
 
+// The coverage study's small erf net (nnft-coverage --list, family
+// `moments`): one hidden layer of width 4, d = 1, sw = (1.2, 1),
+// sb = (0.3, 0.1); far from Gaussian, with exact finite-width theory.
+inline MlpSpec SmallErfNet() {
+  return MlpSpec{.input_dim = 1,
+                 .widths = {4},
+                 .activation = Activation::kErf,
+                 .sw = {1.2, 1.0},
+                 .sb = {0.3, 0.1}};
+}
+
 inline McRun RunMc(const ExperimentSpec& spec) {
   McRun run;
   auto engine = Engine::Create(spec);

@@ -60,11 +60,7 @@ TEST(CoverageTest, ErfNetErrorBarsCoverAsPromised) {
   int not_ok = 0, entries = 0;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     ExperimentSpec spec;
-    spec.architecture = MlpSpec{.input_dim = 1,
-                                .widths = {4},
-                                .activation = Activation::kErf,
-                                .sw = {1.2, 1.0},
-                                .sb = {0.3, 0.1}};
+    spec.architecture = SmallErfNet();
     spec.points = x;
     spec.observables.orders = {2, 4};
     spec.sampling.seed = 1000 + seed;

@@ -4,7 +4,9 @@
 #include "core/estimate/tail_reach.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/estimate/compare.h"
@@ -26,6 +28,20 @@ ExperimentSpec GaussSpec(double sb0, Eigen::MatrixXd points) {
                                    .sb1 = 0.2};
   spec.points = std::move(points);
   return spec;
+}
+
+// An estimate of one entry `tuple` over `networks` networks whose bins left
+// it OK, with the Gaussian-limit skewness `wick_skewness` (NaN: none).
+CorrelatorEstimate OneOkEntry(
+    int64_t networks, Tuple tuple,
+    double wick_skewness = std::numeric_limits<double>::quiet_NaN()) {
+  CorrelatorEstimate e;
+  e.networks = networks;
+  e.tuples = {std::move(tuple)};
+  e.reliability.resize(1);
+  e.reliability[0].verdict = Verdict::kOk;
+  e.reliability[0].wick_skewness = wick_skewness;
+  return e;
 }
 
 TEST(TailReachTest, DeviationIsTwiceTheLogStandardDeviation) {
@@ -67,12 +83,7 @@ TEST(TailReachTest, FlagLiftsOnceTheNeuronsReachTheTail) {
   Eigen::MatrixXd x = Eigen::MatrixXd::Zero(1, 1);
   const ExperimentSpec spec = GaussSpec(1.0, x);
   const auto estimate = [](int64_t networks) {
-    CorrelatorEstimate e;
-    e.networks = networks;
-    e.tuples = {{0, 0}};
-    e.reliability.resize(1);
-    e.reliability[0].verdict = Verdict::kOk;
-    return e;
+    return OneOkEntry(networks, {0, 0});
   };
   CorrelatorEstimate few = estimate(5000);
   FlagUnreachedTails(spec, few);
@@ -162,11 +173,7 @@ TEST(TailReachTest, SkewedConnectedPartsAreFlaggedFromTheGaussianLimit) {
     for (bool integrate : {false, true}) {
       if (integrate && seed > 8) continue;
       ExperimentSpec spec;
-      spec.architecture = MlpSpec{.input_dim = 1,
-                                  .widths = {4},
-                                  .activation = Activation::kErf,
-                                  .sw = {1.2, 1.0},
-                                  .sb = {0.3, 0.1}};
+      spec.architecture = SmallErfNet();
       Eigen::MatrixXd x(2, 1);
       x << 0.4, -0.9;
       spec.points = x;
@@ -218,13 +225,7 @@ TEST(TailReachTest, SkewFlagLiftsWithTheNetworks) {
   spec.architecture = MlpSpec{.input_dim = 1, .widths = {4}};
   spec.points = Eigen::MatrixXd::Zero(1, 1);
   const auto estimate = [](int64_t networks) {
-    CorrelatorEstimate e;
-    e.networks = networks;
-    e.tuples = {{0, 0, 0, 0, 0, 0}};
-    e.reliability.resize(1);
-    e.reliability[0].verdict = Verdict::kOk;
-    e.reliability[0].wick_skewness = 89.4427;
-    return e;
+    return OneOkEntry(networks, {0, 0, 0, 0, 0, 0}, 89.4427);
   };
   CorrelatorEstimate few = estimate(90000);
   FlagUnreachedTails(spec, few);
