@@ -175,26 +175,24 @@ struct BinView {
 };
 
 // The covariance m(s, t) - m(s) m(t) (row-major) of the slots of `tuple`
-// from the totals `total` over `networks`; empty when a slot's single or pair
-// moment is not in the tuple set (a slot met once has no square among the
-// tuple's sub-multisets unless another entry brings it).
+// from the totals `total` over `networks`, `sub` its slot-mask sub-multisets'
+// indices (SubTupleIndices): singles and distinct-slot pairs are among them,
+// a slot's square only where the tuple repeats it or another entry brings it;
+// empty when one is missing.
 std::vector<double> SlotCovariance(const TupleSet& set,
                                    const std::vector<double>& total,
-                                   double networks, const Tuple& tuple) {
+                                   double networks, const Tuple& tuple,
+                                   const std::vector<int>& sub) {
   const int n = static_cast<int>(tuple.size());
-  std::vector<double> single(n);
-  for (int i = 0; i < n; ++i) {
-    const int k = set.Find(Tuple{tuple[i]});
-    if (k < 0) return {};
-    single[i] = total[k] / networks;
-  }
+  const auto m = [&](int index) { return total[index] / networks; };
   std::vector<double> cov(n * n);
   for (int i = 0; i < n; ++i) {
-    for (int j = i; j < n; ++j) {
-      const int k = set.Find(Tuple{tuple[i], tuple[j]});  // tuple is sorted
-      if (k < 0) return {};
+    const int square = set.Find(Tuple{tuple[i], tuple[i]});
+    if (square < 0) return {};
+    cov[i * n + i] = m(square) - m(sub[1 << i]) * m(sub[1 << i]);
+    for (int j = 0; j < i; ++j) {
       cov[i * n + j] = cov[j * n + i] =
-          total[k] / networks - single[i] * single[j];
+          m(sub[(1 << i) | (1 << j)]) - m(sub[1 << i]) * m(sub[1 << j]);
     }
   }
   return cov;
@@ -418,7 +416,7 @@ CorrelatorEstimate MomentAccumulator::Finish() const {
         view.ConnectedWithJackknife(n, sub);
     if (n % 2 == 0) {
       est.reliability.back().wick_skewness = WickProductSkewness(
-          SlotCovariance(*tuples_, total_, view.total_n, tuple), n);
+          SlotCovariance(*tuples_, total_, view.total_n, tuple, sub), n);
     }
     est.connected.push_back(connected);
     est.stderr_connected.push_back(stderr_connected);
