@@ -1,11 +1,15 @@
 // The nnft.v1.Nnft gRPC service over a JobManager (callback API).
 //
 // Reactors never block a gRPC thread on physics or on the result store:
-// SubmitExperiment and SubmitBatch (which validate and digest the specs and
-// persist the jobs), ComputeKernel (the theory) and the preparation of
-// GetResult (folding the stored chunks) run on the service's own small work
-// pool; GetJob, ListJobs, CancelJob, DeleteJob and GetServerInfo answer inline
-// from the job manager's memory. WatchJob subscribes to the job manager and
+// SubmitBatch (which validates and digests the specs and persists the jobs),
+// the SubmitExperiment calls that write a job row (a new job, a join),
+// ComputeKernel (the theory) and the preparation of GetResult (folding the
+// stored chunks) run on the service's own small work pool; GetJob, ListJobs,
+// CancelJob, DeleteJob and GetServerInfo answer inline from the job
+// manager's memory, and so does a SubmitExperiment the job manager answers
+// without a write (a repeat of a SUCCEEDED job, a retry, a refusal: its spec
+// is validated and digested inline, which costs about what gRPC's parsing
+// of it did). WatchJob subscribes to the job manager and
 // writes conflated snapshots: while a write is in flight only the latest
 // snapshot is kept, and the job's thread only stores it (conversion and writes
 // run on the work pool or gRPC's threads). Dropping a watch unsubscribes and
@@ -161,8 +165,9 @@ class NnftService final : public NnftCallbackBase {
   absl::StatusOr<SubmitRequest> PrepareSubmit(
       const v1::SubmitExperimentRequest& request,
       const std::string& owner) const;
-  absl::Status Submit(const v1::SubmitExperimentRequest& request,
-                      const std::string& owner, v1::Job* response);
+  // SubmitExperiment's answer from the job manager's: logs the submission
+  // and converts the job.
+  absl::Status Answer(absl::StatusOr<JobSnapshot> job, v1::Job* response);
   absl::Status Batch(const v1::SubmitBatchRequest& request,
                      const std::string& owner,
                      v1::SubmitBatchResponse* response);

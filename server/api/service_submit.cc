@@ -1,6 +1,7 @@
 // The submissions of the Nnft service: SubmitExperiment and SubmitBatch,
 // which share the checks of one request (PrepareSubmit). See service.h.
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,12 @@ using internal::kMaxRequestIdLength;
 using internal::Offload;
 
 constexpr int kMaxPriority = 1000;
+
+// What a submission gets once the server drains (retryable).
+absl::Status ShuttingDown() {
+  return absl::UnavailableError(
+      "the server is shutting down and accepts no new jobs: retry later");
+}
 
 // InvalidArgument unless `id` is at most kMaxRequestIdLength printable ASCII
 // characters.
@@ -85,21 +92,16 @@ absl::StatusOr<SubmitRequest> NnftService::PrepareSubmit(
       .spec_validated = true};
 }
 
-absl::Status NnftService::Submit(const v1::SubmitExperimentRequest& request,
-                                 const std::string& owner, v1::Job* response) {
-  if (draining_.load()) {
-    return absl::UnavailableError(
-        "the server is shutting down and accepts no new jobs: retry later");
-  }
-  NNFT_ASSIGN_OR_RETURN(SubmitRequest submit, PrepareSubmit(request, owner));
-  NNFT_ASSIGN_OR_RETURN(JobSnapshot job, jobs_->Submit(std::move(submit)));
-  LogEvent("job_submitted", {{"name", job.name},
-                             {"state", JobStateName(job.state)},
-                             {"digest", job.digest.substr(0, 16)},
-                             {"priority", job.priority},
-                             {"submissions", job.submissions},
-                             {"chunks", job.chunks_total}});
-  *response = JobToProto(job);
+absl::Status NnftService::Answer(absl::StatusOr<JobSnapshot> job,
+                                 v1::Job* response) {
+  if (!job.ok()) return job.status();
+  LogEvent("job_submitted", {{"name", job->name},
+                             {"state", JobStateName(job->state)},
+                             {"digest", job->digest.substr(0, 16)},
+                             {"priority", job->priority},
+                             {"submissions", job->submissions},
+                             {"chunks", job->chunks_total}});
+  *response = JobToProto(*job);
   return absl::OkStatus();
 }
 
@@ -107,8 +109,7 @@ absl::Status NnftService::Batch(const v1::SubmitBatchRequest& request,
                                 const std::string& owner,
                                 v1::SubmitBatchResponse* response) {
   if (draining_.load()) {
-    return absl::UnavailableError(
-        "the server is shutting down and accepts no new jobs: retry later");
+    return ShuttingDown();
   }
   const int n = request.entries_size();
   if (n > options_.max_batch_entries) {
@@ -197,10 +198,22 @@ grpc::ServerUnaryReactor* NnftService::SubmitExperiment(
     const v1::SubmitExperimentRequest* request, v1::Job* response) {
   absl::StatusOr<std::string> owner = Caller(context);
   if (!owner.ok()) return Done(context, owner.status());
-  return Offload(context, pool_.get(),
-                 [this, request, response, owner = *std::move(owner)] {
-                   return Submit(*request, owner, response);
-                 });
+  if (draining_.load()) return Done(context, ShuttingDown());
+  // Validated and digested here; answered here too when the job manager
+  // needs no write (a repeat, a retry), else on the pool.
+  absl::StatusOr<SubmitRequest> submit = PrepareSubmit(*request, *owner);
+  if (!submit.ok()) return Done(context, submit.status());
+  absl::StatusOr<PreparedSubmit> prepared = jobs_->Prepare(*std::move(submit));
+  if (!prepared.ok()) return Done(context, prepared.status());
+  if (std::optional<absl::StatusOr<JobSnapshot>> job =
+          jobs_->AnswerFromMemory(*prepared)) {
+    return Done(context, Answer(*std::move(job), response));
+  }
+  // Shared: the pool takes copyable tasks.
+  auto pending = std::make_shared<PreparedSubmit>(*std::move(prepared));
+  return Offload(context, pool_.get(), [this, pending, response] {
+    return Answer(jobs_->Submit(std::move(*pending)), response);
+  });
 }
 
 }  // namespace nnft::server

@@ -299,6 +299,7 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(
   for (int i = 0; i < raw->options.max_running_jobs; ++i) {
     raw->runners.emplace_back([raw] { raw->RunnerLoop(); });
   }
+  raw->repeat_saver = std::thread([raw] { raw->RepeatSaverLoop(); });
   return manager;
 }
 
@@ -542,14 +543,16 @@ void JobManager::Drain() {
   {
     absl::MutexLock lock(&m.mu);
     if (m.drained) return;
-    m.SaveRepeats(/*force=*/true);
+    m.SaveRepeats();
     m.drained = true;
     m.draining = true;
     m.work.SignalAll();
     m.changed.SignalAll();
+    m.repeats_pending.SignalAll();
   }
   for (std::thread& t : m.runners) t.join();
   m.runners.clear();
+  if (m.repeat_saver.joinable()) m.repeat_saver.join();
   JobsLog("drained", {{"data_dir", m.options.data_dir}});
 }
 

@@ -24,9 +24,10 @@
 //   (Counters::exact_hits): by the oldest SUCCEEDED job of the same owner
 //   identical to it (same digest, spec bytes, number of chunks), whose
 //   `submissions` grows by one (a repeat: no row is written), else by a new
-//   job, SUCCEEDED at once. A repeat's count is saved with the job's row at
-//   most a second later (the next submission after that second, or Drain):
-//   a SIGKILL can lose the counts of the last second's repeats, never a job.
+//   job, SUCCEEDED at once. A repeat's count is saved with the job's row by
+//   a background thread at most a second after the previous save (or at
+//   Drain): a SIGKILL can lose the counts of the last second's repeats,
+//   never a job.
 // - Queue full (queued jobs >= max_queued_jobs): ResourceExhausted naming the
 //   limit. Unknown names, and jobs of another owner: NotFound with the same
 //   message, so names do not leak. A caller with owner "" (a server without
@@ -242,6 +243,25 @@ struct JobManagerOptions {
   absl::Status Validate() const;
 };
 
+struct Job;  // job_manager_internal.h
+
+// A submission validated, costed and digested by JobManager::Prepare (the
+// first step of Submit, which needs no lock): what AnswerFromMemory and
+// Submit take. Move-only.
+class PreparedSubmit {
+ public:
+  PreparedSubmit(PreparedSubmit&&) = default;
+  PreparedSubmit& operator=(PreparedSubmit&&) = default;
+  PreparedSubmit(const PreparedSubmit&) = delete;
+  PreparedSubmit& operator=(const PreparedSubmit&) = delete;
+  ~PreparedSubmit();
+
+ private:
+  friend class JobManager;
+  explicit PreparedSubmit(std::shared_ptr<Job> job);
+  std::shared_ptr<Job> job_;
+};
+
 class JobManager {
  public:
   // Validates the options, opens the store, loads every job row, and resumes
@@ -257,6 +277,24 @@ class JobManager {
   // See the header comment. FailedPrecondition once draining.
   // SubmitMany of this one request.
   absl::StatusOr<JobSnapshot> Submit(SubmitRequest request);
+
+  // Submit in two steps, for a caller that must not wait on the store (a
+  // gRPC thread): Prepare validates, costs and digests the request without
+  // the lock (Submit's errors for a bad spec or an inadmissible cost);
+  // AnswerFromMemory then answers it exactly as Submit would when that
+  // writes no row now:
+  // - a retry of a request_id (its job, or AlreadyExists for another spec);
+  // - a repeat of an identical SUCCEEDED job, unless the repeat counts are
+  //   due to be saved (a second after the last save);
+  // - FailedPrecondition once draining.
+  // It takes only the manager's lock (as Get does) and returns nullopt,
+  // leaving `prepared` unchanged, for everything else (a join, a new job,
+  // repeat counts due): Submit(std::move(prepared)) answers that, and may
+  // write.
+  absl::StatusOr<PreparedSubmit> Prepare(SubmitRequest request) const;
+  std::optional<absl::StatusOr<JobSnapshot>> AnswerFromMemory(
+      const PreparedSubmit& prepared);
+  absl::StatusOr<JobSnapshot> Submit(PreparedSubmit prepared);
 
   // Submits every request (SubmitBatch): results[i] answers requests[i]
   // exactly as Submit would have (validation, admission, idempotency,

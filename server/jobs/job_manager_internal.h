@@ -96,9 +96,15 @@ struct JobManager::Impl {
   // Delete.
   std::multimap<std::string, Job*> succeeded ABSL_GUARDED_BY(mu);
   // Jobs whose `submissions` grew by repeats since their row was last
-  // written, and when such counts were last saved (SaveRepeats).
+  // written, and when such counts were last saved (SaveRepeats, by the
+  // `repeat_saver` thread at most kRepeatSaveInterval after the last save,
+  // and by Drain). repeats_pending: unsaved_repeats became non-empty, or
+  // drain.
   std::vector<std::shared_ptr<Job>> unsaved_repeats ABSL_GUARDED_BY(mu);
   absl::Time repeats_saved ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+  absl::CondVar repeats_pending;
+  static constexpr absl::Duration kRepeatSaveInterval = absl::Seconds(1);
+  std::thread repeat_saver;  // touched by Open and Drain only
   // (owner, request_id) -> job name.
   absl::flat_hash_map<std::pair<std::string, std::string>, std::string>
       request_ids ABSL_GUARDED_BY(mu);
@@ -166,9 +172,22 @@ struct JobManager::Impl {
   Job* FindLive(const JobRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // The oldest SUCCEEDED job of r.owner identical to `r`; null if none.
   Job* FindSucceeded(const JobRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  // Writes the rows of unsaved_repeats (one transaction) when `force` or a
-  // second has passed since the last save.
-  void SaveRepeats(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Writes the rows of unsaved_repeats in one transaction (kept for the
+  // next try on a store error).
+  void SaveRepeats() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // The repeat_saver thread: saves repeat counts a kRepeatSaveInterval
+  // after the last save, until drained.
+  void RepeatSaverLoop() ABSL_LOCKS_EXCLUDED(mu);
+  // Counts one repeat of the SUCCEEDED `job` (submissions, counters, the
+  // version) and marks its row for the saver. Notify its snapshot after
+  // unlocking if anyone subscribes.
+  void CountRepeat(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Steps 1b to 4 of SubmitMany (job_submit.cc's header) for jobs made by
+  // PrepareJob: results[i] answers prepared[i] (a null one keeps its
+  // error). `start`: when preparing began, for the batch log line.
+  void SubmitPrepared(std::vector<std::shared_ptr<Job>>& prepared,
+                      std::vector<absl::StatusOr<JobSnapshot>>& results,
+                      absl::Time start) ABSL_LOCKS_EXCLUDED(mu);
 
   // --- job_runner.cc ---
   // A runner thread: takes queued jobs until drained.

@@ -1,4 +1,5 @@
-// Submission of jobs: JobManager::Submit and SubmitMany (job_manager.h).
+// Submission of jobs: JobManager::Submit, SubmitMany, and the two-step
+// Prepare + AnswerFromMemory (job_manager.h).
 //
 // A batch is answered in three steps so that the lock is held only for the
 // bookkeeping: each request is validated and digested without the lock; a
@@ -10,11 +11,13 @@
 // manager's state, the planned rows are written in one store transaction,
 // and only then are the new jobs published. A store error thus leaves
 // neither rows nor jobs behind. A repeat writes no row (its count is saved
-// within a second: Impl::SaveRepeats).
+// within a second by the repeat_saver thread: Impl::RepeatSaverLoop), so
+// AnswerFromMemory answers a repeat, or a retry, under the lock alone.
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -116,7 +119,23 @@ void FillSpecJson(Job& job) {
   }
 }
 
+absl::Status DrainingError() {
+  return absl::FailedPreconditionError(
+      "the job manager is shutting down: not accepting jobs");
+}
+
+absl::Status RequestIdUsed(const std::string& request_id,
+                           const std::string& job) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("request_id '", request_id, "' was used for job ", job,
+                   " with a different spec: use a new request_id"));
+}
+
 }  // namespace
+
+PreparedSubmit::PreparedSubmit(std::shared_ptr<Job> job)
+    : job_(std::move(job)) {}
+PreparedSubmit::~PreparedSubmit() = default;
 
 Job* JobManager::Impl::FindLive(const JobRecord& r) {
   Job* found = nullptr;
@@ -150,16 +169,15 @@ Job* JobManager::Impl::FindSucceeded(const JobRecord& r) {
   return found;
 }
 
-void JobManager::Impl::SaveRepeats(bool force) {
+void JobManager::Impl::SaveRepeats() {
   if (unsaved_repeats.empty()) return;
-  const absl::Time now = absl::Now();
-  if (!force && now - repeats_saved < absl::Seconds(1)) return;
   std::vector<const JobRecord*> rows;
   rows.reserve(unsaved_repeats.size());
   for (const std::shared_ptr<Job>& job : unsaved_repeats) {
     auto it = jobs.find(job->record.name);
     if (it != jobs.end() && it->second == job) rows.push_back(&job->record);
   }
+  repeats_saved = absl::Now();
   if (const absl::Status s = store->PutJobs(rows); !s.ok()) {
     // Kept for the next try; the jobs themselves are stored.
     JobsLog("store_error", {{"jobs", absl::StrCat(rows.size())},
@@ -171,13 +189,98 @@ void JobManager::Impl::SaveRepeats(bool force) {
     job->repeats_unsaved = false;
   }
   unsaved_repeats.clear();
-  repeats_saved = now;
+}
+
+void JobManager::Impl::RepeatSaverLoop() {
+  absl::MutexLock lock(&mu);
+  while (!drained) {
+    if (unsaved_repeats.empty()) {
+      repeats_pending.Wait(&mu);
+      continue;
+    }
+    const absl::Time due = repeats_saved + kRepeatSaveInterval;
+    if (absl::Now() < due) {
+      repeats_pending.WaitWithDeadline(&mu, due);
+      continue;
+    }
+    SaveRepeats();
+  }
+}
+
+void JobManager::Impl::CountRepeat(Job& job) {
+  ++job.record.submissions;
+  Touch(job, /*persist=*/false).IgnoreError();
+  ++counters.jobs_submitted;
+  ++counters.exact_hits;
+  if (!job.repeats_unsaved) {
+    job.repeats_unsaved = true;
+    if (unsaved_repeats.empty()) repeats_pending.Signal();
+    unsaved_repeats.push_back(jobs.at(job.record.name));
+  }
+  // Drain saved the counts and stopped the saver: save this one now.
+  if (drained) SaveRepeats();
 }
 
 absl::StatusOr<JobSnapshot> JobManager::Submit(SubmitRequest request) {
   std::vector<SubmitRequest> one;
   one.push_back(std::move(request));
   return std::move(SubmitMany(std::move(one))[0]);
+}
+
+absl::StatusOr<PreparedSubmit> JobManager::Prepare(
+    SubmitRequest request) const {
+  NNFT_ASSIGN_OR_RETURN(std::shared_ptr<Job> job,
+                        PrepareJob(impl_->options, std::move(request)));
+  return PreparedSubmit(std::move(job));
+}
+
+std::optional<absl::StatusOr<JobSnapshot>> JobManager::AnswerFromMemory(
+    const PreparedSubmit& prepared) {
+  Impl& m = *impl_;
+  if (m.draining) return absl::StatusOr<JobSnapshot>(DrainingError());
+  const Job& job = *prepared.job_;
+  const JobRecord& r = job.record;
+  absl::StatusOr<JobSnapshot> answer;
+  bool notify = false;
+  {
+    absl::MutexLock lock(&m.mu);
+    if (m.drained) return absl::StatusOr<JobSnapshot>(DrainingError());
+    // The same order as the plan in SubmitPrepared: a retry, then a join
+    // (not here), then a repeat.
+    if (!r.request_id.empty()) {
+      auto it = m.request_ids.find({r.owner, r.request_id});
+      auto old =
+          it == m.request_ids.end() ? m.jobs.end() : m.jobs.find(it->second);
+      if (old != m.jobs.end()) {
+        if (!SameRequest(old->second->record, r)) {
+          return absl::StatusOr<JobSnapshot>(
+              RequestIdUsed(r.request_id, old->first));
+        }
+        return absl::StatusOr<JobSnapshot>(m.Snapshot(*old->second));
+      }
+    }
+    if (!Repeatable(job) || m.FindLive(r) != nullptr) return std::nullopt;
+    Job* done = m.FindSucceeded(r);
+    if (done == nullptr) return std::nullopt;
+    m.CountRepeat(*done);
+    if (!r.request_id.empty()) {
+      m.request_ids[{r.owner, r.request_id}] = done->record.name;
+    }
+    answer = m.Snapshot(*done);
+    notify = m.subscriptions.load() > 0;
+  }
+  if (notify) m.Notify(*answer);
+  return answer;
+}
+
+absl::StatusOr<JobSnapshot> JobManager::Submit(PreparedSubmit prepared) {
+  std::vector<std::shared_ptr<Job>> one;
+  one.push_back(std::move(prepared.job_));
+  std::vector<absl::StatusOr<JobSnapshot>> results(
+      1, absl::InternalError("not answered"));
+  if (impl_->draining) return DrainingError();
+  impl_->SubmitPrepared(one, results, absl::Now());
+  return std::move(results[0]);
 }
 
 std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
@@ -187,14 +290,10 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
   std::vector<absl::StatusOr<JobSnapshot>> results(
       n, absl::InternalError("not answered"));
   if (m.draining) {
-    for (auto& result : results) {
-      result = absl::FailedPreconditionError(
-          "the job manager is shutting down: not accepting jobs");
-    }
+    for (auto& result : results) result = DrainingError();
     return results;
   }
   const absl::Time start = absl::Now();
-  absl::Time locked, written;
   // 1. Without the lock: validation and digests.
   std::vector<std::shared_ptr<Job>> prepared(n);
   for (size_t i = 0; i < n; ++i) {
@@ -207,6 +306,16 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
     prepared[i] = *std::move(job);
   }
   requests.clear();
+  m.SubmitPrepared(prepared, results, start);
+  return results;
+}
+
+void JobManager::Impl::SubmitPrepared(
+    std::vector<std::shared_ptr<Job>>& prepared,
+    std::vector<absl::StatusOr<JobSnapshot>>& results, absl::Time start) {
+  Impl& m = *this;
+  const size_t n = prepared.size();
+  absl::Time locked, written;
   // 1b. Under a short hold of the lock, which requests an existing job
   // answers (a retry, a join, a repeat). A guess: the plan below decides.
   std::vector<bool> answered(n, false);
@@ -275,10 +384,7 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
       if (!r.request_id.empty()) {
         if (auto it = batch_ids.find(key); it != batch_ids.end()) {
           if (!SameRequest(it->second->record, r)) {
-            results[i] = absl::AlreadyExistsError(
-                absl::StrCat("request_id '", r.request_id,
-                             "' was used for job ", it->second->record.name,
-                             " with a different spec: use a new request_id"));
+            results[i] = RequestIdUsed(r.request_id, it->second->record.name);
           } else {
             answers[i] = Answer::kBatch;
             by[i] = it->second;
@@ -290,9 +396,7 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
             it == m.request_ids.end() ? m.jobs.end() : m.jobs.find(it->second);
         if (old != m.jobs.end()) {
           if (!SameRequest(old->second->record, r)) {
-            results[i] = absl::AlreadyExistsError(absl::StrCat(
-                "request_id '", r.request_id, "' was used for job ", old->first,
-                " with a different spec: use a new request_id"));
+            results[i] = RequestIdUsed(r.request_id, old->first);
           } else {
             answers[i] = Answer::kExisting;
             by[i] = old->second.get();
@@ -447,21 +551,13 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
       if (m.queue.size() > 0 && !created.empty()) m.work.SignalAll();
     }
     // Repeats write no row now: counted in memory, saved within a second
-    // (Impl::SaveRepeats), whatever became of the batch's write.
+    // (RepeatSaverLoop), whatever became of the batch's write.
     for (Job* job : repeated) {
-      ++job->record.submissions;
-      m.Touch(*job, /*persist=*/false).IgnoreError();
-      ++m.counters.jobs_submitted;
-      ++m.counters.exact_hits;
-      if (!job->repeats_unsaved) {
-        job->repeats_unsaved = true;
-        m.unsaved_repeats.push_back(m.jobs.at(job->record.name));
-      }
+      m.CountRepeat(*job);
       if (m.subscriptions.load() > 0) {
         repeat_snapshots.push_back(m.Snapshot(*job));
       }
     }
-    m.SaveRepeats(/*force=*/false);
     for (size_t i = 0; i < n; ++i) {
       if (answers[i] == Answer::kError) continue;
       if (answers[i] == Answer::kBatch && !persisted.ok()) {
@@ -503,7 +599,6 @@ std::vector<absl::StatusOr<JobSnapshot>> JobManager::SubmitMany(
     m.Notify(snapshot);
   }
   for (const JobSnapshot& snapshot : repeat_snapshots) m.Notify(snapshot);
-  return results;
 }
 
 }  // namespace nnft::server

@@ -1,6 +1,7 @@
 // JobManager::SubmitMany: each request answered on its own, duplicates in a
 // batch sharing a job, retries, exact hits, queue limits per request, and an
-// acknowledged batch surviving SIGKILL.
+// acknowledged batch surviving SIGKILL; Prepare + AnswerFromMemory, and the
+// repeat counts' saver.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -194,6 +196,117 @@ TEST(SubmitManyTest, QueueLimitsApplyToEachRequest) {
             std::string::npos)
       << got[4].status();
   ASSERT_TRUE(m->Cancel(blocker.name).ok());
+}
+
+// Prepare + AnswerFromMemory: a repeat and a retry are answered from memory
+// exactly as Submit answers them; what writes a row is left to Submit.
+TEST(AnswerFromMemoryTest, AnswersRepeatsAndRetriesAndLeavesWritesToSubmit) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot done =
+      WaitDone(*m, MustSubmit(*m, TinySpec(500), "", "r1").name);
+  ASSERT_EQ(done.state, JobState::kSucceeded);
+  auto prepare = [&](SubmitRequest request) {
+    absl::StatusOr<PreparedSubmit> prepared = m->Prepare(std::move(request));
+    EXPECT_TRUE(prepared.ok()) << prepared.status();
+    return *std::move(prepared);
+  };
+  // A repeat: counted as Submit counts it.
+  std::optional<absl::StatusOr<JobSnapshot>> repeat =
+      m->AnswerFromMemory(prepare(Request(TinySpec(500))));
+  ASSERT_TRUE(repeat.has_value());
+  ASSERT_TRUE(repeat->ok()) << repeat->status();
+  EXPECT_EQ((*repeat)->name, done.name);
+  EXPECT_EQ((*repeat)->state, JobState::kSucceeded);
+  EXPECT_EQ((*repeat)->submissions, 2);
+  EXPECT_EQ(m->counters().exact_hits, 1);
+  EXPECT_EQ(m->counters().jobs_submitted, 2);
+  // A retry of r1: its job, not counted; another spec under r1: refused.
+  std::optional<absl::StatusOr<JobSnapshot>> retry =
+      m->AnswerFromMemory(prepare(Request(TinySpec(500), "r1")));
+  ASSERT_TRUE(retry.has_value() && retry->ok());
+  EXPECT_EQ((*retry)->name, done.name);
+  EXPECT_EQ((*retry)->submissions, 2);
+  EXPECT_EQ(m->counters().jobs_submitted, 2);
+  std::optional<absl::StatusOr<JobSnapshot>> reused =
+      m->AnswerFromMemory(prepare(Request(TinySpec(600), "r1")));
+  ASSERT_TRUE(reused.has_value());
+  EXPECT_EQ(reused->status().code(), absl::StatusCode::kAlreadyExists);
+  // A bad spec is refused by Prepare, before the lock.
+  ExperimentSpec bad = TinySpec(500);
+  std::get<MlpSpec>(bad.architecture).widths[0] = 0;
+  EXPECT_EQ(m->Prepare(Request(bad)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // A new job (here an exact hit of fewer networks) writes a row: Submit.
+  PreparedSubmit fewer = prepare(Request(TinySpec(300), "r2"));
+  EXPECT_FALSE(m->AnswerFromMemory(fewer).has_value());
+  absl::StatusOr<JobSnapshot> created = m->Submit(std::move(fewer));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_NE(created->name, done.name);
+  EXPECT_EQ(created->state, JobState::kSucceeded);
+  // Now r2 is known: its retry is answered from memory.
+  std::optional<absl::StatusOr<JobSnapshot>> retry2 =
+      m->AnswerFromMemory(prepare(Request(TinySpec(300), "r2")));
+  ASSERT_TRUE(retry2.has_value() && retry2->ok());
+  EXPECT_EQ((*retry2)->name, created->name);
+  // A queued job, and a join of it: both write rows.
+  const JobSnapshot blocker = StartBlocker(*m);
+  PreparedSubmit first = prepare(Request(TinySpec(800, 100, 8, 7)));
+  EXPECT_FALSE(m->AnswerFromMemory(first).has_value());
+  absl::StatusOr<JobSnapshot> queued = m->Submit(std::move(first));
+  ASSERT_TRUE(queued.ok()) << queued.status();
+  EXPECT_EQ(queued->state, JobState::kQueued);
+  PreparedSubmit join = prepare(Request(TinySpec(800, 100, 8, 7)));
+  EXPECT_FALSE(m->AnswerFromMemory(join).has_value());
+  absl::StatusOr<JobSnapshot> joined = m->Submit(std::move(join));
+  ASSERT_TRUE(joined.ok()) << joined.status();
+  EXPECT_EQ(joined->name, queued->name);
+  EXPECT_EQ(joined->submissions, 2);
+  ASSERT_TRUE(m->Cancel(blocker.name).ok());
+  EXPECT_EQ(WaitDone(*m, queued->name).state, JobState::kSucceeded);
+  // Draining: refused from memory too.
+  m->Drain();
+  std::optional<absl::StatusOr<JobSnapshot>> late =
+      m->AnswerFromMemory(prepare(Request(TinySpec(500))));
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Repeat counts reach the job's row about a second after the repeat with no
+// further submission (the saver thread), not only at Drain.
+TEST(AnswerFromMemoryTest, RepeatCountsAreSavedWithinASecondByThemselves) {
+  TempDir dir;
+  auto m = OpenManager(Options(dir.path()));
+  const JobSnapshot done = WaitDone(*m, MustSubmit(*m, TinySpec(500)).name);
+  ASSERT_EQ(done.state, JobState::kSucceeded);
+  auto stored_submissions = [&]() -> int64_t {
+    auto store = ResultStore::Open(dir.path());
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return -1;
+    absl::StatusOr<std::vector<JobRecord>> rows = (*store)->LoadJobs();
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    if (!rows.ok()) return -1;
+    for (const JobRecord& row : *rows) {
+      if (row.name == done.name) return row.submissions;
+    }
+    return -1;
+  };
+  // The first repeat is saved at once (no save in the last second); the
+  // next ones a second after that save. Each within 3 s here, with the
+  // manager open and nothing else submitted.
+  for (int submissions = 2; submissions <= 4; ++submissions) {
+    absl::StatusOr<PreparedSubmit> prepared =
+        m->Prepare(Request(TinySpec(500)));
+    ASSERT_TRUE(prepared.ok()) << prepared.status();
+    ASSERT_TRUE(m->AnswerFromMemory(*prepared).has_value());
+    const absl::Time deadline = absl::Now() + absl::Seconds(3);
+    int64_t stored = stored_submissions();
+    while (stored != submissions && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+      stored = stored_submissions();
+    }
+    EXPECT_EQ(stored, submissions);
+  }
 }
 
 // Child half of the SIGKILL test: runs only when the parent re-executes this
