@@ -165,9 +165,10 @@ class NnftService final : public NnftCallbackBase {
   absl::StatusOr<SubmitRequest> PrepareSubmit(
       const v1::SubmitExperimentRequest& request,
       const std::string& owner) const;
-  // SubmitExperiment's answer from the job manager's: logs the submission
-  // and converts the job.
-  absl::Status Answer(absl::StatusOr<JobSnapshot> job, v1::Job* response);
+  // SubmitExperiment's answer from the job manager's: converts the job and,
+  // when `log`, logs the submission (job_submitted).
+  absl::Status Answer(absl::StatusOr<JobSnapshot> job, v1::Job* response,
+                      bool log);
   absl::Status Batch(const v1::SubmitBatchRequest& request,
                      const std::string& owner,
                      v1::SubmitBatchResponse* response);

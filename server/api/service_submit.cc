@@ -93,14 +93,16 @@ absl::StatusOr<SubmitRequest> NnftService::PrepareSubmit(
 }
 
 absl::Status NnftService::Answer(absl::StatusOr<JobSnapshot> job,
-                                 v1::Job* response) {
+                                 v1::Job* response, bool log) {
   if (!job.ok()) return job.status();
-  LogEvent("job_submitted", {{"name", job->name},
-                             {"state", JobStateName(job->state)},
-                             {"digest", job->digest.substr(0, 16)},
-                             {"priority", job->priority},
-                             {"submissions", job->submissions},
-                             {"chunks", job->chunks_total}});
+  if (log) {
+    LogEvent("job_submitted", {{"name", job->name},
+                               {"state", JobStateName(job->state)},
+                               {"digest", job->digest.substr(0, 16)},
+                               {"priority", job->priority},
+                               {"submissions", job->submissions},
+                               {"chunks", job->chunks_total}});
+  }
   *response = JobToProto(*job);
   return absl::OkStatus();
 }
@@ -207,12 +209,15 @@ grpc::ServerUnaryReactor* NnftService::SubmitExperiment(
   if (!prepared.ok()) return Done(context, prepared.status());
   if (std::optional<absl::StatusOr<JobSnapshot>> job =
           jobs_->AnswerFromMemory(*prepared)) {
-    return Done(context, Answer(*std::move(job), response));
+    // Not logged one by one (tens of thousands a second): repeats and
+    // retries are in the metrics, and the job manager logs each save of
+    // the repeat counts.
+    return Done(context, Answer(*std::move(job), response, /*log=*/false));
   }
   // Shared: the pool takes copyable tasks.
   auto pending = std::make_shared<PreparedSubmit>(*std::move(prepared));
   return Offload(context, pool_.get(), [this, pending, response] {
-    return Answer(jobs_->Submit(std::move(*pending)), response);
+    return Answer(jobs_->Submit(std::move(*pending)), response, /*log=*/true);
   });
 }
 

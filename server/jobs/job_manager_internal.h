@@ -102,6 +102,7 @@ struct JobManager::Impl {
   // drain.
   std::vector<std::shared_ptr<Job>> unsaved_repeats ABSL_GUARDED_BY(mu);
   absl::Time repeats_saved ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+  int64_t unsaved_repeat_count ABSL_GUARDED_BY(mu) = 0;  // for the log line
   absl::CondVar repeats_pending;
   static constexpr absl::Duration kRepeatSaveInterval = absl::Seconds(1);
   std::thread repeat_saver;  // touched by Open and Drain only

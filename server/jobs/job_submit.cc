@@ -185,6 +185,9 @@ void JobManager::Impl::SaveRepeats() {
                             {"error", s.ToString()}});
     return;
   }
+  JobsLog("repeats_saved", {{"jobs", static_cast<int64_t>(rows.size())},
+                            {"repeats", unsaved_repeat_count}});
+  unsaved_repeat_count = 0;
   for (const std::shared_ptr<Job>& job : unsaved_repeats) {
     job->repeats_unsaved = false;
   }
@@ -212,6 +215,7 @@ void JobManager::Impl::CountRepeat(Job& job) {
   Touch(job, /*persist=*/false).IgnoreError();
   ++counters.jobs_submitted;
   ++counters.exact_hits;
+  ++unsaved_repeat_count;
   if (!job.repeats_unsaved) {
     job.repeats_unsaved = true;
     if (unsaved_repeats.empty()) repeats_pending.Signal();

@@ -3,7 +3,11 @@
 // one given by --server, and prints one JSON line per figure:
 //   get_job_latency        GetJob round trips, p50/p99, 1 and 32 clients
 //   submit_cached_latency  SubmitExperiment answered wholly from the store
-//                          (an exact hit), p50/p99, 1 and 32 clients
+//                          (an exact hit), p50/p99, 1 and 32 clients;
+//                          --client_api=callback drives the clients with
+//                          gRPC's callback API instead of a blocking thread
+//                          each (the line says which, and the load
+//                          generator's CPU per call)
 //   tiny_job_throughput    closed loop of 8 clients, each submitting a
 //                          2-chunk job and waiting for it: jobs per second
 //   w1_overhead            wall time of the standard workload W1 through the
@@ -28,14 +32,17 @@
 //                          acknowledged and until all SUCCEEDED, server RSS
 //                          before and after (batch_scan.h); not in the
 //                          default --figures
-// Concurrent clients are threads; by default each has its own channel with a
-// local subchannel pool, i.e. its own TCP connection (--shared_channel: one
-// channel for all). Every figure is bounded by --seconds.
+// Concurrent clients are threads (but see --client_api); by default each has
+// its own channel with a local subchannel pool, i.e. its own TCP connection
+// (--shared_channel: one channel for all). Latency figures time successful
+// calls only and count the failed ones. Every figure is bounded by
+// --seconds.
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -61,6 +68,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "nnft/v1/nnft.grpc.pb.h"
 #include "tests/bench/batch_scan.h"
 #include "tests/e2e/server_process.h"
 
@@ -75,6 +83,10 @@ ABSL_FLAG(int, watched_chunks, 4000,
           "chunks of the watched job (unread_watchers): long enough that the "
           "streams' start, paid once per job, does not pass for throughput");
 ABSL_FLAG(bool, shared_channel, false, "all client threads share one channel");
+ABSL_FLAG(std::string, client_api, "sync",
+          "submit_cached_latency's load generator: sync (a thread per client, "
+          "blocking calls, as client::Client makes them) or callback (gRPC's "
+          "callback API: one call in flight per client, no thread each)");
 ABSL_FLAG(int, batch_entries, 10000, "specs in the batch_scan figure");
 ABSL_FLAG(std::string, figures,
           "get_job_latency,submit_cached_latency,tiny_job_throughput,"
@@ -156,8 +168,52 @@ ExperimentSpec W1Core(uint64_t seed) {
   return spec;
 }
 
-// Runs `call` in a loop on `clients` threads for the figure's duration and
-// prints the latency line. `call` returns false on failure.
+// CPU seconds (user + system) the process has used; negative when unknown
+// (pid <= 0, or no /proc).
+double CpuSeconds(pid_t pid) {
+  if (pid <= 0) return -1;
+  std::FILE* f = std::fopen(absl::StrCat("/proc/", pid, "/stat").c_str(), "r");
+  if (f == nullptr) return -1;
+  char buffer[1024] = {};
+  const size_t n = std::fread(buffer, 1, sizeof(buffer) - 1, f);
+  std::fclose(f);
+  // Fields after the command (which may hold spaces) start past its ')'.
+  const std::string stat(buffer, n);
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  const std::vector<std::string> fields =
+      absl::StrSplit(stat.substr(close + 2), ' ');
+  long long utime = 0, stime = 0;  // fields 14 and 15 of proc(5)
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return -1;
+  }
+  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+// One latency line: successful calls only (a failed call is counted, not
+// timed), with the load generator's own CPU per call.
+void PrintLatency(const std::string& figure, int clients, const char* api,
+                  const std::vector<std::vector<double>>& micros,
+                  int64_t failures, double elapsed, double client_cpu) {
+  std::vector<double> all;
+  for (const auto& v : micros) all.insert(all.end(), v.begin(), v.end());
+  const double calls = static_cast<double>(all.size() + failures);
+  std::printf(
+      "{\"figure\": \"%s\", \"clients\": %d, \"channels\": \"%s\", "
+      "\"client_api\": \"%s\", \"calls\": %zu, \"failures\": %lld, "
+      "\"calls_per_second\": %.1f, \"p50_us\": %.1f, \"p99_us\": %.1f, "
+      "\"client_cpu_us_per_call\": %.1f, \"seconds\": %.2f}\n",
+      figure.c_str(), clients, ChannelMode(), api, all.size(),
+      static_cast<long long>(failures), all.size() / elapsed,
+      Percentile(all, 0.50), Percentile(all, 0.99),
+      calls > 0 && client_cpu >= 0 ? 1e6 * client_cpu / calls : -1.0, elapsed);
+  std::fflush(stdout);
+}
+
+// Runs `call` in a loop on `clients` threads (blocking calls) for the
+// figure's duration and prints the latency line. `call` returns false on
+// failure.
 void LatencyFigure(const std::string& figure, const std::string& address,
                    int clients,
                    const std::function<bool(const Client&)>& call) {
@@ -167,29 +223,98 @@ void LatencyFigure(const std::string& figure, const std::string& address,
   std::vector<std::vector<double>> micros(clients);
   std::atomic<int64_t> failures{0};
   std::vector<std::thread> threads;
+  const double cpu_before = CpuSeconds(getpid());
   const absl::Time start = absl::Now();
   const absl::Time end = start + duration;
   for (int t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
       while (absl::Now() < end) {
         const absl::Time before = absl::Now();
-        if (!call(*pool[t])) ++failures;
-        micros[t].push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
+        if (call(*pool[t])) {
+          micros[t].push_back(absl::ToDoubleMicroseconds(absl::Now() - before));
+        } else {
+          ++failures;
+        }
       }
     });
   }
   for (std::thread& thread : threads) thread.join();
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
-  std::vector<double> all;
-  for (const auto& v : micros) all.insert(all.end(), v.begin(), v.end());
-  std::printf(
-      "{\"figure\": \"%s\", \"clients\": %d, \"channels\": \"%s\", "
-      "\"calls\": %zu, \"failures\": %lld, \"calls_per_second\": %.1f, "
-      "\"p50_us\": %.1f, \"p99_us\": %.1f, \"seconds\": %.2f}\n",
-      figure.c_str(), clients, ChannelMode(), all.size(),
-      static_cast<long long>(failures.load()), all.size() / elapsed,
-      Percentile(all, 0.50), Percentile(all, 0.99), elapsed);
-  std::fflush(stdout);
+  const double cpu_after = CpuSeconds(getpid());
+  PrintLatency(
+      figure, clients, "sync", micros, failures.load(), elapsed,
+      cpu_before >= 0 && cpu_after >= 0 ? cpu_after - cpu_before : -1.0);
+}
+
+// Starts one asynchronous call on `stub` with `context`; calls done(ok)
+// once it completes (on a gRPC thread).
+using StartCall =
+    std::function<void(v1::Nnft::Stub* stub, grpc::ClientContext* context,
+                       std::function<void(bool)> done)>;
+
+// LatencyFigure with gRPC's callback API: each of `clients` callers (a
+// channel each, unless --shared_channel) keeps one call in flight and starts
+// the next from the completion of the last, so the load generator needs no
+// thread per client and far less CPU per call.
+void CallbackLatencyFigure(const std::string& figure,
+                           const std::string& address, int clients,
+                           const StartCall& start_call) {
+  struct Caller {
+    std::unique_ptr<v1::Nnft::Stub> stub;
+    // Two contexts in turn: a call's context outlives its completion.
+    std::unique_ptr<grpc::ClientContext> contexts[2];
+    int turn = 0;
+    absl::Time before;
+    std::vector<double> micros;
+    int64_t failures = 0;
+  };
+  std::vector<Caller> callers(clients);
+  std::shared_ptr<grpc::Channel> shared = NewChannel(address);
+  for (Caller& c : callers) {
+    c.stub = v1::Nnft::NewStub(
+        absl::GetFlag(FLAGS_shared_channel) ? shared : NewChannel(address));
+  }
+  std::mutex mu;
+  std::condition_variable finished;
+  int running = clients;
+  const double cpu_before = CpuSeconds(getpid());
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  std::function<void(Caller&)> next = [&](Caller& c) {
+    c.turn ^= 1;
+    c.contexts[c.turn] = std::make_unique<grpc::ClientContext>();
+    c.before = absl::Now();
+    start_call(c.stub.get(), c.contexts[c.turn].get(), [&, &c](bool ok) {
+      const absl::Time now = absl::Now();
+      if (ok) {
+        c.micros.push_back(absl::ToDoubleMicroseconds(now - c.before));
+      } else {
+        ++c.failures;
+      }
+      if (now < end) {
+        next(c);
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      if (--running == 0) finished.notify_all();
+    });
+  };
+  for (Caller& c : callers) next(c);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    finished.wait(lock, [&] { return running == 0; });
+  }
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  const double cpu_after = CpuSeconds(getpid());
+  std::vector<std::vector<double>> micros;
+  int64_t failures = 0;
+  for (Caller& c : callers) {
+    micros.push_back(std::move(c.micros));
+    failures += c.failures;
+  }
+  PrintLatency(
+      figure, clients, "callback", micros, failures, elapsed,
+      cpu_before >= 0 && cpu_after >= 0 ? cpu_after - cpu_before : -1.0);
 }
 
 bool Succeeded(const Client& client, const absl::StatusOr<v1::Job>& job) {
@@ -214,6 +339,22 @@ void SubmitCachedLatency(const std::string& address, uint64_t seed) {
     return;
   }
   for (int clients : {1, 32}) {
+    if (absl::GetFlag(FLAGS_client_api) == "callback") {
+      CallbackLatencyFigure(
+          "submit_cached_latency", address, clients,
+          [&](v1::Nnft::Stub* stub, grpc::ClientContext* context,
+              std::function<void(bool)> done) {
+            auto request = std::make_shared<v1::SubmitExperimentRequest>();
+            *request->mutable_spec() = TinyProto(seed);
+            auto job = std::make_shared<v1::Job>();
+            stub->async()->SubmitExperiment(
+                context, request.get(), job.get(),
+                [request, job, done = std::move(done)](grpc::Status status) {
+                  done(status.ok() && job->state() == v1::Job::SUCCEEDED);
+                });
+          });
+      continue;
+    }
     LatencyFigure("submit_cached_latency", address, clients,
                   [&](const Client& c) {
                     absl::StatusOr<v1::Job> job = c.Submit(TinyProto(seed));
@@ -327,29 +468,6 @@ v1::ExperimentSpec WatchedProto(uint64_t seed, int chunks) {
   spec.mutable_sampling()->set_chunk_size(100);
   spec.set_label("service-bench watched");
   return spec;
-}
-
-// CPU seconds (user + system) the process has used; negative when unknown
-// (pid <= 0, or no /proc).
-double CpuSeconds(pid_t pid) {
-  if (pid <= 0) return -1;
-  std::FILE* f = std::fopen(absl::StrCat("/proc/", pid, "/stat").c_str(), "r");
-  if (f == nullptr) return -1;
-  char buffer[1024] = {};
-  const size_t n = std::fread(buffer, 1, sizeof(buffer) - 1, f);
-  std::fclose(f);
-  // Fields after the command (which may hold spaces) start past its ')'.
-  const std::string stat(buffer, n);
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  const std::vector<std::string> fields =
-      absl::StrSplit(stat.substr(close + 2), ' ');
-  long long utime = 0, stime = 0;  // fields 14 and 15 of proc(5)
-  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
-      !absl::SimpleAtoi(fields[12], &stime)) {
-    return -1;
-  }
-  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
 }
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
