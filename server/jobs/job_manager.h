@@ -284,13 +284,13 @@ class JobManager {
   // AnswerFromMemory then answers it exactly as Submit would when that
   // writes no row now:
   // - a retry of a request_id (its job, or AlreadyExists for another spec);
-  // - a repeat of an identical SUCCEEDED job, unless the repeat counts are
-  //   due to be saved (a second after the last save);
+  // - a repeat of an identical SUCCEEDED job (its count is saved by a
+  //   background thread, see the header comment);
   // - FailedPrecondition once draining.
+  // `prepared` must come from Prepare and not have been moved from.
   // It takes only the manager's lock (as Get does) and returns nullopt,
-  // leaving `prepared` unchanged, for everything else (a join, a new job,
-  // repeat counts due): Submit(std::move(prepared)) answers that, and may
-  // write.
+  // leaving `prepared` unchanged, for everything else (a join, a new job):
+  // Submit(std::move(prepared)) answers that, and may write.
   absl::StatusOr<PreparedSubmit> Prepare(SubmitRequest request) const;
   std::optional<absl::StatusOr<JobSnapshot>> AnswerFromMemory(
       const PreparedSubmit& prepared);
