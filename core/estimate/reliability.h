@@ -56,8 +56,8 @@ struct EntryReliability {
   // even order n >= 2 in the Gaussian limit (WickProductSkewness of the
   // entry's estimated covariance); NaN for odd orders, reweighted runs,
   // estimates without the sums, and tuples with a slot met once whose square
-  // no entry brings (its variance is not estimated). The estimator's own skewness is this over
-  // sqrt(networks) (FlagUnreachedTails reads it).
+  // no entry brings (its variance is not estimated). The estimator's own
+  // skewness is this over sqrt(networks) (FlagUnreachedTails reads it).
   double wick_skewness = std::numeric_limits<double>::quiet_NaN();
   std::string reason;  // one line; empty when the verdict is kOk
 };

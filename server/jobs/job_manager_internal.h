@@ -171,6 +171,9 @@ struct JobManager::Impl {
   // The oldest queued or running job of r.owner identical to `r` (digest,
   // spec bytes, chunks, target_stderr); null if none.
   Job* FindLive(const JobRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // The job r.request_id (of r.owner) created or joined; null if none or
+  // r.request_id is empty. The caller compares the requests (SameRequest).
+  Job* FindRetried(const JobRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // The oldest SUCCEEDED job of r.owner identical to `r`; null if none.
   Job* FindSucceeded(const JobRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Writes the rows of unsaved_repeats in one transaction (kept for the

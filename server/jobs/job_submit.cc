@@ -169,6 +169,14 @@ Job* JobManager::Impl::FindSucceeded(const JobRecord& r) {
   return found;
 }
 
+Job* JobManager::Impl::FindRetried(const JobRecord& r) {
+  if (r.request_id.empty()) return nullptr;
+  auto it = request_ids.find({r.owner, r.request_id});
+  if (it == request_ids.end()) return nullptr;
+  auto job = jobs.find(it->second);
+  return job == jobs.end() ? nullptr : job->second.get();
+}
+
 void JobManager::Impl::SaveRepeats() {
   if (unsaved_repeats.empty()) return;
   std::vector<const JobRecord*> rows;
@@ -251,17 +259,12 @@ std::optional<absl::StatusOr<JobSnapshot>> JobManager::AnswerFromMemory(
     if (m.drained) return absl::StatusOr<JobSnapshot>(DrainingError());
     // The same order as the plan in SubmitPrepared: a retry, then a join
     // (not here), then a repeat.
-    if (!r.request_id.empty()) {
-      auto it = m.request_ids.find({r.owner, r.request_id});
-      auto old =
-          it == m.request_ids.end() ? m.jobs.end() : m.jobs.find(it->second);
-      if (old != m.jobs.end()) {
-        if (!SameRequest(old->second->record, r)) {
-          return absl::StatusOr<JobSnapshot>(
-              RequestIdUsed(r.request_id, old->first));
-        }
-        return absl::StatusOr<JobSnapshot>(m.Snapshot(*old->second));
+    if (const Job* old = m.FindRetried(r); old != nullptr) {
+      if (!SameRequest(old->record, r)) {
+        return absl::StatusOr<JobSnapshot>(
+            RequestIdUsed(r.request_id, old->record.name));
       }
+      return absl::StatusOr<JobSnapshot>(m.Snapshot(*old));
     }
     if (!Repeatable(job) || m.FindLive(r) != nullptr) return std::nullopt;
     Job* done = m.FindSucceeded(r);
@@ -278,11 +281,11 @@ std::optional<absl::StatusOr<JobSnapshot>> JobManager::AnswerFromMemory(
 }
 
 absl::StatusOr<JobSnapshot> JobManager::Submit(PreparedSubmit prepared) {
+  if (impl_->draining) return DrainingError();
   std::vector<std::shared_ptr<Job>> one;
   one.push_back(std::move(prepared.job_));
   std::vector<absl::StatusOr<JobSnapshot>> results(
       1, absl::InternalError("not answered"));
-  if (impl_->draining) return DrainingError();
   impl_->SubmitPrepared(one, results, absl::Now());
   return std::move(results[0]);
 }
@@ -328,10 +331,7 @@ void JobManager::Impl::SubmitPrepared(
     for (size_t i = 0; i < n; ++i) {
       if (prepared[i] == nullptr) continue;
       const JobRecord& r = prepared[i]->record;
-      const auto id = r.request_id.empty()
-                          ? m.request_ids.end()
-                          : m.request_ids.find({r.owner, r.request_id});
-      answered[i] = id != m.request_ids.end() || m.FindLive(r) != nullptr ||
+      answered[i] = m.FindRetried(r) != nullptr || m.FindLive(r) != nullptr ||
                     (Repeatable(*prepared[i]) && m.FindSucceeded(r) != nullptr);
     }
   }
@@ -395,15 +395,12 @@ void JobManager::Impl::SubmitPrepared(
           }
           continue;
         }
-        auto it = m.request_ids.find(key);
-        auto old =
-            it == m.request_ids.end() ? m.jobs.end() : m.jobs.find(it->second);
-        if (old != m.jobs.end()) {
-          if (!SameRequest(old->second->record, r)) {
-            results[i] = RequestIdUsed(r.request_id, old->first);
+        if (Job* old = m.FindRetried(r); old != nullptr) {
+          if (!SameRequest(old->record, r)) {
+            results[i] = RequestIdUsed(r.request_id, old->record.name);
           } else {
             answers[i] = Answer::kExisting;
-            by[i] = old->second.get();
+            by[i] = old;
           }
           continue;
         }

@@ -192,10 +192,14 @@ double CpuSeconds(pid_t pid) {
 }
 
 // One latency line: successful calls only (a failed call is counted, not
-// timed), with the load generator's own CPU per call.
+// timed), with the load generator's own CPU per call since `cpu_before`
+// (CpuSeconds of this process when the figure started).
 void PrintLatency(const std::string& figure, int clients, const char* api,
                   const std::vector<std::vector<double>>& micros,
-                  int64_t failures, double elapsed, double client_cpu) {
+                  int64_t failures, double elapsed, double cpu_before) {
+  const double cpu_after = CpuSeconds(getpid());
+  const double client_cpu =
+      cpu_before >= 0 && cpu_after >= 0 ? cpu_after - cpu_before : -1.0;
   std::vector<double> all;
   for (const auto& v : micros) all.insert(all.end(), v.begin(), v.end());
   const double calls = static_cast<double>(all.size() + failures);
@@ -240,10 +244,8 @@ void LatencyFigure(const std::string& figure, const std::string& address,
   }
   for (std::thread& thread : threads) thread.join();
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
-  const double cpu_after = CpuSeconds(getpid());
-  PrintLatency(
-      figure, clients, "sync", micros, failures.load(), elapsed,
-      cpu_before >= 0 && cpu_after >= 0 ? cpu_after - cpu_before : -1.0);
+  PrintLatency(figure, clients, "sync", micros, failures.load(), elapsed,
+               cpu_before);
 }
 
 // Starts one asynchronous call on `stub` with `context`; calls done(ok)
@@ -305,16 +307,14 @@ void CallbackLatencyFigure(const std::string& figure,
     finished.wait(lock, [&] { return running == 0; });
   }
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
-  const double cpu_after = CpuSeconds(getpid());
   std::vector<std::vector<double>> micros;
   int64_t failures = 0;
   for (Caller& c : callers) {
     micros.push_back(std::move(c.micros));
     failures += c.failures;
   }
-  PrintLatency(
-      figure, clients, "callback", micros, failures, elapsed,
-      cpu_before >= 0 && cpu_after >= 0 ? cpu_after - cpu_before : -1.0);
+  PrintLatency(figure, clients, "callback", micros, failures, elapsed,
+               cpu_before);
 }
 
 bool Succeeded(const Client& client, const absl::StatusOr<v1::Job>& job) {
